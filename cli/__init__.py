@@ -1,0 +1,1 @@
+"""The `pathwise` command line: the same policy and audit as the pages."""

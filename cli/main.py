@@ -1,0 +1,194 @@
+"""`pathwise`: the command line of ../shared/spec/cli.md.
+
+Exit status: 0 done; 1 invalid input; 2 wrong usage; 3 the user may not do this.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+from datetime import date
+
+from cli.progress_bar import ProgressBar
+
+EXIT_OK, EXIT_INVALID, EXIT_USAGE, EXIT_FORBIDDEN = 0, 1, 2, 3
+
+
+def _date(text: str) -> date:
+    try:
+        return date.fromisoformat(text)
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(f"not a date in YYYY-MM-DD form: {text!r}") from error
+
+
+def _positive(text: str) -> int:
+    try:
+        value = int(text.replace("_", "").replace(",", ""))
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from error
+    if value < 1:
+        raise argparse.ArgumentTypeError("must be at least 1")
+    return value
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="pathwise",
+        description="Pathwise: pipeline funnels and early-warning lists shared under parent releases.",
+    )
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    db = commands.add_parser("db", help="database schema")
+    db_commands = db.add_subparsers(dest="db_command", required=True, metavar="ACTION")
+    db_commands.add_parser("upgrade", help="create or migrate the schema (Alembic)")
+
+    demo = commands.add_parser("demo", help="build the synthetic demo district")
+    demo.add_argument(
+        "--students",
+        type=_positive,
+        default=8000,
+        help="current students in grades 9-12 (default 8000)",
+    )
+    demo.add_argument("--seed", type=int, default=2026, help="random seed (default 2026)")
+    demo.add_argument(
+        "--replace", action="store_true", help="rebuild a demo database that already holds the demo"
+    )
+    demo.add_argument(
+        "--if-empty",
+        action="store_true",
+        help="build only when the database is empty; otherwise do nothing",
+    )
+    demo.add_argument(
+        "--as-of", type=_date, default=None, help="the demo's 'today' (default: the real date)"
+    )
+
+    users = commands.add_parser("users", help="manage users")
+    user_commands = users.add_subparsers(dest="users_command", required=True, metavar="ACTION")
+    add = user_commands.add_parser("add", help="add or update a user")
+    add.add_argument("email")
+    add.add_argument("--role", required=True)
+    add.add_argument(
+        "--org", default=None, help="organisation id (org_staff, and staff of the district)"
+    )
+    add.add_argument("--school", default=None, help="school id (counselor, teacher)")
+    add.add_argument("--student", default=None, help="student id (role student)")
+    add.add_argument("--name", default=None, help="display name (default: the email)")
+    add.add_argument(
+        "--confidentiality-signed",
+        type=_date,
+        default=None,
+        help="date the confidentiality agreement was signed",
+    )
+    add.add_argument(
+        "--inactive", action="store_true", help="save the user as inactive (no access)"
+    )
+    user_commands.add_parser("list", help="list users")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        if args.command == "db":
+            return _db(args)
+        if args.command == "demo":
+            return _demo(args)
+        if args.command == "users":
+            return _users(args)
+    except KeyboardInterrupt:
+        print("interrupted; nothing more was written", file=sys.stderr)
+        return EXIT_INVALID
+    parser.error(f"unknown command {args.command!r}")
+    return EXIT_USAGE
+
+
+def _db(args: argparse.Namespace) -> int:
+    from data_access import schema
+    from data_access.engine import get_engine
+
+    engine = get_engine()
+    before = schema.current_revision(engine)
+    schema.upgrade(engine)
+    after = schema.current_revision(engine)
+    where = engine.url.render_as_string(hide_password=True)
+    if before == after:
+        print(f"schema is up to date (revision {after}) at {where}")
+    else:
+        print(f"schema upgraded from {before or 'empty'} to {after} at {where}")
+    return EXIT_OK
+
+
+def _demo(args: argparse.Namespace) -> int:
+    from data_access.demo_build import DemoRefused, build_demo
+    from data_access.engine import get_engine
+    from data_access.meta import loaded_counts
+    from demo_district.generate import DemoSpec
+
+    engine = get_engine()
+    if args.if_empty:
+        from data_access import schema
+
+        schema.upgrade(engine)
+        if not loaded_counts(engine).empty:
+            print("the database already holds data; demo not built", file=sys.stderr)
+            return EXIT_OK
+    spec = DemoSpec(students=args.students, seed=args.seed, today=args.as_of or date.today())
+    print(
+        f"Building the DEMO district: about {spec.students:,} current students, seed {spec.seed}, "
+        f"as of {spec.today.isoformat()} (school year {spec.current_year - 1}-{spec.current_year % 100:02d})",
+        file=sys.stderr,
+    )
+    try:
+        summary = build_demo(engine, spec, replace=args.replace, progress=ProgressBar("students"))
+    except DemoRefused as refusal:
+        print(f"pathwise demo: {refusal}", file=sys.stderr)
+        return EXIT_INVALID
+    print(
+        f"\nDemo district built in {summary.seconds:.1f}s: "
+        + ", ".join(f"{n:,} {name}" for name, n in summary.rows.items())
+    )
+    print("\nDemo users (sign in as any of them on the demo sign-in page):")
+    for row in summary.users.iter_rows(named=True):
+        status = "" if row["active"] else "  [inactive]"
+        if row["role"] not in ("parent", "student") and row["confidentiality_signed_date"] is None:
+            status = "  [no confidentiality agreement]"
+        print(f"  {row['role']:<16} {row['email']:<44} {row['display_name']}{status}")
+    return EXIT_OK
+
+
+def _users(args: argparse.Namespace) -> int:
+    from data_access import schema
+    from data_access.engine import get_engine
+    from data_access.users import InvalidUser, UserRequest, list_users, save_user
+
+    engine = get_engine()
+    schema.upgrade(engine)
+    if args.users_command == "list":
+        for user in list_users(engine):
+            flags = "" if user.active else " [inactive]"
+            print(f"{user.role:<16} {user.email:<44} {user.display_name}{flags}")
+        return EXIT_OK
+    request = UserRequest(
+        email=args.email,
+        role=args.role,
+        display_name=args.name,
+        org_id=args.org,
+        school_id=args.school,
+        student_id=args.student,
+        confidentiality_signed_date=args.confidentiality_signed,
+        active=not args.inactive,
+    )
+    try:
+        user, created = save_user(engine, request)
+    except InvalidUser as error:
+        for problem in str(error).split("; "):
+            print(f"pathwise users add: {problem}", file=sys.stderr)
+        return EXIT_INVALID
+    print(f"{'added' if created else 'updated'} {user.email} ({user.role})")
+    return EXIT_OK
+
+
+if __name__ == "__main__":
+    sys.exit(main())

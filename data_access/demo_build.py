@@ -1,0 +1,117 @@
+"""Build the demo district into the database (`pathwise demo`).
+
+The frames come from `demo_district.generate`; this module only writes them. A demo
+database is marked in `pathwise_meta` so that the app can say DEMO DATA on every page and
+so that demo sign-in can never be switched on against real data. `--replace` only ever
+replaces a demo database: real data is never dropped by this command.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+import polars as pl
+from sqlalchemy import Engine, Table
+
+from data_access import schema
+from data_access.bulk import insert_frame
+from data_access.meta import DEMO_KEY, is_demo, loaded_counts, set_meta
+from data_access.models import IMPORT_TABLES, Note, Referral
+from data_access.progress import Progress, no_progress
+from demo_district.generate import DemoPart, DemoSpec, district, entrants_per_cohort
+
+
+class DemoRefused(Exception):
+    """The database holds data this command must not touch; the message says why."""
+
+
+@dataclass(frozen=True)
+class DemoSummary:
+    students: int
+    rows: dict[str, int]
+    users: pl.DataFrame
+    seconds: float
+
+
+def _table(name: str) -> Table:
+    if name == "_notes":
+        return Note.__table__  # type: ignore[attr-defined,no-any-return]
+    if name == "_referrals":
+        return Referral.__table__  # type: ignore[attr-defined,no-any-return]
+    return IMPORT_TABLES[name].__table__  # type: ignore[attr-defined,no-any-return]
+
+
+def _reset(engine: Engine) -> None:
+    """Drop and recreate the schema (the audit log's triggers forbid deleting its rows)."""
+    schema.downgrade(engine, "base")
+    schema.upgrade(engine)
+
+
+def build_demo(
+    engine: Engine,
+    spec: DemoSpec,
+    *,
+    replace: bool = False,
+    progress: Progress = no_progress,
+) -> DemoSummary:
+    """Write the demo district described by `spec`; refuse to overwrite anything real."""
+    started = time.perf_counter()
+    schema.upgrade(engine)
+    counts = loaded_counts(engine)
+    if not counts.empty:
+        if not is_demo(engine):
+            raise DemoRefused(
+                "this database holds real (non-demo) data; pathwise demo never replaces it. "
+                "Point PATHWISE_DATABASE_URL at an empty database to build the demo."
+            )
+        if not replace:
+            raise DemoRefused(
+                f"the demo district is already loaded ({counts.students:,} students); "
+                "use --replace to build it again"
+            )
+        _reset(engine)
+
+    expected = entrants_per_cohort(spec.students) * len(spec.cohorts)
+    rows: dict[str, int] = {}
+    done = 0
+    users = pl.DataFrame()
+    progress(0, expected, "starting")
+    with engine.begin() as connection:
+        set_meta(connection, {DEMO_KEY: "building"})
+    part: DemoPart
+    for part in district(spec):
+        with engine.begin() as connection:
+            for name in _write_order(part):
+                frame = part.tables[name]
+                rows[name.lstrip("_")] = rows.get(name.lstrip("_"), 0) + insert_frame(
+                    connection, _table(name), frame
+                )
+        if "users" in part.tables:
+            users = part.tables["users"]
+        done += part.students
+        progress(min(done, expected), expected, part.label)
+    with engine.begin() as connection:
+        set_meta(
+            connection,
+            {
+                DEMO_KEY: "true",
+                "demo_seed": str(spec.seed),
+                "demo_students": str(spec.students),
+                "demo_today": spec.today.isoformat(),
+                "built_at": datetime.now(UTC).isoformat(timespec="seconds"),
+            },
+        )
+    progress(expected, expected, "done")
+    return DemoSummary(
+        students=rows.get("students", 0),
+        rows=rows,
+        users=users,
+        seconds=time.perf_counter() - started,
+    )
+
+
+def _write_order(part: DemoPart) -> list[str]:
+    order = [*IMPORT_TABLES, "_notes", "_referrals"]
+    return [name for name in order if name in part.tables]

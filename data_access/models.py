@@ -1,0 +1,280 @@
+"""SQLModel tables: one per file of import-format.md, plus the application's own records.
+
+Keys are the natural keys of the import contract (so a re-import upserts), ids are the
+district's own strings. Lists (categories, service types) are stored in their canonical
+`;`-joined form (`domain.vocabulary.format_list`). Indexes follow the access paths: students
+by school, consents by org and by student, attendance and marks by student and year, audit
+by student and by user.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from sqlalchemy import Column, Index, Text
+from sqlmodel import Field, SQLModel
+
+
+class School(SQLModel, table=True):
+    __tablename__ = "school"
+    school_id: str = Field(primary_key=True, max_length=64)
+    school_name: str = Field(max_length=200)
+    low_grade: int
+    high_grade: int
+
+
+class Organization(SQLModel, table=True):
+    __tablename__ = "organization"
+    org_id: str = Field(primary_key=True, max_length=64)
+    org_name: str = Field(max_length=200)
+    org_type: str = Field(max_length=16)
+    service_types: str = Field(default="", max_length=200)
+
+
+class Student(SQLModel, table=True):
+    __tablename__ = "student"
+    student_id: str = Field(primary_key=True, max_length=64)
+    first_name: str = Field(max_length=100)
+    last_name: str = Field(max_length=100)
+    school_id: str = Field(foreign_key="school.school_id", index=True, max_length=64)
+    grade_level: int
+    cohort_year: int = Field(index=True)
+    birth_date: date | None = None
+    gender: str | None = Field(default=None, max_length=1)
+    race_ethnicity: str | None = Field(default=None, max_length=32)
+    english_learner: bool | None = None
+    disability: bool | None = None
+    econ_disadvantaged: bool | None = None
+
+
+class Guardian(SQLModel, table=True):
+    __tablename__ = "guardian"
+    student_id: str = Field(foreign_key="student.student_id", primary_key=True, max_length=64)
+    guardian_email: str = Field(primary_key=True, max_length=254, index=True)
+    guardian_name: str = Field(max_length=200)
+    relationship: str | None = Field(default=None, max_length=64)
+
+
+class Enrollment(SQLModel, table=True):
+    __tablename__ = "enrollment"
+    student_id: str = Field(foreign_key="student.student_id", primary_key=True, max_length=64)
+    school_year: int = Field(primary_key=True)
+    school_id: str = Field(foreign_key="school.school_id", primary_key=True, max_length=64)
+    grade_level: int
+    entry_date: date
+    exit_date: date | None = None
+    exit_code: str | None = Field(default=None, max_length=16)
+
+    __table_args__ = (Index("ix_enrollment_year_school", "school_year", "school_id"),)
+
+
+class AttendanceSnapshot(SQLModel, table=True):
+    """Cumulative attendance for a school year up to `as_of_date` at one school."""
+
+    __tablename__ = "attendance"
+    student_id: str = Field(foreign_key="student.student_id", primary_key=True, max_length=64)
+    school_year: int = Field(primary_key=True)
+    school_id: str = Field(foreign_key="school.school_id", primary_key=True, max_length=64)
+    as_of_date: date = Field(primary_key=True)
+    days_enrolled: int
+    days_absent: int
+
+
+class CourseMark(SQLModel, table=True):
+    __tablename__ = "course_mark"
+    student_id: str = Field(foreign_key="student.student_id", primary_key=True, max_length=64)
+    school_year: int = Field(primary_key=True)
+    term: str = Field(primary_key=True, max_length=4)
+    course_id: str = Field(primary_key=True, max_length=64)
+    course_title: str = Field(max_length=200)
+    subject: str = Field(max_length=16)
+    mark: str = Field(max_length=8)
+    credits_attempted: float | None = None
+    credits_earned: float | None = None
+    final: bool = True
+
+
+class TestScore(SQLModel, table=True):
+    __tablename__ = "test_score"
+    student_id: str = Field(foreign_key="student.student_id", primary_key=True, max_length=64)
+    test_name: str = Field(primary_key=True, max_length=64)
+    subject: str = Field(primary_key=True, max_length=16)
+    school_year: int = Field(primary_key=True)
+    proficient: bool
+    performance_level: int | None = None
+    scale_score: float | None = None
+    test_date: date | None = None
+
+
+class Fafsa(SQLModel, table=True):
+    __tablename__ = "fafsa"
+    student_id: str = Field(foreign_key="student.student_id", primary_key=True, max_length=64)
+    award_year: int = Field(primary_key=True)
+    status: str = Field(max_length=16)
+    status_date: date | None = None
+
+
+class Outcome(SQLModel, table=True):
+    __tablename__ = "outcome"
+    student_id: str = Field(foreign_key="student.student_id", primary_key=True, max_length=64)
+    graduated: bool | None = None
+    graduation_date: date | None = None
+    postsecondary_enrolled: bool | None = None
+    postsecondary_start_date: date | None = None
+    institution_level: str | None = Field(default=None, max_length=16)
+    persisted_second_year: bool | None = None
+
+
+class Service(SQLModel, table=True):
+    __tablename__ = "service"
+    student_id: str = Field(foreign_key="student.student_id", primary_key=True, max_length=64)
+    org_id: str = Field(foreign_key="organization.org_id", primary_key=True, max_length=64)
+    service_type: str = Field(primary_key=True, max_length=32)
+    start_date: date = Field(primary_key=True)
+    end_date: date | None = None
+
+    __table_args__ = (Index("ix_service_org", "org_id"),)
+
+
+class Agreement(SQLModel, table=True):
+    """A data-sharing agreement between the district and one organisation."""
+
+    __tablename__ = "agreement"
+    agreement_id: str = Field(primary_key=True, max_length=64)
+    org_id: str = Field(foreign_key="organization.org_id", index=True, max_length=64)
+    categories: str = Field(max_length=200)
+    effective_date: date
+    expires_date: date | None = None
+
+
+class Consent(SQLModel, table=True):
+    """A parent release (or an eligible student's own) naming one organisation."""
+
+    __tablename__ = "consent"
+    consent_id: str = Field(primary_key=True, max_length=64)
+    student_id: str = Field(foreign_key="student.student_id", index=True, max_length=64)
+    org_id: str = Field(foreign_key="organization.org_id", max_length=64)
+    categories: str = Field(max_length=200)
+    purpose: str = Field(max_length=500)
+    signed_by: str = Field(max_length=200)
+    signer_relationship: str = Field(max_length=32)
+    signed_date: date
+    expires_date: date | None = None
+    revoked_date: date | None = None
+    language: str | None = Field(default=None, max_length=32)
+
+    __table_args__ = (Index("ix_consent_org_student", "org_id", "student_id"),)
+
+
+class User(SQLModel, table=True):
+    __tablename__ = "app_user"
+    email: str = Field(primary_key=True, max_length=254)
+    display_name: str = Field(max_length=200)
+    role: str = Field(max_length=32)
+    org_id: str | None = Field(default=None, foreign_key="organization.org_id", max_length=64)
+    school_id: str | None = Field(default=None, foreign_key="school.school_id", max_length=64)
+    student_id: str | None = Field(default=None, foreign_key="student.student_id", max_length=64)
+    confidentiality_signed_date: date | None = None
+    active: bool = True
+
+
+class Caseload(SQLModel, table=True):
+    __tablename__ = "caseload"
+    user_email: str = Field(foreign_key="app_user.email", primary_key=True, max_length=254)
+    student_id: str = Field(
+        foreign_key="student.student_id", primary_key=True, max_length=64, index=True
+    )
+
+
+class Note(SQLModel, table=True):
+    """A case note, shared both ways between school staff and partner organisations."""
+
+    __tablename__ = "note"
+    note_id: int | None = Field(default=None, primary_key=True)
+    student_id: str = Field(foreign_key="student.student_id", index=True, max_length=64)
+    author_email: str = Field(max_length=254)
+    author_role: str = Field(max_length=32)
+    author_org_id: str | None = Field(default=None, max_length=64)
+    created_at: datetime
+    body: str = Field(sa_column=Column(Text, nullable=False))
+    shared_with_family: bool = False
+
+
+class Referral(SQLModel, table=True):
+    """A request from school staff that an organisation serve a student."""
+
+    __tablename__ = "referral"
+    referral_id: int | None = Field(default=None, primary_key=True)
+    student_id: str = Field(foreign_key="student.student_id", index=True, max_length=64)
+    org_id: str = Field(foreign_key="organization.org_id", index=True, max_length=64)
+    referred_by: str = Field(max_length=254)
+    reason: str = Field(sa_column=Column(Text, nullable=False))
+    status: str = Field(default="open", max_length=16)
+    created_at: datetime
+    updated_at: datetime
+    response: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+
+
+class AuditEvent(SQLModel, table=True):
+    """One request that touched student-level data, or a denied attempt. Append-only."""
+
+    __tablename__ = "audit_event"
+    event_id: int | None = Field(default=None, primary_key=True)
+    occurred_at: datetime = Field(index=True)
+    user_email: str = Field(max_length=254, index=True)
+    role: str | None = Field(default=None, max_length=32)
+    org_id: str | None = Field(default=None, max_length=64)
+    action: str = Field(max_length=64)
+    categories: str = Field(default="", max_length=200)
+    outcome: str = Field(default="allowed", max_length=16)
+    detail: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+
+
+class AuditStudent(SQLModel, table=True):
+    """Which students one audit event covered, each with its legal basis."""
+
+    __tablename__ = "audit_student"
+    event_id: int = Field(foreign_key="audit_event.event_id", primary_key=True)
+    student_id: str = Field(primary_key=True, max_length=64, index=True)
+    legal_basis: str = Field(max_length=128)
+
+
+class ImportRun(SQLModel, table=True):
+    """The history of imports: who, when, which files with their checksums and row counts."""
+
+    __tablename__ = "import_run"
+    import_id: int | None = Field(default=None, primary_key=True)
+    started_at: datetime
+    finished_at: datetime | None = None
+    imported_by: str = Field(max_length=254)
+    files: str = Field(sa_column=Column(Text, nullable=False))  # JSON list of file records
+    rows_inserted: int = 0
+    rows_updated: int = 0
+
+
+class Meta(SQLModel, table=True):
+    """Key/value facts about this database (is it the demo district, when was it built)."""
+
+    __tablename__ = "pathwise_meta"
+    key: str = Field(primary_key=True, max_length=64)
+    value: str = Field(max_length=500)
+
+
+#: Import-format file name -> table model, in dependency order (parents first).
+IMPORT_TABLES: dict[str, type[SQLModel]] = {
+    "schools": School,
+    "organizations": Organization,
+    "students": Student,
+    "guardians": Guardian,
+    "enrollments": Enrollment,
+    "attendance": AttendanceSnapshot,
+    "course_marks": CourseMark,
+    "test_scores": TestScore,
+    "fafsa": Fafsa,
+    "outcomes": Outcome,
+    "services": Service,
+    "agreements": Agreement,
+    "consents": Consent,
+    "users": User,
+    "caseloads": Caseload,
+}

@@ -1,0 +1,128 @@
+"""Every controlled vocabulary of Pathwise, in one place.
+
+Sources: ../shared/spec/import-format.md (file vocabularies), ../shared/spec/access.md
+(roles, categories), ../shared/spec/indicators.md (bands, stages, subjects). The order of
+each tuple is the display order and the deterministic tie-break order.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import Final
+
+
+class Role(StrEnum):
+    """Roles of access.md, in the order of its table."""
+
+    ADMIN = "admin"
+    DISTRICT_LEADER = "district_leader"
+    COUNSELOR = "counselor"
+    TEACHER = "teacher"
+    ORG_STAFF = "org_staff"
+    VIEWER = "viewer"
+    PARENT = "parent"
+    STUDENT = "student"
+
+
+ROLES: Final = tuple(r.value for r in Role)
+#: Roles that must have a signed confidentiality agreement before they see anything.
+ROLES_NEEDING_CONFIDENTIALITY: Final = frozenset(ROLES) - {Role.PARENT, Role.STUDENT}
+#: Roles that see exact (unsuppressed) aggregates.
+ROLES_EXACT_AGGREGATES: Final = frozenset({Role.ADMIN, Role.DISTRICT_LEADER})
+#: Roles that see aggregates at all (suppressed unless in ROLES_EXACT_AGGREGATES).
+ROLES_WITH_AGGREGATES: Final = frozenset(
+    {Role.ADMIN, Role.DISTRICT_LEADER, Role.COUNSELOR, Role.ORG_STAFF, Role.VIEWER}
+)
+
+
+class Category(StrEnum):
+    """Data categories used by agreements, consents and the access rules."""
+
+    ATTENDANCE = "attendance"
+    GRADES = "grades"
+    TESTS = "tests"
+    FAFSA = "fafsa"
+    OUTCOMES = "outcomes"
+    DEMOGRAPHICS = "demographics"
+    NOTES = "notes"
+
+
+CATEGORIES: Final = tuple(c.value for c in Category)
+#: What a teacher may see (access.md).
+TEACHER_CATEGORIES: Final = frozenset({Category.ATTENDANCE, Category.GRADES, Category.TESTS})
+
+ORG_TYPES: Final = ("district", "community", "hub")
+SERVICE_TYPES: Final = (
+    "attendance",
+    "academic",
+    "college_access",
+    "mentoring",
+    "behavioral_health",
+    "family_support",
+    "career",
+    "other",
+)
+GENDERS: Final = ("F", "M", "X")
+RACE_ETHNICITIES: Final = (
+    "hispanic",
+    "black",
+    "white",
+    "asian",
+    "native_american",
+    "pacific_islander",
+    "two_or_more",
+)
+EXIT_CODES: Final = ("graduated", "dropped_out", "transferred", "other")
+ATTENDANCE_STATUSES: Final = ("present", "absent_excused", "absent_unexcused", "suspended")
+TERMS: Final = ("S1", "S2", "Q1", "Q2", "Q3", "Q4", "T1", "T2", "T3", "Y")
+SEMESTER_TERMS: Final = ("S1", "S2")
+SUBJECTS: Final = ("ela", "math", "science", "social_studies", "other")
+CORE_SUBJECTS: Final = ("ela", "math", "science", "social_studies")
+FAFSA_STATUSES: Final = ("not_started", "submitted", "incomplete", "completed")
+INSTITUTION_LEVELS: Final = ("less_than_2yr", "2yr", "4yr")
+SIGNER_RELATIONSHIPS: Final = ("parent", "guardian", "eligible_student")
+REFERRAL_STATUSES: Final = ("open", "accepted", "declined", "closed")
+
+ATTENDANCE_BANDS: Final = ("satisfactory", "at_risk", "moderate_chronic", "severe_chronic")
+FLAGS: Final = ("chronic_absence", "course_failure", "below_proficient", "fafsa_not_completed")
+#: The category each early-warning flag belongs to (used to hide flags a viewer may not see).
+FLAG_CATEGORY: Final = {
+    "chronic_absence": Category.ATTENDANCE,
+    "course_failure": Category.GRADES,
+    "below_proficient": Category.TESTS,
+    "fafsa_not_completed": Category.FAFSA,
+}
+TIERS: Final = (1, 2, 3)
+
+PIPELINE_STAGES: Final = (
+    "entered_grade_9",
+    "reached_grade_12",
+    "graduated",
+    "fafsa_completed",
+    "enrolled_postsecondary",
+    "persisted",
+)
+#: Fields a pipeline can be grouped by (cli.md, `export pipeline --by`).
+GROUP_FIELDS: Final = (
+    "school_id",
+    "race_ethnicity",
+    "gender",
+    "english_learner",
+    "disability",
+    "econ_disadvantaged",
+)
+UNKNOWN_GROUP: Final = "unknown"
+
+AUDIT_OUTCOMES: Final = ("allowed", "denied")
+
+
+def parse_list(cell: str | None) -> tuple[str, ...]:
+    """Split a `;`-separated list cell (import-format.md) into trimmed, non-empty items."""
+    if not cell:
+        return ()
+    return tuple(item.strip() for item in cell.split(";") if item.strip())
+
+
+def format_list(items: object) -> str:
+    """The canonical stored form of a list cell: unique items, sorted, joined by `;`."""
+    return ";".join(sorted({str(i).strip() for i in items if str(i).strip()}))  # type: ignore[attr-defined]
