@@ -104,7 +104,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     return EXIT_USAGE
 
 
-def _db(args: argparse.Namespace) -> int:
+def _db(_args: argparse.Namespace) -> int:
     from data_access import schema
     from data_access.engine import get_engine
 

@@ -18,7 +18,7 @@ from sqlalchemy import Engine, Table
 from data_access import schema
 from data_access.bulk import insert_frame
 from data_access.meta import DEMO_KEY, is_demo, loaded_counts, set_meta
-from data_access.models import IMPORT_TABLES, Note, Referral
+from data_access.models import IMPORT_TABLES, Note, Referral, table_of
 from data_access.progress import Progress, no_progress
 from demo_district.generate import DemoPart, DemoSpec, district, entrants_per_cohort
 
@@ -37,10 +37,10 @@ class DemoSummary:
 
 def _table(name: str) -> Table:
     if name == "_notes":
-        return Note.__table__  # type: ignore[attr-defined,no-any-return]
+        return table_of(Note)
     if name == "_referrals":
-        return Referral.__table__  # type: ignore[attr-defined,no-any-return]
-    return IMPORT_TABLES[name].__table__  # type: ignore[attr-defined,no-any-return]
+        return table_of(Referral)
+    return table_of(IMPORT_TABLES[name])
 
 
 def _reset(engine: Engine) -> None:

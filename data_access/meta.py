@@ -7,13 +7,13 @@ from dataclasses import dataclass
 from sqlalchemy import Connection, Engine, func, inspect, select
 from sqlmodel import SQLModel
 
-from data_access.models import Meta, Organization, School, Student, User
+from data_access.models import Meta, Organization, School, Student, User, table_of
 
 DEMO_KEY = "demo"
 
 
 def set_meta(connection: Connection, values: dict[str, str]) -> None:
-    table = Meta.__table__  # type: ignore[attr-defined]
+    table = table_of(Meta)
     for key, value in values.items():
         connection.execute(table.delete().where(table.c.key == key))
         connection.execute(table.insert().values(key=key, value=value))
@@ -22,7 +22,7 @@ def set_meta(connection: Connection, values: dict[str, str]) -> None:
 def read_meta(engine: Engine) -> dict[str, str]:
     if not inspect(engine).has_table("pathwise_meta"):
         return {}
-    table = Meta.__table__  # type: ignore[attr-defined]
+    table = table_of(Meta)
     with engine.connect() as connection:
         return {row.key: row.value for row in connection.execute(select(table))}
 
@@ -52,7 +52,7 @@ def loaded_counts(engine: Engine) -> LoadedCounts:
     tables: list[type[SQLModel]] = [School, Organization, Student, User]
     with engine.connect() as connection:
         values = [
-            connection.execute(select(func.count()).select_from(model.__table__)).scalar_one()  # type: ignore[attr-defined]
+            connection.execute(select(func.count()).select_from(table_of(model))).scalar_one()
             for model in tables
         ]
     return LoadedCounts(*values)

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import Column, Index, Text
+from sqlalchemy import Column, Index, Table, Text
 from sqlmodel import Field, SQLModel
 
 
@@ -278,3 +278,9 @@ IMPORT_TABLES: dict[str, type[SQLModel]] = {
     "users": User,
     "caseloads": Caseload,
 }
+
+
+def table_of(model: type[SQLModel]) -> Table:
+    """The Core `Table` behind a table model (typed, for bulk reads and writes)."""
+    table: Table = model.__table__  # type: ignore[attr-defined]
+    return table

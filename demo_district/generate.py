@@ -103,6 +103,9 @@ class DemoPart:
     students: int = 0
 
 
+_NULL = np.array(None, dtype=object)  # a typed "no value" for np.where
+
+
 def _sigmoid(x: np.ndarray) -> np.ndarray:
     return 1.0 / (1.0 + np.exp(-x))
 
@@ -625,12 +628,12 @@ def _simulate_chunk(spec: DemoSpec, cohort: int, first: int, size: int) -> DemoP
             student_id=ids[known],
             graduated=grad_col,
             graduation_date=grad_date,
-            postsecondary_enrolled=np.where(enrolled_known & grad_col, enrolled, None)
+            postsecondary_enrolled=np.where(enrolled_known & grad_col, enrolled, _NULL)
             if enrolled_known
             else np.full(len(known), None),
             postsecondary_start_date=np.where(enrolled_known & enrolled, start, nat),
-            institution_level=np.where(enrolled_known & enrolled, level, None),
-            persisted_second_year=np.where(persist_known & enrolled, persisted, None)
+            institution_level=np.where(enrolled_known & enrolled, level, _NULL),
+            persisted_second_year=np.where(persist_known & enrolled, persisted, _NULL)
             if persist_known
             else np.full(len(known), None),
         )
@@ -640,7 +643,7 @@ def _simulate_chunk(spec: DemoSpec, cohort: int, first: int, size: int) -> DemoP
     for chunk in enrollments.columns.get("student_id", []):
         seen |= np.isin(ids, chunk)
     missing_demo = rng.random(n) < 0.02
-    race_text = np.where(missing_demo, None, np.array(RACE_ETHNICITIES, dtype=object)[race])
+    race_text = np.where(missing_demo, _NULL, np.array(RACE_ETHNICITIES, dtype=object)[race])
     students = pl.DataFrame(
         {
             "student_id": ids,
@@ -651,7 +654,7 @@ def _simulate_chunk(spec: DemoSpec, cohort: int, first: int, size: int) -> DemoP
             "cohort_year": np.full(n, cohort),
             "birth_date": _days(birth),
             "gender": pl.Series(
-                np.where(rng.random(n) < 0.01, None, gender).tolist(), dtype=pl.String
+                np.where(rng.random(n) < 0.01, _NULL, gender).tolist(), dtype=pl.String
             ),
             "race_ethnicity": pl.Series(race_text.tolist(), dtype=pl.String),
             "english_learner": pl.Series(el),

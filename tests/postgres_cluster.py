@@ -67,44 +67,36 @@ def running_cluster() -> Iterator[Cluster]:
         for path in (root, sockets):
             os.chown(path, entry.pw_uid, entry.pw_gid)
     port = _free_port()
-    run = {"check": True, "stdout": subprocess.PIPE, "stderr": subprocess.STDOUT, "cwd": root}
-    try:
+
+    def run(command: list[str]) -> None:
         subprocess.run(
-            _as_server_user(
-                [
-                    str(bin_dir / "initdb"),
-                    "-D",
-                    str(data),
-                    "-U",
-                    "postgres",
-                    "--auth=trust",
-                    "-E",
-                    "UTF8",
-                    "--no-sync",
-                ]
-            ),
-            **run,  # type: ignore[arg-type]
+            _as_server_user(command),
+            check=True,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            cwd=root,
+        )
+
+    try:
+        run(
+            [
+                str(bin_dir / "initdb"),
+                "-D",
+                str(data),
+                "-U",
+                "postgres",
+                "--auth=trust",
+                "-E",
+                "UTF8",
+                "--no-sync",
+            ]
         )
         options = (
             f"-p {port} -k {sockets} -c listen_addresses=127.0.0.1 -c fsync=off "
             "-c synchronous_commit=off -c full_page_writes=off -c max_connections=100"
         )
-        subprocess.run(
-            _as_server_user(
-                [
-                    str(bin_dir / "pg_ctl"),
-                    "-D",
-                    str(data),
-                    "-o",
-                    options,
-                    "-l",
-                    str(root / "server.log"),
-                    "-w",
-                    "start",
-                ]
-            ),
-            **run,  # type: ignore[arg-type]
-        )
+        log = str(root / "server.log")
+        run([str(bin_dir / "pg_ctl"), "-D", str(data), "-o", options, "-l", log, "-w", "start"])
         yield Cluster(port)
     finally:
         if (data / "postmaster.pid").exists():

@@ -25,7 +25,7 @@ APP_TABLES = {
 
 def test_upgrade_creates_a_table_for_every_import_file_and_the_app_records(engine: Engine) -> None:
     tables = set(inspect(engine).get_table_names())
-    expected = {model.__tablename__ for model in IMPORT_TABLES.values()} | APP_TABLES  # type: ignore[attr-defined]
+    expected = {model.__tablename__ for model in IMPORT_TABLES.values()} | APP_TABLES
     assert expected <= tables
     assert schema.is_up_to_date(engine)
 

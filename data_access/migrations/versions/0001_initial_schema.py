@@ -11,7 +11,6 @@ Every table of the import format plus users, caseloads, notes, referrals, the au
 from __future__ import annotations
 
 import sqlalchemy as sa
-import sqlmodel
 from alembic import op
 
 revision = "0001"
@@ -69,13 +68,13 @@ def upgrade() -> None:
     op.create_table(
         "audit_event",
         sa.Column("event_id", sa.Integer(), nullable=False),
-        sa.Column("occurred_at", sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
-        sa.Column("user_email", sqlmodel.sql.sqltypes.AutoString(length=254), nullable=False),
-        sa.Column("role", sqlmodel.sql.sqltypes.AutoString(length=32), nullable=True),
-        sa.Column("org_id", sqlmodel.sql.sqltypes.AutoString(length=64), nullable=True),
-        sa.Column("action", sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
-        sa.Column("categories", sqlmodel.sql.sqltypes.AutoString(length=200), nullable=False),
-        sa.Column("outcome", sqlmodel.sql.sqltypes.AutoString(length=16), nullable=False),
+        sa.Column("occurred_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("user_email", sa.String(length=254), nullable=False),
+        sa.Column("role", sa.String(length=32), nullable=True),
+        sa.Column("org_id", sa.String(length=64), nullable=True),
+        sa.Column("action", sa.String(length=64), nullable=False),
+        sa.Column("categories", sa.String(length=200), nullable=False),
+        sa.Column("outcome", sa.String(length=16), nullable=False),
         sa.Column("detail", sa.Text(), nullable=True),
         sa.PrimaryKeyConstraint("event_id"),
     )
@@ -86,9 +85,9 @@ def upgrade() -> None:
     op.create_table(
         "import_run",
         sa.Column("import_id", sa.Integer(), nullable=False),
-        sa.Column("started_at", sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
-        sa.Column("finished_at", sqlmodel.sql.sqltypes.UTCDateTime(), nullable=True),
-        sa.Column("imported_by", sqlmodel.sql.sqltypes.AutoString(length=254), nullable=False),
+        sa.Column("started_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("finished_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("imported_by", sa.String(length=254), nullable=False),
         sa.Column("files", sa.Text(), nullable=False),
         sa.Column("rows_inserted", sa.Integer(), nullable=False),
         sa.Column("rows_updated", sa.Integer(), nullable=False),
@@ -96,31 +95,31 @@ def upgrade() -> None:
     )
     op.create_table(
         "organization",
-        sa.Column("org_id", sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
-        sa.Column("org_name", sqlmodel.sql.sqltypes.AutoString(length=200), nullable=False),
-        sa.Column("org_type", sqlmodel.sql.sqltypes.AutoString(length=16), nullable=False),
-        sa.Column("service_types", sqlmodel.sql.sqltypes.AutoString(length=200), nullable=False),
+        sa.Column("org_id", sa.String(length=64), nullable=False),
+        sa.Column("org_name", sa.String(length=200), nullable=False),
+        sa.Column("org_type", sa.String(length=16), nullable=False),
+        sa.Column("service_types", sa.String(length=200), nullable=False),
         sa.PrimaryKeyConstraint("org_id"),
     )
     op.create_table(
         "pathwise_meta",
-        sa.Column("key", sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
-        sa.Column("value", sqlmodel.sql.sqltypes.AutoString(length=500), nullable=False),
+        sa.Column("key", sa.String(length=64), nullable=False),
+        sa.Column("value", sa.String(length=500), nullable=False),
         sa.PrimaryKeyConstraint("key"),
     )
     op.create_table(
         "school",
-        sa.Column("school_id", sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
-        sa.Column("school_name", sqlmodel.sql.sqltypes.AutoString(length=200), nullable=False),
+        sa.Column("school_id", sa.String(length=64), nullable=False),
+        sa.Column("school_name", sa.String(length=200), nullable=False),
         sa.Column("low_grade", sa.Integer(), nullable=False),
         sa.Column("high_grade", sa.Integer(), nullable=False),
         sa.PrimaryKeyConstraint("school_id"),
     )
     op.create_table(
         "agreement",
-        sa.Column("agreement_id", sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
-        sa.Column("org_id", sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
-        sa.Column("categories", sqlmodel.sql.sqltypes.AutoString(length=200), nullable=False),
+        sa.Column("agreement_id", sa.String(length=64), nullable=False),
+        sa.Column("org_id", sa.String(length=64), nullable=False),
+        sa.Column("categories", sa.String(length=200), nullable=False),
         sa.Column("effective_date", sa.Date(), nullable=False),
         sa.Column("expires_date", sa.Date(), nullable=True),
         sa.ForeignKeyConstraint(
@@ -133,8 +132,8 @@ def upgrade() -> None:
     op.create_table(
         "audit_student",
         sa.Column("event_id", sa.Integer(), nullable=False),
-        sa.Column("student_id", sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
-        sa.Column("legal_basis", sqlmodel.sql.sqltypes.AutoString(length=128), nullable=False),
+        sa.Column("student_id", sa.String(length=64), nullable=False),
+        sa.Column("legal_basis", sa.String(length=128), nullable=False),
         sa.ForeignKeyConstraint(
             ["event_id"],
             ["audit_event.event_id"],
@@ -146,15 +145,15 @@ def upgrade() -> None:
     )
     op.create_table(
         "student",
-        sa.Column("student_id", sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
-        sa.Column("first_name", sqlmodel.sql.sqltypes.AutoString(length=100), nullable=False),
-        sa.Column("last_name", sqlmodel.sql.sqltypes.AutoString(length=100), nullable=False),
-        sa.Column("school_id", sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
+        sa.Column("student_id", sa.String(length=64), nullable=False),
+        sa.Column("first_name", sa.String(length=100), nullable=False),
+        sa.Column("last_name", sa.String(length=100), nullable=False),
+        sa.Column("school_id", sa.String(length=64), nullable=False),
         sa.Column("grade_level", sa.Integer(), nullable=False),
         sa.Column("cohort_year", sa.Integer(), nullable=False),
         sa.Column("birth_date", sa.Date(), nullable=True),
-        sa.Column("gender", sqlmodel.sql.sqltypes.AutoString(length=1), nullable=True),
-        sa.Column("race_ethnicity", sqlmodel.sql.sqltypes.AutoString(length=32), nullable=True),
+        sa.Column("gender", sa.String(length=1), nullable=True),
+        sa.Column("race_ethnicity", sa.String(length=32), nullable=True),
         sa.Column("english_learner", sa.Boolean(), nullable=True),
         sa.Column("disability", sa.Boolean(), nullable=True),
         sa.Column("econ_disadvantaged", sa.Boolean(), nullable=True),
@@ -168,12 +167,12 @@ def upgrade() -> None:
     op.create_index(op.f("ix_student_school_id"), "student", ["school_id"], unique=False)
     op.create_table(
         "app_user",
-        sa.Column("email", sqlmodel.sql.sqltypes.AutoString(length=254), nullable=False),
-        sa.Column("display_name", sqlmodel.sql.sqltypes.AutoString(length=200), nullable=False),
-        sa.Column("role", sqlmodel.sql.sqltypes.AutoString(length=32), nullable=False),
-        sa.Column("org_id", sqlmodel.sql.sqltypes.AutoString(length=64), nullable=True),
-        sa.Column("school_id", sqlmodel.sql.sqltypes.AutoString(length=64), nullable=True),
-        sa.Column("student_id", sqlmodel.sql.sqltypes.AutoString(length=64), nullable=True),
+        sa.Column("email", sa.String(length=254), nullable=False),
+        sa.Column("display_name", sa.String(length=200), nullable=False),
+        sa.Column("role", sa.String(length=32), nullable=False),
+        sa.Column("org_id", sa.String(length=64), nullable=True),
+        sa.Column("school_id", sa.String(length=64), nullable=True),
+        sa.Column("student_id", sa.String(length=64), nullable=True),
         sa.Column("confidentiality_signed_date", sa.Date(), nullable=True),
         sa.Column("active", sa.Boolean(), nullable=False),
         sa.ForeignKeyConstraint(
@@ -192,9 +191,9 @@ def upgrade() -> None:
     )
     op.create_table(
         "attendance",
-        sa.Column("student_id", sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
+        sa.Column("student_id", sa.String(length=64), nullable=False),
         sa.Column("school_year", sa.Integer(), nullable=False),
-        sa.Column("school_id", sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
+        sa.Column("school_id", sa.String(length=64), nullable=False),
         sa.Column("as_of_date", sa.Date(), nullable=False),
         sa.Column("days_enrolled", sa.Integer(), nullable=False),
         sa.Column("days_absent", sa.Integer(), nullable=False),
@@ -210,19 +209,17 @@ def upgrade() -> None:
     )
     op.create_table(
         "consent",
-        sa.Column("consent_id", sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
-        sa.Column("student_id", sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
-        sa.Column("org_id", sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
-        sa.Column("categories", sqlmodel.sql.sqltypes.AutoString(length=200), nullable=False),
-        sa.Column("purpose", sqlmodel.sql.sqltypes.AutoString(length=500), nullable=False),
-        sa.Column("signed_by", sqlmodel.sql.sqltypes.AutoString(length=200), nullable=False),
-        sa.Column(
-            "signer_relationship", sqlmodel.sql.sqltypes.AutoString(length=32), nullable=False
-        ),
+        sa.Column("consent_id", sa.String(length=64), nullable=False),
+        sa.Column("student_id", sa.String(length=64), nullable=False),
+        sa.Column("org_id", sa.String(length=64), nullable=False),
+        sa.Column("categories", sa.String(length=200), nullable=False),
+        sa.Column("purpose", sa.String(length=500), nullable=False),
+        sa.Column("signed_by", sa.String(length=200), nullable=False),
+        sa.Column("signer_relationship", sa.String(length=32), nullable=False),
         sa.Column("signed_date", sa.Date(), nullable=False),
         sa.Column("expires_date", sa.Date(), nullable=True),
         sa.Column("revoked_date", sa.Date(), nullable=True),
-        sa.Column("language", sqlmodel.sql.sqltypes.AutoString(length=32), nullable=True),
+        sa.Column("language", sa.String(length=32), nullable=True),
         sa.ForeignKeyConstraint(
             ["org_id"],
             ["organization.org_id"],
@@ -237,13 +234,13 @@ def upgrade() -> None:
     op.create_index(op.f("ix_consent_student_id"), "consent", ["student_id"], unique=False)
     op.create_table(
         "course_mark",
-        sa.Column("student_id", sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
+        sa.Column("student_id", sa.String(length=64), nullable=False),
         sa.Column("school_year", sa.Integer(), nullable=False),
-        sa.Column("term", sqlmodel.sql.sqltypes.AutoString(length=4), nullable=False),
-        sa.Column("course_id", sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
-        sa.Column("course_title", sqlmodel.sql.sqltypes.AutoString(length=200), nullable=False),
-        sa.Column("subject", sqlmodel.sql.sqltypes.AutoString(length=16), nullable=False),
-        sa.Column("mark", sqlmodel.sql.sqltypes.AutoString(length=8), nullable=False),
+        sa.Column("term", sa.String(length=4), nullable=False),
+        sa.Column("course_id", sa.String(length=64), nullable=False),
+        sa.Column("course_title", sa.String(length=200), nullable=False),
+        sa.Column("subject", sa.String(length=16), nullable=False),
+        sa.Column("mark", sa.String(length=8), nullable=False),
         sa.Column("credits_attempted", sa.Float(), nullable=True),
         sa.Column("credits_earned", sa.Float(), nullable=True),
         sa.Column("final", sa.Boolean(), nullable=False),
@@ -255,13 +252,13 @@ def upgrade() -> None:
     )
     op.create_table(
         "enrollment",
-        sa.Column("student_id", sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
+        sa.Column("student_id", sa.String(length=64), nullable=False),
         sa.Column("school_year", sa.Integer(), nullable=False),
-        sa.Column("school_id", sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
+        sa.Column("school_id", sa.String(length=64), nullable=False),
         sa.Column("grade_level", sa.Integer(), nullable=False),
         sa.Column("entry_date", sa.Date(), nullable=False),
         sa.Column("exit_date", sa.Date(), nullable=True),
-        sa.Column("exit_code", sqlmodel.sql.sqltypes.AutoString(length=16), nullable=True),
+        sa.Column("exit_code", sa.String(length=16), nullable=True),
         sa.ForeignKeyConstraint(
             ["school_id"],
             ["school.school_id"],
@@ -277,9 +274,9 @@ def upgrade() -> None:
     )
     op.create_table(
         "fafsa",
-        sa.Column("student_id", sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
+        sa.Column("student_id", sa.String(length=64), nullable=False),
         sa.Column("award_year", sa.Integer(), nullable=False),
-        sa.Column("status", sqlmodel.sql.sqltypes.AutoString(length=16), nullable=False),
+        sa.Column("status", sa.String(length=16), nullable=False),
         sa.Column("status_date", sa.Date(), nullable=True),
         sa.ForeignKeyConstraint(
             ["student_id"],
@@ -289,10 +286,10 @@ def upgrade() -> None:
     )
     op.create_table(
         "guardian",
-        sa.Column("student_id", sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
-        sa.Column("guardian_email", sqlmodel.sql.sqltypes.AutoString(length=254), nullable=False),
-        sa.Column("guardian_name", sqlmodel.sql.sqltypes.AutoString(length=200), nullable=False),
-        sa.Column("relationship", sqlmodel.sql.sqltypes.AutoString(length=64), nullable=True),
+        sa.Column("student_id", sa.String(length=64), nullable=False),
+        sa.Column("guardian_email", sa.String(length=254), nullable=False),
+        sa.Column("guardian_name", sa.String(length=200), nullable=False),
+        sa.Column("relationship", sa.String(length=64), nullable=True),
         sa.ForeignKeyConstraint(
             ["student_id"],
             ["student.student_id"],
@@ -305,11 +302,11 @@ def upgrade() -> None:
     op.create_table(
         "note",
         sa.Column("note_id", sa.Integer(), nullable=False),
-        sa.Column("student_id", sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
-        sa.Column("author_email", sqlmodel.sql.sqltypes.AutoString(length=254), nullable=False),
-        sa.Column("author_role", sqlmodel.sql.sqltypes.AutoString(length=32), nullable=False),
-        sa.Column("author_org_id", sqlmodel.sql.sqltypes.AutoString(length=64), nullable=True),
-        sa.Column("created_at", sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
+        sa.Column("student_id", sa.String(length=64), nullable=False),
+        sa.Column("author_email", sa.String(length=254), nullable=False),
+        sa.Column("author_role", sa.String(length=32), nullable=False),
+        sa.Column("author_org_id", sa.String(length=64), nullable=True),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("body", sa.Text(), nullable=False),
         sa.Column("shared_with_family", sa.Boolean(), nullable=False),
         sa.ForeignKeyConstraint(
@@ -321,12 +318,12 @@ def upgrade() -> None:
     op.create_index(op.f("ix_note_student_id"), "note", ["student_id"], unique=False)
     op.create_table(
         "outcome",
-        sa.Column("student_id", sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
+        sa.Column("student_id", sa.String(length=64), nullable=False),
         sa.Column("graduated", sa.Boolean(), nullable=True),
         sa.Column("graduation_date", sa.Date(), nullable=True),
         sa.Column("postsecondary_enrolled", sa.Boolean(), nullable=True),
         sa.Column("postsecondary_start_date", sa.Date(), nullable=True),
-        sa.Column("institution_level", sqlmodel.sql.sqltypes.AutoString(length=16), nullable=True),
+        sa.Column("institution_level", sa.String(length=16), nullable=True),
         sa.Column("persisted_second_year", sa.Boolean(), nullable=True),
         sa.ForeignKeyConstraint(
             ["student_id"],
@@ -337,13 +334,13 @@ def upgrade() -> None:
     op.create_table(
         "referral",
         sa.Column("referral_id", sa.Integer(), nullable=False),
-        sa.Column("student_id", sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
-        sa.Column("org_id", sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
-        sa.Column("referred_by", sqlmodel.sql.sqltypes.AutoString(length=254), nullable=False),
+        sa.Column("student_id", sa.String(length=64), nullable=False),
+        sa.Column("org_id", sa.String(length=64), nullable=False),
+        sa.Column("referred_by", sa.String(length=254), nullable=False),
         sa.Column("reason", sa.Text(), nullable=False),
-        sa.Column("status", sqlmodel.sql.sqltypes.AutoString(length=16), nullable=False),
-        sa.Column("created_at", sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
-        sa.Column("updated_at", sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
+        sa.Column("status", sa.String(length=16), nullable=False),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("response", sa.Text(), nullable=True),
         sa.ForeignKeyConstraint(
             ["org_id"],
@@ -359,9 +356,9 @@ def upgrade() -> None:
     op.create_index(op.f("ix_referral_student_id"), "referral", ["student_id"], unique=False)
     op.create_table(
         "service",
-        sa.Column("student_id", sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
-        sa.Column("org_id", sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
-        sa.Column("service_type", sqlmodel.sql.sqltypes.AutoString(length=32), nullable=False),
+        sa.Column("student_id", sa.String(length=64), nullable=False),
+        sa.Column("org_id", sa.String(length=64), nullable=False),
+        sa.Column("service_type", sa.String(length=32), nullable=False),
         sa.Column("start_date", sa.Date(), nullable=False),
         sa.Column("end_date", sa.Date(), nullable=True),
         sa.ForeignKeyConstraint(
@@ -377,9 +374,9 @@ def upgrade() -> None:
     op.create_index("ix_service_org", "service", ["org_id"], unique=False)
     op.create_table(
         "test_score",
-        sa.Column("student_id", sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
-        sa.Column("test_name", sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
-        sa.Column("subject", sqlmodel.sql.sqltypes.AutoString(length=16), nullable=False),
+        sa.Column("student_id", sa.String(length=64), nullable=False),
+        sa.Column("test_name", sa.String(length=64), nullable=False),
+        sa.Column("subject", sa.String(length=16), nullable=False),
         sa.Column("school_year", sa.Integer(), nullable=False),
         sa.Column("proficient", sa.Boolean(), nullable=False),
         sa.Column("performance_level", sa.Integer(), nullable=True),
@@ -393,8 +390,8 @@ def upgrade() -> None:
     )
     op.create_table(
         "caseload",
-        sa.Column("user_email", sqlmodel.sql.sqltypes.AutoString(length=254), nullable=False),
-        sa.Column("student_id", sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
+        sa.Column("user_email", sa.String(length=254), nullable=False),
+        sa.Column("student_id", sa.String(length=64), nullable=False),
         sa.ForeignKeyConstraint(
             ["student_id"],
             ["student.student_id"],

@@ -1,0 +1,62 @@
+"""`pathwise db upgrade`, `pathwise demo` and `pathwise users add` from the command line."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from cli.main import EXIT_INVALID, EXIT_OK, EXIT_USAGE, main
+from data_access.engine import get_engine
+from data_access.meta import is_demo, loaded_counts
+
+
+@pytest.fixture
+def database(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
+    url = f"sqlite:///{tmp_path / 'cli.db'}"
+    monkeypatch.setenv("PATHWISE_DATABASE_URL", url)
+    return url
+
+
+def test_the_console_script_is_installed_and_upgrades_the_schema(database: str) -> None:
+    script = Path(sys.executable).with_name("pathwise")
+    result = subprocess.run([str(script), "db", "upgrade"], capture_output=True, text=True, check=False)
+    assert result.returncode == 0, result.stderr
+    assert "schema upgraded from empty to" in result.stdout
+    again = subprocess.run([str(script), "db", "upgrade"], capture_output=True, text=True, check=False)
+    assert "up to date" in again.stdout
+
+
+def test_demo_builds_prints_users_and_refuses_a_second_build(database: str, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["demo", "--students", "300", "--seed", "4", "--as-of", "2026-11-22"]) == EXIT_OK
+    out, err = capsys.readouterr()
+    assert "steward@demo.pathwise.example" in out and "org_staff" in out
+    assert "100%" in err  # the progress bar reached the end
+    assert is_demo(get_engine())
+    assert main(["demo", "--students", "300"]) == EXIT_INVALID
+    assert "--replace" in capsys.readouterr().err
+    assert main(["demo", "--if-empty"]) == EXIT_OK
+
+
+def test_users_add_creates_then_updates_and_checks_references(database: str, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["demo", "--students", "200", "--as-of", "2026-11-22"]) == EXIT_OK
+    capsys.readouterr()
+    args = ["users", "add", "Pat@Partner.org", "--role", "org_staff", "--org", "ORG03", "--confidentiality-signed", "2026-09-01"]
+    assert main(args) == EXIT_OK
+    assert "added pat@partner.org" in capsys.readouterr().out
+    assert main(args) == EXIT_OK
+    assert "updated" in capsys.readouterr().out
+    assert main(["users", "add", "x@y.org", "--role", "wizard"]) == EXIT_INVALID
+    assert "unknown role 'wizard'" in capsys.readouterr().err
+    assert main(["users", "add", "x@y.org", "--role", "org_staff", "--org", "NOPE"]) == EXIT_INVALID
+    assert "no organisation with org_id 'NOPE'" in capsys.readouterr().err
+    counts = loaded_counts(get_engine())
+    assert counts.users >= 26
+
+
+def test_wrong_usage_exits_with_two() -> None:
+    with pytest.raises(SystemExit) as exit_info:
+        main(["demo", "--students", "zero"])
+    assert exit_info.value.code == EXIT_USAGE
