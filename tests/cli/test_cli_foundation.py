@@ -22,14 +22,20 @@ def database(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
 
 def test_the_console_script_is_installed_and_upgrades_the_schema(database: str) -> None:
     script = Path(sys.executable).with_name("pathwise")
-    result = subprocess.run([str(script), "db", "upgrade"], capture_output=True, text=True, check=False)
+    result = subprocess.run(
+        [str(script), "db", "upgrade"], capture_output=True, text=True, check=False
+    )
     assert result.returncode == 0, result.stderr
     assert "schema upgraded from empty to" in result.stdout
-    again = subprocess.run([str(script), "db", "upgrade"], capture_output=True, text=True, check=False)
+    again = subprocess.run(
+        [str(script), "db", "upgrade"], capture_output=True, text=True, check=False
+    )
     assert "up to date" in again.stdout
 
 
-def test_demo_builds_prints_users_and_refuses_a_second_build(database: str, capsys: pytest.CaptureFixture[str]) -> None:
+def test_demo_builds_prints_users_and_refuses_a_second_build(
+    database: str, capsys: pytest.CaptureFixture[str]
+) -> None:
     assert main(["demo", "--students", "300", "--seed", "4", "--as-of", "2026-11-22"]) == EXIT_OK
     out, err = capsys.readouterr()
     assert "steward@demo.pathwise.example" in out and "org_staff" in out
@@ -40,10 +46,22 @@ def test_demo_builds_prints_users_and_refuses_a_second_build(database: str, caps
     assert main(["demo", "--if-empty"]) == EXIT_OK
 
 
-def test_users_add_creates_then_updates_and_checks_references(database: str, capsys: pytest.CaptureFixture[str]) -> None:
+def test_users_add_creates_then_updates_and_checks_references(
+    database: str, capsys: pytest.CaptureFixture[str]
+) -> None:
     assert main(["demo", "--students", "200", "--as-of", "2026-11-22"]) == EXIT_OK
     capsys.readouterr()
-    args = ["users", "add", "Pat@Partner.org", "--role", "org_staff", "--org", "ORG03", "--confidentiality-signed", "2026-09-01"]
+    args = [
+        "users",
+        "add",
+        "Pat@Partner.org",
+        "--role",
+        "org_staff",
+        "--org",
+        "ORG03",
+        "--confidentiality-signed",
+        "2026-09-01",
+    ]
     assert main(args) == EXIT_OK
     assert "added pat@partner.org" in capsys.readouterr().out
     assert main(args) == EXIT_OK

@@ -1,0 +1,58 @@
+"""The audit log: who looked at which students, when, why, and on what legal basis.
+
+`record_event` is called inside the same transaction as the read, export or write it
+describes, so a read that is not recorded cannot happen (both commit or neither does).
+Denied attempts are recorded too. The tables are append-only (triggers; see migration
+0001). Reads by `org_staff` are disclosures outside the district (FERPA 34 CFR 99.32):
+`disclosures_of` lists them for a parent or student.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Mapping
+from datetime import UTC, datetime
+
+from sqlalchemy import Connection, insert
+
+from data_access.models import AuditEvent, AuditStudent, table_of
+from data_access.policy import Principal
+
+AUDIT_EVENT = table_of(AuditEvent)
+AUDIT_STUDENT = table_of(AuditStudent)
+
+
+def record_event(
+    connection: Connection,
+    principal: Principal | None,
+    action: str,
+    *,
+    students: Mapping[str, str] | None = None,
+    categories: Iterable[str] = (),
+    outcome: str = "allowed",
+    detail: Mapping[str, object] | None = None,
+    email: str | None = None,
+) -> int:
+    """Append one event and its students (`student_id -> legal basis`); return its id."""
+    values = {
+        "occurred_at": datetime.now(UTC),
+        "user_email": principal.email if principal else (email or "unknown"),
+        "role": principal.role.value if principal else None,
+        "org_id": principal.org_id if principal else None,
+        "action": action,
+        "categories": ";".join(sorted(set(categories))),
+        "outcome": outcome,
+        "detail": json.dumps(dict(detail), default=str, sort_keys=True) if detail else None,
+    }
+    event_id = connection.execute(
+        insert(AUDIT_EVENT).values(values).returning(AUDIT_EVENT.c.event_id)
+    ).scalar_one()
+    if students:
+        connection.execute(
+            insert(AUDIT_STUDENT),
+            [
+                {"event_id": event_id, "student_id": sid, "legal_basis": basis}
+                for sid, basis in students.items()
+            ],
+        )
+    return int(event_id)

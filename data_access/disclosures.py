@@ -1,0 +1,151 @@
+"""Reading the audit log: the disclosure log of a student's record, and the audit search.
+
+- A parent sees, for each of their children, and a student for themselves, every read of
+  the record by a partner organisation (FERPA 34 CFR 99.32: the party, the date, what was
+  disclosed). Only allowed reads count as disclosures; refusals disclosed nothing.
+- An admin searches every event (by student, user, action and date).
+- Nobody else reads the audit log.
+Reading the log is itself recorded.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, time
+
+import polars as pl
+from sqlalchemy import Engine, select
+
+from data_access.audit import AUDIT_EVENT, AUDIT_STUDENT, record_event
+from data_access.models import Guardian, Organization, table_of
+from data_access.policy import AccessDenied, Principal
+from data_access.reading import frame, student_request
+from domain.vocabulary import Role
+
+ORGANIZATION = table_of(Organization)
+GUARDIAN = table_of(Guardian)
+_SCHEMA = {"event_id": pl.Int64, "occurred_at": pl.Datetime("us", "UTC")}
+
+
+def _own_students(engine: Engine, principal: Principal) -> list[str]:
+    if principal.role == Role.STUDENT:
+        return [principal.student_id] if principal.student_id else []
+    with engine.connect() as connection:
+        return list(
+            connection.execute(
+                select(GUARDIAN.c.student_id).where(GUARDIAN.c.guardian_email == principal.email)
+            ).scalars()
+        )
+
+
+def disclosure_log(
+    engine: Engine, principal: Principal, student_id: str | None = None
+) -> pl.DataFrame:
+    """Partner-organisation reads of the principal's own (or their children's) records."""
+    if principal.role not in (Role.PARENT, Role.STUDENT, Role.ADMIN):
+        raise AccessDenied("Only families and data stewards see disclosure logs.", code="forbidden")
+    if principal.role == Role.ADMIN:
+        if student_id is None:
+            raise AccessDenied("Name the student whose disclosures you want.", code="usage")
+        students = [student_id]
+    else:
+        students = _own_students(engine, principal)
+        if student_id is not None:
+            if student_id not in students:
+                raise AccessDenied("This is not your record.", code="out_of_scope")
+            students = [student_id]
+    with student_request(engine) as connection:
+        result = frame(
+            connection,
+            select(
+                AUDIT_EVENT.c.event_id,
+                AUDIT_EVENT.c.occurred_at,
+                AUDIT_STUDENT.c.student_id,
+                AUDIT_EVENT.c.org_id,
+                ORGANIZATION.c.org_name,
+                AUDIT_EVENT.c.user_email,
+                AUDIT_EVENT.c.action,
+                AUDIT_EVENT.c.categories,
+                AUDIT_STUDENT.c.legal_basis,
+            )
+            .select_from(
+                AUDIT_STUDENT.join(
+                    AUDIT_EVENT, AUDIT_EVENT.c.event_id == AUDIT_STUDENT.c.event_id
+                ).outerjoin(ORGANIZATION, ORGANIZATION.c.org_id == AUDIT_EVENT.c.org_id)
+            )
+            .where(
+                AUDIT_STUDENT.c.student_id.in_(students),
+                AUDIT_EVENT.c.role == Role.ORG_STAFF.value,
+                AUDIT_EVENT.c.outcome == "allowed",
+            )
+            .order_by(AUDIT_EVENT.c.occurred_at.desc(), AUDIT_EVENT.c.event_id.desc()),
+            schema=_SCHEMA,
+        )
+        record_event(
+            connection,
+            principal,
+            "disclosures.read",
+            students=dict.fromkeys(students, f"role:{principal.role.value}"),
+        )
+    return result
+
+
+def audit_events(
+    engine: Engine,
+    principal: Principal,
+    *,
+    student_id: str | None = None,
+    since: date | None = None,
+    user_email: str | None = None,
+    action: str | None = None,
+    limit: int = 5000,
+) -> pl.DataFrame:
+    """The audit search (admins), or the disclosure log (parents and students)."""
+    if principal.role in (Role.PARENT, Role.STUDENT):
+        log = disclosure_log(engine, principal, student_id)
+        if since is not None:
+            log = log.filter(pl.col("occurred_at") >= datetime.combine(since, time(), tzinfo=UTC))
+        return log
+    if principal.role != Role.ADMIN:
+        raise AccessDenied("Only data stewards (admins) read the audit log.", code="forbidden")
+    statement = select(AUDIT_EVENT).order_by(
+        AUDIT_EVENT.c.occurred_at.desc(), AUDIT_EVENT.c.event_id.desc()
+    )
+    if student_id is not None:
+        statement = statement.where(
+            AUDIT_EVENT.c.event_id.in_(
+                select(AUDIT_STUDENT.c.event_id).where(AUDIT_STUDENT.c.student_id == student_id)
+            )
+        )
+    if since is not None:
+        statement = statement.where(
+            AUDIT_EVENT.c.occurred_at >= datetime.combine(since, time(), tzinfo=UTC)
+        )
+    if user_email:
+        statement = statement.where(AUDIT_EVENT.c.user_email == user_email)
+    if action:
+        statement = statement.where(AUDIT_EVENT.c.action == action)
+    with student_request(engine) as connection:
+        events = frame(connection, statement.limit(limit), schema=_SCHEMA)
+        ids = events["event_id"].to_list()
+        counts = frame(
+            connection,
+            select(AUDIT_STUDENT.c.event_id, AUDIT_STUDENT.c.student_id).where(
+                AUDIT_STUDENT.c.event_id.in_(ids)
+            ),
+            schema={"event_id": pl.Int64},
+        )
+        record_event(
+            connection,
+            principal,
+            "audit.read",
+            detail={"student_id": student_id, "since": since, "user": user_email, "action": action},
+        )
+    students = counts.group_by("event_id").agg(
+        pl.len().alias("student_count"),
+        pl.col("student_id").sort().str.join(";").alias("student_ids"),
+    )
+    return (
+        events.join(students, on="event_id", how="left")
+        .with_columns(pl.col("student_count").fill_null(0))
+        .sort("occurred_at", "event_id", descending=True)
+    )

@@ -1,0 +1,172 @@
+"""Referrals: school staff ask a partner organisation to serve a student.
+
+- create: admin, counselor and teacher, for a student they may see, to a community or
+  hub organisation.
+- read: school staff (admin, district_leader, counselor, teacher) see the referrals of the
+  students they may see; partner staff see the referrals addressed to their organisation
+  for students they may see. A referral to a partner without an active release naming it
+  waits: the partner learns nothing about the student until the family signs (the school
+  sees it as "waiting for a release").
+- respond: partner staff of the addressed organisation (accepted, declined, closed).
+All audited.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import polars as pl
+from sqlalchemy import Engine, and_, insert, select, update
+
+from data_access.audit import record_event
+from data_access.models import Organization, Referral, Student, table_of
+from data_access.policy import AccessDenied, Principal, current_school_year, visible_students
+from data_access.reading import frame, student_request
+from data_access.records import deny_student, visibility_row
+from domain.vocabulary import REFERRAL_STATUSES, Role
+
+REFERRAL = table_of(Referral)
+ORGANIZATION = table_of(Organization)
+STUDENT = table_of(Student)
+REFERRERS = frozenset({Role.ADMIN, Role.COUNSELOR, Role.TEACHER})
+SCHOOL_STAFF = frozenset({Role.ADMIN, Role.DISTRICT_LEADER, Role.COUNSELOR, Role.TEACHER})
+
+
+class InvalidReferral(ValueError):
+    """Unknown organisation, empty reason or an unknown status."""
+
+
+def create_referral(
+    engine: Engine, principal: Principal, student_id: str, org_id: str, reason: str
+) -> int:
+    text = (reason or "").strip()
+    if not text:
+        raise InvalidReferral("Say why you are referring the student.")
+    with student_request(engine) as connection:
+        org = connection.execute(
+            select(ORGANIZATION).where(ORGANIZATION.c.org_id == org_id)
+        ).first()
+        if org is None or org.org_type == "district":
+            raise InvalidReferral(f"No partner organisation with id {org_id!r}.")
+        year = current_school_year(connection, principal.today)
+        row = visibility_row(connection, principal, student_id, year)
+        if row is None or principal.role not in REFERRERS:
+            deny_student(connection, principal, "referral.create", student_id)
+            referral_id = None
+        else:
+            now = datetime.now(UTC)
+            referral_id = connection.execute(
+                insert(REFERRAL)
+                .values(
+                    student_id=student_id,
+                    org_id=org_id,
+                    referred_by=principal.email,
+                    reason=text[:2000],
+                    status="open",
+                    created_at=now,
+                    updated_at=now,
+                )
+                .returning(REFERRAL.c.referral_id)
+            ).scalar_one()
+            record_event(
+                connection,
+                principal,
+                "referral.create",
+                students={student_id: str(row.legal_basis)},
+                detail={"referral_id": referral_id, "org_id": org_id},
+            )
+    if referral_id is None:
+        raise AccessDenied("You may not refer this student.", code="out_of_scope")
+    return int(referral_id)
+
+
+def referrals(engine: Engine, principal: Principal, student_id: str | None = None) -> pl.DataFrame:
+    """Referrals the principal may see (one student's, or all in scope), newest first."""
+    if principal.role not in SCHOOL_STAFF | {Role.ORG_STAFF} or not principal.sees_students:
+        raise AccessDenied("Your role does not work with referrals.", code="forbidden")
+    with student_request(engine) as connection:
+        year = current_school_year(connection, principal.today)
+        scope = visible_students(principal, year).subquery("scope")
+        statement = (
+            select(
+                REFERRAL.c.referral_id,
+                REFERRAL.c.student_id,
+                STUDENT.c.first_name,
+                STUDENT.c.last_name,
+                REFERRAL.c.org_id,
+                ORGANIZATION.c.org_name,
+                REFERRAL.c.referred_by,
+                REFERRAL.c.reason,
+                REFERRAL.c.status,
+                REFERRAL.c.created_at,
+                REFERRAL.c.updated_at,
+                REFERRAL.c.response,
+                scope.c.legal_basis,
+            )
+            .select_from(
+                REFERRAL.join(scope, scope.c.student_id == REFERRAL.c.student_id)
+                .join(STUDENT, STUDENT.c.student_id == REFERRAL.c.student_id)
+                .join(ORGANIZATION, ORGANIZATION.c.org_id == REFERRAL.c.org_id)
+            )
+            .order_by(REFERRAL.c.created_at.desc(), REFERRAL.c.referral_id.desc())
+        )
+        if student_id is not None:
+            statement = statement.where(REFERRAL.c.student_id == student_id)
+        if principal.role == Role.ORG_STAFF:
+            statement = statement.where(REFERRAL.c.org_id == principal.org_id)
+        result = frame(connection, statement, schema={"referral_id": pl.Int64})
+        if result.height:
+            record_event(
+                connection,
+                principal,
+                "referral.read",
+                students=dict(zip(result["student_id"], result["legal_basis"], strict=True)),
+            )
+        elif (
+            student_id is not None
+            and visibility_row(connection, principal, student_id, year) is None
+        ):
+            deny_student(connection, principal, "referral.read", student_id)
+    return result.drop("legal_basis")
+
+
+def respond_to_referral(
+    engine: Engine, principal: Principal, referral_id: int, status: str, response: str = ""
+) -> None:
+    if status not in REFERRAL_STATUSES or status == "open":
+        raise InvalidReferral(f"A response is one of accepted, declined, closed (not {status!r}).")
+    with student_request(engine) as connection:
+        referral = connection.execute(
+            select(REFERRAL).where(REFERRAL.c.referral_id == referral_id)
+        ).first()
+        year = current_school_year(connection, principal.today)
+        row = visibility_row(connection, principal, referral.student_id, year) if referral else None
+        allowed = (
+            referral is not None
+            and row is not None
+            and principal.role == Role.ORG_STAFF
+            and referral.org_id == principal.org_id
+        )
+        if not allowed:
+            deny_student(
+                connection, principal, "referral.respond", referral.student_id if referral else "?"
+            )
+        else:
+            connection.execute(
+                update(REFERRAL)
+                .where(and_(REFERRAL.c.referral_id == referral_id))
+                .values(
+                    status=status,
+                    response=(response or "").strip()[:2000] or None,
+                    updated_at=datetime.now(UTC),
+                )
+            )
+            record_event(
+                connection,
+                principal,
+                "referral.respond",
+                students={referral.student_id: str(row.legal_basis)},  # type: ignore[union-attr]
+                detail={"referral_id": referral_id, "status": status},
+            )
+    if not allowed:
+        raise AccessDenied("You may not respond to this referral.", code="out_of_scope")
