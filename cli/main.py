@@ -42,6 +42,11 @@ def build_parser() -> argparse.ArgumentParser:
     db = commands.add_parser("db", help="database schema")
     db_commands = db.add_subparsers(dest="db_command", required=True, metavar="ACTION")
     db_commands.add_parser("upgrade", help="create or migrate the schema (Alembic)")
+    grant = db_commands.add_parser(
+        "grant",
+        help="PostgreSQL: grant the application's login role its rights (audit log: read and append only)",
+    )
+    grant.add_argument("role")
 
     demo = commands.add_parser("demo", help="build the synthetic demo district")
     demo.add_argument(
@@ -84,6 +89,12 @@ def build_parser() -> argparse.ArgumentParser:
         "--inactive", action="store_true", help="save the user as inactive (no access)"
     )
     user_commands.add_parser("list", help="list users")
+
+    audit = commands.add_parser("audit", help="audit events the user may see")
+    audit.add_argument("--as", dest="as_email", required=True, metavar="EMAIL")
+    audit.add_argument("--student", default=None, metavar="ID")
+    audit.add_argument("--since", type=_date, default=None, metavar="DATE")
+    audit.add_argument("--as-of", type=_date, default=None, metavar="DATE")
     return parser
 
 
@@ -97,6 +108,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _demo(args)
         if args.command == "users":
             return _users(args)
+        if args.command == "audit":
+            return _audit(args)
     except KeyboardInterrupt:
         print("interrupted; nothing more was written", file=sys.stderr)
         return EXIT_INVALID
@@ -104,11 +117,19 @@ def main(argv: Sequence[str] | None = None) -> int:
     return EXIT_USAGE
 
 
-def _db(_args: argparse.Namespace) -> int:
+def _db(args: argparse.Namespace) -> int:
     from data_access import schema
     from data_access.engine import get_engine
 
     engine = get_engine()
+    if args.db_command == "grant":
+        try:
+            for statement in schema.grant_app_role(engine, args.role):
+                print(statement)
+        except ValueError as error:
+            print(f"pathwise db grant: {error}", file=sys.stderr)
+            return EXIT_INVALID
+        return EXIT_OK
     before = schema.current_revision(engine)
     schema.upgrade(engine)
     after = schema.current_revision(engine)
@@ -187,6 +208,42 @@ def _users(args: argparse.Namespace) -> int:
             print(f"pathwise users add: {problem}", file=sys.stderr)
         return EXIT_INVALID
     print(f"{'added' if created else 'updated'} {user.email} ({user.role})")
+    return EXIT_OK
+
+
+def _principal(email: str, as_of: date | None):  # type: ignore[no-untyped-def]
+    """Sign in for a command; on refusal print the reason and return None."""
+    from data_access.engine import get_engine
+    from data_access.identity import sign_in
+    from data_access.policy import AccessDenied
+
+    try:
+        return sign_in(get_engine(), email, as_of or date.today())
+    except AccessDenied as denied:
+        print(f"pathwise: {denied.reason}", file=sys.stderr)
+        return None
+
+
+def _audit(args: argparse.Namespace) -> int:
+    import csv
+
+    from data_access.disclosures import audit_events
+    from data_access.engine import get_engine
+    from data_access.export_format import neutralise
+    from data_access.policy import AccessDenied
+
+    principal = _principal(args.as_email, args.as_of)
+    if principal is None:
+        return EXIT_FORBIDDEN
+    try:
+        events = audit_events(get_engine(), principal, student_id=args.student, since=args.since)
+    except AccessDenied as denied:
+        print(f"pathwise audit: {denied.reason}", file=sys.stderr)
+        return EXIT_FORBIDDEN
+    writer = csv.writer(sys.stdout, lineterminator="\n")
+    writer.writerow(events.columns)
+    for row in events.iter_rows():
+        writer.writerow(["" if v is None else neutralise(str(v)) for v in row])
     return EXIT_OK
 
 

@@ -1,4 +1,7 @@
-"""Fast bulk writes of Polars frames into tables: executemany on SQLite, COPY on PostgreSQL.
+"""Fast bulk reads and writes between tables and Polars frames.
+
+Writes: executemany on SQLite, COPY on PostgreSQL. Reads (whole tables, for recomputing the
+derived indicator tables; never for a viewer): ADBC on SQLite, COPY on PostgreSQL.
 
 Used where the rows are already validated (the demo build, the importer after its checks).
 Values are converted to the storage form SQLAlchemy itself uses, so that ORM and Core
@@ -10,9 +13,10 @@ from __future__ import annotations
 
 import io
 from collections.abc import Sequence
+from typing import Any
 
 import polars as pl
-from sqlalchemy import Connection, Table
+from sqlalchemy import Boolean, Connection, Date, DateTime, Engine, Float, Integer, Table, select
 
 BATCH_ROWS = 200_000
 
@@ -51,10 +55,10 @@ def insert_frame(connection: Connection, table: Table, frame: pl.DataFrame) -> i
     columns: Sequence[str] = [c for c in frame.columns if c in table.c]
     frame = frame.select(columns)
     if connection.dialect.name == "postgresql":
-        raw = connection.connection.driver_connection
+        raw: Any = connection.connection.driver_connection
         column_list = ", ".join(f'"{c}"' for c in columns)
         sql = f"COPY \"{table.name}\" ({column_list}) FROM STDIN WITH (FORMAT csv, NULL '\\N')"
-        with raw.cursor() as cursor:  # type: ignore[union-attr]
+        with raw.cursor() as cursor:
             for offset in range(0, frame.height, BATCH_ROWS):
                 with cursor.copy(sql) as copy:
                     copy.write(_copy_csv(frame.slice(offset, BATCH_ROWS)))
@@ -66,3 +70,86 @@ def insert_frame(connection: Connection, table: Table, frame: pl.DataFrame) -> i
         batch = _sqlite_ready(frame.slice(offset, BATCH_ROWS))
         connection.exec_driver_sql(sql, batch.rows())
     return frame.height
+
+
+def polars_dtype(column_type: Any) -> Any:
+    """The Polars dtype for a column's SQLAlchemy type."""
+    if isinstance(column_type, Boolean):
+        return pl.Boolean
+    if isinstance(column_type, DateTime):
+        return pl.Datetime("us", "UTC")
+    if isinstance(column_type, Date):
+        return pl.Date
+    if isinstance(column_type, Integer):
+        return pl.Int64
+    if isinstance(column_type, Float):
+        return pl.Float64
+    return pl.String
+
+
+def _typed(frame: pl.DataFrame, schema: dict[str, Any]) -> pl.DataFrame:
+    conversions = []
+    for name, dtype in schema.items():
+        current = frame.schema[name]
+        if current == dtype:
+            continue
+        if dtype == pl.Date and current == pl.String:
+            conversions.append(pl.col(name).str.to_date("%Y-%m-%d"))
+        elif isinstance(dtype, pl.Datetime) and current == pl.String:
+            conversions.append(
+                pl.col(name).str.to_datetime(time_unit="us", time_zone="UTC", format=None)
+            )
+        else:
+            conversions.append(pl.col(name).cast(dtype))
+    return frame.with_columns(conversions) if conversions else frame
+
+
+def read_table(engine: Engine, table: Table, columns: Sequence[str] | None = None) -> pl.DataFrame:
+    """Every row of `table` (or of some of its columns) as a typed frame.
+
+    Only for whole-table system work (the derived-table refresh, import checks): it applies
+    no access scope, so it is not part of the API pages and the command line may call.
+    """
+    names = list(columns or [c.name for c in table.columns])
+    schema = {n: polars_dtype(table.c[n].type) for n in names}
+    column_list = ", ".join(f'"{n}"' for n in names)
+    sql = f'SELECT {column_list} FROM "{table.name}"'
+    if engine.dialect.name == "postgresql":
+        buffer = io.BytesIO()
+        with engine.connect() as connection:
+            raw: Any = connection.connection.driver_connection
+            with (
+                raw.cursor() as cursor,
+                cursor.copy(f"COPY ({sql}) TO STDOUT WITH (FORMAT csv, HEADER)") as copy,
+            ):
+                for block in copy:
+                    buffer.write(block)
+        buffer.seek(0)
+        text_schema = {
+            n: (pl.String if t in (pl.Date, pl.Boolean) or isinstance(t, pl.Datetime) else t)
+            for n, t in schema.items()
+        }
+        frame = (
+            pl.read_csv(buffer, schema=text_schema)
+            if buffer.getbuffer().nbytes
+            else pl.DataFrame(schema=text_schema)
+        )
+        booleans = [
+            pl.col(n).replace_strict({"t": True, "f": False}, return_dtype=pl.Boolean)
+            for n, t in schema.items()
+            if t == pl.Boolean
+        ]
+        frame = frame.with_columns(booleans) if booleans else frame
+        return _typed(frame, schema)
+    database = engine.url.database
+    if engine.dialect.name == "sqlite" and database and database != ":memory:":
+        import adbc_driver_sqlite.dbapi as adbc_sqlite
+
+        with adbc_sqlite.connect(database) as connection:
+            frame = pl.read_database(sql, connection)
+        if frame.width == 0 or frame.height == 0:
+            return pl.DataFrame(schema=schema)
+        return _typed(frame, schema)
+    with engine.connect() as connection:
+        rows = connection.execute(select(*(table.c[n] for n in names))).all()
+    return pl.DataFrame([tuple(r) for r in rows], schema=schema, orient="row")

@@ -9,6 +9,7 @@ from sqlalchemy import Engine, inspect, text
 from sqlalchemy.exc import DBAPIError
 
 from data_access import schema
+from data_access.engine import make_engine
 from data_access.models import IMPORT_TABLES
 
 APP_TABLES = {
@@ -98,3 +99,32 @@ def test_foreign_keys_reject_a_student_at_an_unknown_school(engine: Engine) -> N
                 "VALUES ('S1', 'Ana', 'Diaz', 'NOPE', 9, 2030)"
             )
         )
+
+
+@pytest.mark.postgres
+def test_on_postgresql_the_application_role_cannot_update_or_delete_audit_rows(
+    pg_engine: Engine,
+) -> None:
+    with pg_engine.begin() as connection:
+        connection.execute(text("CREATE ROLE pathwise_app LOGIN"))
+    schema.grant_app_role(pg_engine, "pathwise_app")
+    _one_audit_event(pg_engine)
+    app_url = pg_engine.url.set(username="pathwise_app")
+    app = make_engine(app_url.render_as_string(hide_password=False))
+    try:
+        _one_audit_event(app)  # it may append
+        with app.connect() as connection:
+            assert connection.execute(text("SELECT count(*) FROM audit_event")).scalar() == 2
+        for statement in (
+            "UPDATE audit_event SET action = 'x'",
+            "DELETE FROM audit_event",
+            "TRUNCATE audit_event",
+        ):
+            with pytest.raises(DBAPIError, match="permission denied"), app.begin() as connection:
+                connection.execute(text(statement))
+        with pytest.raises(DBAPIError, match="must be owner"), app.begin() as connection:
+            connection.execute(text("ALTER TABLE audit_event DISABLE TRIGGER ALL"))
+    finally:
+        app.dispose()
+        with pg_engine.begin() as connection:
+            connection.execute(text("DROP OWNED BY pathwise_app"))
