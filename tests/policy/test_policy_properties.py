@@ -1,0 +1,341 @@
+"""Property-based privacy tests: random worlds against an oracle written from access.md.
+
+Hypothesis builds small worlds (students at two schools, partner organisations with
+agreements, parent releases in every state, including ones that start or end on "today",
+users of every role, caseloads, guardians) and a random "today". For every principal the
+oracle below, written independently of `data_access.policy` from the text of access.md,
+says which students and which categories they may see; the database must return exactly
+that, rows and columns, and must audit exactly the (user, student) pairs it returned.
+Both on SQLite and on PostgreSQL.
+"""
+
+from __future__ import annotations
+
+import itertools
+import shutil
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from datetime import date, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from sqlalchemy import Engine, create_engine, insert, select, text
+
+from data_access import schema
+from data_access.audit import AUDIT_EVENT, AUDIT_STUDENT
+from data_access.engine import make_engine
+from data_access.identity import sign_in
+from data_access.models import (
+    Agreement,
+    Caseload,
+    Consent,
+    Enrollment,
+    Guardian,
+    Organization,
+    School,
+    Student,
+    User,
+    table_of,
+)
+from data_access.notes import notes_for
+from data_access.policy import AccessDenied, Principal
+from data_access.records import student_record
+from tests.postgres_cluster import Cluster
+
+BASE = date(2026, 11, 20)
+YEAR = 2027
+CATS = ("attendance", "grades", "tests", "fafsa", "outcomes", "demographics", "notes")
+RECORD_PARTS = {
+    "attendance": "attendance",
+    "grades": "marks",
+    "tests": "tests",
+    "fafsa": "fafsa",
+    "outcomes": "outcome",
+    "demographics": "demographics",
+}
+
+# --------------------------------------------------------------------------------------
+# Worlds
+# --------------------------------------------------------------------------------------
+
+day = st.integers(min_value=-3, max_value=3).map(lambda d: BASE + timedelta(days=d))
+maybe_day = st.one_of(st.none(), day)
+categories = st.sets(st.sampled_from(CATS), min_size=1).map(lambda s: ";".join(sorted(s)))
+
+
+@dataclass
+class World:
+    today: date
+    students: list[tuple[str, str]]  # (student_id, school_id)
+    orgs: list[str]
+    agreements: list[dict[str, Any]]
+    consents: list[dict[str, Any]]
+    guardians: list[tuple[str, str]]  # (student_id, email)
+    teacher_caseload: list[str]
+    users: list[dict[str, Any]]
+
+
+@st.composite
+def worlds(draw: st.DrawFn) -> World:
+    n = draw(st.integers(min_value=1, max_value=6))
+    students = [(f"S{i}", draw(st.sampled_from(["HS1", "HS2"]))) for i in range(n)]
+    ids = [s for s, _ in students]
+    orgs = [f"ORG{i}" for i in range(draw(st.integers(min_value=1, max_value=3)))]
+    agreements = [
+        {"agreement_id": f"A{i}", "org_id": draw(st.sampled_from(orgs)), "categories": draw(categories),
+         "effective_date": draw(day), "expires_date": draw(maybe_day)}
+        for i in range(draw(st.integers(min_value=0, max_value=3)))
+    ]  # fmt: skip
+    consents = [
+        {"consent_id": f"C{i}", "student_id": draw(st.sampled_from(ids)), "org_id": draw(st.sampled_from(orgs)),
+         "categories": draw(categories), "purpose": "p", "signed_by": "x", "signer_relationship": "parent",
+         "signed_date": draw(day), "expires_date": draw(maybe_day), "revoked_date": draw(maybe_day), "language": None}
+        for i in range(draw(st.integers(min_value=0, max_value=8)))
+    ]  # fmt: skip
+    guardians = sorted(
+        {(draw(st.sampled_from(ids)), "parent@f.org") for _ in range(draw(st.integers(0, 2)))}
+    )
+    caseload = sorted(set(draw(st.lists(st.sampled_from(ids), max_size=3))))
+    signed = draw(maybe_day)
+    users = [
+        {"email": "admin@d.org", "role": "admin"},
+        {"email": "leader@d.org", "role": "district_leader"},
+        {"email": "c1@d.org", "role": "counselor", "school_id": "HS1"},
+        {"email": "c2@d.org", "role": "counselor", "school_id": "HS2"},
+        {"email": "t@d.org", "role": "teacher", "school_id": "HS1"},
+        {"email": "viewer@d.org", "role": "viewer"},
+        {"email": "parent@f.org", "role": "parent", "confidentiality_signed_date": None},
+        {
+            "email": "kid@f.org",
+            "role": "student",
+            "student_id": ids[0],
+            "confidentiality_signed_date": None,
+        },
+        {
+            "email": "late@d.org",
+            "role": "counselor",
+            "school_id": "HS1",
+            "confidentiality_signed_date": signed,
+        },
+        {"email": "off@d.org", "role": "admin", "active": False},
+    ] + [{"email": f"staff@{o.lower()}.org", "role": "org_staff", "org_id": o} for o in orgs]
+    for u in users:
+        u.setdefault("confidentiality_signed_date", BASE - timedelta(days=90))
+        u.setdefault("active", True)
+        for key in ("org_id", "school_id", "student_id"):
+            u.setdefault(key, None)
+        u["display_name"] = u["email"]
+    return World(draw(day), students, orgs, agreements, consents, guardians, caseload, users)
+
+
+def load(engine: Engine, world: World) -> None:
+    rows: dict[Any, list[dict[str, Any]]] = {
+        School: [{"school_id": s, "school_name": s, "low_grade": 9, "high_grade": 12} for s in ("HS1", "HS2")],
+        Organization: [{"org_id": o, "org_name": o, "org_type": "community", "service_types": ""} for o in world.orgs],
+        Student: [{"student_id": s, "first_name": s, "last_name": "X", "school_id": sc, "grade_level": 10,
+                   "cohort_year": 2029} for s, sc in world.students],
+        Enrollment: [{"student_id": s, "school_id": sc, "school_year": YEAR, "grade_level": 10,
+                      "entry_date": date(2026, 8, 27), "exit_date": None, "exit_code": None} for s, sc in world.students],
+        Agreement: world.agreements,
+        Consent: world.consents,
+        Guardian: [{"student_id": s, "guardian_email": e, "guardian_name": "P", "relationship": None} for s, e in world.guardians],
+        User: world.users,
+        Caseload: [{"user_email": "t@d.org", "student_id": s} for s in world.teacher_caseload],
+    }  # fmt: skip
+    with engine.begin() as connection:
+        for model, values in rows.items():
+            if values:
+                connection.execute(insert(table_of(model)), values)
+
+
+# --------------------------------------------------------------------------------------
+# The oracle: access.md, read literally
+# --------------------------------------------------------------------------------------
+
+
+def active(signed: date, expires: date | None, revoked: date | None, today: date) -> bool:
+    return (
+        signed <= today
+        and (expires is None or expires >= today)
+        and (revoked is None or revoked > today)
+    )
+
+
+def oracle(world: World, email: str, today: date) -> dict[str, frozenset[str]] | None:
+    """student -> categories the user may see; None when the user is refused outright."""
+    user = next((u for u in world.users if u["email"] == email), None)
+    if user is None or not user["active"]:
+        return None
+    role = user["role"]
+    signed = user["confidentiality_signed_date"]
+    if role not in ("parent", "student") and (signed is None or signed > today):
+        return None
+    everything = frozenset(CATS)
+    if role in ("admin", "district_leader"):
+        return {s: everything for s, _ in world.students}
+    if role == "counselor":
+        return {s: everything for s, sc in world.students if sc == user["school_id"]}
+    if role == "teacher":
+        return {s: frozenset({"attendance", "grades", "tests"}) for s in world.teacher_caseload}
+    if role == "parent":
+        return {s: everything for s, e in world.guardians if e == email}
+    if role == "student":
+        return {user["student_id"]: everything}
+    if role == "org_staff":
+        org = user["org_id"]
+        agreed: set[str] = set()
+        for a in world.agreements:
+            if a["org_id"] == org and active(a["effective_date"], a["expires_date"], None, today):
+                agreed |= set(a["categories"].split(";"))
+        if not agreed and not any(
+            a["org_id"] == org and active(a["effective_date"], a["expires_date"], None, today)
+            for a in world.agreements
+        ):
+            return {}
+        seen: dict[str, set[str]] = {}
+        for c in world.consents:
+            if c["org_id"] == org and active(
+                c["signed_date"], c["expires_date"], c["revoked_date"], today
+            ):
+                seen.setdefault(c["student_id"], set()).update(
+                    set(c["categories"].split(";")) & agreed
+                )
+        return {s: frozenset(cats) for s, cats in seen.items()}
+    return {}
+
+
+# --------------------------------------------------------------------------------------
+# Databases: a fresh one per example, cloned from a migrated template
+# --------------------------------------------------------------------------------------
+
+_numbers = itertools.count()
+
+
+@pytest.fixture(scope="module")
+def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("template") / "template.db"
+    engine = make_engine(f"sqlite:///{path}")
+    schema.upgrade(engine)
+    with engine.connect() as connection:
+        connection.execute(text("PRAGMA wal_checkpoint(TRUNCATE)"))
+    engine.dispose()
+    return path
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def fresh_database(
+    request: pytest.FixtureRequest, tmp_path: Path
+) -> Callable[[], Iterator[Engine]]:
+    """A factory: each call yields a new, migrated, empty database."""
+
+    def sqlite() -> Iterator[Engine]:
+        template: Path = request.getfixturevalue("sqlite_template")
+        path = tmp_path / f"world{next(_numbers)}.db"
+        shutil.copy(template, path)
+        engine = make_engine(f"sqlite:///{path}")
+        try:
+            yield engine
+        finally:
+            engine.dispose()
+
+    def postgres() -> Iterator[Engine]:
+        cluster: Cluster = request.getfixturevalue("pg_cluster")
+        name = f"world_{next(_numbers)}"
+        admin = create_engine(cluster.url(), isolation_level="AUTOCOMMIT")
+        with admin.connect() as connection:
+            connection.execute(text(f"CREATE DATABASE {name} TEMPLATE pathwise_template"))
+        engine = make_engine(cluster.url(name))
+        try:
+            yield engine
+        finally:
+            engine.dispose()
+            with admin.connect() as connection:
+                connection.execute(text(f"DROP DATABASE {name} WITH (FORCE)"))
+            admin.dispose()
+
+    return sqlite if request.param == "sqlite" else postgres
+
+
+def principals(engine: Engine, world: World) -> Iterator[tuple[str, Principal | None]]:
+    for user in world.users + [{"email": "nobody@x.org"}]:
+        try:
+            yield user["email"], sign_in(engine, user["email"], world.today)
+        except AccessDenied:
+            yield user["email"], None
+
+
+SETTINGS = settings(
+    max_examples=30,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+
+
+@SETTINGS
+@given(world=worlds())
+def test_every_principal_gets_exactly_the_rows_and_columns_access_md_allows(
+    fresh_database: Callable[[], Iterator[Engine]], world: World
+) -> None:
+    for engine in fresh_database():
+        load(engine, world)
+        for email, principal in principals(engine, world):
+            expected = oracle(world, email, world.today)
+            assert (principal is None) == (expected is None), email
+            if principal is None or expected is None:
+                continue
+            for student_id, _ in world.students:
+                if student_id not in expected:
+                    with pytest.raises(AccessDenied):
+                        student_record(engine, principal, student_id)
+                    continue
+                record = student_record(engine, principal, student_id)
+                assert record.categories == expected[student_id], (email, student_id)
+                for category, part in RECORD_PARTS.items():
+                    assert (getattr(record, part) is not None) == (category in expected[student_id]), (
+                        email, student_id, category,
+                    )  # fmt: skip
+
+
+@SETTINGS
+@given(
+    world=worlds(),
+    reads=st.lists(
+        st.tuples(
+            st.integers(min_value=0, max_value=16),
+            st.integers(min_value=0, max_value=7),
+            st.booleans(),
+        ),
+        min_size=1,
+        max_size=12,
+    ),
+)
+def test_the_audited_user_student_pairs_are_exactly_the_ones_returned(
+    fresh_database: Callable[[], Iterator[Engine]], world: World, reads: list[tuple[int, int, bool]]
+) -> None:
+    for engine in fresh_database():
+        load(engine, world)
+        signed_in = [(e, p) for e, p in principals(engine, world) if p is not None]
+        returned: set[tuple[str, str]] = set()
+        refused: set[tuple[str, str]] = set()
+        for who, which, notes in reads:
+            email, principal = signed_in[who % len(signed_in)]
+            student_id = world.students[which % len(world.students)][0]
+            try:
+                if notes:
+                    notes_for(engine, principal, student_id)  # type: ignore[arg-type]
+                else:
+                    student_record(engine, principal, student_id)  # type: ignore[arg-type]
+                returned.add((email, student_id))
+            except AccessDenied:
+                refused.add((email, student_id))
+        with engine.connect() as connection:
+            rows = connection.execute(
+                select(
+                    AUDIT_EVENT.c.user_email, AUDIT_STUDENT.c.student_id, AUDIT_EVENT.c.outcome
+                ).join(AUDIT_STUDENT, AUDIT_STUDENT.c.event_id == AUDIT_EVENT.c.event_id)
+            ).all()
+        assert {(u, s) for u, s, o in rows if o == "allowed"} == returned
+        assert {(u, s) for u, s, o in rows if o == "denied"} == refused
