@@ -100,7 +100,7 @@ def worlds(draw: st.DrawFn) -> World:
     )
     caseload = sorted(set(draw(st.lists(st.sampled_from(ids), max_size=3))))
     signed = draw(maybe_day)
-    users = [
+    users: list[dict[str, Any]] = [
         {"email": "admin@d.org", "role": "admin"},
         {"email": "leader@d.org", "role": "district_leader"},
         {"email": "c1@d.org", "role": "counselor", "school_id": "HS1"},
@@ -121,7 +121,8 @@ def worlds(draw: st.DrawFn) -> World:
             "confidentiality_signed_date": signed,
         },
         {"email": "off@d.org", "role": "admin", "active": False},
-    ] + [{"email": f"staff@{o.lower()}.org", "role": "org_staff", "org_id": o} for o in orgs]
+    ]
+    users += [{"email": f"staff@{o.lower()}.org", "role": "org_staff", "org_id": o} for o in orgs]
     for u in users:
         u.setdefault("confidentiality_signed_date", BASE - timedelta(days=90))
         u.setdefault("active", True)
@@ -325,9 +326,9 @@ def test_the_audited_user_student_pairs_are_exactly_the_ones_returned(
             student_id = world.students[which % len(world.students)][0]
             try:
                 if notes:
-                    notes_for(engine, principal, student_id)  # type: ignore[arg-type]
+                    notes_for(engine, principal, student_id)
                 else:
-                    student_record(engine, principal, student_id)  # type: ignore[arg-type]
+                    student_record(engine, principal, student_id)
                 returned.add((email, student_id))
             except AccessDenied:
                 refused.add((email, student_id))
