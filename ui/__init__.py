@@ -1,0 +1,1 @@
+"""Streamlit helpers shared by the pages: sign-in state and the widgets and charts."""
