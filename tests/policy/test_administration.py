@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 from datetime import date
+from typing import Any
 
 import pytest
 from sqlalchemy import Engine, select
@@ -41,7 +42,8 @@ def test_only_admins_manage_releases_users_and_agreements(world: Engine) -> None
 def test_a_release_missing_a_required_element_is_refused(world: Engine, missing: str) -> None:
     steward = sign_in(world, "admin@d.org", TODAY)
     with pytest.raises(admin.InvalidChange, match="required"):
-        admin.record_consent(world, steward, replace(RELEASE, **{missing: " "}))
+        changes: dict[str, Any] = {missing: " "}
+        admin.record_consent(world, steward, replace(RELEASE, **changes))
     partner = sign_in(world, "a@orga.org", TODAY)
     with pytest.raises(AccessDenied):
         student_record(world, partner, "S2")
