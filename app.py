@@ -1,37 +1,168 @@
-"""Pathwise: the Streamlit entry point.
+"""Pathwise: the Streamlit entry point. Sign-in, then the pages each role may use.
 
-For now it shows what is loaded and whether this is the demo district; sign-in, role
-navigation and the pages arrive with the app issue. Nothing here reads student-level data.
+Nothing here reads student data; the pages do, through `data_access.api`, each re-checking
+its principal. Run with `make run` (or `streamlit run app.py`).
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import streamlit as st
 
-from data_access.engine import get_engine
-from data_access.meta import is_demo, loaded_counts
+from domain.vocabulary import Role
+from pages import account, administration, my_record
+from ui.components import demo_banner, meeting_banner
+from ui.session import MEETING_KEY, DemoRefused, SessionState, current_session
 
-st.set_page_config(page_title="Pathwise", page_icon=":material/route:", layout="wide")
+PageFunction = Callable[[], None]
 
-engine = get_engine()
-if is_demo(engine):
-    st.warning(
-        "**DEMO DATA.** Every student, school and organisation here is synthetic "
-        "(built by `pathwise demo`). Do not enter real student information.",
-        icon=":material/science:",
-    )
-st.title("Pathwise")
-st.caption(
-    "Where do our students leave the path from ninth grade to college, and who needs help this week?"
-)
 
-counts = loaded_counts(engine)
-columns = st.columns(4)
-columns[0].metric("Schools", f"{counts.schools:,}")
-columns[1].metric("Organisations", f"{counts.organizations:,}")
-columns[2].metric("Students", f"{counts.students:,}")
-columns[3].metric("Users", f"{counts.users:,}")
-if counts.empty:
-    st.info(
-        "The database is empty. Load your district's files with `pathwise import PATH`, or build the demo with `pathwise demo`."
-    )
+def _page(
+    function: PageFunction, title: str, url: str, icon: str, *, default: bool = False
+) -> st.Page:
+    return st.Page(function, title=title, url_path=url, icon=icon, default=default)
+
+
+def _optional_pages() -> dict[str, tuple[PageFunction, str, str, str]]:
+    """Pages whose modules exist in this build (name -> function, title, url, icon)."""
+    found: dict[str, tuple[PageFunction, str, str, str]] = {}
+    try:
+        from pages import pipeline
+
+        found["pipeline"] = (
+            pipeline.pipeline_page,
+            "Pipeline",
+            "pipeline",
+            ":material/filter_alt:",
+        )
+    except ImportError:
+        pass
+    try:
+        from pages import at_risk, student
+
+        found["at_risk"] = (
+            at_risk.at_risk_page,
+            "Who needs help",
+            "at-risk",
+            ":material/priority_high:",
+        )
+        found["student"] = (student.student_page, "Student profile", "student", ":material/person:")
+    except ImportError:
+        pass
+    return found
+
+
+PIPELINE_ROLES = {Role.ADMIN, Role.DISTRICT_LEADER, Role.COUNSELOR, Role.ORG_STAFF, Role.VIEWER}
+LIST_ROLES = {Role.ADMIN, Role.DISTRICT_LEADER, Role.COUNSELOR, Role.TEACHER, Role.ORG_STAFF}
+
+
+def pages_for(state: SessionState) -> list[st.Page] | dict[str, list[st.Page]]:
+    """The navigation for this session: sign-in, no-access, or the role's pages."""
+    if state.principal is None:
+        if state.denied is not None:
+            return [
+                _page(
+                    account.no_access_page,
+                    "No access yet",
+                    "no-access",
+                    ":material/lock:",
+                    default=True,
+                )
+            ]
+        return [_page(account.sign_in_page, "Sign in", "sign-in", ":material/login:", default=True)]
+    principal = state.principal
+    optional = _optional_pages()
+    work: list[st.Page] = []
+    if principal.meeting_mode:
+        if "pipeline" in optional:
+            function, title, url, icon = optional["pipeline"]
+            work.append(_page(function, title, url, icon, default=True))
+    else:
+        if principal.role in LIST_ROLES and "at_risk" in optional:
+            for name in ("at_risk", "student"):
+                function, title, url, icon = optional[name]
+                work.append(
+                    _page(
+                        function,
+                        title,
+                        url,
+                        icon,
+                        default=not work and principal.role != Role.DISTRICT_LEADER,
+                    )
+                )
+        if principal.role in PIPELINE_ROLES and "pipeline" in optional:
+            function, title, url, icon = optional["pipeline"]
+            leader_first = principal.role in (Role.DISTRICT_LEADER, Role.VIEWER) or not work
+            work.insert(
+                0 if leader_first else len(work),
+                _page(function, title, url, icon, default=leader_first),
+            )
+        if principal.role in (Role.PARENT, Role.STUDENT):
+            work.append(
+                _page(
+                    my_record.my_record_page,
+                    "My record",
+                    "my-record",
+                    ":material/family_restroom:",
+                    default=True,
+                )
+            )
+        if principal.role == Role.ADMIN:
+            work.append(
+                _page(
+                    administration.administration_page,
+                    "Administration",
+                    "admin",
+                    ":material/admin_panel_settings:",
+                    default=not work,
+                )
+            )
+    if not work:
+        work.append(
+            _page(
+                account.no_access_page,
+                "No access yet",
+                "no-access",
+                ":material/lock:",
+                default=True,
+            )
+        )
+    account_pages = [_page(account.sign_out_page, "Sign out", "sign-out", ":material/logout:")]
+    return {"Pathwise": work, "Account": account_pages}
+
+
+def sidebar(state: SessionState) -> None:
+    principal = state.principal
+    if principal is None:
+        return
+    with st.sidebar:
+        st.caption(
+            f"Signed in as **{principal.display_name}** ({principal.role.value.replace('_', ' ')})"
+        )
+        if principal.sees_aggregates or principal.meeting_mode:
+            st.toggle(
+                "Meeting mode",
+                key=MEETING_KEY,
+                help="For projecting in work-group meetings: only privacy-protected totals, never a name or a small group.",
+            )
+
+
+def main() -> None:
+    st.set_page_config(page_title="Pathwise", page_icon=":material/route:", layout="wide")
+    try:
+        state = current_session()
+    except DemoRefused as refused:
+        st.error(str(refused), icon=":material/block:")
+        st.stop()
+        return
+    if state.demo:
+        demo_banner()
+    if state.principal is not None and state.principal.meeting_mode:
+        meeting_banner()
+    navigation = st.navigation(pages_for(state))
+    sidebar(state)
+    navigation.run()
+
+
+main()

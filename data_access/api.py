@@ -12,18 +12,40 @@ from datetime import date
 from typing import Any
 
 import polars as pl
+from sqlalchemy import select
 
-from data_access import disclosures, notes, records, referrals
+from data_access import administration, disclosures, notes, records, referrals
+from data_access.administration import AgreementRequest, ConsentRequest, InvalidChange
 from data_access.engine import get_engine
 from data_access.identity import sign_in as _sign_in
 from data_access.meta import LoadedCounts, is_demo, loaded_counts
+from data_access.models import User, table_of
 from data_access.notes import InvalidNote
 from data_access.policy import AccessDenied, Principal
 from data_access.records import StudentRecord, VisibilityReason
 from data_access.referrals import InvalidReferral
+from data_access.users import InvalidUser, UserRequest
+from domain.vocabulary import ROLES
+
+USER = table_of(User)
 
 __all__ = [
     "AccessDenied",
+    "AgreementRequest",
+    "ConsentRequest",
+    "InvalidChange",
+    "InvalidUser",
+    "UserRequest",
+    "admin_agreements",
+    "admin_consents",
+    "admin_freshness",
+    "admin_import_history",
+    "admin_organisations",
+    "admin_record_consent",
+    "admin_revoke_consent",
+    "admin_save_agreement",
+    "admin_save_user",
+    "admin_users",
     "InvalidNote",
     "InvalidReferral",
     "LoadedCounts",
@@ -34,6 +56,8 @@ __all__ = [
     "audit_events",
     "counts",
     "create_referral",
+    "demo_users",
+    "my_students",
     "disclosure_log",
     "is_demo_database",
     "notes_for",
@@ -50,6 +74,25 @@ def sign_in(email: str, today: date | None = None) -> Principal:
 
 def is_demo_database() -> bool:
     return is_demo(get_engine())
+
+
+def demo_users() -> list[dict[str, str]]:
+    """The users a trainer may act as: only ever on the demo database."""
+    engine = get_engine()
+    if not is_demo(engine):
+        raise AccessDenied("Demo sign-in exists only on the demo database.", code="not_demo")
+    order = {role: i for i, role in enumerate(ROLES)}
+    with engine.connect() as connection:
+        rows = connection.execute(
+            select(USER.c.email, USER.c.role, USER.c.display_name).order_by(USER.c.email)
+        ).all()
+    people = [dict(r._mapping) for r in rows]
+    return sorted(people, key=lambda p: (order.get(p["role"], 99), p["email"]))
+
+
+def my_students(principal: Principal) -> list[dict[str, str]]:
+    """A parent's children or a student's own id, with names (for the family view)."""
+    return records.family_students(get_engine(), principal)
 
 
 def counts() -> LoadedCounts:
@@ -107,3 +150,50 @@ def audit_events(
         user_email=user_email,
         action=action,
     )
+
+
+# --- the data steward's work (admin only; each function re-checks) -------------------
+
+
+def admin_users(principal: Principal) -> pl.DataFrame:
+    return administration.users(get_engine(), principal)
+
+
+def admin_save_user(principal: Principal, request: UserRequest) -> bool:
+    return administration.save_user_as(get_engine(), principal, request)
+
+
+def admin_organisations(principal: Principal) -> pl.DataFrame:
+    return administration.organisations(get_engine(), principal)
+
+
+def admin_agreements(principal: Principal) -> pl.DataFrame:
+    return administration.agreements(get_engine(), principal)
+
+
+def admin_save_agreement(principal: Principal, request: AgreementRequest) -> None:
+    administration.save_agreement(get_engine(), principal, request)
+
+
+def admin_consents(
+    principal: Principal, *, student_id: str | None = None, expiring_within_days: int | None = None
+) -> pl.DataFrame:
+    return administration.consents(
+        get_engine(), principal, student_id=student_id, expiring_within_days=expiring_within_days
+    )
+
+
+def admin_record_consent(principal: Principal, request: ConsentRequest) -> None:
+    administration.record_consent(get_engine(), principal, request)
+
+
+def admin_revoke_consent(principal: Principal, consent_id: str, revoked: date) -> None:
+    administration.revoke_consent(get_engine(), principal, consent_id, revoked)
+
+
+def admin_freshness(principal: Principal) -> pl.DataFrame:
+    return administration.data_freshness(get_engine(), principal)
+
+
+def admin_import_history(principal: Principal) -> pl.DataFrame:
+    return administration.import_history(get_engine(), principal)

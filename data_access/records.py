@@ -342,3 +342,18 @@ def _consents(
     elif see != frozenset(CATEGORIES):
         statement = statement.where(CONSENT.c.consent_id.is_(None))
     return frame(connection, statement, schema={"active": pl.Boolean})
+
+
+def family_students(engine: Engine, principal: Principal) -> list[dict[str, str]]:
+    """The students a parent or student sees in "My record" (identity only)."""
+    if principal.role not in (Role.PARENT, Role.STUDENT) or principal.meeting_mode:
+        return []
+    with engine.connect() as connection:
+        year = current_school_year(connection, principal.today)
+        scope = visible_students(principal, year).subquery("scope")
+        rows = connection.execute(
+            select(STUDENT.c.student_id, STUDENT.c.first_name, STUDENT.c.last_name)
+            .join(scope, scope.c.student_id == STUDENT.c.student_id)
+            .order_by(STUDENT.c.first_name, STUDENT.c.student_id)
+        ).all()
+    return [dict(r._mapping) for r in rows]

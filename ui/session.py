@@ -25,6 +25,7 @@ from data_access.api import AccessDenied, Principal, is_demo_database, sign_in
 DEMO_SWITCH = "PATHWISE_DEMO_SIGNIN"
 DEMO_EMAIL_KEY = "demo_email"
 MEETING_KEY = "meeting_mode"
+MEETING_LINK_SEEN = "meeting_link_seen"
 
 
 class DemoRefused(RuntimeError):
@@ -95,8 +96,9 @@ def current_session() -> SessionState:
 
 def meeting_mode_on() -> bool:
     """Meeting mode: switched on in the sidebar, or by a `?mode=meeting` link."""
-    if st.query_params.get("mode") == "meeting":
+    if st.query_params.get("mode") == "meeting" and not st.session_state.get(MEETING_LINK_SEEN):
         st.session_state[MEETING_KEY] = True
+        st.session_state[MEETING_LINK_SEEN] = True
     return bool(st.session_state.get(MEETING_KEY, False))
 
 

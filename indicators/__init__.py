@@ -1,0 +1,1 @@
+"""Pure Polars indicator functions (no I/O)."""

@@ -1,0 +1,70 @@
+"""Sign-in, "no access yet", and sign-out."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from data_access.api import demo_users
+from ui.components import page_header
+from ui.session import DEMO_EMAIL_KEY, current_session, sign_out
+
+
+def _providers() -> list[str]:
+    try:
+        auth = st.secrets.get("auth", {})
+    except FileNotFoundError:
+        return []
+    return [name for name, value in auth.items() if hasattr(value, "keys")]
+
+
+def sign_in_page() -> None:
+    state = current_session()
+    page_header(
+        "Sign in to Pathwise",
+        "Where do our students leave the path from ninth grade to college, and who needs help this week?",
+    )
+    if state.demo:
+        st.subheader("Demo sign-in")
+        st.write(
+            "This is the demo district. Choose whom to act as; every person and figure is synthetic."
+        )
+        people = demo_users()
+        labels = {
+            row["email"]: f"{row['role']}: {row['display_name']} ({row['email']})" for row in people
+        }
+        email = st.selectbox(
+            "Sign in as", list(labels), format_func=labels.__getitem__, key="demo_choice"
+        )
+        if st.button("Sign in", type="primary", icon=":material/login:"):
+            st.session_state[DEMO_EMAIL_KEY] = email
+            st.rerun()
+        return
+    providers = _providers()
+    if not providers:
+        st.error(
+            "Sign-in is not configured. Your administrator sets up your district's identity "
+            "provider in `.streamlit/secrets.toml` (see `.streamlit/secrets.toml.example`)."
+        )
+        return
+    for name in providers:
+        if st.button(
+            f"Sign in with {name.capitalize()}",
+            key=f"login_{name}",
+            type="primary",
+            icon=":material/login:",
+        ):
+            st.login(name)
+
+
+def no_access_page() -> None:
+    state = current_session()
+    page_header("You have no access yet")
+    reason = state.denied.reason if state.denied else "Pathwise does not know this account."
+    st.warning(reason, icon=":material/lock:")
+    st.write("Ask your district's data steward to add you to Pathwise; then sign in again.")
+    if st.button("Sign out", icon=":material/logout:"):
+        sign_out()
+
+
+def sign_out_page() -> None:
+    sign_out()

@@ -1,0 +1,288 @@
+"""Administration (data stewards): users, releases, agreements, imports, freshness, audit."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import polars as pl
+import streamlit as st
+
+from data_access import api
+from domain.vocabulary import CATEGORIES, ROLES, SIGNER_RELATIONSHIPS
+from ui.components import next_step, page_header
+from ui.session import require_principal
+
+
+def administration_page() -> None:
+    principal = require_principal()
+    page_header(
+        "Is our data current, and is every look at it allowed?",
+        "Users, parent releases, agreements, imports and the audit log of this deployment.",
+    )
+    if principal.role.value != "admin":
+        st.error("Only data stewards see this page.")
+        return
+    tabs = st.tabs(["Releases", "Users", "Agreements", "Import", "Data freshness", "Audit log"])
+    with tabs[0]:
+        _releases(principal)
+    with tabs[1]:
+        _users(principal)
+    with tabs[2]:
+        _agreements(principal)
+    with tabs[3]:
+        _imports(principal)
+    with tabs[4]:
+        _freshness(principal)
+    with tabs[5]:
+        _audit(principal)
+
+
+def _releases(principal: api.Principal) -> None:
+    st.subheader("Releases expiring in the next 30 days")
+    expiring = api.admin_consents(principal, expiring_within_days=30)
+    if expiring.height == 0:
+        st.caption("None.")
+    else:
+        st.dataframe(
+            expiring.select(
+                "consent_id",
+                "student_id",
+                "first_name",
+                "last_name",
+                "org_name",
+                "categories",
+                "expires_date",
+            ),
+            hide_index=True,
+            width="stretch",
+            column_config={"expires_date": st.column_config.DateColumn("Expires")},
+        )
+        next_step(
+            f"Ask the {expiring.height} families whether they want to renew before the release lapses."
+        )
+
+    st.subheader("Find a student's releases")
+    student_id = st.text_input("Student id", key="consent_student").strip()
+    if student_id:
+        found = api.admin_consents(principal, student_id=student_id)
+        st.dataframe(
+            found.select(
+                "consent_id",
+                "org_name",
+                "categories",
+                "signed_date",
+                "expires_date",
+                "revoked_date",
+                "active",
+            ),
+            hide_index=True,
+            width="stretch",
+            column_config={"active": st.column_config.CheckboxColumn("Active today")},
+        )
+        active = found.filter(found["active"])["consent_id"].to_list()
+        if active:
+            with st.form("revoke"):
+                consent_id = st.selectbox("Revoke release", active)
+                when = st.date_input("Revoked on", value=principal.today)
+                if st.form_submit_button("Revoke", type="primary"):
+                    try:
+                        api.admin_revoke_consent(principal, str(consent_id), when)
+                        st.success(
+                            f"Release {consent_id} revoked from {when}. Partners lose access on their next request."
+                        )
+                    except api.InvalidChange as problem:
+                        st.error(str(problem))
+
+    st.subheader("Record a new release")
+    organisations = api.admin_organisations(principal).filter(pl.col("org_type") != "district")
+    with st.form("record_consent", clear_on_submit=False):
+        left, right = st.columns(2)
+        consent_id = left.text_input("Release id")
+        student = right.text_input("Student id")
+        org = left.selectbox(
+            "Organisation",
+            organisations["org_id"].to_list(),
+            format_func=dict(
+                zip(organisations["org_id"], organisations["org_name"], strict=True)
+            ).get,
+        )
+        categories = right.multiselect("Categories", CATEGORIES)
+        purpose = left.text_input("Purpose")
+        signed_by = right.text_input("Signed by")
+        relationship = left.selectbox("Signer", SIGNER_RELATIONSHIPS)
+        signed = right.date_input("Signed on", value=principal.today)
+        expires = left.date_input("Expires on (optional)", value=None)
+        language = right.text_input("Language (optional)")
+        if st.form_submit_button("Record release", type="primary"):
+            try:
+                api.admin_record_consent(
+                    principal,
+                    api.ConsentRequest(
+                        consent_id=consent_id.strip(), student_id=student.strip(), org_id=str(org), categories=tuple(categories),
+                        purpose=purpose, signed_by=signed_by, signer_relationship=str(relationship), signed_date=signed,
+                        expires_date=expires, language=language.strip() or None,
+                    ),
+                )  # fmt: skip
+                st.success(f"Release {consent_id} recorded.")
+            except api.InvalidChange as problem:
+                st.error(str(problem))
+
+
+def _users(principal: api.Principal) -> None:
+    users = api.admin_users(principal)
+    st.dataframe(
+        users.select(
+            "email",
+            "display_name",
+            "role",
+            "org_id",
+            "school_id",
+            "confidentiality_signed_date",
+            "active",
+        ),
+        hide_index=True,
+        width="stretch",
+        column_config={
+            "confidentiality_signed_date": st.column_config.DateColumn("Confidentiality signed"),
+            "active": st.column_config.CheckboxColumn("Active"),
+        },
+    )
+    st.subheader("Add or change a user")
+    with st.form("user"):
+        left, right = st.columns(2)
+        email = left.text_input("Email (as the identity provider signs them in)")
+        name = right.text_input("Display name")
+        role = left.selectbox("Role", ROLES)
+        org = right.text_input("Organisation id (partner staff)")
+        school = left.text_input("School id (counselor)")
+        student = right.text_input("Student id (student users)")
+        signed = left.date_input("Confidentiality agreement signed", value=None)
+        active = right.checkbox("Active", value=True)
+        if st.form_submit_button("Save user", type="primary"):
+            try:
+                created = api.admin_save_user(
+                    principal,
+                    api.UserRequest(
+                        email=email, role=str(role), display_name=name or None, org_id=org.strip() or None,
+                        school_id=school.strip() or None, student_id=student.strip() or None,
+                        confidentiality_signed_date=signed, active=active,
+                    ),
+                )  # fmt: skip
+                st.success(f"{'Added' if created else 'Updated'} {email}.")
+            except api.InvalidUser as problem:
+                st.error(str(problem))
+
+
+def _agreements(principal: api.Principal) -> None:
+    table = api.admin_agreements(principal)
+    st.dataframe(
+        table.select(
+            "agreement_id", "org_name", "categories", "effective_date", "expires_date", "active"
+        ),
+        hide_index=True,
+        width="stretch",
+        column_config={"active": st.column_config.CheckboxColumn("Active today")},
+    )
+    with st.form("agreement"):
+        left, right = st.columns(2)
+        agreement_id = left.text_input("Agreement id")
+        organisations = api.admin_organisations(principal)
+        org = right.selectbox("Organisation", organisations["org_id"].to_list())
+        categories = left.multiselect("Categories", CATEGORIES)
+        effective = right.date_input("Effective from", value=principal.today)
+        expires = left.date_input("Expires on (optional)", value=None)
+        if st.form_submit_button("Save agreement", type="primary"):
+            try:
+                api.admin_save_agreement(
+                    principal,
+                    api.AgreementRequest(
+                        agreement_id.strip(), str(org), tuple(categories), effective, expires
+                    ),
+                )
+                st.success(f"Agreement {agreement_id} saved.")
+            except api.InvalidChange as problem:
+                st.error(str(problem))
+
+
+def _imports(principal: api.Principal) -> None:
+    upload = getattr(api, "admin_import", None)
+    if upload is None:
+        st.info("Load files with `pathwise import PATH` on the server.")
+    else:
+        files = st.file_uploader(
+            "Files in the import format (CSV or XLSX)",
+            accept_multiple_files=True,
+            type=["csv", "xlsx"],
+        )
+        dry_run = st.checkbox("Only check the files (write nothing)", value=True)
+        if files and st.button("Import", type="primary"):
+            bar = st.progress(0.0, text="Reading files")
+
+            def progress(done: int, total: int, message: str) -> None:
+                bar.progress(min(1.0, done / max(total, 1)), text=message)
+
+            result = upload(
+                principal, {f.name: f.getvalue() for f in files}, dry_run=dry_run, progress=progress
+            )
+            _show_import_result(result)
+    st.subheader("Recent imports")
+    history = api.admin_import_history(principal)
+    if history.height == 0:
+        st.caption("No imports yet.")
+    else:
+        st.dataframe(history, hide_index=True, width="stretch")
+
+
+def _show_import_result(result: object) -> None:
+    problems = getattr(result, "problems", ())
+    if problems:
+        st.error(f"Nothing was written: {len(problems)} problem(s) to fix first.")
+        st.dataframe(
+            pl.DataFrame(
+                [
+                    {
+                        "file": p.file,
+                        "line": p.line,
+                        "column": p.column,
+                        "problem": p.message,
+                        "value": p.value,
+                    }
+                    for p in problems
+                ]
+            ),
+            hide_index=True,
+            width="stretch",
+        )
+    else:
+        st.success(str(result))
+
+
+def _freshness(principal: api.Principal) -> None:
+    st.dataframe(api.admin_freshness(principal), hide_index=True, width="stretch")
+
+
+def _audit(principal: api.Principal) -> None:
+    left, middle, right = st.columns(3)
+    student_id = left.text_input("Student id", key="audit_student").strip() or None
+    user = middle.text_input("User email", key="audit_user").strip() or None
+    since = right.date_input("Since", value=date(principal.today.year, 1, 1), key="audit_since")
+    events = api.audit_events(principal, student_id=student_id, user_email=user, since=since)
+    st.caption(f"{events.height:,} events (newest first; up to 5,000).")
+    st.dataframe(
+        events.select(
+            "occurred_at",
+            "user_email",
+            "role",
+            "org_id",
+            "action",
+            "outcome",
+            "categories",
+            "student_count",
+            "student_ids",
+        ),
+        hide_index=True,
+        width="stretch",
+        column_config={
+            "occurred_at": st.column_config.DatetimeColumn("When", format="YYYY-MM-DD HH:mm:ss")
+        },
+    )

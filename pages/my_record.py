@@ -1,0 +1,88 @@
+"""My record (parents and students): the record, notes shared with the family, and who saw it."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from data_access.api import AccessDenied, disclosure_log, my_students, notes_for, student_record
+from ui.components import next_step, page_header, plain_text
+from ui.record_view import (
+    attendance_section,
+    fafsa_section,
+    identity_line,
+    marks_section,
+    services_section,
+    tests_section,
+)
+from ui.session import require_principal
+
+
+def my_record_page() -> None:
+    principal = require_principal()
+    page_header(
+        "What does the school know about us, and who has seen it?",
+        "Your record as the district holds it, the notes staff chose to share with your family, "
+        "and every time a partner organisation looked at it.",
+    )
+    students = my_students(principal)
+    if not students:
+        st.info(
+            "No student record is linked to your account. Ask the school to check your email address in its records."
+        )
+        return
+    labels = {s["student_id"]: f"{s['first_name']} {s['last_name']}" for s in students}
+    student_id = (
+        st.radio("Student", list(labels), format_func=labels.__getitem__, horizontal=True)
+        if len(students) > 1
+        else students[0]["student_id"]
+    )
+    try:
+        record = student_record(principal, student_id)
+    except AccessDenied as denied:
+        st.error(denied.reason)
+        return
+    st.subheader(identity_line(record))
+    attendance_section(record)
+    left, right = st.columns(2)
+    with left:
+        marks_section(record)
+    with right:
+        tests_section(record)
+        fafsa_section(record)
+    services_section(record)
+
+    st.subheader("Notes shared with your family")
+    if principal.role.value == "parent":
+        shared = notes_for(principal, student_id)
+        if shared.height == 0:
+            st.caption("No notes have been shared with your family yet.")
+        for note in shared.iter_rows(named=True):
+            st.caption(f"{note['created_at']:%b %d, %Y}, {note['author_role'].replace('_', ' ')}")
+            plain_text(note["body"])
+    else:
+        st.caption("Notes are shared with parents and guardians.")
+
+    st.subheader("Who has seen this record")
+    st.caption(
+        "Every look by a partner organisation is a disclosure outside the district, recorded "
+        "as FERPA requires (34 CFR 99.32)."
+    )
+    log = disclosure_log(principal, student_id)
+    if log.height == 0:
+        st.caption("No partner organisation has looked at this record.")
+    else:
+        st.dataframe(
+            log.select("occurred_at", "org_name", "action", "categories"),
+            hide_index=True,
+            width="stretch",
+            column_config={
+                "occurred_at": st.column_config.DatetimeColumn("When", format="MMM D, YYYY h:mm a"),
+                "org_name": st.column_config.TextColumn("Organisation"),
+                "action": st.column_config.TextColumn("What they did"),
+                "categories": st.column_config.TextColumn("Data they saw"),
+            },
+        )
+    next_step(
+        "If something here is wrong, or you want to change or withdraw a release you signed, "
+        "contact your school's counselor: a withdrawn release takes effect immediately."
+    )

@@ -1,0 +1,166 @@
+"""Browser tests: a real `streamlit run`, a real OIDC provider, Debian's Chromium.
+
+- `oidc-provider-mock` (from PyPI) runs in a thread and speaks real OpenID Connect; its
+  users are demo users, so the email the app receives maps to a Pathwise user.
+- The app runs as a subprocess on a free port against a small demo database, with a
+  temporary secrets file (`--secrets.files`) naming that provider. Demo sign-in is off:
+  sign-in goes through the OIDC round trip, as in production.
+- Playwright drives `/usr/bin/chromium` through `executable_path` (Playwright's own browser
+  download does not work on these machines).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import socket
+import subprocess
+import sys
+import textwrap
+import time
+import urllib.request
+from collections.abc import Iterator
+from datetime import date
+from pathlib import Path
+
+import pytest
+from oidc_provider_mock import User, run_server_in_thread
+from playwright.sync_api import Page
+
+from data_access.demo_build import build_demo
+from data_access.engine import make_engine
+from demo_district.generate import DemoSpec
+
+CHECKOUT = Path(__file__).resolve().parents[2]
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+TODAY = date.today()
+SPEC = DemoSpec(students=400, seed=5, today=TODAY)
+OIDC_USERS = {
+    "counselor": "counselor.hs01@demo.pathwise.example",
+    "leader": "leader@demo.pathwise.example",
+    "steward": "steward@demo.pathwise.example",
+    "partner": "staff.org01@demo.pathwise.example",
+    "viewer": "viewer@demo.pathwise.example",
+    "stranger": "stranger@elsewhere.example",
+}
+
+pytestmark = pytest.mark.browser
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.fixture(scope="session")
+def browser_type_launch_args(browser_type_launch_args: dict) -> dict:
+    if not Path(CHROMIUM).exists():
+        pytest.fail(f"{CHROMIUM} is missing: install Debian's chromium (.ci/run does)")
+    return {**browser_type_launch_args, "executable_path": CHROMIUM, "args": CHROMIUM_ARGS}
+
+
+@pytest.fixture(scope="session")
+def demo_database(tmp_path_factory: pytest.TempPathFactory) -> str:
+    path = tmp_path_factory.mktemp("browser-db") / "demo.db"
+    url = f"sqlite:///{path}"
+    engine = make_engine(url)
+    build_demo(engine, SPEC)
+    engine.dispose()
+    return url
+
+
+@pytest.fixture(scope="session")
+def oidc_issuer() -> Iterator[str]:
+    users = [
+        User(sub=sub, claims={"email": email, "email_verified": True, "name": sub.title()})
+        for sub, email in OIDC_USERS.items()
+    ]
+    with run_server_in_thread(user_claims=users) as server:
+        yield f"http://localhost:{server.server_port}"
+
+
+def _wait_for_health(url: str, process: subprocess.Popen[str], seconds: float = 60) -> None:
+    deadline = time.time() + seconds
+    while time.time() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(
+                f"streamlit exited early:\n{process.stdout.read() if process.stdout else ''}"
+            )
+        try:
+            with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as response:
+                if response.read() == b"ok":
+                    return
+        except OSError:
+            time.sleep(0.3)
+    raise RuntimeError("streamlit did not become healthy in time")
+
+
+@pytest.fixture(scope="session")
+def app_url(
+    demo_database: str, oidc_issuer: str, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[str]:
+    port = _free_port()
+    secrets = tmp_path_factory.mktemp("secrets") / "secrets.toml"
+    secrets.write_text(
+        textwrap.dedent(
+            f"""
+            [auth]
+            redirect_uri = "http://localhost:{port}/oauth2callback"
+            cookie_secret = "test-only-cookie-secret-0123456789abcdef"
+
+            [auth.district]
+            client_id = "pathwise"
+            client_secret = "test-secret"
+            server_metadata_url = "{oidc_issuer}/.well-known/openid-configuration"
+            client_kwargs = {{ prompt = "login" }}
+            """
+        )
+    )
+    env = {**os.environ, "PATHWISE_DATABASE_URL": demo_database, "PATHWISE_DEMO_SIGNIN": "0"}
+    process = subprocess.Popen(
+        [sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true",
+         "--server.port", str(port), "--browser.gatherUsageStats", "false",
+         "--server.fileWatcherType", "none", "--secrets.files", str(secrets)],
+        cwd=CHECKOUT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+    )  # fmt: skip
+    url = f"http://localhost:{port}"
+    try:
+        _wait_for_health(url, process)
+        yield url
+    finally:
+        process.terminate()
+        try:
+            process.communicate(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+
+
+def wait_for_app(page: Page) -> None:
+    """The signal Streamlit's own e2e suite uses: connected, and the script not running."""
+    page.locator("[data-testid='stApp'][data-test-connection-state='CONNECTED']").wait_for(
+        state="attached", timeout=30000
+    )
+    page.locator("[data-testid='stApp'][data-test-script-state='notRunning']").wait_for(
+        state="attached", timeout=30000
+    )
+    page.wait_for_timeout(300)
+
+
+def sign_in(page: Page, app_url: str, who: str) -> None:
+    page.goto(app_url)
+    wait_for_app(page)
+    page.get_by_role("button", name=re.compile("Sign in with")).click()
+    page.wait_for_url(re.compile(r"/oauth2/authorize"), wait_until="domcontentloaded")
+    page.get_by_role("button", name=who, exact=False).first.click()
+    page.wait_for_url(re.compile(re.escape(app_url)))
+    wait_for_app(page)

@@ -1,0 +1,151 @@
+"""Sections of a student's record, shared by the profile and the family's "My record".
+
+Every section draws only what the record holds: a category the viewer may not see is
+None in the record and is shown as "not shared with you", never as empty data.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+import plotly.graph_objects as go
+import polars as pl
+import streamlit as st
+
+from data_access.api import StudentRecord
+from indicators.trend import attendance_trend
+from ui.components import PALETTE, figure_layout
+
+NOT_SHARED = "Not shared with you."
+
+
+def identity_line(record: StudentRecord) -> str:
+    i = record.identity
+    return f"{i['first_name']} {i['last_name']} · {i['student_id']} · grade {i['grade_level']} · {i['school_name']}"
+
+
+def attendance_figure(record: StudentRecord) -> go.Figure | None:
+    """Absence rate over time (cumulative, summed across schools), service periods shaded."""
+    if record.attendance is None or record.attendance.height == 0:
+        return None
+    trend = attendance_trend(record.attendance)
+    fig = go.Figure()
+    for shade, row in enumerate(record.services.iter_rows(named=True)):
+        end = row["end_date"] or date.today()
+        fig.add_vrect(
+            x0=row["start_date"], x1=end, fillcolor=PALETTE[(shade + 2) % len(PALETTE)], opacity=0.12,
+            line_width=0, annotation_text=f"{row['org_name']} ({row['service_type'].replace('_', ' ')})",
+            annotation_position="top left", annotation_font_size=14,
+        )  # fmt: skip
+    fig.add_scatter(
+        x=trend["as_of_date"],
+        y=trend["absence_rate"] * 100,
+        mode="lines+markers",
+        line={"color": PALETTE[0], "width": 4},
+        marker={"size": 10},
+        name="absence rate",
+        hovertemplate="%{x|%b %d, %Y}: %{y:.1f}% absent<extra></extra>",
+    )
+    fig.add_hline(
+        y=10,
+        line_dash="dash",
+        line_color=PALETTE[3],
+        annotation_text="chronic absence (10%)",
+        annotation_font_size=16,
+    )
+    fig.update_yaxes(
+        title="% of days absent (school year to date)", rangemode="tozero", ticksuffix="%"
+    )
+    fig.update_xaxes(title=None)
+    return figure_layout(fig, height=380)
+
+
+def attendance_section(record: StudentRecord) -> None:
+    st.subheader("Attendance")
+    if record.attendance is None:
+        st.caption(NOT_SHARED)
+        return
+    figure = attendance_figure(record)
+    if figure is None:
+        st.caption("No attendance recorded.")
+        return
+    st.plotly_chart(figure, width="stretch")
+
+
+def marks_section(record: StudentRecord) -> None:
+    st.subheader("Marks")
+    if record.marks is None:
+        st.caption(NOT_SHARED)
+        return
+    if record.marks.height == 0:
+        st.caption("No marks recorded.")
+        return
+    years = sorted(record.marks["school_year"].unique().to_list(), reverse=True)
+    marks = record.marks.filter(pl.col("school_year") == years[0]).select(
+        "term", "course_title", "subject", "mark", "credits_attempted", "credits_earned"
+    )
+    st.caption(f"School year {years[0] - 1}-{years[0] % 100:02d}")
+    st.dataframe(
+        marks,
+        hide_index=True,
+        width="stretch",
+        column_config={
+            "course_title": st.column_config.TextColumn("Course"),
+            "subject": st.column_config.TextColumn("Subject"),
+            "mark": st.column_config.TextColumn("Mark"),
+            "credits_attempted": st.column_config.NumberColumn("Credits attempted", format="%.1f"),
+            "credits_earned": st.column_config.NumberColumn("Credits earned", format="%.1f"),
+        },
+    )
+
+
+def tests_section(record: StudentRecord) -> None:
+    st.subheader("Tests")
+    if record.tests is None:
+        st.caption(NOT_SHARED)
+        return
+    if record.tests.height == 0:
+        st.caption("No test results recorded.")
+        return
+    st.dataframe(
+        record.tests.sort("school_year", "test_date", descending=True).select(
+            "school_year", "test_name", "subject", "proficient", "performance_level", "scale_score"
+        ),
+        hide_index=True,
+        width="stretch",
+        column_config={
+            "school_year": st.column_config.NumberColumn("Year", format="%d"),
+            "proficient": st.column_config.CheckboxColumn("Proficient"),
+            "performance_level": st.column_config.NumberColumn("Level"),
+            "scale_score": st.column_config.NumberColumn("Score", format="%d"),
+        },
+    )
+
+
+def fafsa_section(record: StudentRecord) -> None:
+    st.subheader("FAFSA")
+    if record.fafsa is None:
+        st.caption(NOT_SHARED)
+        return
+    if record.fafsa.height == 0:
+        st.caption("No FAFSA record.")
+        return
+    st.dataframe(record.fafsa, hide_index=True, width="stretch")
+
+
+def services_section(record: StudentRecord) -> None:
+    st.subheader("Organisations serving this student")
+    if record.services.height == 0:
+        st.caption("None recorded that you may see.")
+        return
+    st.dataframe(
+        record.services.select("org_name", "service_type", "start_date", "end_date"),
+        hide_index=True,
+        width="stretch",
+        column_config={
+            "org_name": st.column_config.TextColumn("Organisation"),
+            "service_type": st.column_config.TextColumn("Service"),
+            "start_date": st.column_config.DateColumn("Since"),
+            "end_date": st.column_config.DateColumn("Until"),
+        },
+    )
