@@ -1,0 +1,226 @@
+"""Indicator settings: every threshold of ../shared/spec/indicators.md, in one frozen value.
+
+The defaults live in `defaults.toml` next to this module and follow the published
+definitions (Attendance Works and U.S. ED for attendance, the UChicago Consortium for
+freshman on-track, NCES SLDS Technical Brief 3 for the minimum cell). A deployment changes
+them in its own TOML file, named by the environment variable `PATHWISE_SETTINGS` (or passed
+to `load_settings`), which overrides only the keys it names.
+
+Every file is validated on load: an unknown section or key, a value of the wrong type, band
+thresholds that do not increase, a chronic threshold that is not the moderate band's lower
+bound, a `min_cell` below 1 and the like raise `SettingsError`, naming the file and the key.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, fields
+from pathlib import Path
+from typing import Any, Final
+
+from domain.vocabulary import FLAGS, PIPELINE_STAGES, SUBJECTS
+
+DEFAULTS_PATH: Final = Path(__file__).with_name("defaults.toml")
+ENV_VAR: Final = "PATHWISE_SETTINGS"
+
+
+class SettingsError(ValueError):
+    """A settings file that cannot be used; the message names the file and the key."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    """The thresholds every indicator reads. Hashable, so it can key a cache."""
+
+    #: Lower bounds of at_risk, moderate_chronic and severe_chronic (fractions of days).
+    band_thresholds: tuple[float, float, float] = (0.05, 0.10, 0.20)
+    chronic_threshold: float = 0.10
+    min_days_enrolled: int = 10
+    instructional_days: int = 180
+    core_subjects: tuple[str, ...] = ("ela", "math", "science", "social_studies")
+    failing_mark_below: float = 60.0
+    failing_letters: tuple[str, ...] = ("F", "NP")
+    on_track_min_credits: float = 5.0
+    on_track_max_core_semester_fs: int = 1
+    tier3_min_flags: int = 2
+    tier3_on_severe_chronic: bool = True
+    tier3_min_core_fails: int = 2
+    tier2_min_flags: int = 1
+    funnel_stages: tuple[str, ...] = PIPELINE_STAGES
+    min_cell: int = 10
+
+    @property
+    def suppressed_label(self) -> str:
+        """How a small count is shown (access.md rule 1): `<10` with the default."""
+        return f"<{self.min_cell}"
+
+
+# ---------------------------------------------------------------------------------------
+# The file layout: (section, key) -> (field, parser)
+# ---------------------------------------------------------------------------------------
+
+_Parser = Callable[[Any], Any]
+_MARKS_LETTERS: Final = ("A", "B", "C", "D", "F", "P", "NP")
+
+
+class _Invalid(Exception):
+    """Raised by a parser with the reason; turned into a SettingsError with file and key."""
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)
+
+
+def _fraction(value: Any) -> float:
+    if not _is_number(value):
+        raise _Invalid(f"must be a number, got {value!r}")
+    if not 0 < value < 1:
+        raise _Invalid(f"must be a fraction between 0 and 1 (0.10 means 10%), got {value!r}")
+    return float(value)
+
+
+def _number_at_least(low: float) -> _Parser:
+    def parse(value: Any) -> float:
+        if not _is_number(value):
+            raise _Invalid(f"must be a number, got {value!r}")
+        if value < low:
+            raise _Invalid(f"must be at least {low:g}, got {value!r}")
+        return float(value)
+
+    return parse
+
+
+def _int_at_least(low: int) -> _Parser:
+    def parse(value: Any) -> int:
+        if not isinstance(value, int) or isinstance(value, bool):
+            raise _Invalid(f"must be a whole number, got {value!r}")
+        if value < low:
+            raise _Invalid(f"must be at least {low}, got {value!r}")
+        return value
+
+    return parse
+
+
+def _boolean(value: Any) -> bool:
+    if not isinstance(value, bool):
+        raise _Invalid(f"must be true or false, got {value!r}")
+    return value
+
+
+def _bands(value: Any) -> tuple[float, float, float]:
+    if not isinstance(value, list) or len(value) != 3:
+        raise _Invalid(f"must be a list of three fractions, got {value!r}")
+    bands = tuple(_fraction(v) for v in value)
+    if not bands[0] < bands[1] < bands[2]:
+        raise _Invalid(f"thresholds must increase, got {value!r}")
+    return bands  # type: ignore[return-value]
+
+
+def _words_from(allowed: tuple[str, ...], *, ordered: bool = False) -> _Parser:
+    def parse(value: Any) -> tuple[str, ...]:
+        if not isinstance(value, list) or not value or not all(isinstance(v, str) for v in value):
+            raise _Invalid(f"must be a non-empty list of words, got {value!r}")
+        unknown = [v for v in value if v not in allowed]
+        if unknown:
+            raise _Invalid(f"unknown value(s) {unknown!r}; allowed: {', '.join(allowed)}")
+        if len(set(value)) != len(value):
+            raise _Invalid(f"values must not repeat, got {value!r}")
+        if ordered and [allowed.index(v) for v in value] != sorted(allowed.index(v) for v in value):
+            raise _Invalid(f"must keep the order {', '.join(allowed)}, got {value!r}")
+        return tuple(value)
+
+    return parse
+
+
+_LAYOUT: Final[dict[tuple[str, str], tuple[str, _Parser]]] = {
+    ("attendance", "band_thresholds"): ("band_thresholds", _bands),
+    ("attendance", "chronic_threshold"): ("chronic_threshold", _fraction),
+    ("attendance", "min_days_enrolled"): ("min_days_enrolled", _int_at_least(1)),
+    ("attendance", "instructional_days"): ("instructional_days", _int_at_least(1)),
+    ("grades", "core_subjects"): ("core_subjects", _words_from(SUBJECTS)),
+    ("grades", "failing_mark_below"): ("failing_mark_below", _number_at_least(0)),
+    ("grades", "failing_letters"): ("failing_letters", _words_from(_MARKS_LETTERS)),
+    ("on_track", "min_credits"): ("on_track_min_credits", _number_at_least(0)),
+    ("on_track", "max_core_semester_fs"): ("on_track_max_core_semester_fs", _int_at_least(0)),
+    ("tiers", "tier3_min_flags"): ("tier3_min_flags", _int_at_least(1)),
+    ("tiers", "tier3_on_severe_chronic"): ("tier3_on_severe_chronic", _boolean),
+    ("tiers", "tier3_min_core_fails"): ("tier3_min_core_fails", _int_at_least(1)),
+    ("tiers", "tier2_min_flags"): ("tier2_min_flags", _int_at_least(1)),
+    ("pipeline", "stages"): ("funnel_stages", _words_from(PIPELINE_STAGES, ordered=True)),
+    ("suppression", "min_cell"): ("min_cell", _int_at_least(1)),
+}
+_SECTIONS: Final = frozenset(section for section, _ in _LAYOUT)
+assert {field for field, _ in _LAYOUT.values()} == {f.name for f in fields(Settings)}
+
+
+def _read(path: Path) -> dict[str, Any]:
+    try:
+        with path.open("rb") as handle:
+            return tomllib.load(handle)
+    except FileNotFoundError as error:
+        raise SettingsError(f"{path}: settings file not found") from error
+    except tomllib.TOMLDecodeError as error:
+        raise SettingsError(f"{path}: not valid TOML: {error}") from error
+
+
+def _values_of(path: Path, document: Mapping[str, Any]) -> dict[str, Any]:
+    """The Settings fields a document sets, each parsed and checked on its own."""
+    values: dict[str, Any] = {}
+    for section, table in document.items():
+        if section not in _SECTIONS:
+            raise SettingsError(
+                f"{path}: unknown section [{section}]; known: {', '.join(sorted(_SECTIONS))}"
+            )
+        if not isinstance(table, dict):
+            raise SettingsError(f"{path}: {section} must be a [section] of keys")
+        for key, raw in table.items():
+            if (section, key) not in _LAYOUT:
+                known = sorted(k for s, k in _LAYOUT if s == section)
+                raise SettingsError(
+                    f"{path}: unknown key {section}.{key}; known in [{section}]: {', '.join(known)}"
+                )
+            field, parse = _LAYOUT[(section, key)]
+            try:
+                values[field] = parse(raw)
+            except _Invalid as error:
+                raise SettingsError(f"{path}: {section}.{key} {error}") from None
+    return values
+
+
+def _check_together(path: Path, settings: Settings) -> None:
+    """Rules that involve more than one key (reported against the file that was loaded last)."""
+    if settings.chronic_threshold != settings.band_thresholds[1]:
+        raise SettingsError(
+            f"{path}: attendance.chronic_threshold ({settings.chronic_threshold:g}) must equal "
+            f"the lower bound of moderate_chronic in attendance.band_thresholds "
+            f"({settings.band_thresholds[1]:g}); change both together"
+        )
+    if settings.tier3_min_flags <= settings.tier2_min_flags:
+        raise SettingsError(
+            f"{path}: tiers.tier3_min_flags ({settings.tier3_min_flags}) must be greater than "
+            f"tiers.tier2_min_flags ({settings.tier2_min_flags})"
+        )
+    if settings.tier3_min_flags > len(FLAGS):
+        raise SettingsError(
+            f"{path}: tiers.tier3_min_flags ({settings.tier3_min_flags}) is more than the "
+            f"{len(FLAGS)} flags there are"
+        )
+
+
+def load_settings(path: Path | None = None) -> Settings:
+    """Read the packaged defaults, then overlay `path` (or the file named by PATHWISE_SETTINGS).
+
+    The overlay names only the keys it changes. Raises `SettingsError` with the file and key
+    for anything that cannot be used.
+    """
+    values = _values_of(DEFAULTS_PATH, _read(DEFAULTS_PATH))
+    overlay = path if path is not None else os.environ.get(ENV_VAR) or None
+    source = DEFAULTS_PATH
+    if overlay is not None:
+        source = Path(overlay)
+        values.update(_values_of(source, _read(source)))
+    settings = Settings(**values)
+    _check_together(source, settings)
+    return settings
