@@ -11,8 +11,9 @@ from collections.abc import Callable
 import streamlit as st
 
 from domain.vocabulary import Role
-from pages import account, administration, my_record
+from pages import account, administration, at_risk, my_record, pipeline, student
 from ui.components import demo_banner, meeting_banner
+from ui.navigation import register
 from ui.session import MEETING_KEY, DemoRefused, SessionState, current_session
 
 PageFunction = Callable[[], None]
@@ -22,35 +23,6 @@ def _page(
     function: PageFunction, title: str, url: str, icon: str, *, default: bool = False
 ) -> st.Page:
     return st.Page(function, title=title, url_path=url, icon=icon, default=default)
-
-
-def _optional_pages() -> dict[str, tuple[PageFunction, str, str, str]]:
-    """Pages whose modules exist in this build (name -> function, title, url, icon)."""
-    found: dict[str, tuple[PageFunction, str, str, str]] = {}
-    try:
-        from pages import pipeline
-
-        found["pipeline"] = (
-            pipeline.pipeline_page,
-            "Pipeline",
-            "pipeline",
-            ":material/filter_alt:",
-        )
-    except ImportError:
-        pass
-    try:
-        from pages import at_risk, student
-
-        found["at_risk"] = (
-            at_risk.at_risk_page,
-            "Who needs help",
-            "at-risk",
-            ":material/priority_high:",
-        )
-        found["student"] = (student.student_page, "Student profile", "student", ":material/person:")
-    except ImportError:
-        pass
-    return found
 
 
 PIPELINE_ROLES = {Role.ADMIN, Role.DISTRICT_LEADER, Role.COUNSELOR, Role.ORG_STAFF, Role.VIEWER}
@@ -72,32 +44,45 @@ def pages_for(state: SessionState) -> list[st.Page] | dict[str, list[st.Page]]:
             ]
         return [_page(account.sign_in_page, "Sign in", "sign-in", ":material/login:", default=True)]
     principal = state.principal
-    optional = _optional_pages()
+    pipeline_page = _page(pipeline.pipeline_page, "Pipeline", "pipeline", ":material/filter_alt:")
     work: list[st.Page] = []
     if principal.meeting_mode:
-        if "pipeline" in optional:
-            function, title, url, icon = optional["pipeline"]
-            work.append(_page(function, title, url, icon, default=True))
-    else:
-        if principal.role in LIST_ROLES and "at_risk" in optional:
-            for name in ("at_risk", "student"):
-                function, title, url, icon = optional[name]
-                work.append(
-                    _page(
-                        function,
-                        title,
-                        url,
-                        icon,
-                        default=not work and principal.role != Role.DISTRICT_LEADER,
-                    )
-                )
-        if principal.role in PIPELINE_ROLES and "pipeline" in optional:
-            function, title, url, icon = optional["pipeline"]
-            leader_first = principal.role in (Role.DISTRICT_LEADER, Role.VIEWER) or not work
-            work.insert(
-                0 if leader_first else len(work),
-                _page(function, title, url, icon, default=leader_first),
+        work.append(
+            _page(
+                pipeline.pipeline_page,
+                "Pipeline",
+                "pipeline",
+                ":material/filter_alt:",
+                default=True,
             )
+        )
+    else:
+        leader_first = principal.role in (Role.DISTRICT_LEADER, Role.VIEWER)
+        if principal.role in PIPELINE_ROLES and leader_first:
+            work.append(
+                _page(
+                    pipeline.pipeline_page,
+                    "Pipeline",
+                    "pipeline",
+                    ":material/filter_alt:",
+                    default=True,
+                )
+            )
+        if principal.role in LIST_ROLES:
+            work.append(
+                _page(
+                    at_risk.at_risk_page,
+                    "Who needs help",
+                    "at-risk",
+                    ":material/priority_high:",
+                    default=not work,
+                )
+            )
+            work.append(
+                _page(student.student_page, "Student profile", "student", ":material/person:")
+            )
+        if principal.role in PIPELINE_ROLES and not leader_first:
+            work.append(pipeline_page)
         if principal.role in (Role.PARENT, Role.STUDENT):
             work.append(
                 _page(
@@ -115,7 +100,6 @@ def pages_for(state: SessionState) -> list[st.Page] | dict[str, list[st.Page]]:
                     "Administration",
                     "admin",
                     ":material/admin_panel_settings:",
-                    default=not work,
                 )
             )
     if not work:
@@ -160,7 +144,15 @@ def main() -> None:
         demo_banner()
     if state.principal is not None and state.principal.meeting_mode:
         meeting_banner()
-    navigation = st.navigation(pages_for(state))
+    pages = pages_for(state)
+    register(
+        {
+            page.url_path: page
+            for group in (pages.values() if isinstance(pages, dict) else [pages])
+            for page in group
+        }
+    )
+    navigation = st.navigation(pages)
     sidebar(state)
     navigation.run()
 

@@ -11,6 +11,7 @@ from collections.abc import Sequence
 from datetime import date
 
 from cli.progress_bar import ProgressBar
+from domain.vocabulary import GROUP_FIELDS
 
 EXIT_OK, EXIT_INVALID, EXIT_USAGE, EXIT_FORBIDDEN = 0, 1, 2, 3
 
@@ -90,6 +91,27 @@ def build_parser() -> argparse.ArgumentParser:
     )
     user_commands.add_parser("list", help="list users")
 
+    export = commands.add_parser(
+        "export", help="export what a user may see (flags, pipeline, student)"
+    )
+    exports = export.add_subparsers(dest="export_command", required=True, metavar="WHAT")
+    flags = exports.add_parser("flags", help="the early-warning list the user may see, as CSV")
+    flags.add_argument("--as", dest="as_email", required=True, metavar="EMAIL")
+    flags.add_argument("--school-year", type=int, default=None, metavar="Y")
+    flags.add_argument("--as-of", type=_date, default=None, metavar="DATE")
+    flags.add_argument("--out", default=None, metavar="FILE")
+    funnel = exports.add_parser("pipeline", help="the cohort funnel the user may see, as CSV")
+    funnel.add_argument("--as", dest="as_email", required=True, metavar="EMAIL")
+    funnel.add_argument("--cohort", type=int, required=True, metavar="C")
+    funnel.add_argument("--by", default=None, metavar="FIELD", choices=GROUP_FIELDS)
+    funnel.add_argument("--as-of", type=_date, default=None, metavar="DATE")
+    funnel.add_argument("--out", default=None, metavar="FILE")
+    one = exports.add_parser("student", help="one student's record as the user may see it, as JSON")
+    one.add_argument("student_id", metavar="ID")
+    one.add_argument("--as", dest="as_email", required=True, metavar="EMAIL")
+    one.add_argument("--as-of", type=_date, default=None, metavar="DATE")
+    one.add_argument("--out", default=None, metavar="FILE")
+
     audit = commands.add_parser("audit", help="audit events the user may see")
     audit.add_argument("--as", dest="as_email", required=True, metavar="EMAIL")
     audit.add_argument("--student", default=None, metavar="ID")
@@ -110,6 +132,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _users(args)
         if args.command == "audit":
             return _audit(args)
+        if args.command == "export":
+            return _export(args)
     except KeyboardInterrupt:
         print("interrupted; nothing more was written", file=sys.stderr)
         return EXIT_INVALID
@@ -244,6 +268,41 @@ def _audit(args: argparse.Namespace) -> int:
     writer.writerow(events.columns)
     for row in events.iter_rows():
         writer.writerow(["" if v is None else neutralise(str(v)) for v in row])
+    return EXIT_OK
+
+
+def _write(text: str, out: str | None) -> None:
+    if out:
+        with open(out, "w", encoding="utf-8", newline="") as handle:
+            handle.write(text)
+    else:
+        sys.stdout.write(text)
+
+
+def _export(args: argparse.Namespace) -> int:
+    from data_access import api
+    from data_access.export_format import REDISCLOSURE_NOTICE, to_csv, to_json
+    from domain.vocabulary import Role
+
+    principal = _principal(args.as_email, args.as_of)
+    if principal is None:
+        return EXIT_FORBIDDEN
+    notice = REDISCLOSURE_NOTICE if principal.role == Role.ORG_STAFF else None
+    try:
+        if args.export_command == "flags":
+            text = to_csv(
+                api.export_flags(principal, school_year=args.school_year, as_of=args.as_of)
+            )
+        elif args.export_command == "pipeline":
+            text = to_csv(api.export_pipeline(principal, args.cohort, args.by))
+        else:
+            text = to_json(api.export_student(principal, args.student_id), notice=notice)
+    except api.AccessDenied as denied:
+        print(f"pathwise export: {denied.reason}", file=sys.stderr)
+        return EXIT_FORBIDDEN
+    if notice and args.export_command != "pipeline":
+        print(notice, file=sys.stderr)
+    _write(text, args.out)
     return EXIT_OK
 
 

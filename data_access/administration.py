@@ -79,7 +79,8 @@ def save_user_as(engine: Engine, principal: Principal, request: UserRequest) -> 
 
 def organisations(engine: Engine, principal: Principal) -> pl.DataFrame:
     """Organisations (not student data; any signed-in staff member may list them)."""
-    del principal
+    if principal.role in (Role.PARENT, Role.STUDENT):
+        raise AccessDenied("Families do not list organisations here.", code="forbidden")
     with engine.connect() as connection:
         return frame(connection, select(ORGANIZATION).order_by(ORGANIZATION.c.org_name))
 

@@ -8,22 +8,35 @@ tests in tests/test_architecture.py fail if any page or UI module does).
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
 import polars as pl
 from sqlalchemy import select
 
-from data_access import administration, disclosures, notes, records, referrals
+from data_access import (
+    administration,
+    aggregates,
+    disclosures,
+    export_format,
+    notes,
+    records,
+    referrals,
+    roster,
+)
 from data_access.administration import AgreementRequest, ConsentRequest, InvalidChange
+from data_access.aggregates import PIPELINE_GROUPINGS, PipelineView
+from data_access.audit import record_event
 from data_access.engine import get_engine
 from data_access.identity import sign_in as _sign_in
-from data_access.meta import LoadedCounts, is_demo, loaded_counts
+from data_access.meta import LoadedCounts, is_demo, loaded_counts, read_meta
 from data_access.models import User, table_of
 from data_access.notes import InvalidNote
 from data_access.policy import AccessDenied, Principal
 from data_access.records import StudentRecord, VisibilityReason
 from data_access.referrals import InvalidReferral
+from data_access.roster import AtRiskList, ListFilters
 from data_access.users import InvalidUser, UserRequest
 from domain.vocabulary import ROLES
 
@@ -31,6 +44,22 @@ USER = table_of(User)
 
 __all__ = [
     "AccessDenied",
+    "AtRiskList",
+    "ExportFiles",
+    "export_flags",
+    "export_pipeline",
+    "export_student",
+    "flags_files",
+    "PIPELINE_GROUPINGS",
+    "ListFilters",
+    "PipelineView",
+    "partner_organisations",
+    "at_risk_list",
+    "consent_coverage",
+    "pipeline",
+    "pipeline_cohorts",
+    "pipeline_trend",
+    "school_names",
     "AgreementRequest",
     "ConsentRequest",
     "InvalidChange",
@@ -197,3 +226,96 @@ def admin_freshness(principal: Principal) -> pl.DataFrame:
 
 def admin_import_history(principal: Principal) -> pl.DataFrame:
     return administration.import_history(get_engine(), principal)
+
+
+# --- lists and figures ---------------------------------------------------------------
+
+
+def at_risk_list(
+    principal: Principal, filters: ListFilters | None = None, *, action: str = "flags.list"
+) -> AtRiskList:
+    return roster.at_risk_list(get_engine(), principal, filters or ListFilters(), action=action)
+
+
+def pipeline_cohorts(principal: Principal) -> list[int]:
+    return aggregates.pipeline_cohorts(get_engine(), principal)
+
+
+def pipeline(principal: Principal, cohort: int, by: str | None = None) -> PipelineView:
+    return aggregates.pipeline(get_engine(), principal, cohort, by)
+
+
+def pipeline_trend(principal: Principal) -> pl.DataFrame:
+    return aggregates.pipeline_trend(get_engine(), principal)
+
+
+def consent_coverage(principal: Principal) -> pl.DataFrame:
+    return aggregates.consent_coverage(get_engine(), principal)
+
+
+def school_names() -> dict[str, str]:
+    """School ids and names (not student data)."""
+    return aggregates.school_names(get_engine())
+
+
+@dataclass(frozen=True)
+class ExportFiles:
+    csv: str
+    xlsx: bytes
+
+
+def flags_files(rows: pl.DataFrame, *, notice: str | None = None) -> ExportFiles:
+    """The CSV (cli.md format) and XLSX of early-warning rows already read through the policy."""
+    table = export_format.flags_table(rows)
+    return ExportFiles(
+        export_format.to_csv(table), export_format.to_xlsx(table, sheet="flags", notice=notice)
+    )
+
+
+def partner_organisations(principal: Principal) -> pl.DataFrame:
+    """Community and hub organisations (for referrals; not student data)."""
+    organisations = administration.organisations(get_engine(), principal)
+    return organisations.filter(pl.col("org_type") != "district")
+
+
+# --- exports (the command line and the download buttons) ------------------------------
+
+
+def export_flags(
+    principal: Principal, *, school_year: int | None = None, as_of: date | None = None
+) -> pl.DataFrame:
+    """`export flags`: every student the user may see who is enrolled in the school year as
+    of the date, in the cli.md format (audited as an export). Reads the stored indicators
+    when they were computed for that year and date, and recomputes live otherwise."""
+    engine = get_engine()
+    as_of = as_of or principal.today
+    stored = read_meta(engine)
+    if stored.get("indicators_as_of") == as_of.isoformat() and school_year in (
+        None,
+        int(stored.get("indicators_school_year", 0)),
+    ):
+        result = roster.at_risk_list(
+            engine, principal, ListFilters(), action="flags.export", order=()
+        )
+    else:
+        result = roster.live_list(engine, principal, school_year, as_of)
+    return export_format.flags_table(result.rows)
+
+
+def export_pipeline(principal: Principal, cohort: int, by: str | None = None) -> pl.DataFrame:
+    """`export pipeline`: cohort,group_by,group,stage,count,share as text (audited)."""
+    view = aggregates.pipeline(get_engine(), principal, cohort, by)
+    with get_engine().begin() as connection:
+        record_event(
+            connection,
+            principal,
+            "pipeline.export",
+            detail={"cohort": cohort, "by": by, "exact": view.exact},
+        )
+    return export_format.pipeline_table(view.rows)
+
+
+def export_student(principal: Principal, student_id: str) -> dict[str, Any]:
+    """`export student`: one record as the user may see it (audited as an export)."""
+    record = records.student_record(get_engine(), principal, student_id, action="student.export")
+    return export_format.record_document(record)

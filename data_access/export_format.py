@@ -87,3 +87,122 @@ def to_json(document: Mapping[str, Any], *, notice: str | None = None) -> str:
     if notice:
         payload = {"notice": notice, **payload}
     return json.dumps(_json_value(payload), indent=2, sort_keys=False) + "\n"
+
+
+#: `pathwise export flags` header, exactly (cli.md).
+FLAGS_HEADER = (
+    "student_id", "first_name", "last_name", "school_id", "grade_level", "absence_rate",
+    "attendance_band", "chronic_absence", "core_fails", "course_failure", "on_track",
+    "below_proficient", "fafsa_status", "fafsa_not_completed", "flag_count", "tier",
+)  # fmt: skip
+
+
+def _yes_no(column: str) -> pl.Expr:
+    return (
+        pl.when(pl.col(column))
+        .then(pl.lit("Y"))
+        .when(pl.col(column).not_())
+        .then(pl.lit("N"))
+        .otherwise(pl.lit(""))
+    )
+
+
+def _four_decimals(column: str) -> pl.Expr:
+    """0.125 -> "0.1250" (rates are between 0 and 1)."""
+    scaled = (pl.col(column) * 10_000).round(0).cast(pl.Int64)
+    return pl.concat_str(
+        [
+            (scaled // 10_000).cast(pl.String),
+            pl.lit("."),
+            (scaled % 10_000).cast(pl.String).str.zfill(4),
+        ]
+    )
+
+
+def flags_table(rows: pl.DataFrame) -> pl.DataFrame:
+    """The early-warning rows in the cli.md format: text cells, Y/N, four decimals, blanks
+    where a value does not apply, is missing or is not the viewer's to see; by student_id."""
+    text = [
+        pl.col("student_id"),
+        pl.col("first_name"),
+        pl.col("last_name"),
+        pl.col("school_id"),
+        pl.col("grade_level").cast(pl.String),
+        pl.col("absence_rate").map_batches(
+            lambda s: s.map_elements(lambda v: f"{v:.4f}", return_dtype=pl.String),
+            return_dtype=pl.String,
+        ),
+        pl.col("attendance_band"),
+        _yes_no("chronic_absence"),
+        pl.col("core_fails").cast(pl.String),
+        _yes_no("course_failure"),
+        _yes_no("on_track"),
+        _yes_no("below_proficient"),
+        pl.col("fafsa_status"),
+        _yes_no("fafsa_not_completed"),
+        pl.col("flag_count").cast(pl.String),
+        pl.col("tier").cast(pl.String),
+    ]
+    return (
+        rows.sort("student_id")
+        .select([expr.alias(name) for expr, name in zip(text, FLAGS_HEADER, strict=True)])
+        .with_columns(pl.all().fill_null(""))
+    )
+
+
+PIPELINE_HEADER = ("cohort", "group_by", "group", "stage", "count", "share")
+
+
+def pipeline_table(rows: pl.DataFrame) -> pl.DataFrame:
+    """A funnel as cli.md's `export pipeline` CSV: count is an integer, `<10` or `*`;
+    share has one decimal and is empty wherever count is not an integer."""
+    return rows.select(
+        pl.col("cohort").cast(pl.String),
+        pl.col("group_by"),
+        pl.col("group"),
+        pl.col("stage"),
+        pl.col("display").alias("count"),
+        pl.when(pl.col("shown").is_not_null() & pl.col("share").is_not_null())
+        .then(pl.col("share").round(1).cast(pl.String))
+        .otherwise(pl.lit(""))
+        .alias("share"),
+    ).with_columns(
+        pl.when(pl.col("share").str.contains(r"\."))
+        .then(pl.col("share"))
+        .otherwise(
+            pl.when(pl.col("share") == "").then(pl.lit("")).otherwise(pl.col("share") + ".0")
+        )
+    )
+
+
+def record_document(record: Any) -> dict[str, Any]:
+    """A student record as a JSON-ready document: only the parts the record holds."""
+    document: dict[str, Any] = {
+        "student": record.identity,
+        "school_year": record.school_year,
+        "why_you_can_see_this_student": {
+            "legal_basis": record.reason.legal_basis,
+            "categories": sorted(record.reason.categories),
+            "explanation": record.reason.explanation,
+            "consent_id": record.reason.consent_id,
+            "consent_expires": record.reason.consent_expires,
+            "agreement_id": record.reason.agreement_id,
+        },
+        "indicators": record.indicators,
+    }
+    for name in (
+        "demographics",
+        "guardians",
+        "attendance",
+        "marks",
+        "tests",
+        "fafsa",
+        "outcome",
+        "enrollments",
+    ):
+        value = getattr(record, name)
+        if value is not None:
+            document[name] = value
+    document["services"] = record.services
+    document["consents"] = record.consents
+    return document

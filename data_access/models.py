@@ -284,3 +284,94 @@ def table_of(model: type[SQLModel]) -> Table:
     """The Core `Table` behind a table model (typed, for bulk reads and writes)."""
     table: Table = model.__table__  # type: ignore[attr-defined]
     return table
+
+
+# ---------------------------------------------------------------------------------------
+# Derived tables: recomputed by `data_access.derived.refresh_derived` whenever data changes,
+# so that a page view reads a few hundred indexed rows instead of raw attendance.
+# ---------------------------------------------------------------------------------------
+
+
+class StudentIndicator(SQLModel, table=True):
+    """The early-warning indicators of one enrolled student (indicators.md), per school year."""
+
+    __tablename__ = "student_indicator"
+    school_year: int = Field(primary_key=True)
+    student_id: str = Field(foreign_key="student.student_id", primary_key=True, max_length=64)
+    computed_as_of: date
+    school_id: str = Field(max_length=64)
+    grade_level: int
+    days_enrolled: int | None = None
+    days_absent: int | None = None
+    attendance_as_of: date | None = None
+    attendance_state: str | None = Field(default=None, max_length=32)
+    absence_rate: float | None = None
+    attendance_band: str | None = Field(default=None, max_length=32)
+    chronic_absence: bool | None = None
+    pace_days_enrolled: int | None = None
+    pace_days_absent: int | None = None
+    pace_rate: float | None = None
+    remaining_days: int | None = None
+    projected_days_absent: float | None = None
+    projected_absence_rate: float | None = None
+    projected_band: str | None = Field(default=None, max_length=32)
+    next_band: str | None = Field(default=None, max_length=32)
+    approaching: bool | None = None
+    days_to_recover: int | None = None
+    recoverable_this_year: bool | None = None
+    days_until_chronic: int | None = None
+    core_fails: int | None = None
+    course_failure: bool | None = None
+    credits_earned: float | None = None
+    core_semester_fs: int | None = None
+    has_year_end_mark: bool | None = None
+    on_track: bool | None = None
+    ela_test_name: str | None = Field(default=None, max_length=64)
+    ela_test_year: int | None = None
+    ela_test_date: date | None = None
+    ela_proficient: bool | None = None
+    math_test_name: str | None = Field(default=None, max_length=64)
+    math_test_year: int | None = None
+    math_test_date: date | None = None
+    math_proficient: bool | None = None
+    below_proficient: bool | None = None
+    fafsa_status: str | None = Field(default=None, max_length=16)
+    fafsa_status_date: date | None = None
+    fafsa_not_completed: bool | None = None
+    flag_count: int
+    tier: int
+
+    __table_args__ = (
+        Index("ix_student_indicator_school", "school_year", "school_id"),
+        Index("ix_student_indicator_tier", "school_year", "tier"),
+    )
+
+
+class PipelineCell(SQLModel, table=True):
+    """Exact pipeline counts: one cohort, one grouping, one group, one stage."""
+
+    __tablename__ = "pipeline_cell"
+    cohort: int = Field(primary_key=True)
+    group_by: str = Field(primary_key=True, max_length=32)
+    group_value: str = Field(primary_key=True, max_length=64)
+    stage: str = Field(primary_key=True, max_length=32)
+    stage_order: int
+    count: int
+
+
+class PipelineCellPublic(SQLModel, table=True):
+    """The same cells as shown to viewers who may not see the students (access.md 1-5).
+
+    A hidden count has `shown` and `share` null and `display` "<10" or "*"; its value is
+    not stored here at all, so no query on this table can leak it.
+    """
+
+    __tablename__ = "pipeline_cell_public"
+    cohort: int = Field(primary_key=True)
+    group_by: str = Field(primary_key=True, max_length=32)
+    group_value: str = Field(primary_key=True, max_length=64)
+    stage: str = Field(primary_key=True, max_length=32)
+    stage_order: int
+    display: str = Field(max_length=16)
+    shown: int | None = None
+    share: float | None = None

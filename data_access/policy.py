@@ -278,17 +278,20 @@ def _consented_students(principal: Principal) -> Select[tuple[object, ...]]:
         .subquery("pairs")
     )
     flags = [
-        func.max(
-            case(
-                (
-                    and_(
-                        _has_category(pairs.c.consent_categories, c),
-                        _has_category(pairs.c.agreement_categories, c),
+        (
+            func.max(
+                case(
+                    (
+                        and_(
+                            _has_category(pairs.c.consent_categories, c),
+                            _has_category(pairs.c.agreement_categories, c),
+                        ),
+                        1,
                     ),
-                    1,
-                ),
-                else_=0,
+                    else_=0,
+                )
             )
+            == 1
         ).label(f"see_{c}")
         for c in CATEGORIES
     ]

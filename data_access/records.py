@@ -43,6 +43,7 @@ from data_access.policy import (
     visible_students,
 )
 from data_access.reading import frame, student_request
+from data_access.roster import indicator_row
 from domain.vocabulary import CATEGORIES, Role
 
 STUDENT = table_of(Student)
@@ -180,7 +181,6 @@ def student_record(
     student_id: str,
     *,
     action: str = "student.read",
-    indicators: dict[str, Any] | None = None,
 ) -> StudentRecord:
     """One student's record as `principal` may see it; `AccessDenied` (audited) otherwise."""
     with student_request(engine) as connection:
@@ -192,6 +192,7 @@ def student_record(
         else:
             denied = False
             record = _read_record(connection, principal, student_id, row, year)
+            record.indicators = indicator_row(connection, principal, year, student_id)
             record_event(
                 connection,
                 principal,
@@ -203,7 +204,6 @@ def student_record(
         raise AccessDenied(
             "This student is not in your scope, or does not exist.", code="out_of_scope"
         )
-    record.indicators = indicators
     return record
 
 

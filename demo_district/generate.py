@@ -516,7 +516,7 @@ def _simulate_chunk(spec: DemoSpec, cohort: int, first: int, size: int) -> DemoP
             w = np.nonzero(takes)[0]
             test_name = "SAT School Day" if t == 2 else "State Assessment"
             test_day = np.datetime64(date(year, 4, 8) if t == 2 else date(year, 4, 22), "D")
-            for subject, shift in (("ela", 0.25), ("math", -0.35)):
+            for subject, shift in (("ela", 0.55), ("math", 0.2)):
                 ability = -zt[w] + shift - 0.45 * el[idx[w]] + rng.normal(0, 0.8, len(w))
                 level = np.clip(np.digitize(ability, [-1.1, -0.1, 1.1]) + 1, 1, 4)
                 if t == 2:

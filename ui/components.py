@@ -18,6 +18,14 @@ import streamlit as st
 PALETTE = ("#0072B2", "#E69F00", "#009E73", "#D55E00", "#56B4E9", "#CC79A7", "#F0E442", "#000000")
 TIER_COLOURS = {1: "#009E73", 2: "#E69F00", 3: "#D55E00"}
 SUPPRESSED_LABEL = "suppressed to protect privacy"
+STAGE_LABELS = {
+    "entered_grade_9": "Entered grade 9",
+    "reached_grade_12": "Reached grade 12",
+    "graduated": "Graduated",
+    "fafsa_completed": "FAFSA completed",
+    "enrolled_postsecondary": "Enrolled in college",
+    "persisted": "Second year of college",
+}
 FONT = {"size": 20, "family": "Source Sans Pro, Arial, sans-serif"}
 
 

@@ -1,0 +1,226 @@
+"""Figures about groups: the cohort pipeline and consent coverage.
+
+Aggregates always cover the whole district (access.md). `admin` and `district_leader`
+read the exact cube; every other role with aggregate rights, and everyone in meeting
+mode, reads only the privacy-protected cube (`pipeline_cell_public`), which does not hold
+a hidden value at all. Teachers, parents and students have no aggregate rights.
+Aggregates are not student-level data, so viewing them is not audited; exporting them is.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import polars as pl
+from indicators.suppression import show_exact, suppress_groups
+from sqlalchemy import Engine, and_, distinct, exists, func, or_, select
+
+from data_access.models import (
+    Consent,
+    PipelineCell,
+    PipelineCellPublic,
+    School,
+    Service,
+    StudentIndicator,
+    table_of,
+)
+from data_access.policy import AccessDenied, Principal, consent_active, current_school_year
+from data_access.reading import frame
+from domain.vocabulary import GROUP_FIELDS, UNKNOWN_GROUP
+from indicators.on_track import ON_TRACK_GROUPING, ON_TRACK_GROUPS
+from indicators.pipeline import GROUP_VALUE_ORDER
+from indicators.settings import load_settings
+
+CELLS = table_of(PipelineCell)
+PUBLIC = table_of(PipelineCellPublic)
+SI = table_of(StudentIndicator)
+SERVICE = table_of(Service)
+CONSENT = table_of(Consent)
+SCHOOL = table_of(School)
+ALL = "all"
+#: Groupings of the stored cube: the fields of cli.md plus grade-9 on-track status.
+PIPELINE_GROUPINGS = (*GROUP_FIELDS, ON_TRACK_GROUPING)
+_SCHEMA = {
+    "cohort": pl.Int64,
+    "stage_order": pl.Int64,
+    "shown": pl.Int64,
+    "share": pl.Float64,
+    "count": pl.Int64,
+}
+
+
+@dataclass(frozen=True)
+class PipelineView:
+    """One cohort's funnel for one grouping: `cohort, group_by, group, stage, display,
+    shown, share` in stage order (groups in the cube's order)."""
+
+    rows: pl.DataFrame
+    exact: bool
+
+
+def _require_aggregates(principal: Principal) -> None:
+    if not principal.sees_aggregates:
+        raise AccessDenied("Your role does not see district figures.", code="forbidden")
+
+
+def pipeline_cohorts(engine: Engine, principal: Principal) -> list[int]:
+    """Cohorts with a pipeline, newest first."""
+    _require_aggregates(principal)
+    table = CELLS if principal.exact_aggregates else PUBLIC
+    with engine.connect() as connection:
+        return list(
+            connection.execute(
+                select(distinct(table.c.cohort)).order_by(table.c.cohort.desc())
+            ).scalars()
+        )
+
+
+def pipeline(
+    engine: Engine, principal: Principal, cohort: int, by: str | None = None
+) -> PipelineView:
+    """The cohort funnel (`by`: None for all students, or a field of cli.md)."""
+    _require_aggregates(principal)
+    if by is not None and by not in PIPELINE_GROUPINGS:
+        raise ValueError(f"--by is one of {', '.join(GROUP_FIELDS)} (not {by!r})")
+    group_by = by or ALL
+    with engine.connect() as connection:
+        if principal.exact_aggregates:
+            cells = frame(
+                connection,
+                select(
+                    CELLS.c.cohort,
+                    CELLS.c.group_by,
+                    CELLS.c.group_value.label("group"),
+                    CELLS.c.stage,
+                    CELLS.c.stage_order,
+                    CELLS.c["count"],
+                ).where(CELLS.c.cohort == cohort, CELLS.c.group_by == group_by),
+                schema=_SCHEMA,
+            )
+            rows = _ordered(cells)
+            rows = show_exact(rows.drop("stage_order")) if rows.height else _empty()
+            return PipelineView(rows.select(*_COLUMNS), exact=True)
+        cells = frame(
+            connection,
+            select(PUBLIC.c.cohort, PUBLIC.c.group_by, PUBLIC.c.group_value.label("group"), PUBLIC.c.stage,
+                   PUBLIC.c.stage_order, PUBLIC.c.display, PUBLIC.c.shown, PUBLIC.c.share)
+            .where(PUBLIC.c.cohort == cohort, PUBLIC.c.group_by == group_by),
+            schema=_SCHEMA,
+        )  # fmt: skip
+        rows = _ordered(cells)
+        return PipelineView(rows.select(*_COLUMNS) if rows.height else _empty(), exact=False)
+
+
+def pipeline_trend(engine: Engine, principal: Principal) -> pl.DataFrame:
+    """The all-students funnel of every cohort (for cohort-over-cohort trends)."""
+    _require_aggregates(principal)
+    frames = [pipeline(engine, principal, c).rows for c in pipeline_cohorts(engine, principal)]
+    return pl.concat(frames) if frames else _empty()
+
+
+_COLUMNS = ("cohort", "group_by", "group", "stage", "display", "shown", "share")
+
+
+def _ordered(cells: pl.DataFrame) -> pl.DataFrame:
+    """Groups in their vocabulary order (unknown last), stages in funnel order."""
+    if cells.height == 0:
+        return cells
+    group_by = cells["group_by"][0]
+    known = (
+        ON_TRACK_GROUPS if group_by == ON_TRACK_GROUPING else GROUP_VALUE_ORDER.get(group_by, ())
+    )
+    rank = {value: i for i, value in enumerate(known)}
+    ranked = cells.with_columns(
+        _rank=pl.col("group").replace_strict(rank, default=len(rank), return_dtype=pl.Int64),
+        _unknown=pl.col("group") == UNKNOWN_GROUP,
+    )
+    return ranked.sort("_unknown", "_rank", "group", "stage_order").drop("_rank", "_unknown")
+
+
+def _empty() -> pl.DataFrame:
+    return pl.DataFrame(
+        schema={"cohort": pl.Int64, "group_by": pl.String, "group": pl.String, "stage": pl.String,
+                "display": pl.String, "shown": pl.Int64, "share": pl.Float64}
+    )  # fmt: skip
+
+
+def consent_coverage(engine: Engine, principal: Principal) -> pl.DataFrame:
+    """Flagged students (one flag or more, enrolled now) and how many of them have an
+    active release with an organisation that is serving them, by school.
+
+    Columns: group (school, or "all"), stage ("flagged" | "covered"), display, shown, share
+    (share of flagged). Exact for admin and district_leader, protected for the others.
+    """
+    _require_aggregates(principal)
+    today = principal.today
+    with engine.connect() as connection:
+        year = current_school_year(connection, today)
+        covered = exists(
+            select(SERVICE.c.student_id)
+            .select_from(
+                SERVICE.join(
+                    CONSENT,
+                    and_(
+                        CONSENT.c.student_id == SERVICE.c.student_id,
+                        CONSENT.c.org_id == SERVICE.c.org_id,
+                    ),
+                )
+            )
+            .where(
+                SERVICE.c.student_id == SI.c.student_id,
+                SERVICE.c.start_date <= today,
+                or_(SERVICE.c.end_date.is_(None), SERVICE.c.end_date >= today),
+                consent_active(today),
+            )
+        )
+        counts = frame(
+            connection,
+            select(
+                SI.c.school_id.label("group"),
+                func.count().label("flagged"),
+                func.sum(func.cast(covered, SI.c.flag_count.type)).label("covered"),
+            )
+            .where(SI.c.school_year == year, SI.c.flag_count >= 1)
+            .group_by(SI.c.school_id)
+            .order_by(SI.c.school_id),
+            schema={"flagged": pl.Int64, "covered": pl.Int64},
+        )
+    groups = counts.unpivot(
+        index="group", on=["flagged", "covered"], variable_name="stage", value_name="count"
+    ).with_columns(pl.col("count").fill_null(0))
+    groups = groups.sort(
+        pl.col("group"),
+        pl.col("stage").replace_strict({"flagged": 0, "covered": 1}, return_dtype=pl.Int64),
+    )
+    if groups.height == 0:
+        return pl.DataFrame(
+            schema={
+                "group": pl.String,
+                "stage": pl.String,
+                "display": pl.String,
+                "shown": pl.Int64,
+                "share": pl.Float64,
+            }
+        )
+    if principal.exact_aggregates:
+        totals = (
+            groups.group_by("stage", maintain_order=True)
+            .agg(pl.col("count").sum())
+            .with_columns(group=pl.lit(ALL))
+        )
+        return pl.concat(
+            [show_exact(totals.select("group", "stage", "count")), show_exact(groups)],
+            how="vertical_relaxed",
+        )
+    protected = suppress_groups(groups, min_cell=load_settings().min_cell)
+    return pl.concat(
+        [protected.totals.select(protected.groups.columns), protected.groups],
+        how="vertical_relaxed",
+    )
+
+
+def school_names(engine: Engine) -> dict[str, str]:
+    with engine.connect() as connection:
+        return dict(
+            connection.execute(select(SCHOOL.c.school_id, SCHOOL.c.school_name)).tuples().all()
+        )

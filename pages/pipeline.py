@@ -1,0 +1,214 @@
+"""Pipeline: where do our students leave the path from ninth grade to college?"""
+
+from __future__ import annotations
+
+import plotly.graph_objects as go
+import polars as pl
+import streamlit as st
+
+from data_access import api
+from domain.vocabulary import GROUP_FIELDS, PIPELINE_STAGES
+from indicators.shown import biggest_leak_shown, gaps_shown
+from ui.components import (
+    PALETTE,
+    STAGE_LABELS,
+    figure_layout,
+    funnel_figure,
+    next_step,
+    page_header,
+)
+from ui.session import require_principal
+
+GROUP_LABELS = {
+    None: "All students",
+    "school_id": "School",
+    "race_ethnicity": "Race/ethnicity",
+    "gender": "Gender",
+    "english_learner": "English learner",
+    "disability": "Disability",
+    "econ_disadvantaged": "Economically disadvantaged",
+}
+
+
+def _default_cohort(trend: pl.DataFrame, cohorts: list[int]) -> int:
+    """The newest cohort that already has college outcomes, else the newest with graduates."""
+    for stage in ("persisted", "enrolled_postsecondary", "graduated"):
+        with_data = trend.filter((pl.col("stage") == stage) & (pl.col("shown").fill_null(0) > 0))[
+            "cohort"
+        ]
+        if with_data.len():
+            return int(with_data.max())  # type: ignore[arg-type]
+    return cohorts[0]
+
+
+def _labels(stages: list[str]) -> list[str]:
+    return [STAGE_LABELS.get(s, s) for s in stages]
+
+
+def _funnel(rows: pl.DataFrame, title: str | None = None, colour: str = PALETTE[0]) -> go.Figure:
+    return funnel_figure(
+        rows["stage"].to_list(),
+        _labels(rows["stage"].to_list()),
+        rows["shown"].to_list(),
+        rows["display"].to_list(),
+        rows["share"].to_list(),
+        title=title,
+        colour=colour,
+    )
+
+
+def pipeline_page() -> None:
+    principal = require_principal()
+    page_header(
+        "Where do our students leave the path?",
+        "Each cohort from entering grade 9 to a second year of college; every stage counts only "
+        "students who reached all the earlier ones.",
+    )
+    if not principal.exact_aggregates:
+        st.caption(
+            "Figures are protected for privacy: a count under 10 shows as “<10”, and a count that "
+            "would reveal a small group by subtraction shows as “*”."
+        )
+    cohorts = api.pipeline_cohorts(principal)
+    if not cohorts:
+        st.info("No pipeline yet: load enrollments and outcomes, or build the demo district.")
+        return
+    trend = api.pipeline_trend(principal)
+    left, right = st.columns(2)
+    default = _default_cohort(trend, cohorts)
+    cohort = left.selectbox("Cohort (class of)", cohorts, index=cohorts.index(default))
+    by = right.selectbox(
+        "Compare by", [None, *GROUP_FIELDS], format_func=lambda f: GROUP_LABELS.get(f, str(f))
+    )
+
+    view = api.pipeline(principal, int(cohort))
+    all_rows = view.rows
+    st.plotly_chart(_funnel(all_rows, title=f"Class of {cohort}: all students"), width="stretch")
+
+    leak = biggest_leak_shown(all_rows)
+    if leak is not None and leak["lost"]:
+        st.markdown(
+            f"### Biggest leak: **{leak['lost']:,} students, {leak['share_lost']:.0f}%**, left between "
+            f"{STAGE_LABELS[str(leak['from_stage'])].lower()} and {STAGE_LABELS[str(leak['to_stage'])].lower()}."
+        )
+
+    if by is not None:
+        _groups(principal, int(cohort), by, all_rows)
+
+    _trend(trend)
+    _on_track(principal, int(cohort))
+    _coverage(principal)
+    next_step(
+        "Take the biggest leak to your work group: which partners act at that step, and which "
+        "students are at it now? The “Who needs help” list shows them, filtered by flag."
+    )
+
+
+def _groups(principal: api.Principal, cohort: int, by: str, totals: pl.DataFrame) -> None:
+    view = api.pipeline(principal, cohort, by)
+    rows = view.rows
+    if rows.height == 0:
+        return
+    names = api.school_names() if by == "school_id" else {}
+    groups = rows["group"].unique(maintain_order=True).to_list()
+    st.subheader(f"By {GROUP_LABELS[by].lower()}")
+    columns = st.columns(min(3, len(groups)))
+    for i, group in enumerate(groups):
+        part = rows.filter(pl.col("group") == group)
+        title = names.get(group, group)
+        with columns[i % len(columns)]:
+            fig = _funnel(part, title=title, colour=PALETTE[i % len(PALETTE)])
+            fig.update_layout(height=360, font={"size": 16})
+            st.plotly_chart(fig, width="stretch")
+    gaps = gaps_shown(rows.select("group", "stage", "shown"), totals.select("stage", "shown"))
+    if gaps.height:
+        worst = (
+            gaps.sort("gap_points")
+            .head(5)
+            .with_columns(
+                pl.col("group").replace(names),
+                step=pl.col("from_stage").replace(STAGE_LABELS)
+                + " → "
+                + pl.col("to_stage").replace(STAGE_LABELS),
+            )
+        )
+        st.markdown(
+            "**Largest equity gaps** (a group's step-to-step rate against the rest of the cohort)"
+        )
+        st.dataframe(
+            worst.select("group", "step", "group_rate", "rest_rate", "gap_points"),
+            hide_index=True,
+            width="stretch",
+            column_config={
+                "group": st.column_config.TextColumn("Group"),
+                "step": st.column_config.TextColumn("Step"),
+                "group_rate": st.column_config.NumberColumn("Group rate", format="%.1f%%"),
+                "rest_rate": st.column_config.NumberColumn("Rest of cohort", format="%.1f%%"),
+                "gap_points": st.column_config.NumberColumn("Gap (points)", format="%+.1f"),
+            },
+        )
+
+
+def _trend(trend: pl.DataFrame) -> None:
+    st.subheader("Cohort over cohort")
+    shares = trend.filter(pl.col("share").is_not_null() & (pl.col("stage") != PIPELINE_STAGES[0]))
+    if shares.height == 0:
+        st.caption("Not enough figures can be shown.")
+        return
+    fig = go.Figure()
+    for i, stage in enumerate(PIPELINE_STAGES[1:]):
+        part = shares.filter(pl.col("stage") == stage).sort("cohort")
+        if part.height:
+            fig.add_scatter(
+                x=part["cohort"], y=part["share"], mode="lines+markers", name=STAGE_LABELS[stage],
+                line={"width": 4, "color": PALETTE[i % len(PALETTE)]}, marker={"size": 11},
+                hovertemplate="Class of %{x}: %{y:.1f}%<extra>" + STAGE_LABELS[stage] + "</extra>",
+            )  # fmt: skip
+    fig.update_yaxes(title="% of students who entered grade 9", ticksuffix="%", rangemode="tozero")
+    fig.update_xaxes(title="Class of", dtick=1)
+    st.plotly_chart(figure_layout(fig, height=420), width="stretch")
+
+
+def _on_track(principal: api.Principal, cohort: int) -> None:
+    view = (
+        api.pipeline(principal, cohort, "on_track_9")
+        if "on_track_9" in api.PIPELINE_GROUPINGS
+        else None
+    )
+    if view is None or view.rows.height == 0:
+        return
+    st.subheader("On track in grade 9, and graduation")
+    rows = view.rows.filter(pl.col("stage").is_in(["entered_grade_9", "graduated"]))
+    cells = []
+    for group, label in (
+        ("on_track", "On track at the end of grade 9"),
+        ("off_track", "Not on track"),
+    ):
+        part = rows.filter(pl.col("group") == group)
+        graduated = part.filter(pl.col("stage") == "graduated")
+        if graduated.height:
+            row = graduated.row(0, named=True)
+            cells.append((label, row["share"], row["display"]))
+    columns = st.columns(len(cells) or 1)
+    for column, (label, share, display) in zip(columns, cells, strict=False):
+        column.metric(label, f"{share:.0f}% graduated" if share is not None else display)
+
+
+def _coverage(principal: api.Principal) -> None:
+    coverage = api.consent_coverage(principal)
+    total = coverage.filter(pl.col("group") == "all")
+    if total.height < 2:
+        return
+    flagged = total.filter(pl.col("stage") == "flagged").row(0, named=True)
+    covered = total.filter(pl.col("stage") == "covered").row(0, named=True)
+    st.subheader("Are partners able to help the students who need it?")
+    if covered["share"] is not None:
+        st.metric(
+            "Flagged students with a partner serving them under an active release",
+            f"{covered['display']} of {flagged['display']}",
+            help="Students enrolled now with at least one early-warning flag, and how many have an active "
+            "parent release with an organisation that is serving them.",
+        )
+        st.progress(min(1.0, covered["share"] / 100), text=f"{covered['share']:.1f}% covered")
+    else:
+        st.caption(f"Flagged students: {flagged['display']}; covered: {covered['display']}.")

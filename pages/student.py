@@ -1,0 +1,238 @@
+"""Student profile: how is this student doing, why are they flagged, and what is next?"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import polars as pl
+import streamlit as st
+from indicators.definitions import explain_flag
+
+from data_access import api
+from domain.vocabulary import FLAGS, Role
+from ui.components import TIER_COLOURS, next_step, page_header, plain_text
+from ui.navigation import chosen_student
+from ui.record_view import (
+    attendance_section,
+    fafsa_section,
+    identity_line,
+    marks_section,
+    services_section,
+    tests_section,
+)
+from ui.session import require_principal
+
+FLAG_TITLES = {
+    "chronic_absence": "Chronic absence",
+    "course_failure": "Course failure",
+    "below_proficient": "Below proficient",
+    "fafsa_not_completed": "FAFSA not completed",
+}
+FAFSA_NEXT_STEP = {
+    "not_started": "Book a FAFSA session with the student and a parent; bring the FSA ID checklist.",
+    "submitted": "The FAFSA is submitted but not processed: check for missing signatures or corrections.",
+    "incomplete": "The FAFSA needs action: look up the ISIR comment codes with the student this week.",
+    "completed": "FAFSA complete: compare award letters with the student when they arrive.",
+}
+NOTE_WRITERS = {Role.ADMIN, Role.COUNSELOR, Role.TEACHER, Role.ORG_STAFF}
+REFERRERS = {Role.ADMIN, Role.COUNSELOR, Role.TEACHER}
+
+
+def student_page() -> None:
+    principal = require_principal()
+    printable = st.query_params.get("view") == "print"
+    student_id = chosen_student()
+    if not printable:
+        typed = st.text_input(
+            "Student id", value=student_id or "", placeholder="e.g. S1000123"
+        ).strip()
+        student_id = typed or student_id
+    if not student_id:
+        page_header("How is this student doing, and what is the next step?")
+        st.info("Choose a student from **Who needs help**, or type a student id above.")
+        return
+    try:
+        record = api.student_record(principal, student_id)
+    except api.AccessDenied as denied:
+        page_header("How is this student doing, and what is the next step?")
+        st.warning(denied.reason, icon=":material/lock:")
+        return
+    page_header(
+        f"How is {record.identity['first_name']} doing, and what is the next step?",
+        identity_line(record),
+    )
+    _tier_and_flags(record)
+    attendance_section(record)
+    left, right = st.columns(2)
+    with left:
+        marks_section(record)
+    with right:
+        tests_section(record)
+        fafsa_section(record)
+        _fafsa_next_step(record)
+    services_section(record)
+    _why_visible(record)
+    if printable:
+        st.caption("Printed from Pathwise. Contains student records protected by FERPA.")
+        return
+    _notes(principal, student_id)
+    _referrals(principal, student_id)
+    st.link_button("Printable view", "?view=print", icon=":material/print:")
+    next_step(_suggestion(record))
+
+
+def _tier_and_flags(record: api.StudentRecord) -> None:
+    row = record.indicators
+    if row is None:
+        st.info(
+            "No indicators for this student in the current school year (not enrolled now, or no data yet)."
+        )
+        return
+    tier = int(row["tier"])
+    colour = TIER_COLOURS[tier]
+    st.markdown(
+        f"<div style='font-size:1.6rem'><span style='background:{colour};color:white;padding:.2rem .7rem;"
+        f"border-radius:.4rem'>Tier {tier}</span> &nbsp; {int(row['flag_count'])} flag(s)</div>",
+        unsafe_allow_html=True,
+    )
+    for flag in FLAGS:
+        value = row.get(flag)
+        title = FLAG_TITLES[flag]
+        if value is None:
+            state = "not shown (no data, or not shared with you)"
+        else:
+            state = "flagged" if value else "not flagged"
+        with st.expander(f"{'🔴' if value else '⚪'} {title}: {state}", expanded=bool(value)):
+            st.write(explain_flag(flag, row))
+
+
+def _fafsa_next_step(record: api.StudentRecord) -> None:
+    row = record.indicators or {}
+    status = row.get("fafsa_status")
+    if status in FAFSA_NEXT_STEP and row.get("grade_level") == 12:
+        st.info(f"**Next step for the FAFSA.** {FAFSA_NEXT_STEP[status]}")
+
+
+def _why_visible(record: api.StudentRecord) -> None:
+    reason = record.reason
+    with st.expander("Why can I see this student?"):
+        st.write(reason.explanation)
+        if reason.consent_id:
+            expiry = (
+                f"expires {reason.consent_expires:%B %d, %Y}"
+                if reason.consent_expires
+                else "has no expiry date"
+            )
+            st.write(
+                f"Release **{reason.consent_id}** {expiry}; agreement **{reason.agreement_id}**."
+            )
+        if record.consents.height:
+            st.dataframe(
+                record.consents.select(
+                    "consent_id",
+                    "org_name",
+                    "categories",
+                    "signed_date",
+                    "expires_date",
+                    "revoked_date",
+                    "active",
+                ),
+                hide_index=True,
+                width="stretch",
+                column_config={"active": st.column_config.CheckboxColumn("Active today")},
+            )
+
+
+def _notes(principal: api.Principal, student_id: str) -> None:
+    st.subheader("Notes")
+    try:
+        thread = api.notes_for(principal, student_id)
+    except api.AccessDenied:
+        st.caption("Notes are not shared with you for this student.")
+        return
+    if thread.height == 0:
+        st.caption("No notes yet.")
+    for note in thread.iter_rows(named=True):
+        with st.container(border=True):
+            who = note["author_email"]
+            shared = " · shared with the family" if note["shared_with_family"] else ""
+            st.caption(
+                f"{note['created_at']:%b %d, %Y %H:%M} · {who} ({note['author_role'].replace('_', ' ')}){shared}"
+            )
+            plain_text(note["body"])
+    if principal.role in NOTE_WRITERS:
+        with st.form("new_note", clear_on_submit=True):
+            body = st.text_area(
+                "Write a note",
+                max_chars=4000,
+                placeholder="What happened, and what is the next step?",
+            )
+            family = st.checkbox("Share with the family")
+            if st.form_submit_button("Add note", type="primary"):
+                try:
+                    api.add_note(principal, student_id, body, shared_with_family=family)
+                    st.rerun()
+                except (api.InvalidNote, api.AccessDenied) as problem:
+                    st.error(str(problem))
+
+
+def _referrals(principal: api.Principal, student_id: str) -> None:
+    if principal.role not in REFERRERS | {Role.ORG_STAFF, Role.DISTRICT_LEADER}:
+        return
+    st.subheader("Referrals")
+    existing = api.referrals_for(principal, student_id)
+    if existing.height:
+        st.dataframe(
+            existing.select(
+                "org_name", "status", "reason", "referred_by", "created_at", "response"
+            ),
+            hide_index=True,
+            width="stretch",
+            column_config={
+                "created_at": st.column_config.DatetimeColumn("Referred", format="MMM D, YYYY")
+            },
+        )
+        if principal.role == Role.ORG_STAFF:
+            _respond(principal, existing)
+    else:
+        st.caption("No referrals.")
+    if principal.role in REFERRERS:
+        partners = api.partner_organisations(principal)
+        with st.form("refer"):
+            names = dict(zip(partners["org_id"], partners["org_name"], strict=True))
+            org = st.selectbox("Refer to", list(names), format_func=lambda o: names.get(o, o))
+            reason = st.text_area("Why", max_chars=2000)
+            if st.form_submit_button("Send referral", type="primary"):
+                try:
+                    api.create_referral(principal, student_id, str(org), reason)
+                    st.success(
+                        "Referral sent. The partner sees it once the family's release naming it is active."
+                    )
+                except (api.InvalidReferral, api.AccessDenied) as problem:
+                    st.error(str(problem))
+
+
+def _respond(principal: api.Principal, existing: pl.DataFrame) -> None:
+    open_ones = existing.filter(pl.col("status") == "open")
+    if open_ones.height == 0:
+        return
+    with st.form("respond"):
+        referral = st.selectbox("Respond to referral", open_ones["referral_id"].to_list())
+        status = st.radio("Answer", ["accepted", "declined"], horizontal=True)
+        response = st.text_input("Message to the school")
+        if st.form_submit_button("Send answer", type="primary"):
+            api.respond_to_referral(principal, int(referral), str(status), response)
+            st.rerun()
+
+
+def _suggestion(record: api.StudentRecord) -> str:
+    row: dict[str, Any] = record.indicators or {}
+    if row.get("tier") == 3 and record.services.height == 0:
+        return "Tier 3 and no partner yet: refer the student to an organisation above, or bring them to the student support team."
+    if row.get("chronic_absence"):
+        return "Call home this week about attendance and agree on a daily check-in; note the plan above so partners see it."
+    if row.get("fafsa_not_completed"):
+        return "Schedule FAFSA help before the priority deadline."
+    if row.get("course_failure"):
+        return "Set up tutoring for the failing course and check the grade again in two weeks."
+    return "Keep the regular check-ins; write a note after the next one."
