@@ -12,7 +12,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import polars as pl
-from indicators.suppression import show_exact, suppress_groups
 from sqlalchemy import Engine, and_, distinct, exists, func, or_, select
 
 from data_access.models import (
@@ -30,6 +29,7 @@ from domain.vocabulary import GROUP_FIELDS, UNKNOWN_GROUP
 from indicators.on_track import ON_TRACK_GROUPING, ON_TRACK_GROUPS
 from indicators.pipeline import GROUP_VALUE_ORDER
 from indicators.settings import load_settings
+from indicators.suppression import show_exact, suppress_groups
 
 CELLS = table_of(PipelineCell)
 PUBLIC = table_of(PipelineCellPublic)

@@ -17,6 +17,7 @@ from sqlalchemy import Engine, Table
 
 from data_access import schema
 from data_access.bulk import insert_frame
+from data_access.derived import refresh_derived
 from data_access.meta import DEMO_KEY, is_demo, loaded_counts, set_meta
 from data_access.models import IMPORT_TABLES, Note, Referral, table_of
 from data_access.progress import Progress, no_progress
@@ -92,6 +93,11 @@ def build_demo(
             users = part.tables["users"]
         done += part.students
         progress(min(done, expected), expected, part.label)
+    refresh_derived(
+        engine,
+        as_of=spec.today,
+        progress=lambda _d, _t, message: progress(expected, expected, message),
+    )
     with engine.begin() as connection:
         set_meta(
             connection,

@@ -14,8 +14,6 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 
 import polars as pl
-from indicators.suppression import suppress_cube
-from indicators.trajectory import attendance_trajectory
 from sqlalchemy import Engine, delete
 
 from data_access.bulk import insert_frame, read_table
@@ -33,7 +31,9 @@ from indicators.on_track import on_track_funnels
 from indicators.pipeline import cohort_stages, cube_from_stages
 from indicators.settings import Settings, load_settings
 from indicators.student import compute_student_indicators
+from indicators.suppression import suppress_cube
 from indicators.tables import RawTables
+from indicators.trajectory import attendance_trajectory
 
 RAW_FILES = (
     "students",
@@ -75,7 +75,7 @@ def derive(
     )
     stages = cohort_stages(tables, None, settings)
     cube = pl.concat([cube_from_stages(stages), on_track_funnels(stages)])
-    order = {stage: i for i, stage in enumerate(settings.stages)}
+    order = {stage: i for i, stage in enumerate(settings.funnel_stages)}
     cube = cube.with_columns(
         stage_order=pl.col("stage").replace_strict(order, return_dtype=pl.Int64)
     )

@@ -98,13 +98,7 @@ FLAGS_HEADER = (
 
 
 def _yes_no(column: str) -> pl.Expr:
-    return (
-        pl.when(pl.col(column))
-        .then(pl.lit("Y"))
-        .when(pl.col(column).not_())
-        .then(pl.lit("N"))
-        .otherwise(pl.lit(""))
-    )
+    return pl.when(pl.col(column)).then(pl.lit("Y")).when(pl.col(column).not_()).then(pl.lit("N"))
 
 
 def _four_decimals(column: str) -> pl.Expr:
@@ -143,10 +137,8 @@ def flags_table(rows: pl.DataFrame) -> pl.DataFrame:
         pl.col("flag_count").cast(pl.String),
         pl.col("tier").cast(pl.String),
     ]
-    return (
-        rows.sort("student_id")
-        .select([expr.alias(name) for expr, name in zip(text, FLAGS_HEADER, strict=True)])
-        .with_columns(pl.all().fill_null(""))
+    return rows.sort("student_id").select(
+        [expr.cast(pl.String).alias(name) for expr, name in zip(text, FLAGS_HEADER, strict=True)]
     )
 
 
@@ -164,14 +156,7 @@ def pipeline_table(rows: pl.DataFrame) -> pl.DataFrame:
         pl.col("display").alias("count"),
         pl.when(pl.col("shown").is_not_null() & pl.col("share").is_not_null())
         .then(pl.col("share").round(1).cast(pl.String))
-        .otherwise(pl.lit(""))
         .alias("share"),
-    ).with_columns(
-        pl.when(pl.col("share").str.contains(r"\."))
-        .then(pl.col("share"))
-        .otherwise(
-            pl.when(pl.col("share") == "").then(pl.lit("")).otherwise(pl.col("share") + ".0")
-        )
     )
 
 

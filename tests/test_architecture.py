@@ -9,7 +9,9 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 DB_LIBRARIES = {"sqlmodel", "sqlalchemy", "sqlite3", "psycopg", "alembic", "adbc_driver_sqlite"}
-UI_FILES = sorted([*ROOT.joinpath("pages").glob("*.py"), *ROOT.joinpath("ui").glob("*.py"), ROOT / "app.py"])
+UI_FILES = sorted(
+    [*ROOT.joinpath("pages").glob("*.py"), *ROOT.joinpath("ui").glob("*.py"), ROOT / "app.py"]
+)
 INDICATOR_FILES = sorted(ROOT.joinpath("indicators").glob("*.py"))
 #: What the UI may import from data_access: the public API and the pure export formats.
 UI_ALLOWED = {"data_access.api", "data_access.export_format", "data_access"}
@@ -40,7 +42,9 @@ def test_pages_and_ui_reach_data_only_through_the_public_api(path: Path) -> None
 def test_indicators_are_pure_polars(path: Path) -> None:
     for name in imported_modules(path):
         root = name.split(".")[0]
-        assert root not in DB_LIBRARIES | {"streamlit", "data_access"}, f"{path.name} imports {name}"
+        assert root not in DB_LIBRARIES | {"streamlit", "data_access"}, (
+            f"{path.name} imports {name}"
+        )
 
 
 @pytest.mark.parametrize("path", sorted(ROOT.joinpath("pages").glob("*.py")), ids=lambda p: p.name)
@@ -50,9 +54,18 @@ def test_page_modules_render_nothing_at_import(path: Path) -> None:
     therefore draws nothing."""
     tree = ast.parse(path.read_text())
     for node in tree.body:
-        allowed = (ast.Import, ast.ImportFrom, ast.FunctionDef, ast.ClassDef, ast.Assign, ast.AnnAssign)
+        allowed = (
+            ast.Import,
+            ast.ImportFrom,
+            ast.FunctionDef,
+            ast.ClassDef,
+            ast.Assign,
+            ast.AnnAssign,
+        )
         is_docstring = isinstance(node, ast.Expr) and isinstance(node.value, ast.Constant)
-        assert isinstance(node, allowed) or is_docstring, f"{path.name}:{node.lineno} runs code at import"
+        assert isinstance(node, allowed) or is_docstring, (
+            f"{path.name}:{node.lineno} runs code at import"
+        )
         if isinstance(node, ast.Assign | ast.AnnAssign) and node.value is not None:
             calls = [n for n in ast.walk(node.value) if isinstance(n, ast.Call)]
             assert not calls, f"{path.name}:{node.lineno} calls a function at import"
