@@ -311,6 +311,7 @@ def live_list(
         )
         computed = compute_student_indicators(tables, year, as_of, settings)
         trajectory = attendance_trajectory(tables.attendance, year, as_of, settings)
+        trajectory = trajectory.select("student_id", *(c for c in trajectory.columns if c not in computed.columns))
         names = frame(
             connection,
             select(STUDENT.c.student_id, STUDENT.c.first_name, STUDENT.c.last_name).join(
