@@ -96,6 +96,7 @@ class CourseMark(SQLModel, table=True):
 
 class TestScore(SQLModel, table=True):
     __tablename__ = "test_score"
+    __test__ = False  # not a pytest test class
     student_id: str = Field(foreign_key="student.student_id", primary_key=True, max_length=64)
     test_name: str = Field(primary_key=True, max_length=64)
     subject: str = Field(primary_key=True, max_length=16)

@@ -30,6 +30,9 @@ from data_access.engine import make_engine
 from data_access.identity import sign_in
 from data_access.models import (
     Agreement,
+    AttendanceSnapshot,
+    CourseMark,
+    TestScore,
     Caseload,
     Consent,
     Enrollment,
@@ -42,7 +45,10 @@ from data_access.models import (
 )
 from data_access.notes import notes_for
 from data_access.policy import AccessDenied, Principal
+from data_access.derived import refresh_derived
 from data_access.records import student_record
+from data_access.roster import at_risk_list
+from indicators.tiers import COLUMN_CATEGORY
 from tests.postgres_cluster import Cluster
 
 BASE = date(2026, 11, 20)
@@ -136,10 +142,17 @@ def load(engine: Engine, world: World) -> None:
     rows: dict[Any, list[dict[str, Any]]] = {
         School: [{"school_id": s, "school_name": s, "low_grade": 9, "high_grade": 12} for s in ("HS1", "HS2")],
         Organization: [{"org_id": o, "org_name": o, "org_type": "community", "service_types": ""} for o in world.orgs],
-        Student: [{"student_id": s, "first_name": s, "last_name": "X", "school_id": sc, "grade_level": 10,
-                   "cohort_year": 2029} for s, sc in world.students],
-        Enrollment: [{"student_id": s, "school_id": sc, "school_year": YEAR, "grade_level": 10,
+        Student: [{"student_id": s, "first_name": s, "last_name": "X", "school_id": sc, "grade_level": 12,
+                   "cohort_year": YEAR} for s, sc in world.students],
+        Enrollment: [{"student_id": s, "school_id": sc, "school_year": YEAR, "grade_level": 12,
                       "entry_date": date(2026, 8, 27), "exit_date": None, "exit_code": None} for s, sc in world.students],
+        AttendanceSnapshot: [{"student_id": s, "school_id": sc, "school_year": YEAR, "as_of_date": date(2026, 10, 31),
+                              "days_enrolled": 40, "days_absent": 2 + 3 * i} for i, (s, sc) in enumerate(world.students)],
+        CourseMark: [{"student_id": s, "school_year": YEAR, "term": "Q1", "course_id": "ALG2", "course_title": "Algebra II",
+                      "subject": "math", "mark": "F" if i % 2 else "B", "credits_attempted": None, "credits_earned": None,
+                      "final": True} for i, (s, _) in enumerate(world.students)],
+        TestScore: [{"student_id": s, "test_name": "State", "subject": "ela", "school_year": 2026, "proficient": i % 3 == 0,
+                     "performance_level": None, "scale_score": None, "test_date": None} for i, (s, _) in enumerate(world.students)],
         Agreement: world.agreements,
         Consent: world.consents,
         Guardian: [{"student_id": s, "guardian_email": e, "guardian_name": "P", "relationship": None} for s, e in world.guardians],
@@ -340,3 +353,35 @@ def test_the_audited_user_student_pairs_are_exactly_the_ones_returned(
             ).all()
         assert {(u, s) for u, s, o in rows if o == "allowed"} == returned
         assert {(u, s) for u, s, o in rows if o == "denied"} == refused
+
+
+@SETTINGS
+@given(world=worlds())
+def test_the_early_warning_list_holds_exactly_the_allowed_students_and_columns(
+    fresh_database: Callable[[], Iterator[Engine]], world: World
+) -> None:
+    for engine in fresh_database():
+        load(engine, world)
+        refresh_derived(engine, as_of=world.today)
+        for email, principal in principals(engine, world):
+            expected = oracle(world, email, world.today)
+            if principal is None or expected is None or not principal.sees_students:
+                continue
+            rows = at_risk_list(engine, principal).rows
+            assert set(rows["student_id"]) == set(expected), email
+            for row in rows.iter_rows(named=True):
+                allowed = expected[row["student_id"]]
+                for column, category in COLUMN_CATEGORY.items():
+                    if column in row and row[column] is not None:
+                        assert category in allowed, (email, row["student_id"], column)
+                flags_seen = sum(
+                    bool(row[f])
+                    for f in (
+                        "chronic_absence",
+                        "course_failure",
+                        "below_proficient",
+                        "fafsa_not_completed",
+                    )
+                    if row[f] is not None
+                )
+                assert row["flag_count"] == flags_seen
