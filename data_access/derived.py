@@ -70,7 +70,9 @@ def derive(
     """The three derived frames: student indicators, exact cube, protected cube."""
     indicators = compute_student_indicators(tables, school_year, as_of, settings)
     trajectory = attendance_trajectory(tables.attendance, school_year, as_of, settings)
-    trajectory = trajectory.select("student_id", *(c for c in trajectory.columns if c not in indicators.columns))
+    trajectory = trajectory.select(
+        "student_id", *(c for c in trajectory.columns if c not in indicators.columns)
+    )
     indicators = indicators.join(trajectory, on="student_id", how="left").with_columns(
         school_year=pl.lit(school_year), computed_as_of=pl.lit(as_of)
     )

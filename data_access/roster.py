@@ -17,7 +17,6 @@ from datetime import date
 from typing import Any
 
 import polars as pl
-from indicators.trajectory import attendance_trajectory
 from sqlalchemy import Connection, Engine, Select, and_, case, exists, func, literal, or_, select
 
 from data_access.audit import record_event
@@ -42,6 +41,7 @@ from indicators.settings import Settings, load_settings
 from indicators.student import compute_student_indicators
 from indicators.tables import RawTables
 from indicators.tiers import COLUMN_CATEGORY, flags_and_tier
+from indicators.trajectory import attendance_trajectory
 
 SI = table_of(StudentIndicator)
 STUDENT = table_of(Student)
@@ -311,7 +311,9 @@ def live_list(
         )
         computed = compute_student_indicators(tables, year, as_of, settings)
         trajectory = attendance_trajectory(tables.attendance, year, as_of, settings)
-        trajectory = trajectory.select("student_id", *(c for c in trajectory.columns if c not in computed.columns))
+        trajectory = trajectory.select(
+            "student_id", *(c for c in trajectory.columns if c not in computed.columns)
+        )
         names = frame(
             connection,
             select(STUDENT.c.student_id, STUDENT.c.first_name, STUDENT.c.last_name).join(

@@ -120,10 +120,10 @@ def student_figures(flag: str, row: Mapping[str, Any]) -> str:
                 )
         return "; ".join(parts) + "." if parts else "No English or math results recorded."
     if flag == "fafsa_not_completed":
-        status = row.get("fafsa_status")
-        if status is None:
+        fafsa_status = row.get("fafsa_status")
+        if fafsa_status is None:
             return "Applies to seniors only."
-        return f"FAFSA status: {str(status).replace('_', ' ')}."
+        return f"FAFSA status: {str(fafsa_status).replace('_', ' ')}."
     return ""
 
 

@@ -95,6 +95,7 @@ def _releases(principal: api.Principal) -> None:
 
     st.subheader("Record a new release")
     organisations = api.admin_organisations(principal).filter(pl.col("org_type") != "district")
+    names = dict(zip(organisations["org_id"], organisations["org_name"], strict=True))
     with st.form("record_consent", clear_on_submit=False):
         left, right = st.columns(2)
         consent_id = left.text_input("Release id")
@@ -102,9 +103,7 @@ def _releases(principal: api.Principal) -> None:
         org = left.selectbox(
             "Organisation",
             organisations["org_id"].to_list(),
-            format_func=dict(
-                zip(organisations["org_id"], organisations["org_name"], strict=True)
-            ).get,
+            format_func=lambda o: names.get(o, o),
         )
         categories = right.multiselect("Categories", CATEGORIES)
         purpose = left.text_input("Purpose")

@@ -26,26 +26,26 @@ from sqlalchemy import Engine, create_engine, insert, select, text
 
 from data_access import schema
 from data_access.audit import AUDIT_EVENT, AUDIT_STUDENT
+from data_access.derived import refresh_derived
 from data_access.engine import make_engine
 from data_access.identity import sign_in
 from data_access.models import (
     Agreement,
     AttendanceSnapshot,
-    CourseMark,
-    TestScore,
     Caseload,
     Consent,
+    CourseMark,
     Enrollment,
     Guardian,
     Organization,
     School,
     Student,
+    TestScore,
     User,
     table_of,
 )
 from data_access.notes import notes_for
 from data_access.policy import AccessDenied, Principal
-from data_access.derived import refresh_derived
 from data_access.records import student_record
 from data_access.roster import at_risk_list
 from indicators.tiers import COLUMN_CATEGORY
