@@ -1,41 +1,52 @@
-"""Attendance trajectories: where a student's absence rate is heading, and how far it is
-from the next band (indicators.md "Attendance"; Attendance Works' "days to recover" advice).
+"""Attendance trajectory: where the year is heading and what it takes to recover.
 
-For a student whose rate is evaluated (days enrolled >= `min_days_enrolled`), with A days
-absent of E enrolled so far (summed over schools as for the rate), threshold t = p/q as an
-exact fraction (0.10 = 1/10):
+The flags say where a student stands; these figures say where the current pace leads
+(the Rethink MTSS "approaching" indicator and the trajectory alerts of
+../shared/research/anchors-mission.md, section (d) 7), with transparent arithmetic that a
+counselor can check by hand. With a = days absent and e = days enrolled so far (summed
+over each school's latest snapshot, as for the absence rate), t the chronic threshold
+(0.10) and N the instructional days of a year (180):
 
-- pace: the absence rate between the two latest snapshot dates (totals summed over
-  schools at each date), or the year so far when there is only one date;
-- remaining_days = max(0, instructional_days - E); projected_days_absent =
-  A + pace x remaining_days; projected_absence_rate = projected_days_absent /
-  (E + remaining_days), and projected_band its band;
-- next_band: the band after the current one (null for severe_chronic); approaching: not yet
-  in it, but within one percentage point of its threshold, or one more absence would
-  reach it ((A+1)/(E+1) >= threshold);
-- days_to_recover: consecutive days present needed to be back under the chronic threshold:
-  0 when A/E < t, else the least d with A/(E+d) < t, i.e. floor((A*q - E*p)/p) + 1;
-  recoverable_this_year: days_to_recover <= remaining_days;
-- days_until_chronic: for a student under t, the least number of further absences k with
-  (A+k)/(E+k) >= t, i.e. ceil((E*p - A*q)/(q - p)); 0 when already chronic.
-All comparisons are exact integer arithmetic, as in `indicators.attendance`.
+- Pace: the absence rate between the student's last two snapshot dates,
+  `(a2 - a1) / (e2 - e1)`, where (a1, e1) are the totals as of the earlier date; with a
+  single snapshot date (or no enrolled day between them) it is the year so far, `a / e`.
+- Remaining days: `r = max(0, N - e)`.
+- Projected year-end rate: `(a + pace * r) / (e + r)`. Example: 9 absences in 60 days
+  with a recent pace of 4 in 20 (0.2): r = 120, (9 + 24) / 180 = 18.3%.
+- Approaching: not yet in the next band, but within one percentage point of its lower
+  bound (`rate >= bound - 0.01`), or one more absence would reach it
+  (`(a + 1) / (e + 1) >= bound`). Examples: 9 of 91 days (9.9%) is approaching 10%;
+  8 of 90 days (8.9%) is not (1.1 points away, and 9 of 91 stays under 10%); 4 of 45 days
+  (8.9%) is, since 5 of 46 is 10.9%.
+- Days to recover: consecutive days present needed to get back under the chronic
+  threshold, the least k with `a / (e + k) < t`, that is `k = floor(a / t) - e + 1`
+  (0 when already under). Example: 14 of 62 days (22.6%): floor(140) - 62 + 1 = 79 days.
+- Days until chronic: for a student still under t whose pace p is above it, the least k
+  with `(a + p k) / (e + k) >= t`, that is `k = ceil((t e - a) / (p - t))`. Example:
+  5 of 60 days at a pace of 0.25: ceil((6 - 5) / 0.15) = 7 school days.
+
+All comparisons use exact integer arithmetic in millionths (`indicators.attendance`).
+Only students whose attendance is evaluable (`attendance_state == "ok"`) get figures.
 """
 
 from __future__ import annotations
 
 from datetime import date
-from fractions import Fraction
 from typing import Final
 
 import polars as pl
 
 from domain.vocabulary import ATTENDANCE_BANDS
-from indicators.attendance import at_least, band_of, latest_snapshots
+from indicators.attendance import SCALE, STATE_OK, attendance_state, band_of, scaled
 from indicators.settings import Settings
 
-ONE_POINT: Final = 0.01
+ONE_POINT: Final = SCALE // 100  # one percentage point in millionths
+
 TRAJECTORY_COLUMNS: Final = (
     "student_id",
+    "days_enrolled",
+    "days_absent",
+    "attendance_state",
     "pace_days_enrolled",
     "pace_days_absent",
     "pace_rate",
@@ -51,124 +62,123 @@ TRAJECTORY_COLUMNS: Final = (
 )
 
 
-def _totals_at(snapshots: pl.LazyFrame, dates: pl.LazyFrame) -> pl.LazyFrame:
-    """Per (student, date in `dates`): the school-summed totals of the latest snapshot on or
-    before that date at each school."""
-    joined = snapshots.join(dates, on="student_id").filter(pl.col("as_of_date") <= pl.col("at"))
+def _totals_as_of(snapshots: pl.LazyFrame, cutoffs: pl.LazyFrame) -> pl.LazyFrame:
+    """Per student: days enrolled and absent summed over each school's latest snapshot on
+    or before the student's own cutoff date (column `cutoff` of `cutoffs`)."""
     return (
-        joined.group_by("student_id", "at", "school_id")
+        snapshots.join(cutoffs, on="student_id")
+        .filter(pl.col("as_of_date") <= pl.col("cutoff"))
+        .group_by("student_id", "school_id")
         .agg(pl.col("days_enrolled", "days_absent").sort_by("as_of_date").last())
-        .group_by("student_id", "at")
+        .group_by("student_id")
         .agg(pl.col("days_enrolled").sum(), pl.col("days_absent").sum())
     )
+
+
+def _ceil_div(numerator: pl.Expr, denominator: pl.Expr) -> pl.Expr:
+    return -((-numerator) // denominator)
 
 
 def attendance_trajectory(
     attendance: pl.DataFrame, school_year: int, as_of: date, settings: Settings
 ) -> pl.DataFrame:
-    """One row per student with a snapshot in `school_year` on or before `as_of`;
-    columns `TRAJECTORY_COLUMNS` (null where the rate is not evaluated)."""
-    snaps = (
+    """One row per student with a snapshot in `school_year` on or before `as_of`, sorted
+    by student_id. Columns: `TRAJECTORY_COLUMNS` (see the module docstring for each
+    formula); projections are null unless attendance_state is "ok"."""
+    snapshots = (
         attendance.lazy()
         .filter((pl.col("school_year") == school_year) & (pl.col("as_of_date") <= as_of))
         .select("student_id", "school_id", "as_of_date", "days_enrolled", "days_absent")
     )
-    current = (
-        latest_snapshots(attendance.lazy(), school_year, as_of)
-        .group_by("student_id")
-        .agg(pl.col("days_enrolled").sum().alias("E"), pl.col("days_absent").sum().alias("A"))
+    dates = snapshots.group_by("student_id").agg(
+        pl.col("as_of_date").max().alias("latest"),
+        pl.col("as_of_date").unique().sort().reverse().get(1, null_on_oob=True).alias("earlier"),
     )
-    dates = snaps.select("student_id", "as_of_date").unique()
-    previous_date = (
-        dates.group_by("student_id")
-        .agg(pl.col("as_of_date").sort(descending=True).get(1, null_on_oob=True).alias("at"))
-        .drop_nulls("at")
-    )
-    previous = _totals_at(snaps, previous_date).select(
-        "student_id", pl.col("days_enrolled").alias("E0"), pl.col("days_absent").alias("A0")
-    )
-    chronic = Fraction(str(settings.chronic_threshold)).limit_denominator(1_000_000)
-    p, q = chronic.numerator, chronic.denominator
-    bands = settings.band_thresholds
-    frame = current.join(previous, on="student_id", how="left").with_columns(
-        pace_days_enrolled=pl.when(pl.col("E0").is_not_null() & (pl.col("E") > pl.col("E0")))
-        .then(pl.col("E") - pl.col("E0"))
-        .otherwise(pl.col("E")),
-        pace_days_absent=pl.when(pl.col("E0").is_not_null() & (pl.col("E") > pl.col("E0")))
-        .then(pl.col("A") - pl.col("A0"))
-        .otherwise(pl.col("A")),
-    )
-    evaluated = pl.col("E") >= settings.min_days_enrolled
-    current_band = band_of(pl.col("A"), pl.col("E"), settings)
-    next_threshold = (
-        pl.when(current_band == ATTENDANCE_BANDS[0])
-        .then(pl.lit(bands[0]))
-        .when(current_band == ATTENDANCE_BANDS[1])
-        .then(pl.lit(bands[1]))
-        .when(current_band == ATTENDANCE_BANDS[2])
-        .then(pl.lit(bands[2]))
-        .otherwise(None)
-    )
+    now = _totals_as_of(snapshots, dates.select("student_id", pl.col("latest").alias("cutoff")))
+    before = _totals_as_of(
+        snapshots,
+        dates.filter(pl.col("earlier").is_not_null()).select(
+            "student_id", pl.col("earlier").alias("cutoff")
+        ),
+    ).rename({"days_enrolled": "e1", "days_absent": "a1"})
+
+    a, e = pl.col("days_absent"), pl.col("days_enrolled")
+    window = (pl.col("e1").is_not_null()) & (e > pl.col("e1"))
+    pace_e = pl.when(window).then(e - pl.col("e1")).otherwise(e)
+    pace_a = pl.when(window).then(a - pl.col("a1")).otherwise(a)
+    ok = pl.col("attendance_state") == STATE_OK
+    bands = ATTENDANCE_BANDS
+    lows = [scaled(t) for t in settings.band_thresholds]  # lower bounds of bands 1..3
+    current = band_of(a, e, settings)
     next_band = (
-        pl.when(current_band == ATTENDANCE_BANDS[0])
-        .then(pl.lit(ATTENDANCE_BANDS[1]))
-        .when(current_band == ATTENDANCE_BANDS[1])
-        .then(pl.lit(ATTENDANCE_BANDS[2]))
-        .when(current_band == ATTENDANCE_BANDS[2])
-        .then(pl.lit(ATTENDANCE_BANDS[3]))
-        .otherwise(None)
+        pl.when(current == bands[0])
+        .then(pl.lit(bands[1]))
+        .when(current == bands[1])
+        .then(pl.lit(bands[2]))
+        .when(current == bands[2])
+        .then(pl.lit(bands[3]))
     )
-    one_more_reaches = pl.any_horizontal(
-        [
-            (next_threshold == pl.lit(t)) & at_least(pl.col("A") + 1, pl.col("E") + 1, t)
-            for t in bands
-        ]
+    next_low = (
+        pl.when(current == bands[0])
+        .then(lows[0])
+        .when(current == bands[1])
+        .then(lows[1])
+        .when(current == bands[2])
+        .then(lows[2])
     )
-    within_point = (next_threshold - pl.col("A") / pl.col("E")) <= ONE_POINT + 1e-12
-    remaining = (pl.lit(settings.instructional_days) - pl.col("E")).clip(lower_bound=0)
-    pace = pl.when(pl.col("pace_days_enrolled") > 0).then(
-        pl.col("pace_days_absent") / pl.col("pace_days_enrolled")
-    )
-    chronic_now = at_least(pl.col("A"), pl.col("E"), settings.chronic_threshold)
-    to_recover = (
-        pl.when(chronic_now).then((pl.col("A") * q - pl.col("E") * p) // p + 1).otherwise(0)
-    )
-    until_chronic = (
-        pl.when(chronic_now)
-        .then(0)
-        .otherwise(-((pl.col("A") * q - pl.col("E") * p) // (q - p)))  # ceil((E*p - A*q)/(q-p))
-    )
-    frame = frame.with_columns(remaining_days=remaining, pace_rate=pace).with_columns(
-        projected_days_absent=pl.col("A")
-        + pl.col("pace_rate").fill_null(0) * pl.col("remaining_days"),
-    )
-    projected_rate = pl.col("projected_days_absent") / (pl.col("E") + pl.col("remaining_days"))
-    frame = frame.with_columns(projected_absence_rate=projected_rate).with_columns(
-        projected_band=pl.when(pl.col("projected_absence_rate") >= bands[2])
-        .then(pl.lit(ATTENDANCE_BANDS[3]))
-        .when(pl.col("projected_absence_rate") >= bands[1])
-        .then(pl.lit(ATTENDANCE_BANDS[2]))
-        .when(pl.col("projected_absence_rate") >= bands[0])
-        .then(pl.lit(ATTENDANCE_BANDS[1]))
-        .otherwise(pl.lit(ATTENDANCE_BANDS[0])),
-        next_band=next_band,
-        approaching=next_threshold.is_not_null() & (within_point | one_more_reaches),
-        days_to_recover=to_recover.cast(pl.Int64),
-        days_until_chronic=until_chronic.cast(pl.Int64),
-    )
-    frame = frame.with_columns(
-        recoverable_this_year=pl.col("days_to_recover") <= pl.col("remaining_days"),
-    )
-    output = [c for c in TRAJECTORY_COLUMNS if c != "student_id"]
-    return (
-        frame.with_columns(
-            pl.when(evaluated).then(pl.col(c)).otherwise(None).alias(c) for c in output
+    chronic = scaled(settings.chronic_threshold)
+    remaining = (settings.instructional_days - e).clip(lower_bound=0)
+    projected_absent = a + pl.col("pace_rate") * pl.col("remaining_days")
+    projected_enrolled = e + pl.col("remaining_days")
+    under = a * SCALE < e * chronic
+    above_pace = pl.col("pace_days_absent") * SCALE > pl.col("pace_days_enrolled") * chronic
+
+    frame = (
+        now.join(before, on="student_id", how="left")
+        .with_columns(attendance_state(settings))
+        .with_columns(
+            pl.when(ok).then(pace_e).alias("pace_days_enrolled"),
+            pl.when(ok).then(pace_a).alias("pace_days_absent"),
+            pl.when(ok).then(remaining).alias("remaining_days"),
         )
         .with_columns(
-            pl.col("pace_days_enrolled", "pace_days_absent", "remaining_days").cast(pl.Int64),
-            pl.col("projected_days_absent", "projected_absence_rate", "pace_rate").cast(pl.Float64),
+            (pl.col("pace_days_absent") / pl.col("pace_days_enrolled")).alias("pace_rate")
+        )
+        .with_columns(
+            pl.when(ok).then(projected_absent).alias("projected_days_absent"),
+            pl.when(ok).then(projected_absent / projected_enrolled).alias("projected_absence_rate"),
+            pl.when(ok)
+            .then(band_of(projected_absent, projected_enrolled.cast(pl.Float64), settings))
+            .alias("projected_band"),
+            pl.when(ok).then(next_band).alias("next_band"),
+            pl.when(ok)
+            .then(
+                next_low.is_not_null()
+                & (
+                    (a * SCALE >= (next_low - ONE_POINT) * e)
+                    | ((a + 1) * SCALE >= next_low * (e + 1))
+                )
+            )
+            .alias("approaching"),
+            pl.when(ok)
+            .then(((a * SCALE) // chronic - e + 1).clip(lower_bound=0))
+            .alias("days_to_recover"),
+            pl.when(ok & under & above_pace)
+            .then(
+                _ceil_div(
+                    pl.col("pace_days_enrolled") * (e * chronic - a * SCALE),
+                    pl.col("pace_days_absent") * SCALE - pl.col("pace_days_enrolled") * chronic,
+                )
+            )
+            .alias("days_until_chronic"),
+        )
+        .with_columns(
+            (pl.col("days_to_recover") <= pl.col("remaining_days")).alias("recoverable_this_year")
         )
         .select(TRAJECTORY_COLUMNS)
         .sort("student_id")
-        .collect()
+    )
+    return frame.collect().with_columns(
+        pl.col("remaining_days", "days_to_recover", "days_until_chronic").cast(pl.Int64),
+        pl.col("projected_days_absent", "projected_absence_rate", "pace_rate").cast(pl.Float64),
     )

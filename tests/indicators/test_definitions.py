@@ -1,40 +1,132 @@
-"""Definition cards say the rule, its source and the student's own figures."""
+"""Definition cards and a student's own figures in words."""
 
 from __future__ import annotations
 
-from dataclasses import replace
+from datetime import date
+from pathlib import Path
 
-from indicators.definitions import definitions, explain_flag
-from indicators.settings import Settings
+import pytest
 
-
-def test_every_flag_tier_and_stage_has_a_card_with_a_source() -> None:
-    cards = definitions(Settings())
-    for key in (
-        "chronic_absence",
-        "course_failure",
-        "below_proficient",
-        "fafsa_not_completed",
-        "on_track",
-        "tier",
-        "pipeline",
-    ):
-        assert cards[key].rule and cards[key].source
+from domain.vocabulary import ATTENDANCE_BANDS, FLAGS, PIPELINE_STAGES
+from indicators.definitions import definitions, explain
+from indicators.settings import load_settings
+from indicators.student import compute_student_indicators
+from indicators.trajectory import attendance_trajectory
+from tests.indicators.builders import AS_OF, YEAR, enrollment, fafsa, mark, score, snapshot, tables
 
 
-def test_cards_follow_the_deployments_thresholds() -> None:
-    cards = definitions(
-        replace(Settings(), chronic_threshold=0.15, band_thresholds=(0.05, 0.15, 0.25))
+def test_every_flag_band_tier_and_stage_has_a_card_with_a_source(settings) -> None:
+    cards = definitions(settings)
+    needed = {*FLAGS, *ATTENDANCE_BANDS, *PIPELINE_STAGES, "tier_1", "tier_2", "tier_3"}
+    needed |= {"absence_rate", "core_fails", "on_track", "cohort", "small_cell", "tier"}
+    assert needed <= set(cards)
+    for key, card in cards.items():
+        assert card.key == key
+        assert card.title and card.rule and card.source
+
+
+def test_cards_name_their_published_sources(settings) -> None:
+    cards = definitions(settings)
+    assert "Attendance Works" in cards["chronic_absence"].source
+    assert "Consortium on School Research" in cards["on_track"].source
+    assert "Everyone Graduates Center" in cards["course_failure"].source
+    assert "NCAN" in cards["fafsa_not_completed"].source
+    assert "200.19" in cards["cohort"].source
+    assert "Technical Brief 3" in cards["small_cell"].source
+
+
+def test_rules_carry_the_deployments_thresholds(tmp_path: Path) -> None:
+    path = tmp_path / "s.toml"
+    path.write_text(
+        "[attendance]\nband_thresholds = [0.06, 0.12, 0.25]\nchronic_threshold = 0.12\n"
+        "min_days_enrolled = 20\n[suppression]\nmin_cell = 15\n"
     )
-    assert "15% or more" in cards["chronic_absence"].rule
+    cards = definitions(load_settings(path))
+    assert "12%" in cards["chronic_absence"].rule
+    assert "25%" in cards["severe_chronic"].rule
+    assert "20 days" in cards["absence_rate"].rule
+    assert "<15" in cards["small_cell"].rule
 
 
-def test_the_explanation_gives_the_students_figures() -> None:
-    row = {"attendance_state": "ok", "days_enrolled": 62, "days_absent": 14, "absence_rate": 14 / 62,
-           "attendance_band": "severe_chronic", "days_to_recover": 79, "projected_absence_rate": 0.2}  # fmt: skip
-    text = explain_flag("chronic_absence", row, Settings())
-    assert "Absent 14 of 62 days enrolled (22.6%)" in text and "severe chronic" in text
-    assert "79 days in a row" in text
-    assert "Only 9 days" in explain_flag(
-        "chronic_absence", {"attendance_state": "not_enough_days", "days_enrolled": 9}, Settings()
+def student_row(settings, **rows) -> dict:
+    frame = compute_student_indicators(tables(**rows), YEAR, AS_OF, settings)
+    return frame.row(0, named=True)
+
+
+def test_attendance_is_explained_with_the_students_own_days(settings) -> None:
+    row = student_row(settings, enrollments=[enrollment("S1")], attendance=[snapshot("S1", 62, 14)])
+    assert explain("attendance_band", row, settings) == (
+        "absent 14 of 62 days enrolled (22.6%), 20% or more is severe chronic absence"
     )
+    assert explain("chronic_absence", row, settings) == (
+        "absent 14 of 62 days enrolled (22.6%); 10% or more is chronic absence: flagged"
+    )
+
+
+def test_missing_attendance_is_explained_as_missing_not_as_a_flag(settings) -> None:
+    none = student_row(settings, enrollments=[enrollment("S1")])
+    few = student_row(settings, enrollments=[enrollment("S1")], attendance=[snapshot("S1", 7, 2)])
+    assert "no attendance record" in explain("chronic_absence", none, settings)
+    assert explain("chronic_absence", few, settings) == (
+        "enrolled 7 days so far; attendance is judged from 10 days enrolled: not flagged yet"
+    )
+
+
+def test_grades_tests_fafsa_and_tier_are_explained(settings) -> None:
+    row = student_row(
+        settings,
+        enrollments=[enrollment("S1", grade=12)],
+        attendance=[snapshot("S1", 100, 12)],
+        course_marks=[mark("S1", "F", subject="math"), mark("S1", "52", subject="ela")],
+        test_scores=[
+            score("S1", "ela", YEAR, False, on=date(2025, 10, 1)),
+            score("S1", "math", YEAR - 1, True, on=date(2025, 4, 20)),
+        ],
+        fafsa=[fafsa("S1", "submitted", on=date(2026, 1, 10))],
+    )
+    assert explain("course_failure", row, settings) == (
+        "2 failing final marks in core subjects this school year; one or more is a course "
+        "failure, 2 or more mean tier 3: flagged"
+    )
+    assert explain("below_proficient", row, settings) == (
+        f"latest ELA: State Assessment {YEAR}, not proficient; latest math: State Assessment "
+        f"{YEAR - 1}, proficient: flagged"
+    )
+    assert explain("fafsa_not_completed", row, settings) == (
+        "FAFSA submitted on 2026-01-10, not completed yet: flagged"
+    )
+    assert explain("tier", row, settings) == (
+        "4 flags (chronic absence, course failure, below proficient, FAFSA not completed): "
+        "tier 3 (2 or more flags, 2 or more core failures)"
+    )
+    assert explain("on_track", row, settings) == "freshman on-track applies to ninth graders only"
+
+
+def test_on_track_is_explained_with_credits_and_semester_fs(settings) -> None:
+    row = student_row(
+        settings,
+        enrollments=[enrollment("S1", grade=9)],
+        course_marks=[
+            mark("S1", "B", term="Y", subject="other", credits=4.5, course="E"),
+            mark("S1", "F", term="S2", subject="math"),
+        ],
+    )
+    assert explain("on_track", row, settings) == (
+        "earned 4.5 credits (5 needed) and 1 semester F(s) in core subjects (at most 1 "
+        "allowed): off track"
+    )
+
+
+def test_the_trajectory_is_explained(settings) -> None:
+    row = attendance_trajectory(
+        tables(attendance=[snapshot("S1", 62, 14)]).attendance, YEAR, AS_OF, settings
+    ).row(0, named=True)
+    assert explain("days_to_recover", row, settings) == (
+        "needs 79 days present in a row to get back under 10% (118 school days remain this year)"
+    )
+
+
+def test_an_unknown_key_is_refused_and_a_stage_gives_its_rule(settings) -> None:
+    with pytest.raises(KeyError, match="no definition"):
+        explain("charisma", {}, settings)
+    assert explain("graduated", {}, settings) == definitions(settings)["graduated"].rule
