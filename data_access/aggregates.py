@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import polars as pl
-from sqlalchemy import Engine, and_, distinct, exists, func, or_, select
+from sqlalchemy import Engine, and_, exists, func, or_, select
 
 from data_access.models import (
     Consent,
@@ -70,7 +70,7 @@ def pipeline_cohorts(engine: Engine, principal: Principal) -> list[int]:
     with engine.connect() as connection:
         return list(
             connection.execute(
-                select(distinct(table.c.cohort)).order_by(table.c.cohort.desc())
+                select(table.c.cohort).distinct().order_by(table.c.cohort.desc())
             ).scalars()
         )
 
@@ -222,5 +222,8 @@ def consent_coverage(engine: Engine, principal: Principal) -> pl.DataFrame:
 def school_names(engine: Engine) -> dict[str, str]:
     with engine.connect() as connection:
         return dict(
-            connection.execute(select(SCHOOL.c.school_id, SCHOOL.c.school_name)).tuples().all()
+            [
+                (r.school_id, r.school_name)
+                for r in connection.execute(select(SCHOOL.c.school_id, SCHOOL.c.school_name))
+            ]
         )

@@ -6,10 +6,11 @@ from typing import Any
 
 import polars as pl
 import streamlit as st
-from indicators.definitions import explain_flag
 
 from data_access import api
 from domain.vocabulary import FLAGS, Role
+from indicators.definitions import definitions, explain
+from indicators.settings import load_settings
 from ui.components import TIER_COLOURS, next_step, page_header, plain_text
 from ui.navigation import chosen_student
 from ui.record_view import (
@@ -95,6 +96,8 @@ def _tier_and_flags(record: api.StudentRecord) -> None:
         f"border-radius:.4rem'>Tier {tier}</span> &nbsp; {int(row['flag_count'])} flag(s)</div>",
         unsafe_allow_html=True,
     )
+    settings = load_settings()
+    cards = definitions(settings)
     for flag in FLAGS:
         value = row.get(flag)
         title = FLAG_TITLES[flag]
@@ -103,7 +106,10 @@ def _tier_and_flags(record: api.StudentRecord) -> None:
         else:
             state = "flagged" if value else "not flagged"
         with st.expander(f"{'🔴' if value else '⚪'} {title}: {state}", expanded=bool(value)):
-            st.write(explain_flag(flag, row))
+            card = cards[flag]
+            st.markdown(f"**This student:** {explain(flag, row, settings)}")
+            st.markdown(f"**The rule:** {card.rule}")
+            st.caption(f"Source: {card.source}")
 
 
 def _fafsa_next_step(record: api.StudentRecord) -> None:
