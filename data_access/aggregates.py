@@ -221,9 +221,7 @@ def consent_coverage(engine: Engine, principal: Principal) -> pl.DataFrame:
 
 def school_names(engine: Engine) -> dict[str, str]:
     with engine.connect() as connection:
-        return dict(
-            [
-                (r.school_id, r.school_name)
-                for r in connection.execute(select(SCHOOL.c.school_id, SCHOOL.c.school_name))
-            ]
-        )
+        return {
+            r.school_id: r.school_name
+            for r in connection.execute(select(SCHOOL.c.school_id, SCHOOL.c.school_name))
+        }
