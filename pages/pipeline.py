@@ -89,7 +89,7 @@ def pipeline_page() -> None:
     if leak is not None and leak["lost"]:
         st.markdown(
             f"### Biggest leak: **{leak['lost']:,} students, {leak['share_lost']:.0f}%**, left between "
-            f"{STAGE_LABELS[str(leak['from_stage'])].lower()} and {STAGE_LABELS[str(leak['to_stage'])].lower()}."
+            f"“{STAGE_LABELS[str(leak['from_stage'])]}” and “{STAGE_LABELS[str(leak['to_stage'])]}”."
         )
 
     if by is not None:

@@ -26,6 +26,7 @@ from pathlib import Path
 import pytest
 from oidc_provider_mock import User, run_server_in_thread
 from playwright.sync_api import Page
+from sqlalchemy import text
 
 from data_access.demo_build import build_demo
 from data_access.engine import make_engine
@@ -46,9 +47,11 @@ TODAY = date.today()
 SPEC = DemoSpec(students=400, seed=5, today=TODAY)
 OIDC_USERS = {
     "counselor": "counselor.hs01@demo.pathwise.example",
+    **{f"counselor-hs0{i}": f"counselor.hs0{i}@demo.pathwise.example" for i in range(1, 7)},
     "leader": "leader@demo.pathwise.example",
     "steward": "steward@demo.pathwise.example",
     "partner": "staff.org01@demo.pathwise.example",
+    "student": "student@demo.pathwise.example",
     "viewer": "viewer@demo.pathwise.example",
     "stranger": "stranger@elsewhere.example",
 }
@@ -79,11 +82,20 @@ def demo_database(tmp_path_factory: pytest.TempPathFactory) -> str:
     return url
 
 
+def parent_email(database_url: str) -> str:
+    engine = make_engine(database_url)
+    with engine.connect() as connection:
+        email = connection.execute(text("SELECT email FROM app_user WHERE role = 'parent' ORDER BY email")).scalar_one()
+    engine.dispose()
+    return str(email)
+
+
 @pytest.fixture(scope="session")
-def oidc_issuer() -> Iterator[str]:
+def oidc_issuer(demo_database: str) -> Iterator[str]:
+    people = {**OIDC_USERS, "parent": parent_email(demo_database)}
     users = [
         User(sub=sub, claims={"email": email, "email_verified": True, "name": sub.title()})
-        for sub, email in OIDC_USERS.items()
+        for sub, email in people.items()
     ]
     with run_server_in_thread(user_claims=users) as server:
         yield f"http://localhost:{server.server_port}"
@@ -161,6 +173,20 @@ def sign_in(page: Page, app_url: str, who: str) -> None:
     wait_for_app(page)
     page.get_by_role("button", name=re.compile("Sign in with")).click()
     page.wait_for_url(re.compile(r"/oauth2/authorize"), wait_until="domcontentloaded")
-    page.get_by_role("button", name=who, exact=False).first.click()
+    page.get_by_role("button", name=re.compile(rf"^(Authorize as )?{re.escape(who)}$")).first.click()
     page.wait_for_url(re.compile(re.escape(app_url)))
     wait_for_app(page)
+
+
+def open_page(page: Page, name: str) -> None:
+    """Follow a link of the sidebar navigation."""
+    page.get_by_test_id("stSidebarNav").get_by_role("link", name=name).click()
+    wait_for_app(page)
+
+
+SCREENSHOTS = CHECKOUT / "docs" / "screenshots"
+
+
+def screenshot(page: Page, name: str) -> None:
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=True)
