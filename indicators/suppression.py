@@ -1,0 +1,588 @@
+"""Small-cell suppression of counts shown to someone who may not see the students behind
+them (access.md, "Aggregates and small cells", rules 1-5; NCES SLDS Technical Brief 3,
+"Statistical Methods for Protecting Personally Identifiable Information in Aggregate
+Reporting", NCES 2011-603).
+
+Rules, with `m = min_cell` (10 by default):
+1. A count under m, zero included, is shown as `<m` (`<10`), never as its number.
+2. Within one funnel (one group's stages in order) a count is shown exactly only if it
+   also differs by at least m from every earlier count of that funnel shown exactly;
+   otherwise it is `*` (suppressed to protect another cell).
+3. Complementary suppression: where the total over all groups of a stage is shown
+   exactly, the hidden counts of that stage (`<m` or `*`) must come from at least two
+   groups and add up to at least m; otherwise the smallest exactly shown count of that
+   stage (ties: the earlier group) becomes `*` too, and the display is worked out again
+   (rule 2 included) until it holds.
+4. A share (percentage, one decimal) is shown only beside an exactly shown count, and only
+   when its denominator is shown exactly too.
+5. One representation everywhere: the frames returned here carry no hidden value at all
+   (the exact count column is dropped), so nothing downstream can leak one.
+
+Rules 1-3 alone still let a reader pin some hidden counts by arithmetic, so rule 3 is
+applied with three further checks, in the spirit of rule 5 and of the Brief's
+"complementary suppression" (our design, documented here and in the tests):
+- a hidden total (the "all" funnel's `*` from rule 2) must not be the sum of exact group
+  counts, so at least one group count of that stage is hidden;
+- no hidden count, total included, may be pinned to a single value by what is shown:
+  the exact counts, `<m` meaning 0..m-1, the nesting of every funnel (a later stage never
+  exceeds an earlier one) and the totals. Two groups of 9 under a shown total of 18, or a
+  `<10` forced to its maximum by a remainder, are caught by interval bounds propagated
+  over these constraints until they settle; a pinned count is protected the rule-3 way
+  (hide the smallest exact count of its stage);
+- when no group count of the stage is left to hide, the stage's total is hidden in the
+  "all" funnel (as `*`) for every grouping of that cohort, so one figure has one
+  representation everywhere (rule 5). The "all" funnel then differs from
+  `suppress_funnel`'s only by such extra `*`: wherever a grouping of a cohort is shown,
+  show that cohort's "all" funnel from `suppress_cube` (or `suppress_groups(...).totals`),
+  never from `suppress_funnel`.
+The tests check the result against an attacker who enumerates every table consistent
+with the display (tests/indicators/test_suppression.py).
+
+The tables are tiny (a few groups times six stages), so the iteration is plain Python
+over lists; the results are Polars frames.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from enum import Enum
+from typing import Final, Literal
+
+import polars as pl
+
+ShareOf = Literal["first_stage", "total"]
+SUPPRESSED: Final = "*"
+ALL: Final = "all"
+_UNBOUNDED: Final = 10**15
+_MAX_PASSES: Final = 200
+
+
+class Shown(Enum):
+    EXACT = "exact"
+    SMALL = "small"  # rule 1: "<m"
+    PROTECTED = "protected"  # rules 2 and 3: "*"
+
+
+Matrix = list[list[int]]
+States = list[list[Shown]]
+
+
+def _funnel_states(counts: Sequence[int], forced: set[int], min_cell: int) -> list[Shown]:
+    """Rules 1 and 2 for one funnel; the stage indexes in `forced` are hidden (rule 3)."""
+    states: list[Shown] = []
+    exact: list[int] = []
+    for index, count in enumerate(counts):
+        if count < min_cell:
+            states.append(Shown.SMALL)
+        elif index in forced or any(abs(count - other) < min_cell for other in exact):
+            states.append(Shown.PROTECTED)
+        else:
+            states.append(Shown.EXACT)
+            exact.append(count)
+    return states
+
+
+def _initial(count: int, state: Shown, min_cell: int) -> list[int]:
+    if state is Shown.EXACT:
+        return [count, count]
+    return [0, min_cell - 1] if state is Shown.SMALL else [0, _UNBOUNDED]
+
+
+@dataclass
+class _Bounds:
+    """Interval bounds of every count of one cohort as a reader of the display sees them."""
+
+    totals: list[list[int]]
+    cells: list[list[list[list[int]]]]  # grouping -> group -> stage -> [low, high]
+
+
+def _tighten_chain(chain: list[list[int]]) -> bool:
+    changed = False
+    for s in range(1, len(chain)):  # a later stage never exceeds an earlier one
+        if chain[s][1] > chain[s - 1][1]:
+            chain[s][1] = chain[s - 1][1]
+            changed = True
+    for s in range(len(chain) - 2, -1, -1):
+        if chain[s][0] < chain[s + 1][0]:
+            chain[s][0] = chain[s + 1][0]
+            changed = True
+    return changed
+
+
+def _tighten_sum(total: list[int], parts: list[list[int]]) -> bool:
+    changed = False
+    low = sum(p[0] for p in parts)
+    high = sum(p[1] for p in parts)
+    if low > total[0]:
+        total[0], changed = low, True
+    if high < total[1]:
+        total[1], changed = high, True
+    for part in parts:
+        new_low = max(part[0], total[0] - (high - part[1]))
+        new_high = min(part[1], total[1] - (low - part[0]))
+        if (new_low, new_high) != (part[0], part[1]):
+            part[0], part[1] = new_low, new_high  # sums catch up on the next pass
+            changed = True
+    return changed
+
+
+def _bounds(
+    totals: Sequence[int],
+    total_states: Sequence[Shown],
+    groupings: Sequence[Matrix],
+    states: Sequence[States],
+    min_cell: int,
+) -> _Bounds:
+    """Propagate nesting and sums until nothing changes (sound outer bounds)."""
+    bounds = _Bounds(
+        totals=[_initial(t, s, min_cell) for t, s in zip(totals, total_states, strict=True)],
+        cells=[
+            [
+                [_initial(c, s, min_cell) for c, s in zip(row, row_states, strict=True)]
+                for row, row_states in zip(matrix, grouping_states, strict=True)
+            ]
+            for matrix, grouping_states in zip(groupings, states, strict=True)
+        ],
+    )
+    for _ in range(_MAX_PASSES):
+        changed = _tighten_chain(bounds.totals)
+        for grouping in bounds.cells:
+            for chain in grouping:
+                changed |= _tighten_chain(chain)
+            for s, total in enumerate(bounds.totals):
+                changed |= _tighten_sum(total, [chain[s] for chain in grouping])
+        if not changed:
+            break
+    return bounds
+
+
+@dataclass
+class _Arc:
+    tail: int
+    head: int
+    flow: int
+    low: int
+    high: int
+
+
+def _pinned_in_network(
+    totals: Sequence[int],
+    total_states: Sequence[Shown],
+    matrix: Matrix,
+    grouping_states: States,
+    min_cell: int,
+) -> tuple[list[list[bool]], list[bool]]:
+    """Which hidden counts of one grouping a reader can pin to a single value, exactly.
+
+    The grouping is a circulation: a chain of totals T0 -> T1 -> ... hands the students
+    who stop at each stage to their group's chain, which carries each group's count of
+    every stage back to the start. Nesting is then just "flows are not negative", the
+    display gives each arc its bounds (exact: the value; `<m`: 0..m-1; `*`: 0 and up), and
+    the true counts are one feasible flow. Network matrices are totally unimodular, so
+    every integer between a count's least and greatest feasible value is feasible, and a
+    count can take another value exactly when the residual graph has a cycle through its
+    arc (one step up or down). Returns (pinned group cells, pinned totals)."""
+    stages = len(totals)
+    groups = len(matrix)
+    source = 0
+
+    def w(s: int) -> int:
+        return 1 + s
+
+    def v(g: int, s: int) -> int:
+        return 1 + stages + g * stages + s
+
+    def bounds(count: int, state: Shown) -> tuple[int, int]:
+        low, high = _initial(count, state, min_cell)
+        return low, high
+
+    arcs: list[_Arc] = []
+    total_arc: list[int] = []
+    cell_arc: list[list[int]] = [[0] * stages for _ in range(groups)]
+    for s in range(stages):
+        low, high = bounds(totals[s], total_states[s])
+        total_arc.append(len(arcs))
+        arcs.append(_Arc(source if s == 0 else w(s - 1), w(s), totals[s], low, high))
+    for g, row in enumerate(matrix):
+        for s in range(stages):
+            after = row[s + 1] if s + 1 < stages else 0
+            arcs.append(_Arc(w(s), v(g, s), row[s] - after, 0, _UNBOUNDED))
+            low, high = bounds(row[s], grouping_states[g][s])
+            cell_arc[g][s] = len(arcs)
+            arcs.append(_Arc(v(g, s), source if s == 0 else v(g, s - 1), row[s], low, high))
+    residual: dict[int, list[tuple[int, int]]] = {}
+    for index, arc in enumerate(arcs):
+        if arc.flow < arc.high:
+            residual.setdefault(arc.tail, []).append((arc.head, index))
+        if arc.flow > arc.low:
+            residual.setdefault(arc.head, []).append((arc.tail, index))
+
+    def reaches(start: int, goal: int, skip: int) -> bool:
+        seen = {start}
+        frontier = [start]
+        while frontier:
+            node = frontier.pop()
+            if node == goal:
+                return True
+            for nxt, index in residual.get(node, ()):
+                if index != skip and nxt not in seen:
+                    seen.add(nxt)
+                    frontier.append(nxt)
+        return False
+
+    def pinned(index: int) -> bool:
+        arc = arcs[index]
+        up = arc.flow < arc.high and reaches(arc.head, arc.tail, index)
+        down = arc.flow > arc.low and reaches(arc.tail, arc.head, index)
+        return not (up or down)
+
+    cells = [
+        [grouping_states[g][s] is not Shown.EXACT and pinned(cell_arc[g][s]) for s in range(stages)]
+        for g in range(groups)
+    ]
+    hidden_totals = [
+        total_states[s] is not Shown.EXACT and pinned(total_arc[s]) for s in range(stages)
+    ]
+    return cells, hidden_totals
+
+
+@dataclass(frozen=True)
+class _Problem:
+    grouping: int
+    stage: int
+    pinned_groups: tuple[int, ...] = ()
+
+
+def _first_problem(
+    totals: Sequence[int],
+    total_states: Sequence[Shown],
+    groupings: Sequence[Matrix],
+    states: Sequence[States],
+    min_cell: int,
+    accepted: set[_Problem],
+) -> _Problem | None:
+    """The first violation of rule 3 or of its checks, in grouping then stage order."""
+    for k, (matrix, grouping_states) in enumerate(zip(groupings, states, strict=True)):
+        for s in range(len(totals)):
+            hidden = [g for g, row in enumerate(grouping_states) if row[s] is not Shown.EXACT]
+            if total_states[s] is Shown.EXACT:
+                remainder = sum(matrix[g][s] for g in hidden)
+                unsafe = bool(hidden) and (len(hidden) < 2 or remainder < min_cell)
+            else:
+                unsafe = bool(matrix) and not hidden
+            if unsafe and _Problem(k, s) not in accepted:
+                return _Problem(k, s)
+    for k, (matrix, grouping_states) in enumerate(zip(groupings, states, strict=True)):
+        cells, hidden_totals = _pinned_in_network(
+            totals, total_states, matrix, grouping_states, min_cell
+        )
+        for s in range(len(totals)):
+            pinned = tuple(g for g in range(len(matrix)) if cells[g][s])
+            if (pinned or hidden_totals[s]) and _Problem(k, s, pinned) not in accepted:
+                return _Problem(k, s, pinned)
+    if len(groupings) > 1:  # what the groupings give away together, through the totals
+        bounds = _bounds(totals, total_states, groupings, states, min_cell)
+        for k, grouping_states in enumerate(states):
+            for s in range(len(totals)):
+                pinned = tuple(
+                    g
+                    for g, row in enumerate(grouping_states)
+                    if row[s] is not Shown.EXACT
+                    and bounds.cells[k][g][s][0] == bounds.cells[k][g][s][1]
+                )
+                total_pinned = (
+                    total_states[s] is not Shown.EXACT
+                    and bounds.totals[s][0] == bounds.totals[s][1]
+                )
+                if (pinned or total_pinned) and _Problem(k, s, pinned) not in accepted:
+                    return _Problem(k, s, pinned)
+    return None
+
+
+def _smallest_exact(
+    matrix: Matrix, grouping_states: States, stages: Sequence[int], groups: Sequence[int]
+) -> tuple[int, int] | None:
+    candidates = [
+        (matrix[g][s], g, s) for g in groups for s in stages if grouping_states[g][s] is Shown.EXACT
+    ]
+    if not candidates:
+        return None
+    _, g, s = min(candidates)
+    return g, s
+
+
+def _suppress_cohort(
+    totals: Sequence[int], groupings: Sequence[Matrix], min_cell: int
+) -> tuple[list[Shown], list[States]]:
+    """Rules 1-3 with their checks for one cohort: the "all" funnel and every grouping of
+    it. Returns the display state of each total and of each group count."""
+    forced_totals: set[int] = set()
+    forced = [[set[int]() for _ in matrix] for matrix in groupings]
+    accepted: set[_Problem] = set()
+    stages = range(len(totals))
+    plain_totals = _funnel_states(totals, set(), min_cell)
+    while True:
+        # A total hidden to protect a group stays hidden without un-hiding a later total,
+        # so the "all" funnel only ever gains `*` over `suppress_funnel`'s display.
+        total_states = [
+            Shown.PROTECTED if s in forced_totals else state for s, state in enumerate(plain_totals)
+        ]
+        states = [
+            [_funnel_states(row, forced[k][g], min_cell) for g, row in enumerate(matrix)]
+            for k, matrix in enumerate(groupings)
+        ]
+        problem = _first_problem(totals, total_states, groupings, states, min_cell, accepted)
+        if problem is None:
+            return total_states, states
+        k, s = problem.grouping, problem.stage
+        matrix, grouping_states = groupings[k], states[k]
+        everyone = range(len(matrix))
+        pick = _smallest_exact(matrix, grouping_states, [s], everyone)
+        if pick is None and total_states[s] is Shown.EXACT:
+            forced_totals.add(s)
+            continue
+        if pick is None:  # nothing left at this stage: look along the pinned funnels
+            pick = _smallest_exact(matrix, grouping_states, stages, problem.pinned_groups)
+        if pick is None:
+            accepted.add(problem)  # no count is left to hide (rule 3's own end)
+            continue
+        forced[k][pick[0]].add(pick[1])
+
+
+# ---------------------------------------------------------------------------------------
+# Frames in, frames out
+# ---------------------------------------------------------------------------------------
+
+
+def _share(count: int, whole: int) -> float:
+    """count / whole as a percentage with one decimal, rounded half up (exact integers)."""
+    tenths = (2000 * count + whole) // (2 * whole)
+    return tenths / 10
+
+
+def _cells(
+    counts: Sequence[int],
+    states: Sequence[Shown],
+    denominators: Sequence[tuple[int, Shown]],
+    min_cell: int,
+) -> dict[str, list[object]]:
+    display: list[object] = []
+    shown: list[object] = []
+    share: list[object] = []
+    for count, state, (whole, whole_state) in zip(counts, states, denominators, strict=True):
+        if state is Shown.EXACT:
+            display.append(str(count))
+            shown.append(count)
+            exact_whole = whole_state is Shown.EXACT and whole > 0
+            share.append(_share(count, whole) if exact_whole else None)
+        else:
+            display.append(f"<{min_cell}" if state is Shown.SMALL else SUPPRESSED)
+            shown.append(None)
+            share.append(None)
+    return {"display": display, "shown": shown, "share": share}
+
+
+def _output(frame: pl.DataFrame, cells: dict[str, list[object]]) -> pl.DataFrame:
+    return frame.drop("count").with_columns(
+        pl.Series("display", cells["display"], dtype=pl.String),
+        pl.Series("shown", cells["shown"], dtype=pl.Int64),
+        pl.Series("share", cells["share"], dtype=pl.Float64),
+    )
+
+
+def _check(frame: pl.DataFrame, needed: tuple[str, ...], min_cell: int) -> None:
+    missing = [c for c in needed if c not in frame.columns]
+    if missing:
+        raise ValueError(f"missing column(s) {', '.join(missing)}")
+    if min_cell < 1:
+        raise ValueError(f"min_cell must be at least 1, got {min_cell}")
+    if frame["count"].null_count() or (frame["count"] < 0).any():
+        raise ValueError("counts must be whole numbers of at least 0")
+
+
+def _funnel_output(funnel: pl.DataFrame, states: Sequence[Shown], min_cell: int) -> pl.DataFrame:
+    counts = funnel["count"].to_list()
+    first = (counts[0], states[0]) if counts else (0, Shown.SMALL)
+    return _output(funnel, _cells(counts, states, [first] * len(counts), min_cell))
+
+
+def suppress_funnel(funnel: pl.DataFrame, min_cell: int) -> pl.DataFrame:
+    """One funnel with no groups shown beside it (the "all students" funnel alone, for a
+    viewer without exact rights): rules 1, 2 and 4.
+
+    `funnel` has a `count` column and one row per stage, in stage order (a `stage` column
+    and any other columns are kept). Returns the same rows without `count`, plus `display`
+    (the count as text, `<m`, or `*`), `shown` (the count where shown exactly, else null)
+    and `share` (percentage of the first stage, one decimal, where both are exact). Where
+    groupings of the same cohort are shown too, use `suppress_groups` or `suppress_cube`,
+    which may hide a total more.
+    """
+    _check(funnel, ("count",), min_cell)
+    states = _funnel_states(funnel["count"].to_list(), set(), min_cell)
+    return _funnel_output(funnel, states, min_cell)
+
+
+@dataclass(frozen=True)
+class SuppressedGroups:
+    """What may be shown of one grouping: its group rows and the all-students totals."""
+
+    groups: pl.DataFrame
+    totals: pl.DataFrame
+
+
+@dataclass(frozen=True)
+class _Grouping:
+    frame: pl.DataFrame  # the input rows, with a `stage` column
+    group_names: list[str]
+    stage_names: list[str]
+    matrix: Matrix
+
+    @classmethod
+    def of(cls, groups: pl.DataFrame) -> _Grouping:
+        frame = groups if "stage" in groups.columns else groups.with_columns(stage=pl.lit(""))
+        group_names = frame["group"].unique(maintain_order=True).to_list()
+        stage_names = frame["stage"].unique(maintain_order=True).to_list()
+        rows = frame.select("group", "stage", "count").rows()
+        index = {(g, s): c for g, s, c in rows}
+        if len(index) != frame.height:
+            raise ValueError("each (group, stage) must appear once")
+        matrix = [[index.get((g, s), 0) for s in stage_names] for g in group_names]
+        return cls(frame, group_names, stage_names, matrix)
+
+    def sums(self) -> list[int]:
+        return [sum(row[s] for row in self.matrix) for s in range(len(self.stage_names))]
+
+    def output(
+        self,
+        groups: pl.DataFrame,
+        states: States,
+        total_states: Sequence[Shown],
+        share_of: ShareOf,
+        min_cell: int,
+    ) -> pl.DataFrame:
+        gi = {g: i for i, g in enumerate(self.group_names)}
+        si = {s: i for i, s in enumerate(self.stage_names)}
+        sums = self.sums()
+        keys = [(gi[g], si[s]) for g, s in self.frame.select("group", "stage").iter_rows()]
+        denominators = [
+            (self.matrix[g][0], states[g][0])
+            if share_of == "first_stage"
+            else (sums[s], total_states[s])
+            for g, s in keys
+        ]
+        cells = _cells(
+            self.frame["count"].to_list(), [states[g][s] for g, s in keys], denominators, min_cell
+        )
+        return _output(groups, cells)
+
+
+def _totals_frame(stage_names: list[str], sums: list[int], has_stage: bool) -> pl.DataFrame:
+    frame = pl.DataFrame(
+        {"group": [ALL] * len(sums), "count": sums}, schema_overrides={"count": pl.Int64}
+    )
+    return (
+        frame.with_columns(stage=pl.Series(stage_names)).select("group", "stage", "count")
+        if has_stage
+        else frame
+    )
+
+
+def suppress_groups(
+    groups: pl.DataFrame,
+    totals: pl.DataFrame | None = None,
+    *,
+    min_cell: int,
+    share_of: ShareOf = "first_stage",
+) -> SuppressedGroups:
+    """The counts of one grouping (one cohort, one `--by` field) and its all-students
+    totals, as they may be shown to a viewer without exact rights: rules 1-5.
+
+    `groups` has columns `group` and `count`, and `stage` for a funnel (without it, every
+    row is a single stage: a plain table of groups with its total). Groups keep the order
+    in which they first appear, which is also the tie-break order; stages too. `totals`
+    (columns `count`, and `stage` for a funnel) are the all-students counts; when omitted
+    they are the sums of the groups, and when given they must equal those sums.
+
+    Returns `groups` rows and `totals` rows (group "all"), each without `count` and with
+    `display`, `shown` and `share` (percentage of the group's first stage, or with
+    `share_of="total"` of the stage's total; one decimal; only beside an exact count over
+    an exact denominator). The totals are shown as `suppress_funnel` would show them,
+    except a total hidden to protect a group count.
+    """
+    _check(groups, ("group", "count"), min_cell)
+    grouping = _Grouping.of(groups)
+    sums = grouping.sums()
+    if totals is not None:
+        _check(totals, ("count",), min_cell)
+        given = (
+            dict(totals.select("stage", "count").rows())
+            if "stage" in totals.columns
+            else {"": totals["count"][0]}
+        )
+        expected = dict(zip(grouping.stage_names, sums, strict=True))
+        if any(given.get(s) != expected[s] for s in grouping.stage_names):
+            raise ValueError(f"totals {given} differ from the sums of the groups {expected}")
+    total_states, (states,) = _suppress_cohort(sums, [grouping.matrix], min_cell)
+    totals_out = _funnel_output(
+        _totals_frame(grouping.stage_names, sums, "stage" in groups.columns),
+        total_states,
+        min_cell,
+    )
+    return SuppressedGroups(
+        groups=grouping.output(groups, states, total_states, share_of, min_cell),
+        totals=totals_out,
+    )
+
+
+def show_exact(frame: pl.DataFrame, share_of: ShareOf = "first_stage") -> pl.DataFrame:
+    """The same output shape for a viewer entitled to exact figures: every count shown.
+
+    `frame` is a funnel or a grouping as for `suppress_groups` (`group` optional)."""
+    _check(frame, ("count",), 1)
+    counts = frame["count"].to_list()
+    if share_of == "total" and "stage" in frame.columns:
+        whole = frame.select(pl.col("count").sum().over("stage"))["count"].to_list()
+    elif share_of == "total":
+        whole = [sum(counts)] * len(counts)
+    elif "group" in frame.columns:
+        whole = frame.select(pl.col("count").first().over("group"))["count"].to_list()
+    else:
+        whole = [counts[0]] * len(counts) if counts else []
+    denominators = [(w, Shown.EXACT) for w in whole]
+    return _output(frame, _cells(counts, [Shown.EXACT] * len(counts), denominators, 1))
+
+
+def suppress_cube(cube: pl.DataFrame, min_cell: int) -> pl.DataFrame:
+    """A whole pipeline cube (cohort, group_by, group, stage, count), as a viewer without
+    exact rights may see it. Each cohort is worked out at once: its "all" funnel and every
+    grouping, so that a total hidden for one grouping is hidden for all of them (the
+    groupings are combined when bounding what a reader can infer). Rows keep the cube's
+    order; the "all" rows must be present for every cohort."""
+    _check(cube, ("cohort", "group_by", "group", "stage", "count"), min_cell)
+    parts: list[pl.DataFrame] = []
+    for (_,), cohort_part in cube.group_by("cohort", maintain_order=True):
+        totals_frame = cohort_part.filter(pl.col("group_by") == ALL)
+        if totals_frame.height == 0:
+            raise ValueError("every cohort needs its 'all' funnel")
+        totals = totals_frame["count"].to_list()
+        stage_names = totals_frame["stage"].to_list()
+        fields = [
+            (name, part)
+            for (name,), part in cohort_part.filter(pl.col("group_by") != ALL).group_by(
+                "group_by", maintain_order=True
+            )
+        ]
+        groupings = [_Grouping.of(part.select("group", "stage", "count")) for _, part in fields]
+        for (name, _), grouping in zip(fields, groupings, strict=True):
+            if grouping.stage_names != stage_names or grouping.sums() != totals:
+                raise ValueError(f"the groups of {name} do not add up to the 'all' funnel")
+        total_states, states = _suppress_cohort(totals, [g.matrix for g in groupings], min_cell)
+        outputs = {ALL: _funnel_output(totals_frame, total_states, min_cell)}
+        for (name, part), grouping, grouping_states in zip(fields, groupings, states, strict=True):
+            outputs[name] = grouping.output(
+                part, grouping_states, total_states, "first_stage", min_cell
+            )
+        order = cohort_part["group_by"].unique(maintain_order=True).to_list()
+        parts.extend(outputs[name] for name in order)
+    return pl.concat(parts) if parts else cube.drop("count")
