@@ -1,0 +1,285 @@
+"""The same rules as `indicators.student` and `indicators.pipeline`, written the plain way
+in pandas: boolean masks, sort_values + drop_duplicates for "the latest", groupby/agg and
+merge, no apply. It is the baseline of the benchmark and a second, independent reading of
+indicators.md: the suite asserts that both give identical results.
+
+Input: the import-format tables as pandas frames with dates as datetime64 (see
+`bench.indicators_suite.to_pandas`).
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+import numpy as np
+import pandas as pd
+
+from domain.vocabulary import ATTENDANCE_BANDS, FAFSA_STATUSES, GROUP_FIELDS, PIPELINE_STAGES
+from indicators.settings import Settings
+
+SCALE = 1_000_000
+BOOLEAN_FIELDS = ("english_learner", "disability", "econ_disadvantaged")
+
+
+def _micro(fraction: float) -> int:
+    return round(fraction * SCALE)
+
+
+def _failing(marks: pd.Series, settings: Settings) -> pd.Series:
+    text = marks.str.strip().str.upper()
+    letter = text.str.rstrip("+-")
+    number = pd.to_numeric(text, errors="coerce")
+    return letter.isin(settings.failing_letters) | (number < settings.failing_mark_below)
+
+
+def _course_summary(marks: pd.DataFrame, settings: Settings) -> pd.DataFrame:
+    marks = marks[marks["final"].fillna(True).astype(bool)]
+    core_fail = marks["subject"].isin(settings.core_subjects) & _failing(marks["mark"], settings)
+    frame = pd.DataFrame(
+        {
+            "student_id": marks["student_id"],
+            "school_year": marks["school_year"],
+            "core_fail": core_fail.astype("int64"),
+            "semester_fs": (
+                (core_fail & marks["term"].isin(["S1", "S2"])).astype("int64")
+                + 2 * (core_fail & (marks["term"] == "Y")).astype("int64")
+            ),
+            "credits_earned": marks["credits_earned"],
+            "year_end": marks["term"].isin(["S2", "Y", "Q4", "T3"]),
+        }
+    )
+    return frame.groupby(["student_id", "school_year"], as_index=False).agg(
+        core_fails=("core_fail", "sum"),
+        core_semester_fs=("semester_fs", "sum"),
+        credits_earned=("credits_earned", "sum"),
+        has_year_end_mark=("year_end", "any"),
+    )
+
+
+def _on_track(summary: pd.DataFrame, settings: Settings) -> pd.Series:
+    meets = (summary["credits_earned"] >= settings.on_track_min_credits) & (
+        summary["core_semester_fs"] <= settings.on_track_max_core_semester_fs
+    )
+    return meets.astype("boolean").where(summary["has_year_end_mark"].astype(bool), pd.NA)
+
+
+def student_indicators(
+    tables: dict[str, pd.DataFrame], school_year: int, as_of: date, settings: Settings
+) -> pd.DataFrame:
+    """The early-warning columns of `compute_student_indicators`, one row per student."""
+    as_of_ts = pd.Timestamp(as_of)
+
+    enrollments = tables["enrollments"]
+    current = enrollments[
+        (enrollments["school_year"] == school_year)
+        & (enrollments["exit_date"].isna() | (enrollments["exit_date"] > as_of_ts))
+    ]
+    roster = current.sort_values(["student_id", "entry_date", "school_id"]).drop_duplicates(
+        "student_id", keep="last"
+    )[["student_id", "school_id", "grade_level"]]
+
+    attendance = tables["attendance"]
+    attendance = attendance[
+        (attendance["school_year"] == school_year) & (attendance["as_of_date"] <= as_of_ts)
+    ]
+    latest = attendance.sort_values("as_of_date").drop_duplicates(
+        ["student_id", "school_id"], keep="last"
+    )
+    totals = latest.groupby("student_id", as_index=False)[["days_enrolled", "days_absent"]].sum()
+
+    marks = tables["course_marks"]
+    grades = _course_summary(marks[marks["school_year"] == school_year], settings)
+    grades = grades.drop(columns="school_year")
+
+    scores = tables["test_scores"]
+    scores = scores[
+        scores["subject"].isin(["ela", "math"])
+        & (scores["school_year"] <= school_year)
+        & (scores["test_date"].isna() | (scores["test_date"] <= as_of_ts))
+    ]
+    latest_scores = scores.sort_values(
+        ["school_year", "test_date", "test_name"], na_position="first"
+    ).drop_duplicates(["student_id", "subject"], keep="last")
+    proficiency = latest_scores.pivot(index="student_id", columns="subject", values="proficient")
+    proficiency = proficiency.reindex(columns=["ela", "math"]).add_suffix("_proficient")
+    proficiency = proficiency.reset_index()
+
+    fafsa = tables["fafsa"]
+    fafsa = fafsa[
+        (fafsa["award_year"] == school_year)
+        & (fafsa["status_date"].isna() | (fafsa["status_date"] <= as_of_ts))
+    ].assign(order=lambda f: f["status"].map({s: i for i, s in enumerate(FAFSA_STATUSES)}))
+    latest_fafsa = fafsa.sort_values(["status_date", "order"], na_position="first")
+    latest_fafsa = latest_fafsa.drop_duplicates("student_id", keep="last")[
+        ["student_id", "status"]
+    ].rename(columns={"status": "fafsa_status"})
+
+    frame = (
+        roster.merge(totals, on="student_id", how="left")
+        .merge(grades, on="student_id", how="left")
+        .merge(proficiency, on="student_id", how="left")
+        .merge(latest_fafsa, on="student_id", how="left")
+    )
+
+    enrolled = frame["days_enrolled"]
+    absent = frame["days_absent"]
+    ok = enrolled.notna() & (enrolled >= settings.min_days_enrolled)
+    safe_enrolled = enrolled.fillna(0).astype("int64")
+    safe_absent = absent.fillna(0).astype("int64")
+
+    def at_least(fraction: float) -> pd.Series:
+        return safe_absent * SCALE >= safe_enrolled * _micro(fraction)
+
+    low, moderate, severe = settings.band_thresholds
+    band = np.select(
+        [at_least(severe), at_least(moderate), at_least(low)],
+        list(reversed(ATTENDANCE_BANDS[1:])),
+        default=ATTENDANCE_BANDS[0],
+    )
+    frame["absence_rate"] = (absent / enrolled).where(ok)
+    frame["attendance_band"] = pd.Series(band, index=frame.index, dtype="string").where(ok, pd.NA)
+    frame["chronic_absence"] = (
+        at_least(settings.chronic_threshold).astype("boolean").where(ok, pd.NA)
+    )
+
+    has_marks = frame["core_fails"].notna()
+    frame["core_fails"] = frame["core_fails"].astype("Int64")
+    frame["course_failure"] = (frame["core_fails"] >= 1).astype("boolean").where(has_marks, pd.NA)
+    year_end = frame["has_year_end_mark"].fillna(False).astype(bool)
+    meets = (frame["credits_earned"] >= settings.on_track_min_credits) & (
+        frame["core_semester_fs"] <= settings.on_track_max_core_semester_fs
+    )
+    frame["on_track"] = meets.astype("boolean").where(year_end & (frame["grade_level"] == 9), pd.NA)
+
+    ela = frame["ela_proficient"].astype("boolean")
+    math = frame["math_proficient"].astype("boolean")
+    any_result = ela.notna() | math.notna()
+    frame["below_proficient"] = (
+        ((~ela.fillna(True)) | (~math.fillna(True))).astype("boolean").where(any_result, pd.NA)
+    )
+
+    senior = frame["grade_level"] == 12
+    status = frame["fafsa_status"].fillna("not_started").astype("string")
+    frame["fafsa_status"] = status.where(senior, pd.NA)
+    frame["fafsa_not_completed"] = (status != "completed").astype("boolean").where(senior, pd.NA)
+
+    flags = ["chronic_absence", "course_failure", "below_proficient", "fafsa_not_completed"]
+    frame["flag_count"] = sum(frame[f].fillna(False).astype("int64") for f in flags)
+    intensive = (
+        (frame["flag_count"] >= settings.tier3_min_flags)
+        | (frame["core_fails"].fillna(0) >= settings.tier3_min_core_fails)
+        | (
+            (frame["attendance_band"] == "severe_chronic").fillna(False)
+            & settings.tier3_on_severe_chronic
+        )
+    )
+    frame["tier"] = np.where(
+        intensive, 3, np.where(frame["flag_count"] >= settings.tier2_min_flags, 2, 1)
+    )
+    return frame.sort_values("student_id").reset_index(drop=True)
+
+
+def _label(values: pd.Series, field: str) -> pd.Series:
+    if field in BOOLEAN_FIELDS:
+        text = values.map({True: "Y", False: "N"})
+    else:
+        text = values.astype("object")
+    return text.where(values.notna(), "unknown").astype("string")
+
+
+def pipeline_cube(tables: dict[str, pd.DataFrame], settings: Settings) -> pd.DataFrame:
+    """The cube of `pipeline_cube` for every cohort: cohort, group_by, group, stage, count."""
+    students = tables["students"]
+    enrollments = tables["enrollments"]
+    years = sorted(students["cohort_year"].dropna().unique().tolist())
+
+    last = enrollments.sort_values(
+        ["student_id", "school_year", "entry_date", "exit_date", "school_id"],
+        na_position="last",
+    ).drop_duplicates("student_id", keep="last")
+    transferred = last.loc[last["exit_code"] == "transferred", "student_id"]
+    members = students[
+        students["cohort_year"].isin(years) & ~students["student_id"].isin(transferred)
+    ].rename(columns={"cohort_year": "cohort"})
+
+    ninth = enrollments[enrollments["grade_level"] == 9]
+    ninth = pd.DataFrame(
+        {"student_id": ninth["student_id"], "cohort": ninth["school_year"] + 3}
+    ).drop_duplicates()
+    ninth["entered_grade_9"] = True
+    twelfth = enrollments[enrollments["grade_level"] == 12]
+    twelfth = pd.DataFrame(
+        {"student_id": twelfth["student_id"], "cohort": twelfth["school_year"]}
+    ).drop_duplicates()
+    twelfth["reached_grade_12"] = True
+
+    fafsa = tables["fafsa"]
+    fafsa = fafsa[fafsa["award_year"].isin(years)].assign(
+        order=lambda f: f["status"].map({s: i for i, s in enumerate(FAFSA_STATUSES)})
+    )
+    fafsa = fafsa.sort_values(["status_date", "order"], na_position="first").drop_duplicates(
+        ["student_id", "award_year"], keep="last"
+    )
+    completed = pd.DataFrame(
+        {
+            "student_id": fafsa["student_id"],
+            "cohort": fafsa["award_year"],
+            "fafsa_completed": fafsa["status"] == "completed",
+        }
+    )
+
+    marks = tables["course_marks"]
+    summary = _course_summary(marks[marks["school_year"].isin([y - 3 for y in years])], settings)
+    on_track = pd.DataFrame(
+        {
+            "student_id": summary["student_id"],
+            "cohort": summary["school_year"] + 3,
+            "on_track": _on_track(summary, settings),
+        }
+    )
+
+    outcomes = tables["outcomes"][
+        [
+            "student_id",
+            "graduated",
+            "graduation_date",
+            "postsecondary_enrolled",
+            "persisted_second_year",
+        ]
+    ]
+    frame = (
+        members.merge(ninth, on=["student_id", "cohort"], how="left")
+        .merge(twelfth, on=["student_id", "cohort"], how="left")
+        .merge(completed, on=["student_id", "cohort"], how="left")
+        .merge(on_track, on=["student_id", "cohort"], how="left")
+        .merge(outcomes, on="student_id", how="left")
+    )
+    deadline = pd.to_datetime(frame["cohort"].astype(str) + "-08-31")
+    reached = {
+        "entered_grade_9": frame["entered_grade_9"].fillna(False).astype(bool),
+        "reached_grade_12": frame["reached_grade_12"].fillna(False).astype(bool),
+        "graduated": frame["graduated"].fillna(False).astype(bool)
+        & (frame["graduation_date"] <= deadline),
+        "fafsa_completed": frame["fafsa_completed"].fillna(False).astype(bool),
+        "enrolled_postsecondary": frame["postsecondary_enrolled"].fillna(False).astype(bool),
+        "persisted": frame["persisted_second_year"].fillna(False).astype(bool),
+    }
+    stages = [s for s in PIPELINE_STAGES if s in settings.funnel_stages]
+    so_far = pd.Series(True, index=frame.index)
+    counts = pd.DataFrame({"cohort": frame["cohort"]})
+    for stage in stages:
+        so_far = so_far & reached[stage]
+        counts[stage] = so_far.astype("int64")
+    for field in GROUP_FIELDS:
+        counts[field] = _label(frame[field], field)
+    counts["all"] = "all"
+
+    parts = []
+    for field in ("all", *GROUP_FIELDS):
+        summed = counts.groupby(["cohort", field], as_index=False)[stages].sum()
+        long = summed.melt(
+            id_vars=["cohort", field], value_vars=stages, var_name="stage", value_name="count"
+        ).rename(columns={field: "group"})
+        long.insert(1, "group_by", field)
+        parts.append(long)
+    return pd.concat(parts, ignore_index=True)
