@@ -14,6 +14,7 @@ Suite = Callable[[list[int], int], str]
 #: name -> "module:function"
 SUITES: dict[str, str] = {
     "indicators": "bench.indicators_suite:run",
+    "queries": "bench.queries_suite:run",
 }
 
 

@@ -92,6 +92,17 @@ def derive(
     )
 
 
+def analyze(engine: Engine) -> None:
+    """Refresh the planner's statistics after a bulk change (PostgreSQL and SQLite both
+    plan the scoped queries from them; without them a caseload list scans the school)."""
+    if engine.dialect.name == "postgresql":
+        with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+            connection.exec_driver_sql("ANALYZE")
+    else:
+        with engine.begin() as connection:
+            connection.exec_driver_sql("ANALYZE")
+
+
 def refresh_derived(
     engine: Engine,
     *,
@@ -124,6 +135,7 @@ def refresh_derived(
                 "derived_refreshed_at": datetime.now(UTC).isoformat(timespec="seconds"),
             },
         )
+    analyze(engine)
     progress(3, 3, "done")
     return RefreshSummary(
         school_year, as_of, indicators.height, cube.height, time.perf_counter() - started

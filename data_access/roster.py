@@ -21,13 +21,13 @@ from sqlalchemy import Connection, Engine, Select, and_, case, exists, func, lit
 
 from data_access.audit import record_event
 from data_access.bulk import polars_dtype
-from data_access.meta import read_meta
 from data_access.models import (
     AttendanceSnapshot,
     Caseload,
     CourseMark,
     Enrollment,
     Fafsa,
+    Meta,
     Service,
     Student,
     StudentIndicator,
@@ -44,6 +44,7 @@ from indicators.tiers import COLUMN_CATEGORY, flags_and_tier
 from indicators.trajectory import attendance_trajectory
 
 SI = table_of(StudentIndicator)
+META = table_of(Meta)
 STUDENT = table_of(Student)
 SERVICE = table_of(Service)
 CASELOAD = table_of(Caseload)
@@ -221,8 +222,9 @@ def at_risk_list(
                     }
                 },
             )
-    meta = read_meta(engine)
-    computed = meta.get("indicators_as_of")
+        computed = connection.execute(
+            select(META.c.value).where(META.c.key == "indicators_as_of")
+        ).scalar()
     return AtRiskList(
         rows=rows.drop("legal_basis", *(f"see_{c}" for c in CATEGORIES)),
         school_year=school_year,
