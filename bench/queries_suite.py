@@ -56,12 +56,20 @@ def _naive_list(engine: Engine, ids: list[str]) -> pd.DataFrame:
     placeholders = ", ".join(f"'{i}'" for i in ids)
     with engine.connect() as connection:
         attendance = pd.read_sql(
-            text(f"SELECT * FROM attendance WHERE school_year = 2027 AND student_id IN ({placeholders})"), connection
+            text(
+                f"SELECT * FROM attendance WHERE school_year = 2027 AND student_id IN ({placeholders})"
+            ),
+            connection,
         )
         marks = pd.read_sql(
-            text(f"SELECT * FROM course_mark WHERE school_year = 2027 AND student_id IN ({placeholders})"), connection
+            text(
+                f"SELECT * FROM course_mark WHERE school_year = 2027 AND student_id IN ({placeholders})"
+            ),
+            connection,
         )
-        pd.read_sql(text(f"SELECT * FROM test_score WHERE student_id IN ({placeholders})"), connection)
+        pd.read_sql(
+            text(f"SELECT * FROM test_score WHERE student_id IN ({placeholders})"), connection
+        )
         pd.read_sql(text(f"SELECT * FROM fafsa WHERE student_id IN ({placeholders})"), connection)
     latest = attendance.sort_values("as_of_date").groupby(["student_id", "school_id"]).tail(1)
     totals = latest.groupby("student_id")[["days_enrolled", "days_absent"]].sum()
@@ -79,16 +87,25 @@ def measure(engine: Engine, runs: int) -> dict[str, float]:
     cohort = max(aggregates.pipeline_cohorts(engine, counselor))
     return {
         "caseload": float(len(ids)),
-        "list_ms": _median_ms(runs, lambda: roster.at_risk_list(engine, counselor, ListFilters(caseload_only=True))),
-        "profile_ms": _median_ms(runs, lambda: records.student_record(engine, counselor, student_id)),
-        "funnel_ms": _median_ms(runs, lambda: aggregates.pipeline(engine, counselor, cohort - 4, "race_ethnicity")),
+        "list_ms": _median_ms(
+            runs, lambda: roster.at_risk_list(engine, counselor, ListFilters(caseload_only=True))
+        ),
+        "profile_ms": _median_ms(
+            runs, lambda: records.student_record(engine, counselor, student_id)
+        ),
+        "funnel_ms": _median_ms(
+            runs, lambda: aggregates.pipeline(engine, counselor, cohort - 4, "race_ethnicity")
+        ),
         "naive_ms": _median_ms(runs, lambda: _naive_list(engine, ids)),
     }
 
 
 def run(sizes: list[int], runs: int) -> str:
     results: list[tuple[int, str, dict[str, float], float]] = []
-    with tempfile.TemporaryDirectory(prefix="pathwise-bench-") as folder, running_cluster() as cluster:
+    with (
+        tempfile.TemporaryDirectory(prefix="pathwise-bench-") as folder,
+        running_cluster() as cluster,
+    ):
         for students in sizes:
             spec = DemoSpec(students=students, seed=2026, today=TODAY)
             sqlite = make_engine(f"sqlite:///{Path(folder) / f'demo{students}.db'}")

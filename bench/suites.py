@@ -15,6 +15,7 @@ Suite = Callable[[list[int], int], str]
 SUITES: dict[str, str] = {
     "indicators": "bench.indicators_suite:run",
     "queries": "bench.queries_suite:run",
+    "app": "bench.app_suite:run",
 }
 
 

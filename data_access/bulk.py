@@ -1,7 +1,8 @@
 """Fast bulk reads and writes between tables and Polars frames.
 
 Writes: executemany on SQLite, COPY on PostgreSQL. Reads (whole tables, for recomputing the
-derived indicator tables; never for a viewer): ADBC on SQLite, COPY on PostgreSQL.
+derived indicator tables; never for a viewer): the raw sqlite3 cursor on SQLite, COPY on
+PostgreSQL.
 
 Used where the rows are already validated (the demo build, the importer after its checks).
 Values are converted to the storage form SQLAlchemy itself uses, so that ORM and Core
@@ -141,15 +142,19 @@ def read_table(engine: Engine, table: Table, columns: Sequence[str] | None = Non
         ]
         frame = frame.with_columns(booleans) if booleans else frame
         return _typed(frame, schema)
-    database = engine.url.database
-    if engine.dialect.name == "sqlite" and database and database != ":memory:":
-        import adbc_driver_sqlite.dbapi as adbc_sqlite
-
-        with adbc_sqlite.connect(database) as connection:
-            frame = pl.read_database(sql, connection)
-        if frame.width == 0 or frame.height == 0:
+    if engine.dialect.name == "sqlite":
+        # The plain sqlite3 driver: a second SQLite library in the same process (ADBC's
+        # bundled one) would break WAL locking on the same file ("disk I/O error").
+        with engine.connect() as connection:
+            sqlite_connection: Any = connection.connection.driver_connection
+            rows = sqlite_connection.execute(sql).fetchall()
+        if not rows:
             return pl.DataFrame(schema=schema)
-        return _typed(frame, schema)
+        text_schema = {
+            n: (pl.String if t == pl.Date or isinstance(t, pl.Datetime) else t)
+            for n, t in schema.items()
+        }
+        return _typed(pl.DataFrame(rows, schema=text_schema, orient="row"), schema)
     with engine.connect() as connection:
         rows = connection.execute(select(*(table.c[n] for n in names))).all()
     return pl.DataFrame([tuple(r) for r in rows], schema=schema, orient="row")

@@ -17,7 +17,7 @@ from sqlalchemy import Engine, Table
 
 from data_access import schema
 from data_access.bulk import insert_frame
-from data_access.derived import refresh_derived
+from data_access.derived import RAW_FILES, raw_columns, refresh_derived
 from data_access.meta import DEMO_KEY, is_demo, loaded_counts, set_meta
 from data_access.models import IMPORT_TABLES, Note, Referral, table_of
 from data_access.progress import Progress, no_progress
@@ -82,7 +82,11 @@ def build_demo(
     with engine.begin() as connection:
         set_meta(connection, {DEMO_KEY: "building"})
     part: DemoPart
+    raw: dict[str, list[pl.DataFrame]] = {name: [] for name in RAW_FILES}
     for part in district(spec):
+        for name in RAW_FILES:
+            if name in part.tables:
+                raw[name].append(raw_columns(name, part.tables[name]))
         with engine.begin() as connection:
             for name in _write_order(part):
                 frame = part.tables[name]

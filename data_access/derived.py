@@ -32,6 +32,7 @@ from indicators.pipeline import cohort_stages, cube_from_stages
 from indicators.settings import Settings, load_settings
 from indicators.student import compute_student_indicators
 from indicators.suppression import suppress_cube
+from indicators.tables import SCHEMAS as RAW_SCHEMAS
 from indicators.tables import RawTables
 from indicators.trajectory import attendance_trajectory
 
@@ -56,6 +57,11 @@ class RefreshSummary:
     students: int
     cells: int
     seconds: float
+
+
+def raw_columns(name: str, frame: pl.DataFrame) -> pl.DataFrame:
+    """The columns of an import file that the indicators read."""
+    return frame.select([c for c in RAW_SCHEMAS[name] if c in frame.columns])
 
 
 def read_raw_tables(engine: Engine) -> RawTables:
@@ -109,13 +115,15 @@ def refresh_derived(
     as_of: date | None = None,
     settings: Settings | None = None,
     progress: Progress = no_progress,
+    tables: RawTables | None = None,
 ) -> RefreshSummary:
-    """Recompute and replace every derived table (one transaction)."""
+    """Recompute and replace every derived table (one transaction). `tables` may hand in
+    the raw tables already in memory (the demo build), instead of reading them back."""
     started = time.perf_counter()
     settings = settings or load_settings()
     as_of = as_of or date.today()
     progress(0, 3, "reading the data")
-    tables = read_raw_tables(engine)
+    tables = tables if tables is not None else read_raw_tables(engine)
     with engine.connect() as connection:
         school_year = current_school_year(connection, as_of)
     progress(1, 3, "computing indicators and the pipeline")

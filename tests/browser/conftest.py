@@ -85,7 +85,9 @@ def demo_database(tmp_path_factory: pytest.TempPathFactory) -> str:
 def parent_email(database_url: str) -> str:
     engine = make_engine(database_url)
     with engine.connect() as connection:
-        email = connection.execute(text("SELECT email FROM app_user WHERE role = 'parent' ORDER BY email")).scalar_one()
+        email = connection.execute(
+            text("SELECT email FROM app_user WHERE role = 'parent' ORDER BY email")
+        ).scalar_one()
     engine.dispose()
     return str(email)
 
@@ -173,7 +175,9 @@ def sign_in(page: Page, app_url: str, who: str) -> None:
     wait_for_app(page)
     page.get_by_role("button", name=re.compile("Sign in with")).click()
     page.wait_for_url(re.compile(r"/oauth2/authorize"), wait_until="domcontentloaded")
-    page.get_by_role("button", name=re.compile(rf"^(Authorize as )?{re.escape(who)}$")).first.click()
+    page.get_by_role(
+        "button", name=re.compile(rf"^(Authorize as )?{re.escape(who)}$")
+    ).first.click()
     page.wait_for_url(re.compile(re.escape(app_url)))
     wait_for_app(page)
 

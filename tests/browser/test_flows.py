@@ -73,7 +73,9 @@ def test_meeting_mode_never_sends_a_student_name_or_id_to_the_browser(
 ) -> None:
     engine = make_engine(demo_database)
     with engine.connect() as connection:
-        people = connection.execute(text("SELECT student_id, first_name || ' ' || last_name FROM student")).all()
+        people = connection.execute(
+            text("SELECT student_id, first_name || ' ' || last_name FROM student")
+        ).all()
     leader = browser.new_page(viewport={"width": 1400, "height": 1000})
     sign_in(leader, app_url, "leader")
     leader.goto(f"{app_url}/pipeline?mode=meeting")
