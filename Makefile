@@ -28,7 +28,7 @@ install-dev: $(VENV)/.installed-dev
 run: install
 	$(BIN)/pathwise db upgrade
 	$(BIN)/pathwise demo --if-empty
-	$(BIN)/streamlit run app.py --server.port $(PORT)
+	PATHWISE_DEMO_SIGNIN=$${PATHWISE_DEMO_SIGNIN:-auto} $(BIN)/streamlit run app.py --server.port $(PORT)
 
 # pytest exits 5 when it collects no tests; that is a failure here, never a pass.
 test: install-dev

@@ -6,9 +6,9 @@ that person may see (`data_access.identity.sign_in`, re-checked on every run so 
 deactivation or a revoked release takes effect at once). Streamlit does not check the ID
 token's expiry, so we do: an expired token signs the user out.
 
-Demo sign-in lets a trainer act as any demo user. It is switched on with
-`PATHWISE_DEMO_SIGNIN=1` (as `make run` does) and refuses to start unless the database is
-the demo one: it can never be used against real data.
+Demo sign-in lets a trainer act as any demo user. `PATHWISE_DEMO_SIGNIN=1` switches it on
+and refuses to start unless the database is the demo one; `auto` (what `make run` uses)
+offers it only on the demo district. Either way it can never be used against real data.
 """
 
 from __future__ import annotations
@@ -46,14 +46,25 @@ class SessionState:
         return self.email is not None
 
 
-def demo_switched_on() -> bool:
-    return os.environ.get(DEMO_SWITCH, "").strip().lower() in ("1", "true", "yes", "on")
+def demo_switch() -> str:
+    """ "on", "off" or "auto" (on exactly when the database is the demo district)."""
+    value = os.environ.get(DEMO_SWITCH, "").strip().lower()
+    if value in ("1", "true", "yes", "on"):
+        return "on"
+    if value == "auto":
+        return "auto"
+    return "off"
 
 
 def demo_mode() -> bool:
-    """True when demo sign-in is on; raises `DemoRefused` if the database holds real data."""
-    if not demo_switched_on():
+    """True when demo sign-in is on; raises `DemoRefused` if it was switched on explicitly
+    against a database that holds real data. `auto` (what `make run` uses) never refuses:
+    it offers demo sign-in on the demo district and the real sign-in everywhere else."""
+    switch = demo_switch()
+    if switch == "off":
         return False
+    if switch == "auto":
+        return is_demo_database()
     if not is_demo_database():
         raise DemoRefused(
             "Demo sign-in is switched on (PATHWISE_DEMO_SIGNIN), but this database is not the "

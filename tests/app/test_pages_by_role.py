@@ -11,7 +11,7 @@ from streamlit.testing.v1 import AppTest
 from data_access.bulk import read_table
 from data_access.engine import make_engine
 from data_access.models import Caseload, Consent, Student, table_of
-from tests.app.conftest import email
+from tests.app.conftest import APP, email
 
 DEFAULT_PAGE = {
     "steward": "Who needs help this week?",
@@ -172,3 +172,45 @@ def test_the_administration_page_is_for_stewards_only(page_as: Callable[..., App
     assert len(at.tabs) == 6
     at = page_as("administration.administration_page", "counselor.hs01")
     assert any("Only data stewards" in e.value for e in at.error)
+
+
+def test_demo_sign_in_refuses_to_start_against_real_data(
+    tmp_path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from sqlalchemy import text
+
+    from data_access import schema
+
+    url = f"sqlite:///{tmp_path / 'real.db'}"
+    engine = make_engine(url)
+    schema.upgrade(engine)
+    with engine.begin() as connection:
+        connection.execute(text("INSERT INTO school VALUES ('X1', 'Real School', 9, 12)"))
+    monkeypatch.setenv("PATHWISE_DATABASE_URL", url)
+    monkeypatch.setenv("PATHWISE_DEMO_SIGNIN", "1")
+    at = AppTest.from_file(APP, default_timeout=60)
+    at.user = {"is_logged_in": False}
+    at.run()
+    assert any("never offers demo sign-in on real data" in e.value for e in at.error)
+    monkeypatch.setenv("PATHWISE_DEMO_SIGNIN", "auto")
+    at = AppTest.from_file(APP, default_timeout=60)
+    at.user = {"is_logged_in": False}
+    at.run()
+    assert at.title[0].value == "Sign in to Pathwise"
+    assert any("Sign-in is not configured" in e.value for e in at.error)
+
+
+def test_an_expired_id_token_signs_the_user_out(
+    demo_env: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("PATHWISE_DEMO_SIGNIN", "0")
+    at = AppTest.from_file(APP, default_timeout=60)
+    at.user = {"is_logged_in": True, "email": email("counselor.hs01"), "exp": 1_000_000_000}
+    at.run()
+    assert at.user == {"is_logged_in": False}
+    at.run()
+    assert at.title[0].value == "Sign in to Pathwise"
+    valid = AppTest.from_file(APP, default_timeout=60)
+    valid.user = {"is_logged_in": True, "email": email("counselor.hs01"), "exp": 4_000_000_000}
+    valid.run()
+    assert valid.title[0].value == "Who needs help this week?"
