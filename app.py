@@ -29,91 +29,61 @@ PIPELINE_ROLES = {Role.ADMIN, Role.DISTRICT_LEADER, Role.COUNSELOR, Role.ORG_STA
 LIST_ROLES = {Role.ADMIN, Role.DISTRICT_LEADER, Role.COUNSELOR, Role.TEACHER, Role.ORG_STAFF}
 
 
+Spec = tuple[PageFunction, str, str, str]  # function, title, url path, icon
+PIPELINE: Spec = (pipeline.pipeline_page, "Pipeline", "pipeline", ":material/filter_alt:")
+AT_RISK: Spec = (at_risk.at_risk_page, "Who needs help", "at-risk", ":material/priority_high:")
+PROFILE: Spec = (student.student_page, "Student profile", "student", ":material/person:")
+MY_RECORD: Spec = (my_record.my_record_page, "My record", "my-record", ":material/family_restroom:")
+ADMIN: Spec = (
+    administration.administration_page,
+    "Administration",
+    "admin",
+    ":material/admin_panel_settings:",
+)
+NO_ACCESS: Spec = (account.no_access_page, "No access yet", "no-access", ":material/lock:")
+
+
+def role_pages(state: SessionState) -> list[Spec]:
+    """The pages of the signed-in principal, the landing page first."""
+    principal = state.principal
+    if principal is None:
+        return []
+    if principal.meeting_mode:
+        return [PIPELINE]
+    role = principal.role
+    pages: list[Spec] = []
+    if role in (Role.DISTRICT_LEADER, Role.VIEWER):
+        pages.append(PIPELINE)
+    if role in LIST_ROLES:
+        pages += [AT_RISK, PROFILE]
+    if role in PIPELINE_ROLES and PIPELINE not in pages:
+        pages.append(PIPELINE)
+    if role in (Role.PARENT, Role.STUDENT):
+        pages.append(MY_RECORD)
+    if role == Role.ADMIN:
+        pages.append(ADMIN)
+    return pages or [NO_ACCESS]
+
+
 def pages_for(state: SessionState) -> list[st.Page] | dict[str, list[st.Page]]:
-    """The navigation for this session: sign-in, no-access, or the role's pages."""
+    """The navigation for this session: sign-in, no-access, or the role's pages.
+
+    Every visible page keeps its own URL; the default page ("/") is a hidden one that
+    forwards to the role's landing page (Streamlit serves a default page only at "/").
+    """
     if state.principal is None:
         if state.denied is not None:
-            return [
-                _page(
-                    account.no_access_page,
-                    "No access yet",
-                    "no-access",
-                    ":material/lock:",
-                    default=True,
-                )
-            ]
+            return [_page(*NO_ACCESS, default=True)]
         return [_page(account.sign_in_page, "Sign in", "sign-in", ":material/login:", default=True)]
-    principal = state.principal
-    pipeline_page = _page(pipeline.pipeline_page, "Pipeline", "pipeline", ":material/filter_alt:")
-    work: list[st.Page] = []
-    if principal.meeting_mode:
-        work.append(
-            _page(
-                pipeline.pipeline_page,
-                "Pipeline",
-                "pipeline",
-                ":material/filter_alt:",
-                default=True,
-            )
-        )
-    else:
-        leader_first = principal.role in (Role.DISTRICT_LEADER, Role.VIEWER)
-        if principal.role in PIPELINE_ROLES and leader_first:
-            work.append(
-                _page(
-                    pipeline.pipeline_page,
-                    "Pipeline",
-                    "pipeline",
-                    ":material/filter_alt:",
-                    default=True,
-                )
-            )
-        if principal.role in LIST_ROLES:
-            work.append(
-                _page(
-                    at_risk.at_risk_page,
-                    "Who needs help",
-                    "at-risk",
-                    ":material/priority_high:",
-                    default=not work,
-                )
-            )
-            work.append(
-                _page(student.student_page, "Student profile", "student", ":material/person:")
-            )
-        if principal.role in PIPELINE_ROLES and not leader_first:
-            work.append(pipeline_page)
-        if principal.role in (Role.PARENT, Role.STUDENT):
-            work.append(
-                _page(
-                    my_record.my_record_page,
-                    "My record",
-                    "my-record",
-                    ":material/family_restroom:",
-                    default=True,
-                )
-            )
-        if principal.role == Role.ADMIN:
-            work.append(
-                _page(
-                    administration.administration_page,
-                    "Administration",
-                    "admin",
-                    ":material/admin_panel_settings:",
-                )
-            )
-    if not work:
-        work.append(
-            _page(
-                account.no_access_page,
-                "No access yet",
-                "no-access",
-                ":material/lock:",
-                default=True,
-            )
-        )
+    work = [_page(*spec) for spec in role_pages(state)]
+    landing = work[0]
+
+    def home() -> None:
+        st.switch_page(landing)
+
+    start = st.Page(home, title="Start", url_path="start", default=True, visibility="hidden")
     account_pages = [_page(account.sign_out_page, "Sign out", "sign-out", ":material/logout:")]
-    return {"Pathwise": work, "Account": account_pages}
+    return {"Pathwise": [start, *work], "Account": account_pages}
 
 
 def sidebar(state: SessionState) -> None:

@@ -33,3 +33,12 @@ def test_an_unknown_email_gets_the_no_access_page(page: Page, app_url: str) -> N
     sign_in(page, app_url, "stranger")
     expect(page.get_by_text("You have no access yet")).to_be_visible()
     expect(page.get_by_text("ask your data steward", exact=False).first).to_be_visible()
+
+
+def test_a_signed_in_deep_link_opens_that_page(page: Page, app_url: str) -> None:
+    sign_in(page, app_url, "leader")
+    for path, title in (("pipeline", "Where do our students leave the path?"), ("at-risk", "Who needs help this week?")):
+        page.goto(f"{app_url}/{path}")
+        wait_for_app(page)
+        expect(page.get_by_text(title)).to_be_visible()
+        assert "Page not found" not in page.content()
