@@ -74,11 +74,13 @@ def student_page() -> None:
     services_section(record)
     _why_visible(record)
     if printable:
-        st.caption("Printed from Pathwise. Contains student records protected by FERPA.")
+        st.caption(
+            f"Printed from Pathwise on {principal.today:%B %d, %Y} by {principal.display_name}. "
+            "Contains student education records protected by FERPA; do not leave unattended."
+        )
         return
     _notes(principal, student_id)
     _referrals(principal, student_id)
-    st.link_button("Printable view", "?view=print", icon=":material/print:")
     next_step(_suggestion(record))
 
 
