@@ -28,9 +28,10 @@ Contract (../shared/spec/access.md):
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
+from typing import Any
 
 from sqlalchemy import (
     ColumnElement,
@@ -125,7 +126,7 @@ class Principal:
 def resolve_principal(connection: Connection, email: str, today: date) -> Principal:
     """The principal for a signed-in email, or `AccessDenied` with the reason."""
     normalised = (email or "").strip().lower()
-    row = connection.execute(select(USER).where(func.lower(USER.c.email) == normalised)).first()
+    row = connection.execute(select(USER).where(USER.c.email == normalised)).first()
     if row is None:
         raise AccessDenied(
             f"{email or 'This account'} has no access to Pathwise yet. Ask your data steward to add you.",
@@ -199,12 +200,29 @@ def _all_categories(flag: bool) -> list[ColumnElement[bool]]:
     return [(true() if flag else false()).label(f"see_{c}") for c in CATEGORIES]
 
 
-def visible_students(principal: Principal, school_year: int) -> Select[tuple[object, ...]]:
+StudentFilter = Select[Any] | Sequence[str] | str | None
+
+
+def _restricted(column: ColumnElement[str], restrict: StudentFilter) -> ColumnElement[bool]:
+    """`column` limited to the students a caller asks about (one id, a list, a subquery)."""
+    if restrict is None:
+        return true()
+    if isinstance(restrict, str):
+        return column == restrict
+    return column.in_(restrict)
+
+
+def visible_students(
+    principal: Principal, school_year: int, restrict: StudentFilter = None
+) -> Select[tuple[object, ...]]:
     """`(student_id, legal_basis, see_attendance, …, see_notes)` for every student in scope.
 
-    The result is a subquery-ready SELECT; callers join it on `student_id`.
+    The result is a subquery-ready SELECT; callers join it on `student_id`. `restrict`
+    narrows it to the students the caller asks about (one id, a list or a subquery) before
+    the rules are evaluated, so a one-student request does not evaluate a whole school.
     """
     role = principal.role
+    only = _restricted(STUDENT.c.student_id, restrict)
     if not principal.sees_students:
         return select(
             STUDENT.c.student_id, literal("none").label("legal_basis"), *_all_categories(False)
@@ -214,20 +232,23 @@ def visible_students(principal: Principal, school_year: int) -> Select[tuple[obj
             STUDENT.c.student_id,
             literal(f"role:{role.value}").label("legal_basis"),
             *_all_categories(True),
-        )
+        ).where(only)
     if role == Role.COUNSELOR:
         here = (
             select(ENROLLMENT.c.student_id)
             .where(enrolled_in(school_year, principal.today))
             .where(ENROLLMENT.c.school_id == principal.school_id)
+            .where(_restricted(ENROLLMENT.c.student_id, restrict))
         )
         return select(
             STUDENT.c.student_id,
             literal("role:counselor").label("legal_basis"),
             *_all_categories(True),
-        ).where(STUDENT.c.student_id.in_(here))
+        ).where(STUDENT.c.student_id.in_(here), only)
     if role == Role.TEACHER:
-        mine = select(CASELOAD.c.student_id).where(CASELOAD.c.user_email == principal.email)
+        mine = select(CASELOAD.c.student_id).where(
+            CASELOAD.c.user_email == principal.email, _restricted(CASELOAD.c.student_id, restrict)
+        )
         return select(
             STUDENT.c.student_id,
             literal("role:teacher").label("legal_basis"),
@@ -235,30 +256,34 @@ def visible_students(principal: Principal, school_year: int) -> Select[tuple[obj
                 (true() if c in TEACHER_CATEGORIES else false()).label(f"see_{c}")
                 for c in CATEGORIES
             ],
-        ).where(STUDENT.c.student_id.in_(mine))
+        ).where(STUDENT.c.student_id.in_(mine), only)
     if role == Role.PARENT:
+        # Emails are stored lower-cased (imports and users add normalise them), so the
+        # guardians index answers this without scanning.
         children = select(GUARDIAN.c.student_id).where(
-            func.lower(GUARDIAN.c.guardian_email) == principal.email.lower()
+            GUARDIAN.c.guardian_email == principal.email.lower()
         )
         return select(
             STUDENT.c.student_id,
             literal("role:parent").label("legal_basis"),
             *_all_categories(True),
-        ).where(STUDENT.c.student_id.in_(children))
+        ).where(STUDENT.c.student_id.in_(children), only)
     if role == Role.STUDENT:
         return select(
             STUDENT.c.student_id,
             literal("role:student").label("legal_basis"),
             *_all_categories(True),
-        ).where(STUDENT.c.student_id == (principal.student_id or ""))
+        ).where(STUDENT.c.student_id == (principal.student_id or ""), only)
     if role == Role.ORG_STAFF:
-        return _consented_students(principal)
+        return _consented_students(principal, restrict)
     return select(
         STUDENT.c.student_id, literal("none").label("legal_basis"), *_all_categories(False)
     ).where(false())
 
 
-def _consented_students(principal: Principal) -> Select[tuple[object, ...]]:
+def _consented_students(
+    principal: Principal, restrict: StudentFilter = None
+) -> Select[tuple[object, ...]]:
     """Students with an active consent naming the org, while an agreement is active.
 
     Categories are the union over active consents intersected with the union over active
@@ -275,6 +300,7 @@ def _consented_students(principal: Principal) -> Select[tuple[object, ...]]:
         )
         .select_from(CONSENT.join(AGREEMENT, AGREEMENT.c.org_id == CONSENT.c.org_id))
         .where(CONSENT.c.org_id == org, consent_active(today), agreement_active(today))
+        .where(_restricted(CONSENT.c.student_id, restrict))
         .subquery("pairs")
     )
     flags = [

@@ -157,7 +157,7 @@ def visibility_row(
     connection: Connection, principal: Principal, student_id: str, school_year: int
 ) -> Any | None:
     """The `visible_students` row for one student, or None when out of scope."""
-    scope = visible_students(principal, school_year).subquery("scope")
+    scope = visible_students(principal, school_year, student_id).subquery("scope")
     return connection.execute(select(scope).where(scope.c.student_id == student_id)).first()
 
 

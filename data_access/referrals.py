@@ -86,7 +86,7 @@ def referrals(engine: Engine, principal: Principal, student_id: str | None = Non
         raise AccessDenied("Your role does not work with referrals.", code="forbidden")
     with student_request(engine) as connection:
         year = current_school_year(connection, principal.today)
-        scope = visible_students(principal, year).subquery("scope")
+        scope = visible_students(principal, year, student_id).subquery("scope")
         statement = (
             select(
                 REFERRAL.c.referral_id,

@@ -34,7 +34,13 @@ from data_access.models import (
     TestScore,
     table_of,
 )
-from data_access.policy import AccessDenied, Principal, current_school_year, visible_students
+from data_access.policy import (
+    AccessDenied,
+    Principal,
+    StudentFilter,
+    current_school_year,
+    visible_students,
+)
 from data_access.reading import frame, student_request
 from domain.vocabulary import CATEGORIES, FLAGS, Role
 from indicators.settings import Settings, load_settings
@@ -98,8 +104,13 @@ def _masked_columns(scope: Any) -> list[Any]:
     return columns
 
 
-def _statement(principal: Principal, school_year: int, filters: ListFilters) -> Select[Any]:
-    scope = visible_students(principal, school_year).subquery("scope")
+def _statement(
+    principal: Principal, school_year: int, filters: ListFilters, restrict: StudentFilter = None
+) -> Select[Any]:
+    caseload = select(CASELOAD.c.student_id).where(CASELOAD.c.user_email == principal.email)
+    if restrict is None and filters.caseload_only:
+        restrict = caseload
+    scope = visible_students(principal, school_year, restrict).subquery("scope")
     today = principal.today
     active_service = SERVICE.c.student_id == SI.c.student_id
     active_service = and_(
@@ -258,7 +269,7 @@ def indicator_row(
 ) -> dict[str, Any] | None:
     """One student's indicators, masked and recomputed exactly as in the list (not audited
     here: the caller reads it inside its own audited request)."""
-    statement = _statement(principal, school_year, ListFilters()).where(
+    statement = _statement(principal, school_year, ListFilters(), restrict=student_id).where(
         SI.c.student_id == student_id
     )
     rows = frame(connection, statement, schema=_SCHEMA)
