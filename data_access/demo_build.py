@@ -24,6 +24,9 @@ from data_access.progress import Progress, no_progress
 from demo_district.generate import DemoPart, DemoSpec, district, entrants_per_cohort
 
 
+KEEP_IN_MEMORY_UP_TO = 200_000
+
+
 class DemoRefused(Exception):
     """The database holds data this command must not touch; the message says why."""
 
@@ -82,10 +85,14 @@ def build_demo(
     with engine.begin() as connection:
         set_meta(connection, {DEMO_KEY: "building"})
     part: DemoPart
+    # Up to a few hundred thousand students the indicators are computed from the frames
+    # already in memory; beyond, memory would grow with the district, so the derived
+    # tables are computed from the database instead (slower, but flat in memory).
+    keep = spec.students <= KEEP_IN_MEMORY_UP_TO
     raw: dict[str, list[pl.DataFrame]] = {name: [] for name in RAW_FILES}
     for part in district(spec):
         for name in RAW_FILES:
-            if name in part.tables:
+            if keep and name in part.tables:
                 raw[name].append(raw_columns(name, part.tables[name]))
         with engine.begin() as connection:
             for name in _write_order(part):
