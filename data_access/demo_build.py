@@ -23,7 +23,6 @@ from data_access.models import IMPORT_TABLES, Note, Referral, table_of
 from data_access.progress import Progress, no_progress
 from demo_district.generate import DemoPart, DemoSpec, district, entrants_per_cohort
 
-
 KEEP_IN_MEMORY_UP_TO = 200_000
 
 
