@@ -13,6 +13,7 @@ import streamlit as st
 from domain.vocabulary import Role
 from pages import account, administration, at_risk, my_record, pipeline, student
 from ui.components import demo_banner, meeting_banner
+from ui.guard import guarded
 from ui.navigation import register
 from ui.session import MEETING_KEY, DemoRefused, SessionState, current_session
 
@@ -22,7 +23,7 @@ PageFunction = Callable[[], None]
 def _page(
     function: PageFunction, title: str, url: str, icon: str, *, default: bool = False
 ) -> st.Page:
-    return st.Page(function, title=title, url_path=url, icon=icon, default=default)
+    return st.Page(guarded(function), title=title, url_path=url, icon=icon, default=default)
 
 
 PIPELINE_ROLES = {Role.ADMIN, Role.DISTRICT_LEADER, Role.COUNSELOR, Role.ORG_STAFF, Role.VIEWER}

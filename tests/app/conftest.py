@@ -65,8 +65,9 @@ def page_as(demo_env: str) -> Callable[..., AppTest]:
     """Run one page function by itself (as the navigation would), signed in as a user."""
 
     def run(page: str, who: str, **state: object) -> AppTest:
+        module, function = page.split(".")
         at = AppTest.from_string(
-            f"from pages.{page.split('.')[0]} import {page.split('.')[1]}\n{page.split('.')[1]}()\n",
+            f"from pages.{module} import {function}\nfrom ui.guard import guarded\nguarded({function})()\n",
             default_timeout=60,
         )
         at.user = {"is_logged_in": False}

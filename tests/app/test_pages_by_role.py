@@ -214,3 +214,33 @@ def test_an_expired_id_token_signs_the_user_out(
     valid.user = {"is_logged_in": True, "email": email("counselor.hs01"), "exp": 4_000_000_000}
     valid.run()
     assert valid.title[0].value == "Who needs help this week?"
+
+
+ALL_USERS = [
+    "steward",
+    "leader",
+    "counselor.hs01",
+    "teacher.hs01",
+    "staff.org02",
+    "viewer",
+    "student",
+]
+ALL_PAGES = [
+    "pipeline.pipeline_page",
+    "at_risk.at_risk_page",
+    "student.student_page",
+    "my_record.my_record_page",
+    "administration.administration_page",
+]
+
+
+@pytest.mark.parametrize("page", ALL_PAGES)
+@pytest.mark.parametrize("who", ALL_USERS)
+def test_any_page_opened_by_any_role_renders_or_refuses_but_never_fails(
+    page_as: Callable[..., AppTest], who: str, page: str
+) -> None:
+    at = page_as(page, who)
+    assert not at.exception, at.exception
+    assert not [e.value for e in at.error if "Something went wrong" in e.value]
+    if who == "viewer" and page != "pipeline.pipeline_page":
+        assert not at.dataframe  # a viewer never gets a student-level table

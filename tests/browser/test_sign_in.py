@@ -37,7 +37,10 @@ def test_an_unknown_email_gets_the_no_access_page(page: Page, app_url: str) -> N
 
 def test_a_signed_in_deep_link_opens_that_page(page: Page, app_url: str) -> None:
     sign_in(page, app_url, "leader")
-    for path, title in (("pipeline", "Where do our students leave the path?"), ("at-risk", "Who needs help this week?")):
+    for path, title in (
+        ("pipeline", "Where do our students leave the path?"),
+        ("at-risk", "Who needs help this week?"),
+    ):
         page.goto(f"{app_url}/{path}")
         wait_for_app(page)
         expect(page.get_by_text(title)).to_be_visible()

@@ -1,0 +1,38 @@
+"""Pages never show a stack trace: refusals become a sentence, failures a short apology.
+
+Every page function registered with the navigation is wrapped by `guarded`. An
+`AccessDenied` from the data layer (a role opening a page it may not use, a student out of
+scope) is shown as its reason; any other error is logged on the server with its traceback
+and shown to the user as a short message with a reference to find it in the log.
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+import uuid
+from collections.abc import Callable
+
+import streamlit as st
+
+from data_access.api import AccessDenied
+
+log = logging.getLogger("pathwise.pages")
+
+
+def guarded(page: Callable[[], None]) -> Callable[[], None]:
+    @functools.wraps(page)
+    def run() -> None:
+        try:
+            page()
+        except AccessDenied as denied:
+            st.warning(denied.reason, icon=":material/lock:")
+        except Exception:  # noqa: BLE001  (the user gets a message; the log gets the details)
+            reference = uuid.uuid4().hex[:8]
+            log.exception("page %s failed (reference %s)", page.__name__, reference)
+            st.error(
+                f"Something went wrong on this page (reference {reference}). Nothing was changed. "
+                "Please try again; if it keeps happening, tell your data steward the reference."
+            )
+
+    return run
