@@ -754,7 +754,6 @@ def _simulate_chunk(spec: DemoSpec, cohort: int, first: int, size: int) -> DemoP
         abs_rate_year[current],
         birth[current],
         last_names[current],
-        cohort,
     )
     tables["services"] = services
     tables["consents"] = consents
@@ -825,7 +824,6 @@ def _services_and_consents(
     abs_rate: np.ndarray,
     birth: np.ndarray,
     last_names: np.ndarray,
-    cohort: int,
 ) -> tuple[pl.DataFrame, pl.DataFrame]:
     """Which current students each organisation serves, and the parent releases behind it."""
     today = spec.today
@@ -938,9 +936,9 @@ def _services_and_consents(
         signer = np.char.add(np.char.add(signer_first.astype(str), " "), last_names[c].astype(str))
         language = rng.choice(np.array(["en", "es", "pt", "vi"]), m, p=[0.66, 0.28, 0.04, 0.02])
         con.add(
-            consent_id=np.char.add(
-                f"C{cohort % 100:02d}{number:02d}-", np.char.zfill(np.arange(m).astype(str), 6)
-            ),
+            # One release per (organisation, student) at most, so this id is unique across
+            # chunks and cohorts however large the district.
+            consent_id=np.char.add(f"R{number:02d}-", np.char.lstrip(ids[c].astype(str), "S")),
             student_id=ids[c],
             org_id=np.full(m, org.org_id),
             categories=categories,
