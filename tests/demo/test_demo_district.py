@@ -241,3 +241,18 @@ def test_replace_never_touches_real_data(engine: Engine) -> None:
     with pytest.raises(DemoRefused, match="real"):
         build_demo(engine, SMALL, replace=True)
     assert loaded_counts(engine).schools == 1
+
+
+def test_keys_stay_unique_when_a_cohort_spans_many_chunks(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A million students are generated in chunks; keys must not repeat across them."""
+    import demo_district.generate as generate
+
+    monkeypatch.setattr(generate, "CHUNK", 37)
+    tables: dict[str, list[pl.DataFrame]] = {}
+    for part in generate.district(DemoSpec(students=600, seed=5, today=TODAY)):
+        for name, frame in part.tables.items():
+            tables.setdefault(name, []).append(frame)
+    for name, model in IMPORT_TABLES.items():
+        key = [c.name for c in table_of(model).primary_key.columns]
+        frame = pl.concat(tables[name])
+        assert frame.select(key).is_duplicated().sum() == 0, name
