@@ -153,3 +153,50 @@ def read_table(engine: Engine, table: Table, columns: Sequence[str] | None = Non
     with engine.connect() as connection:
         rows = connection.execute(select(*(table.c[n] for n in names))).all()
     return pl.DataFrame([tuple(r) for r in rows], schema=schema, orient="row")
+
+
+def upsert_frame(connection: Connection, table: Table, frame: pl.DataFrame) -> int:
+    """Insert every row of `frame`, updating the row of any primary key that already exists.
+
+    SQLite: executemany of `INSERT ... ON CONFLICT (key) DO UPDATE`. PostgreSQL: COPY into a
+    temporary table, then one `INSERT ... SELECT ... ON CONFLICT (key) DO UPDATE`. Returns
+    the number of rows written. A table whose columns are all key columns gets
+    `DO NOTHING` (there is nothing to update).
+    """
+    if frame.height == 0:
+        return 0
+    columns: Sequence[str] = [c for c in frame.columns if c in table.c]
+    frame = frame.select(columns)
+    key = [c.name for c in table.primary_key.columns]
+    updates = [c for c in columns if c not in key]
+    column_list = ", ".join(f'"{c}"' for c in columns)
+    key_list = ", ".join(f'"{k}"' for k in key)
+    on_conflict = f"ON CONFLICT ({key_list}) DO " + (
+        "UPDATE SET " + ", ".join(f'"{c}" = excluded."{c}"' for c in updates)
+        if updates
+        else "NOTHING"
+    )
+    if connection.dialect.name == "postgresql":
+        staging = f"_upsert_{table.name}"
+        connection.exec_driver_sql(f'DROP TABLE IF EXISTS "{staging}"')
+        connection.exec_driver_sql(
+            f'CREATE TEMPORARY TABLE "{staging}" (LIKE "{table.name}") ON COMMIT DROP'
+        )
+        raw: Any = connection.connection.driver_connection
+        copy_sql = f"COPY \"{staging}\" ({column_list}) FROM STDIN WITH (FORMAT csv, NULL '\\N')"
+        with raw.cursor() as cursor:
+            for offset in range(0, frame.height, BATCH_ROWS):
+                with cursor.copy(copy_sql) as copy:
+                    copy.write(_copy_csv(frame.slice(offset, BATCH_ROWS)))
+        connection.exec_driver_sql(
+            f'INSERT INTO "{table.name}" ({column_list}) '
+            f'SELECT {column_list} FROM "{staging}" {on_conflict}'
+        )
+        connection.exec_driver_sql(f'DROP TABLE "{staging}"')
+        return frame.height
+    placeholders = ", ".join("?" for _ in columns)
+    sql = f'INSERT INTO "{table.name}" ({column_list}) VALUES ({placeholders}) {on_conflict}'
+    for offset in range(0, frame.height, BATCH_ROWS):
+        batch = _sqlite_ready(frame.slice(offset, BATCH_ROWS))
+        connection.exec_driver_sql(sql, batch.rows())
+    return frame.height

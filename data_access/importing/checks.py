@@ -1,0 +1,239 @@
+"""Checking one file against its format: header, row shape, cells, row rules, duplicate keys.
+
+What is an error (import-format.md, "General rules"; cli.md for the message shape):
+
+- header: a required column missing, an unknown column (with the nearest known name as a
+  hint), a column named twice, values in a column without a name. Header names are
+  matched case-insensitively after trimming.
+- rows: a row with more or fewer fields than the header (reported alone: its cells cannot
+  be matched to columns).
+- cells: a blank required cell; a cell its column's kind cannot read (`cells`).
+- row rules: a value above the one it may not exceed (`low_grade` over `high_grade`,
+  `days_absent` over `days_enrolled`), a negative count or credit, a user without the
+  org, school or student their role needs (as `pathwise users add`).
+- keys: the same key twice in one file: the second occurrence is reported with the line
+  of the first.
+
+References to other files are checked once every file is read (`references`).
+All checks are Polars expressions over the whole file; no Python loop runs per row.
+"""
+
+from __future__ import annotations
+
+import difflib
+from dataclasses import dataclass, field
+
+import polars as pl
+
+from data_access.importing.cells import DTYPES, parse
+from data_access.importing.problems import PROBLEM_SCHEMA, Problem, problem_frame
+from data_access.importing.reading import FIELDS, LINE, RawTable, cell_column
+from domain.import_format import NOT_ABOVE, NOT_NEGATIVE, ROLE_REQUIRES, FileFormat
+
+_ERROR = "!"  # prefix of the per-column message columns
+
+
+@dataclass(frozen=True)
+class CheckedFile:
+    """A file's rows as typed values (`_line` + every column of its format) and its problems."""
+
+    file: str
+    format: FileFormat
+    rows: pl.DataFrame
+    problems: list[pl.DataFrame] = field(default_factory=list)
+    #: Sort rank of each column (its position in the file's header).
+    ranks: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def problem_count(self) -> int:
+        return sum(p.height for p in self.problems)
+
+
+def _header(raw: RawTable, fmt: FileFormat) -> tuple[dict[str, int], list[Problem]]:
+    """Column name -> position in the file (also its sort rank), and the header's problems."""
+    positions: dict[str, int] = {}
+    problems: list[Problem] = []
+    for position, written in enumerate(raw.header):
+        name = written.strip().lower()
+        if not name:
+            if raw.cells.get_column(cell_column(position)).null_count() < raw.rows:
+                problems.append(
+                    Problem(raw.file, 1, f"#{position + 1}", "column without a name holds values")
+                )
+            continue
+        if name in positions:
+            problems.append(
+                Problem(
+                    raw.file,
+                    1,
+                    written,
+                    f"column named twice (first as column {positions[name] + 1})",
+                    written,
+                )
+            )
+            continue
+        if name not in fmt.column_names:
+            near = difflib.get_close_matches(name, fmt.column_names, n=1)
+            hint = f", did you mean {near[0]}?" if near else ""
+            problems.append(
+                Problem(
+                    raw.file,
+                    1,
+                    written,
+                    f"unknown column{hint}" if near else f"unknown column for {fmt.name}",
+                    written,
+                )
+            )
+            continue
+        positions[name] = position
+    for name in fmt.required:
+        if name not in positions:
+            problems.append(Problem(raw.file, 1, name, "missing required column"))
+    return positions, problems
+
+
+def _problems_where(
+    frame: pl.DataFrame,
+    file: str,
+    condition: pl.Expr,
+    column: str | None,
+    message: pl.Expr,
+    value: pl.Expr | None,
+    rank: int,
+) -> pl.DataFrame:
+    return frame.filter(condition).select(
+        pl.lit(file).alias("file"),
+        pl.col(LINE).alias("line"),
+        pl.lit(column, dtype=pl.String).alias("column"),
+        message.cast(pl.String).alias("message"),
+        (pl.lit(None, dtype=pl.String) if value is None else value.cast(pl.String)).alias("value"),
+        pl.lit(rank, dtype=pl.Int64).alias("rank"),
+    )
+
+
+def check_file(raw: RawTable, fmt: FileFormat, max_lengths: dict[str, int]) -> CheckedFile:
+    """The typed rows of `raw` read as a `fmt` file, and every problem found in it."""
+    positions, header_problems = _header(raw, fmt)
+    ranks = positions
+    problems = [problem_frame(header_problems)] if header_problems else []
+    width = len(raw.header)
+    shaped = pl.col(FIELDS) == width
+    problems.append(
+        _problems_where(
+            raw.cells,
+            raw.file,
+            ~shaped,
+            None,
+            pl.format("{} fields where the header has {}", pl.col(FIELDS), pl.lit(width)),
+            None,
+            -1,
+        )
+    )
+    cells = raw.cells.filter(shaped)
+
+    text: dict[str, pl.Expr] = {}
+    columns: list[pl.Expr] = []
+    for column in fmt.columns:
+        if column.name in positions:
+            text[column.name] = pl.col(cell_column(positions[column.name]))
+        else:
+            text[column.name] = pl.lit(None, dtype=pl.String)
+        value, error = parse(text[column.name], column, max_lengths.get(column.name))
+        if column.default is not None:
+            value = value.fill_null(pl.lit(column.default, dtype=DTYPES[column.kind]))
+        if column.required and column.name in positions:
+            blank = pl.when(text[column.name].is_null()).then(pl.lit("required value is blank"))
+            error = pl.coalesce(blank, error)
+        columns += [value.alias(column.name), error.alias(_ERROR + column.name)]
+    checked = cells.with_columns(columns)
+
+    for column in fmt.columns:
+        if column.name not in positions:
+            continue
+        problems.append(
+            _problems_where(
+                checked,
+                raw.file,
+                pl.col(_ERROR + column.name).is_not_null(),
+                column.name,
+                pl.col(_ERROR + column.name),
+                text[column.name],
+                ranks[column.name],
+            )
+        )
+    problems += _row_rules(checked, raw.file, fmt, ranks, text)
+    rows = checked.select(LINE, *fmt.column_names)
+    problems.append(_duplicates(rows, raw.file, fmt, ranks))
+    return CheckedFile(raw.file, fmt, rows, [p for p in problems if p.height], {**ranks})
+
+
+def _row_rules(
+    checked: pl.DataFrame,
+    file: str,
+    fmt: FileFormat,
+    ranks: dict[str, int],
+    text: dict[str, pl.Expr],
+) -> list[pl.DataFrame]:
+    found = []
+    for name, low, high in NOT_ABOVE:
+        if name == fmt.name and low in ranks and high in ranks:
+            found.append(
+                _problems_where(
+                    checked,
+                    file,
+                    (pl.col(low) > pl.col(high)).fill_null(False),
+                    low,
+                    pl.format("greater than {} {}", pl.lit(high), pl.col(high)),
+                    text[low],
+                    ranks[low],
+                )
+            )
+    for column in NOT_NEGATIVE.get(fmt.name, ()):
+        if column in ranks:
+            found.append(
+                _problems_where(
+                    checked,
+                    file,
+                    (pl.col(column) < 0).fill_null(False),
+                    column,
+                    pl.lit("negative"),
+                    text[column],
+                    ranks[column],
+                )
+            )
+    if fmt.name == "users":
+        for role, column in ROLE_REQUIRES.items():
+            found.append(
+                _problems_where(
+                    checked,
+                    file,
+                    (pl.col("role") == role)
+                    & pl.col(column).is_null()
+                    & pl.col(_ERROR + column).is_null(),
+                    column,
+                    pl.lit(f"required for role {role}"),
+                    None,
+                    ranks.get(column, ranks.get("role", -1)),
+                )
+            )
+    return found
+
+
+def _duplicates(
+    rows: pl.DataFrame, file: str, fmt: FileFormat, ranks: dict[str, int]
+) -> pl.DataFrame:
+    """The second and later occurrences of each key, with the line of the first."""
+    key = list(fmt.key)
+    if not all(k in ranks for k in key):
+        return pl.DataFrame(schema=PROBLEM_SCHEMA)
+    keyed = rows.filter(pl.all_horizontal(pl.col(k).is_not_null() for k in key))
+    first = keyed.with_columns(pl.col(LINE).min().over(key).alias("_first"))
+    return _problems_where(
+        first,
+        file,
+        pl.col(LINE) != pl.col("_first"),
+        "+".join(key),
+        pl.format("duplicate key, first on line {}", pl.col("_first")),
+        pl.concat_str([pl.col(k).cast(pl.String) for k in key], separator=", "),
+        ranks[key[0]],
+    )
