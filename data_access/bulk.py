@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import io
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
 import polars as pl
@@ -145,7 +146,12 @@ def read_table(engine: Engine, table: Table, columns: Sequence[str] | None = Non
     if engine.dialect.name == "sqlite" and database and database != ":memory:":
         import adbc_driver_sqlite.dbapi as adbc_sqlite
 
-        with adbc_sqlite.connect(database) as connection:
+        # Read-only: ADBC links its own copy of SQLite, whose POSIX locks the engine's copy
+        # cannot see; a read-write ADBC connection that closes believes it is the last one
+        # and deletes the WAL the engine is still writing to (later writes then vanish).
+        # Read-only, it leaves the WAL alone and sees every committed write.
+        uri = Path(database).resolve().as_uri() + "?mode=ro"
+        with adbc_sqlite.connect(uri) as connection:
             frame = pl.read_database(sql, connection)
         if frame.width == 0 or frame.height == 0:
             return pl.DataFrame(schema=schema)
@@ -159,9 +165,11 @@ def upsert_frame(connection: Connection, table: Table, frame: pl.DataFrame) -> i
     """Insert every row of `frame`, updating the row of any primary key that already exists.
 
     SQLite: executemany of `INSERT ... ON CONFLICT (key) DO UPDATE`. PostgreSQL: COPY into a
-    temporary table, then one `INSERT ... SELECT ... ON CONFLICT (key) DO UPDATE`. Returns
-    the number of rows written. A table whose columns are all key columns gets
-    `DO NOTHING` (there is nothing to update).
+    temporary table, then one `INSERT ... SELECT ... ON CONFLICT (key) DO UPDATE`. A stored
+    row whose values are all equal to the incoming ones is left as it is (the update's
+    `WHERE ... IS DISTINCT FROM`), so re-importing unchanged data writes no new row
+    versions. A table whose columns are all key columns gets `DO NOTHING`. Returns the
+    number of rows in `frame`.
     """
     if frame.height == 0:
         return 0
@@ -171,12 +179,25 @@ def upsert_frame(connection: Connection, table: Table, frame: pl.DataFrame) -> i
     updates = [c for c in columns if c not in key]
     column_list = ", ".join(f'"{c}"' for c in columns)
     key_list = ", ".join(f'"{k}"' for k in key)
-    on_conflict = f"ON CONFLICT ({key_list}) DO " + (
-        "UPDATE SET " + ", ".join(f'"{c}" = excluded."{c}"' for c in updates)
-        if updates
-        else "NOTHING"
-    )
-    if connection.dialect.name == "postgresql":
+    postgres = connection.dialect.name == "postgresql"
+    if updates:
+        target = ", ".join(f'"{table.name}"."{c}"' for c in updates)
+        incoming = ", ".join(f'excluded."{c}"' for c in updates)
+        changed = (
+            f"({target}) IS DISTINCT FROM ({incoming})"
+            if postgres
+            else " OR ".join(f'"{table.name}"."{c}" IS NOT excluded."{c}"' for c in updates)
+        )
+        if postgres and len(updates) == 1:
+            changed = f"{target} IS DISTINCT FROM {incoming}"
+        on_conflict = (
+            f"ON CONFLICT ({key_list}) DO UPDATE SET "
+            + ", ".join(f'"{c}" = excluded."{c}"' for c in updates)
+            + f" WHERE {changed}"
+        )
+    else:
+        on_conflict = f"ON CONFLICT ({key_list}) DO NOTHING"
+    if postgres:
         staging = f"_upsert_{table.name}"
         connection.exec_driver_sql(f'DROP TABLE IF EXISTS "{staging}"')
         connection.exec_driver_sql(
