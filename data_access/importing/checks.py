@@ -25,12 +25,12 @@ from dataclasses import dataclass, field
 
 import polars as pl
 
-from data_access.importing.cells import DTYPES, parse
+from data_access.importing.cells import DTYPES, Parsed, parse
 from data_access.importing.problems import PROBLEM_SCHEMA, Problem, problem_frame
 from data_access.importing.reading import FIELDS, LINE, RawTable, cell_column
 from domain.import_format import NOT_ABOVE, NOT_NEGATIVE, ROLE_REQUIRES, FileFormat
 
-_ERROR = "!"  # prefix of the per-column message columns
+_SUSPECT, _BLANK = "?", "!"  # prefixes of the per-column flag columns
 
 
 @dataclass(frozen=True)
@@ -111,6 +111,12 @@ def _problems_where(
     )
 
 
+def _where(frame: pl.DataFrame, condition: pl.Expr) -> pl.DataFrame:
+    """`frame` filtered, without copying it when every row passes."""
+    keep = frame.select(condition.alias("keep")).get_column("keep")
+    return frame if keep.all() else frame.filter(keep)
+
+
 def check_file(raw: RawTable, fmt: FileFormat, max_lengths: dict[str, int]) -> CheckedFile:
     """The typed rows of `raw` read as a `fmt` file, and every problem found in it."""
     positions, header_problems = _header(raw, fmt)
@@ -129,38 +135,67 @@ def check_file(raw: RawTable, fmt: FileFormat, max_lengths: dict[str, int]) -> C
             -1,
         )
     )
-    cells = raw.cells.filter(shaped)
+    cells = _where(raw.cells, shaped)
 
     text: dict[str, pl.Expr] = {}
+    parsed: dict[str, Parsed] = {}
     columns: list[pl.Expr] = []
     for column in fmt.columns:
         if column.name in positions:
             text[column.name] = pl.col(cell_column(positions[column.name]))
         else:
             text[column.name] = pl.lit(None, dtype=pl.String)
-        value, error = parse(text[column.name], column, max_lengths.get(column.name))
+        parsed[column.name] = parse(text[column.name], column, max_lengths.get(column.name))
+        value = parsed[column.name].value
         if column.default is not None:
             value = value.fill_null(pl.lit(column.default, dtype=DTYPES[column.kind]))
-        if column.required and column.name in positions:
-            blank = pl.when(text[column.name].is_null()).then(pl.lit("required value is blank"))
-            error = pl.coalesce(blank, error)
-        columns += [value.alias(column.name), error.alias(_ERROR + column.name)]
-    checked = cells.with_columns(columns)
+        columns += [
+            value.alias(column.name),
+            parsed[column.name].suspect.alias(_SUSPECT + column.name),
+        ]
+    # Lazy, so that an expression used twice within a column is computed once.
+    checked = cells.lazy().with_columns(columns).collect()
 
-    for column in fmt.columns:
-        if column.name not in positions:
-            continue
-        problems.append(
-            _problems_where(
-                checked,
-                raw.file,
-                pl.col(_ERROR + column.name).is_not_null(),
-                column.name,
-                pl.col(_ERROR + column.name),
-                text[column.name],
-                ranks[column.name],
+    present = [c for c in fmt.columns if c.name in positions]
+    flagged = (
+        checked.select(
+            *(pl.col(_SUSPECT + c.name).any().alias(c.name) for c in present),
+            *(
+                pl.col(cell_column(positions[c.name])).is_null().any().alias(_BLANK + c.name)
+                for c in present
+                if c.required
+            ),
+        ).row(0, named=True)
+        if present
+        else {}
+    )
+    for column in present:
+        name = column.name
+        if column.required and flagged[_BLANK + name]:
+            problems.append(
+                _problems_where(
+                    checked,
+                    raw.file,
+                    text[name].is_null(),
+                    name,
+                    pl.lit("required value is blank"),
+                    None,
+                    ranks[name],
+                )
             )
-        )
+        if flagged[name]:
+            suspects = checked.filter(pl.col(_SUSPECT + name))
+            problems.append(
+                _problems_where(
+                    suspects.with_columns(parsed[name].error.alias("_error")),
+                    raw.file,
+                    pl.col("_error").is_not_null(),
+                    name,
+                    pl.col("_error"),
+                    text[name],
+                    ranks[name],
+                )
+            )
     problems += _row_rules(checked, raw.file, fmt, ranks, text)
     rows = checked.select(LINE, *fmt.column_names)
     problems.append(_duplicates(rows, raw.file, fmt, ranks))
@@ -207,9 +242,7 @@ def _row_rules(
                 _problems_where(
                     checked,
                     file,
-                    (pl.col("role") == role)
-                    & pl.col(column).is_null()
-                    & pl.col(_ERROR + column).is_null(),
+                    (pl.col("role") == role) & text[column].is_null(),
                     column,
                     pl.lit(f"required for role {role}"),
                     None,
@@ -227,7 +260,11 @@ def _duplicates(
     if not all(k in ranks for k in key):
         return pl.DataFrame(schema=PROBLEM_SCHEMA)
     keyed = rows.filter(pl.all_horizontal(pl.col(k).is_not_null() for k in key))
-    first = keyed.with_columns(pl.col(LINE).min().over(key).alias("_first"))
+    # A hash per key first (cheap); only rows whose hash repeats are compared exactly.
+    repeated = keyed.select(pl.struct(key).hash().is_duplicated()).to_series()
+    if not repeated.any():
+        return pl.DataFrame(schema=PROBLEM_SCHEMA)
+    first = keyed.filter(repeated).with_columns(pl.col(LINE).min().over(key).alias("_first"))
     return _problems_where(
         first,
         file,

@@ -78,38 +78,67 @@ def _quote_problem(
     return _line_of(newlines, position), message
 
 
+#: Bytes looked at in one NumPy pass: keeps the temporary arrays small for a large file.
+BLOCK = 1 << 23
+
+
+def _positions(buf: np.ndarray, byte: int) -> np.ndarray:
+    """Sorted positions of `byte` in `buf`, found block by block."""
+    parts = [
+        np.flatnonzero(buf[start : start + BLOCK] == byte) + start
+        for start in range(0, len(buf), BLOCK)
+    ]
+    return np.concatenate(parts) if parts else np.zeros(0, dtype=np.int64)
+
+
+def _count_before(buf: np.ndarray, byte: int, positions: np.ndarray) -> np.ndarray:
+    """For each of the sorted `positions` (0..len(buf)), how many `byte`s precede it."""
+    counts = np.empty(len(positions), dtype=np.int64)
+    block_starts = np.arange(0, len(buf), BLOCK)
+    edges = np.searchsorted(positions, block_starts, side="left").tolist() + [len(positions)]
+    total = 0
+    for index, start in enumerate(block_starts.tolist()):
+        found = np.flatnonzero(buf[start : start + BLOCK] == byte)
+        low, high = edges[index], edges[index + 1]
+        counts[low:high] = total + np.searchsorted(found, positions[low:high] - start)
+        total += len(found)
+    if len(block_starts) == 0:
+        counts[:] = 0
+    else:  # positions at the very end of a buffer whose length is a multiple of BLOCK
+        at_end = positions >= len(buf)
+        counts[at_end] = total
+    return counts
+
+
 def scan(data: bytes) -> Layout:
     """The record layout of `data` (UTF-8 CSV bytes, no BOM)."""
     buf = np.frombuffer(data, dtype=np.uint8)
     n = len(buf)
-    newlines = np.flatnonzero(buf == LF)
-    quotes = np.flatnonzero(buf == QUOTE)
+    if n == 0:
+        return Layout(np.array([1]), np.array([1]))
+    newlines = _positions(buf, LF)
+    quotes = _positions(buf, QUOTE)
     if len(quotes):
         problem = _quote_problem(buf, quotes, newlines)
         if problem is not None:
             return Layout(np.array([1]), np.array([1]), problem)
-        # A newline or comma is inside quotes when an odd number of quotes precede it.
-        outside = (np.searchsorted(quotes, newlines) % 2) == 0
+        # A newline is inside a quoted field when an odd number of quotes precede it.
+        ends_index = np.flatnonzero((np.searchsorted(quotes, newlines) % 2) == 0)
     else:
-        outside = np.ones(len(newlines), dtype=bool)
-    ends_index = np.flatnonzero(outside)  # index into `newlines` of each record end
+        ends_index = np.arange(len(newlines))
     ends = newlines[ends_index]
     starts = np.concatenate(([0], ends + 1))
     lines = np.concatenate(([1], ends_index + 2))
-    if n and starts[-1] >= n:  # the file ends with a line end: no record after it
+    if starts[-1] >= n:  # the file ends with a line end: no record after it
         starts, lines = starts[:-1], lines[:-1]
-    if len(starts) == 0:
-        return Layout(np.array([1]), np.array([1]))
-    commas = buf == COMMA
-    per_record = np.add.reduceat(commas, starts, dtype=np.int64) if n else np.zeros(1, np.int64)
+    bounds = np.concatenate((starts, [n]))
+    before = _count_before(buf, COMMA, bounds)
+    commas = np.diff(before)
     if len(quotes):
-        # Commas inside quoted fields are text: subtract them from their record's count.
-        opening, closing = quotes[0::2], quotes[1::2]
-        inside = np.add.reduceat(commas, quotes, dtype=np.int64)[0::2]
-        inside = inside[: len(closing)]
+        # Commas inside quoted fields are text: take them off their record's count.
+        at_quotes = _count_before(buf, COMMA, quotes)
+        inside = at_quotes[1::2] - at_quotes[0::2]
         if inside.any():
-            record = np.searchsorted(starts, opening[: len(inside)], side="right") - 1
-            per_record -= np.bincount(record, weights=inside, minlength=len(starts)).astype(
-                np.int64
-            )
-    return Layout(lines.astype(np.int64), per_record + 1)
+            record = np.searchsorted(starts, quotes[0::2], side="right") - 1
+            commas -= np.bincount(record, weights=inside, minlength=len(starts)).astype(np.int64)
+    return Layout(lines.astype(np.int64), commas + 1)

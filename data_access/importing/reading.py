@@ -58,6 +58,8 @@ def _not_utf8(file: str, data: bytes) -> list[Problem] | None:
 
     Checked chunk by chunk (no second copy of a large file); only a file that fails is
     decoded whole, to find the line of its first bad byte."""
+    if data.isascii():  # plain ASCII is UTF-8; checked far faster than decoding
+        return None
     decoder = codecs.getincrementaldecoder("utf-8")()
     view = memoryview(data)
     try:
@@ -82,9 +84,25 @@ def _not_utf8(file: str, data: bytes) -> list[Problem] | None:
     return None
 
 
-def _blank_to_null(frame: pl.DataFrame, columns: list[str]) -> pl.DataFrame:
+def _trimmed(frame: pl.DataFrame, columns: list[str]) -> pl.DataFrame:
+    """Spaces and tabs around each cell removed, blank cells null (empty ones already are).
+
+    Only columns that have such a cell are rewritten (a clean file costs one cheap look)."""
+    edges = [
+        pl.col(c).str.starts_with(edge) | pl.col(c).str.ends_with(edge)
+        for c in columns
+        for edge in (" ", "\t")
+    ]
+    if not edges:
+        return frame
+    padded = frame.select(
+        pl.any_horizontal(edges[i], edges[i + 1]).any().alias(columns[i // 2])
+        for i in range(0, len(edges), 2)
+    ).row(0, named=True)
+    stripped = [pl.col(c).str.strip_chars(" \t") for c in columns if padded[c]]
     return frame.with_columns(
-        pl.col(c).str.strip_chars().replace("", None).alias(c) for c in columns
+        pl.when(e.str.len_bytes() > 0).then(e).alias(c)
+        for c, e in zip([c for c in columns if padded[c]], stripped, strict=True)
     )
 
 
@@ -96,7 +114,7 @@ def read_csv(file: str, data: bytes) -> RawTable | list[Problem]:
         return _file_problem(file, f"UTF-32 text, not UTF-8; {_SAVE_AS}", 1)
     elif data.startswith(_UTF16_BOMS):
         return _file_problem(file, f"UTF-16 text, not UTF-8; {_SAVE_AS}", 1)
-    if not data.strip():
+    if not data or data.isspace():
         return _file_problem(file, "the file is empty (not even a header row)", 1)
     if b"\x00" in data:
         line = data.count(b"\n", 0, data.index(b"\x00")) + 1
@@ -118,7 +136,7 @@ def read_csv(file: str, data: bytes) -> RawTable | list[Problem]:
             has_header=False,
             infer_schema=False,
             truncate_ragged_lines=True,
-            empty_string_is_null=False,
+            empty_string_is_null=True,
             raise_if_empty=True,
         )
     except Exception as error:  # Polars' own reader: anything it refuses is a file problem
@@ -133,7 +151,7 @@ def read_csv(file: str, data: bytes) -> RawTable | list[Problem]:
     header = tuple((v or "").strip() for v in frame.row(0))
     columns = [cell_column(i) for i in range(frame.width)]
     frame = frame.rename(dict(zip(frame.columns, columns, strict=True)))
-    frame = _blank_to_null(frame, columns).with_columns(
+    frame = _trimmed(frame, columns).with_columns(
         pl.Series(LINE, layout.lines, dtype=pl.Int64),
         pl.Series(FIELDS, layout.fields, dtype=pl.Int64),
     )
@@ -148,7 +166,8 @@ def _drop_blank_rows(frame: pl.DataFrame, columns: list[str], width: int) -> pl.
     blank = pl.all_horizontal(pl.col(c).is_null() for c in columns) & (
         (pl.col(FIELDS) == width) | (pl.col(FIELDS) == 1)
     )
-    return frame.filter(~blank)
+    mask = frame.select(blank.alias("blank")).get_column("blank")
+    return frame.filter(~mask) if mask.any() else frame
 
 
 def read_xlsx(file: str, data: bytes) -> RawTable | list[Problem]:
@@ -170,9 +189,9 @@ def read_xlsx(file: str, data: bytes) -> RawTable | list[Problem]:
     frame = frame.rename(dict(zip(frame.columns, columns, strict=True))).with_columns(
         pl.col(c).cast(pl.String) for c in columns
     )
-    frame = _blank_to_null(frame, columns).with_columns(
-        pl.col(c).str.replace(r"^(\d{4}-\d{2}-\d{2}) 00:00:00$", "$1") for c in columns
-    )
+    frame = _trimmed(
+        frame.with_columns(pl.when(pl.col(c) != "").then(pl.col(c)) for c in columns), columns
+    ).with_columns(pl.col(c).str.replace(r"^(\d{4}-\d{2}-\d{2}) 00:00:00$", "$1") for c in columns)
     header = tuple((v or "").strip() for v in frame.row(0))
     frame = frame.with_columns(
         pl.Series(LINE, np.arange(1, frame.height + 1), dtype=pl.Int64),
