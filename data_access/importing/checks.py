@@ -49,26 +49,35 @@ class CheckedFile:
         return sum(p.height for p in self.problems)
 
 
-def _header(raw: RawTable, fmt: FileFormat) -> tuple[dict[str, int], list[Problem]]:
-    """Column name -> position in the file (also its sort rank), and the header's problems."""
+def _header(raw: RawTable, fmt: FileFormat) -> tuple[dict[str, int], list[tuple[Problem, int]]]:
+    """Column name -> position in the file (also its sort rank), and the header's problems
+    with theirs (a missing column sorts after the columns that are there)."""
     positions: dict[str, int] = {}
-    problems: list[Problem] = []
+    problems: list[tuple[Problem, int]] = []
     for position, written in enumerate(raw.header):
         name = written.strip().lower()
         if not name:
             if raw.cells.get_column(cell_column(position)).null_count() < raw.rows:
                 problems.append(
-                    Problem(raw.file, 1, f"#{position + 1}", "column without a name holds values")
+                    (
+                        Problem(
+                            raw.file, 1, f"#{position + 1}", "column without a name holds values"
+                        ),
+                        position,
+                    )
                 )
             continue
         if name in positions:
             problems.append(
-                Problem(
-                    raw.file,
-                    1,
-                    written,
-                    f"column named twice (first as column {positions[name] + 1})",
-                    written,
+                (
+                    Problem(
+                        raw.file,
+                        1,
+                        written,
+                        f"column named twice (first as column {positions[name] + 1})",
+                        written,
+                    ),
+                    position,
                 )
             )
             continue
@@ -76,19 +85,24 @@ def _header(raw: RawTable, fmt: FileFormat) -> tuple[dict[str, int], list[Proble
             near = difflib.get_close_matches(name, fmt.column_names, n=1)
             hint = f", did you mean {near[0]}?" if near else ""
             problems.append(
-                Problem(
-                    raw.file,
-                    1,
-                    written,
-                    f"unknown column{hint}" if near else f"unknown column for {fmt.name}",
-                    written,
+                (
+                    Problem(
+                        raw.file,
+                        1,
+                        written,
+                        f"unknown column{hint}" if near else f"unknown column for {fmt.name}",
+                        written,
+                    ),
+                    position,
                 )
             )
             continue
         positions[name] = position
-    for name in fmt.required:
+    for index, name in enumerate(fmt.required):
         if name not in positions:
-            problems.append(Problem(raw.file, 1, name, "missing required column"))
+            problems.append(
+                (Problem(raw.file, 1, name, "missing required column"), len(raw.header) + index)
+            )
     return positions, problems
 
 
@@ -121,7 +135,7 @@ def check_file(raw: RawTable, fmt: FileFormat, max_lengths: dict[str, int]) -> C
     """The typed rows of `raw` read as a `fmt` file, and every problem found in it."""
     positions, header_problems = _header(raw, fmt)
     ranks = positions
-    problems = [problem_frame(header_problems)] if header_problems else []
+    problems = [problem_frame([p], rank) for p, rank in header_problems]
     width = len(raw.header)
     shaped = pl.col(FIELDS) == width
     problems.append(
@@ -212,11 +226,15 @@ def _row_rules(
     found = []
     for name, low, high in NOT_ABOVE:
         if name == fmt.name and low in ranks and high in ranks:
+            # A negative count is reported as such; comparing it too would only add noise.
+            counted = pl.lit(True)
+            if high in NOT_NEGATIVE.get(name, ()):
+                counted = pl.col(high) >= 0
             found.append(
                 _problems_where(
                     checked,
                     file,
-                    (pl.col(low) > pl.col(high)).fill_null(False),
+                    (counted & (pl.col(low) > pl.col(high))).fill_null(False),
                     low,
                     pl.format("greater than {} {}", pl.lit(high), pl.col(high)),
                     text[low],

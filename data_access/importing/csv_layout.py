@@ -63,7 +63,10 @@ def _quote_problem(
     if bad_open.any():
         position = int(opening[np.argmax(bad_open)])
         problems.append(
-            (position, 'a quote inside a field that does not start with one (write it as "")')
+            (
+                position,
+                'a quote inside an unquoted field (quote the field and write the quote as "")',
+            )
         )
     if bad_close.any():
         position = int(closing[np.argmax(bad_close)])

@@ -51,7 +51,7 @@ def check_references(
             noun = NOUNS[target]
             found.append(
                 checked.rows.filter(
-                    pl.col(column.name).is_not_null() & ~pl.col(column.name).is_in(keys)
+                    pl.col(column.name).is_not_null() & ~pl.col(column.name).is_in(keys.implode())
                 ).select(
                     pl.lit(checked.file).alias("file"),
                     pl.col(LINE).alias("line"),
