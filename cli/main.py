@@ -222,9 +222,10 @@ def _refresh_hook():  # type: ignore[no-untyped-def]
     import importlib
     import importlib.util
 
-    if importlib.util.find_spec("data_access.derived") is None:
+    name = "data_access.derived"
+    if name not in sys.modules and importlib.util.find_spec(name) is None:
         return None
-    return importlib.import_module("data_access.derived").refresh_derived
+    return importlib.import_module(name).refresh_derived
 
 
 def _import(args: argparse.Namespace) -> int:

@@ -85,24 +85,22 @@ def _not_utf8(file: str, data: bytes) -> list[Problem] | None:
 
 
 def _trimmed(frame: pl.DataFrame, columns: list[str]) -> pl.DataFrame:
-    """Spaces and tabs around each cell removed, blank cells null (empty ones already are).
+    """Spaces and tabs around each cell removed, blank cells (empty, `""`, padding) null.
 
-    Only columns that have such a cell are rewritten (a clean file costs one cheap look)."""
-    edges = [
-        pl.col(c).str.starts_with(edge) | pl.col(c).str.ends_with(edge)
-        for c in columns
-        for edge in (" ", "\t")
-    ]
-    if not edges:
+    Only columns that hold a padded cell are stripped (a clean file costs one cheap look)."""
+    if not columns:
         return frame
     padded = frame.select(
-        pl.any_horizontal(edges[i], edges[i + 1]).any().alias(columns[i // 2])
-        for i in range(0, len(edges), 2)
+        pl.any_horizontal(
+            pl.col(c).str.starts_with(edge) | pl.col(c).str.ends_with(edge) for edge in (" ", "\t")
+        )
+        .any()
+        .alias(c)
+        for c in columns
     ).row(0, named=True)
-    stripped = [pl.col(c).str.strip_chars(" \t") for c in columns if padded[c]]
+    cells = {c: pl.col(c).str.strip_chars(" \t") if padded[c] else pl.col(c) for c in columns}
     return frame.with_columns(
-        pl.when(e.str.len_bytes() > 0).then(e).alias(c)
-        for c, e in zip([c for c in columns if padded[c]], stripped, strict=True)
+        pl.when(e.str.len_bytes() > 0).then(e).alias(c) for c, e in cells.items()
     )
 
 
@@ -189,9 +187,9 @@ def read_xlsx(file: str, data: bytes) -> RawTable | list[Problem]:
     frame = frame.rename(dict(zip(frame.columns, columns, strict=True))).with_columns(
         pl.col(c).cast(pl.String) for c in columns
     )
-    frame = _trimmed(
-        frame.with_columns(pl.when(pl.col(c) != "").then(pl.col(c)) for c in columns), columns
-    ).with_columns(pl.col(c).str.replace(r"^(\d{4}-\d{2}-\d{2}) 00:00:00$", "$1") for c in columns)
+    frame = _trimmed(frame, columns).with_columns(
+        pl.col(c).str.replace(r"^(\d{4}-\d{2}-\d{2}) 00:00:00$", "$1") for c in columns
+    )
     header = tuple((v or "").strip() for v in frame.row(0))
     frame = frame.with_columns(
         pl.Series(LINE, np.arange(1, frame.height + 1), dtype=pl.Int64),

@@ -362,8 +362,14 @@ def _workbook(rows: list[list[object]]) -> bytes:
 
 
 def test_workbooks_are_read_with_their_row_numbers(shared_engine: Engine) -> None:
-    header = ["agreement_id", "org_id", "categories", "effective_date", "expires_date"]
-    good = ["DSA-X", "ORGA", "notes", datetime(2026, 1, 5), None]
+    header: list[object] = [
+        "agreement_id",
+        "org_id",
+        "categories",
+        "effective_date",
+        "expires_date",
+    ]
+    good: list[object] = ["DSA-X", "ORGA", "notes", datetime(2026, 1, 5), None]
     bad = _workbook([header, good, [None] * 5, ["DSA-Y", "ORGA", "notes", "5 Jan 2026", None]])
     assert rejected(shared_engine, {"agreements.xlsx": bad}) == [
         "agreements.xlsx:4:effective_date: not a date (YYYY-MM-DD) (5 Jan 2026)"
