@@ -9,6 +9,7 @@ import argparse
 import sys
 from collections.abc import Sequence
 from datetime import date
+from pathlib import Path
 
 from cli.progress_bar import ProgressBar
 from domain.vocabulary import GROUP_FIELDS
@@ -67,6 +68,23 @@ def build_parser() -> argparse.ArgumentParser:
     )
     demo.add_argument(
         "--as-of", type=_date, default=None, help="the demo's 'today' (default: the real date)"
+    )
+    demo.add_argument(
+        "--csv",
+        type=Path,
+        default=None,
+        metavar="DIR",
+        help="write the demo district as import files (one CSV each) into DIR instead of "
+        "the database",
+    )
+
+    load = commands.add_parser("import", help="load files in the import format, in one transaction")
+    load.add_argument("path", type=Path, metavar="PATH", help="one file, or a folder of files")
+    load.add_argument(
+        "--dry-run",
+        action="store_true",
+        help="check everything and count the rows that would be inserted and updated; "
+        "write nothing",
     )
 
     users = commands.add_parser("users", help="manage users")
@@ -128,6 +146,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _db(args)
         if args.command == "demo":
             return _demo(args)
+        if args.command == "import":
+            return _import(args)
         if args.command == "users":
             return _users(args)
         if args.command == "audit":
@@ -171,6 +191,8 @@ def _demo(args: argparse.Namespace) -> int:
     from data_access.meta import loaded_counts
     from demo_district.generate import DemoSpec
 
+    if args.csv is not None:
+        return _demo_csv(args)
     engine = get_engine()
     if args.if_empty:
         from data_access import schema
@@ -200,6 +222,79 @@ def _demo(args: argparse.Namespace) -> int:
         if row["role"] not in ("parent", "student") and row["confidentiality_signed_date"] is None:
             status = "  [no confidentiality agreement]"
         print(f"  {row['role']:<16} {row['email']:<44} {row['display_name']}{status}")
+    return EXIT_OK
+
+
+def _demo_csv(args: argparse.Namespace) -> int:
+    from demo_district.csv_files import write_district_csv
+    from demo_district.generate import DemoSpec
+
+    spec = DemoSpec(students=args.students, seed=args.seed, today=args.as_of or date.today())
+    print(
+        f"Writing the DEMO district as import files into {args.csv}: about "
+        f"{spec.students:,} current students, seed {spec.seed}, as of {spec.today.isoformat()}",
+        file=sys.stderr,
+    )
+    rows = write_district_csv(spec, args.csv, progress=ProgressBar("students"))
+    for name, count in rows.items():
+        print(f"  {name + '.csv':<22} {count:>12,} rows")
+    return EXIT_OK
+
+
+def _refresh_hook():  # type: ignore[no-untyped-def]
+    """`data_access.derived.refresh_derived` when that module exists (imported lazily)."""
+    import importlib
+    import importlib.util
+
+    name = "data_access.derived"
+    if name not in sys.modules and importlib.util.find_spec(name) is None:
+        return None
+    return importlib.import_module(name).refresh_derived
+
+
+def _import(args: argparse.Namespace) -> int:
+    from data_access import schema
+    from data_access.engine import get_engine
+    from data_access.importing import ImportRefused, ImportRejected, import_path
+
+    engine = get_engine()
+    schema.upgrade(engine)
+    try:
+        result = import_path(
+            engine,
+            args.path,
+            dry_run=args.dry_run,
+            progress=ProgressBar(None),
+            after_import=_refresh_hook(),
+        )
+    except FileNotFoundError as error:
+        print(f"pathwise import: {error}", file=sys.stderr)
+        return EXIT_USAGE
+    except ImportRefused as refusal:
+        print(f"pathwise import: {refusal}", file=sys.stderr)
+        return EXIT_INVALID
+    except ImportRejected as rejected:
+        for line in rejected.report_lines():
+            print(line, file=sys.stderr)
+        print(f"pathwise import: {rejected}", file=sys.stderr)
+        return EXIT_INVALID
+    verb = ("would insert", "would update") if result.dry_run else ("inserted", "updated")
+    for file in result.files:
+        print(
+            f"  {file.name:<24} {file.rows:>12,} rows  {file.inserted:>12,} {verb[0]}  "
+            f"{file.updated:>12,} {verb[1]}"
+        )
+    if result.dry_run:
+        print(
+            f"Dry run, nothing written: {len(result.files)} files would insert "
+            f"{result.inserted:,} and update {result.updated:,} rows ({result.seconds:.1f}s)"
+        )
+    else:
+        print(
+            f"Imported {len(result.files)} files in {result.seconds:.1f}s: "
+            f"{result.inserted:,} rows inserted, {result.updated:,} updated "
+            f"(import {result.import_id}, by {result.imported_by})"
+        )
     return EXIT_OK
 
 

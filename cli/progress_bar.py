@@ -8,9 +8,13 @@ from typing import TextIO
 
 
 class ProgressBar:
-    """Redraws one line: `[#####.....]  52%  4,160/8,000 students  cohort 2027  3.1s`."""
+    """Redraws one line: `[#####.....]  52%  4,160/8,000 students  cohort 2027  3.1s`.
 
-    def __init__(self, unit: str, stream: TextIO | None = None, width: int = 30) -> None:
+    Without a unit the counts are left out (`[#####.....]  52%  writing student  3.1s`), for
+    work reported in phases of different units (an import: bytes checked, rows written).
+    """
+
+    def __init__(self, unit: str | None, stream: TextIO | None = None, width: int = 30) -> None:
         self.unit = unit
         self.stream = stream or sys.stderr
         self.width = width
@@ -27,7 +31,8 @@ class ProgressBar:
         filled = int(self.width * percent / 100)
         bar = "#" * filled + "." * (self.width - filled)
         elapsed = time.perf_counter() - self.started
-        line = f"[{bar}] {percent:3d}%  {done:,}/{total:,} {self.unit}  {message}  {elapsed:.1f}s"
+        counts = f"{done:,}/{total:,} {self.unit}  " if self.unit else ""
+        line = f"[{bar}] {percent:3d}%  {counts}{message}  {elapsed:.1f}s"
         if self.interactive:
             self.stream.write("\r" + line.ljust(100))
             if message == "done":

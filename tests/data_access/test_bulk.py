@@ -27,3 +27,25 @@ def test_every_import_table_reads_back_what_was_written(engine: Engine) -> None:
         key = [c.name for c in table_of(model).primary_key.columns]
         back = read_table(engine, table_of(model), expected.columns).sort(key)
         assert back.equals(expected.sort(key)), name
+
+
+def test_sqlite_reads_see_later_writes_and_leave_the_engines_wal_alone(
+    sqlite_engine: Engine,
+) -> None:
+    """ADBC links its own SQLite; a read-write ADBC connection closing used to delete the WAL
+    the engine was still writing to, so later writes vanished for every other connection."""
+    import sqlite3
+
+    from sqlalchemy import text
+
+    schools = table_of(IMPORT_TABLES["schools"])
+    with sqlite_engine.begin() as connection:
+        connection.execute(text("INSERT INTO school VALUES ('A', 'a', 9, 12)"))
+    assert read_table(sqlite_engine, schools).height == 1
+    with sqlite_engine.begin() as connection:
+        connection.execute(text("INSERT INTO school VALUES ('B', 'b', 9, 12)"))
+    assert read_table(sqlite_engine, schools).height == 2
+    database = sqlite_engine.url.database
+    assert database is not None
+    with sqlite3.connect(database) as other:
+        assert other.execute("SELECT count(*) FROM school").fetchone() == (2,)

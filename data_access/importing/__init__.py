@@ -1,0 +1,30 @@
+"""Loading district and partner files in the import format (../shared/spec/import-format.md).
+
+Public API: `import_path` (a file or a folder), `import_files` (uploaded bytes by name),
+both returning an `ImportResult` or raising `ImportRejected` (problems; nothing written)
+or `ImportRefused` (a demo database). `report_lines` formats problems as the command line
+prints them. Modules: `sources` (file names), `reading` and `csv_layout` (bytes to text
+cells with line numbers), `cells` (one column's values), `checks` (one file), `references`
+(across files and the database), `daily_attendance` (daily rows to snapshots), `writing`
+(upsert and history), `api` (the order of work).
+"""
+
+from data_access.importing.api import (
+    FileResult,
+    ImportRefused,
+    ImportResult,
+    import_files,
+    import_path,
+)
+from data_access.importing.problems import ImportRejected, Problem, report_lines
+
+__all__ = [
+    "FileResult",
+    "ImportRefused",
+    "ImportRejected",
+    "ImportResult",
+    "Problem",
+    "import_files",
+    "import_path",
+    "report_lines",
+]

@@ -1,0 +1,202 @@
+"""Reading one import file (CSV or XLSX bytes) into a frame of text cells with line numbers.
+
+Every cell is read as text, so that type errors are ours to report with their line and
+column (import-format.md). The result is a `RawTable`: the header cells as written, one
+String column per header cell (`c0`, `c1`, ...; blank cells are null), the line each row
+starts on (`_line`) and, for CSV, its number of fields (`_fields`).
+
+Line numbers: the header is line 1 and the first data row line 2. In a CSV file LINE is
+the physical line on which the record starts, so a quoted field holding a line break
+pushes every later record down a line, exactly as a text editor counts. In a workbook
+LINE is the row number counted from the header row, which is Excel's own row number when
+the header is in row 1 (as in any export); a datetime cell at midnight reads as its date.
+
+File-level problems (not UTF-8, NUL bytes, not a workbook, empty, a misplaced quote)
+are returned instead of a table: such a file has no trustworthy rows to check.
+"""
+
+from __future__ import annotations
+
+import codecs
+from dataclasses import dataclass
+
+import numpy as np
+import polars as pl
+
+from data_access.importing import csv_layout
+from data_access.importing.problems import Problem
+
+LINE, FIELDS = "_line", "_fields"
+_UTF16_BOMS = (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)
+_UTF32_BOMS = (codecs.BOM_UTF32_LE, codecs.BOM_UTF32_BE)
+_SAVE_AS = 'save it as "CSV UTF-8"'
+_CHUNK = 1 << 24
+
+
+@dataclass(frozen=True)
+class RawTable:
+    file: str
+    header: tuple[str, ...]
+    #: `c0`..`c{n-1}` (String, blank = null, trimmed), `_line` (Int64), `_fields` (Int64).
+    cells: pl.DataFrame
+
+    @property
+    def rows(self) -> int:
+        return self.cells.height
+
+
+def cell_column(position: int) -> str:
+    return f"c{position}"
+
+
+def _file_problem(file: str, message: str, line: int | None = None) -> list[Problem]:
+    return [Problem(file, line, None, message)]
+
+
+def _not_utf8(file: str, data: bytes) -> list[Problem] | None:
+    """A problem when `data` (BOM already removed) is not UTF-8 text, else None.
+
+    Checked chunk by chunk (no second copy of a large file); only a file that fails is
+    decoded whole, to find the line of its first bad byte."""
+    if data.isascii():  # plain ASCII is UTF-8; checked far faster than decoding
+        return None
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    view = memoryview(data)
+    try:
+        for offset in range(0, len(data), _CHUNK):
+            decoder.decode(view[offset : offset + _CHUNK], final=offset + _CHUNK >= len(data))
+        return None
+    except UnicodeDecodeError:
+        pass
+    try:
+        data.decode("utf-8")
+    except UnicodeDecodeError as error:
+        line = data.count(b"\n", 0, error.start) + 1
+        byte = data[error.start : error.start + 1].hex()
+        return [
+            Problem(
+                file,
+                line,
+                None,
+                f"not UTF-8 text (byte 0x{byte}; is it Latin-1 or Windows-1252?); {_SAVE_AS}",
+            )
+        ]
+    return None
+
+
+def _trimmed(frame: pl.DataFrame, columns: list[str]) -> pl.DataFrame:
+    """Spaces and tabs around each cell removed, blank cells (empty, `""`, padding) null.
+
+    Only columns that hold a padded cell are stripped (a clean file costs one cheap look)."""
+    if not columns:
+        return frame
+    padded = frame.select(
+        pl.any_horizontal(
+            pl.col(c).str.starts_with(edge) | pl.col(c).str.ends_with(edge) for edge in (" ", "\t")
+        )
+        .any()
+        .alias(c)
+        for c in columns
+    ).row(0, named=True)
+    cells = {c: pl.col(c).str.strip_chars(" \t") if padded[c] else pl.col(c) for c in columns}
+    return frame.with_columns(
+        pl.when(e.str.len_bytes() > 0).then(e).alias(c) for c, e in cells.items()
+    )
+
+
+def read_csv(file: str, data: bytes) -> RawTable | list[Problem]:
+    """The cells of a CSV file, or the file-level problems that stop it being read."""
+    if data.startswith(codecs.BOM_UTF8):
+        data = data[len(codecs.BOM_UTF8) :]
+    elif data.startswith(_UTF32_BOMS):
+        return _file_problem(file, f"UTF-32 text, not UTF-8; {_SAVE_AS}", 1)
+    elif data.startswith(_UTF16_BOMS):
+        return _file_problem(file, f"UTF-16 text, not UTF-8; {_SAVE_AS}", 1)
+    if not data or data.isspace():
+        return _file_problem(file, "the file is empty (not even a header row)", 1)
+    if b"\x00" in data:
+        line = data.count(b"\n", 0, data.index(b"\x00")) + 1
+        return _file_problem(
+            file,
+            f"not a CSV text file (it contains NUL bytes: UTF-16 or a binary file?); {_SAVE_AS}",
+            line,
+        )
+    not_utf8 = _not_utf8(file, data)
+    if not_utf8:
+        return not_utf8
+    layout = csv_layout.scan(data)
+    if layout.quote_problem is not None:
+        line, message = layout.quote_problem
+        return _file_problem(file, f"{message}; the rest of the file cannot be read", line)
+    try:
+        frame = pl.read_csv(
+            data,
+            has_header=False,
+            infer_schema=False,
+            truncate_ragged_lines=True,
+            empty_string_is_null=True,
+            raise_if_empty=True,
+        )
+    except Exception as error:  # Polars' own reader: anything it refuses is a file problem
+        first = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+        return _file_problem(file, f"not readable as CSV ({first})")
+    if frame.height != len(layout.lines):
+        return _file_problem(
+            file,
+            f"not readable as CSV (found {frame.height} records where "
+            f"{len(layout.lines)} were expected)",
+        )
+    header = tuple((v or "").strip() for v in frame.row(0))
+    columns = [cell_column(i) for i in range(frame.width)]
+    frame = frame.rename(dict(zip(frame.columns, columns, strict=True)))
+    frame = _trimmed(frame, columns).with_columns(
+        pl.Series(LINE, layout.lines, dtype=pl.Int64),
+        pl.Series(FIELDS, layout.fields, dtype=pl.Int64),
+    )
+    return RawTable(file, header, _drop_blank_rows(frame.slice(1), columns, len(header)))
+
+
+def _drop_blank_rows(frame: pl.DataFrame, columns: list[str], width: int) -> pl.DataFrame:
+    """Rows with every cell blank are ignored (as are blank lines), if they have the header's
+    number of fields or a single one; a blank row of another width is still a problem."""
+    if not columns:
+        return frame
+    blank = pl.all_horizontal(pl.col(c).is_null() for c in columns) & (
+        (pl.col(FIELDS) == width) | (pl.col(FIELDS) == 1)
+    )
+    mask = frame.select(blank.alias("blank")).get_column("blank")
+    return frame.filter(~mask) if mask.any() else frame
+
+
+def read_xlsx(file: str, data: bytes) -> RawTable | list[Problem]:
+    """The cells of the first sheet of a workbook, or the problems that stop it being read."""
+    import fastexcel
+
+    try:
+        reader = fastexcel.read_excel(data)
+        if not reader.sheet_names:
+            return _file_problem(file, "the workbook has no sheet")
+        sheet = reader.load_sheet(0, header_row=None, dtypes="string")
+        frame = sheet.to_polars()
+    except Exception as error:  # calamine refuses anything that is not a readable workbook
+        first = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+        return _file_problem(file, f"not an Excel workbook (.xlsx) that can be read ({first})")
+    if frame.height == 0 or frame.width == 0:
+        return _file_problem(file, "the file is empty (not even a header row)", 1)
+    columns = [cell_column(i) for i in range(frame.width)]
+    frame = frame.rename(dict(zip(frame.columns, columns, strict=True))).with_columns(
+        pl.col(c).cast(pl.String) for c in columns
+    )
+    frame = _trimmed(frame, columns).with_columns(
+        pl.col(c).str.replace(r"^(\d{4}-\d{2}-\d{2}) 00:00:00$", "$1") for c in columns
+    )
+    header = tuple((v or "").strip() for v in frame.row(0))
+    frame = frame.with_columns(
+        pl.Series(LINE, np.arange(1, frame.height + 1), dtype=pl.Int64),
+        pl.lit(len(header), dtype=pl.Int64).alias(FIELDS),
+    )
+    return RawTable(file, header, _drop_blank_rows(frame.slice(1), columns, len(header)))
+
+
+def read_file(file: str, data: bytes, workbook: bool) -> RawTable | list[Problem]:
+    return read_xlsx(file, data) if workbook else read_csv(file, data)

@@ -1,0 +1,66 @@
+"""References between files: every student_id, school_id, org_id and user_email must exist.
+
+import-format.md: "a reference to an id that exists neither in the database nor in the same
+import is an error". A reference resolves when its value is a key in the database's table
+or a key of the referenced file in this import (whatever that file's other problems).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import polars as pl
+
+from data_access.importing.checks import CheckedFile
+from data_access.importing.reading import LINE
+from domain.import_format import FILE_FORMATS
+
+NOUNS = {
+    "students": "student",
+    "schools": "school",
+    "organizations": "organization",
+    "users": "user",
+}
+
+
+def referenced_files(files: Mapping[str, CheckedFile]) -> set[str]:
+    """The files (kinds) whose keys the checked files refer to."""
+    return {
+        column.references
+        for checked in files.values()
+        for column in checked.format.columns
+        if column.references and column.name in checked.ranks
+    }
+
+
+def check_references(
+    files: Mapping[str, CheckedFile], in_database: Mapping[str, pl.Series]
+) -> list[pl.DataFrame]:
+    """Problems for references that resolve nowhere; `in_database[kind]` holds its keys."""
+    found = []
+    for checked in files.values():
+        for column in checked.format.columns:
+            target = column.references
+            if target is None or column.name not in checked.ranks:
+                continue
+            (key,) = FILE_FORMATS[target].key
+            known = [in_database[target]]
+            if target in files:
+                known.append(files[target].rows.get_column(key))
+            keys = pl.concat([k.cast(pl.String).rename(key) for k in known]).unique()
+            noun = NOUNS[target]
+            found.append(
+                checked.rows.filter(
+                    pl.col(column.name).is_not_null() & ~pl.col(column.name).is_in(keys.implode())
+                ).select(
+                    pl.lit(checked.file).alias("file"),
+                    pl.col(LINE).alias("line"),
+                    pl.lit(column.name).alias("column"),
+                    pl.lit(f"no {noun} with this {key} in the database or in this import").alias(
+                        "message"
+                    ),
+                    pl.col(column.name).alias("value"),
+                    pl.lit(checked.ranks[column.name], dtype=pl.Int64).alias("rank"),
+                )
+            )
+    return [f for f in found if f.height]
