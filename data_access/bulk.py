@@ -144,7 +144,8 @@ def read_table(engine: Engine, table: Table, columns: Sequence[str] | None = Non
         return _typed(frame, schema)
     if engine.dialect.name == "sqlite":
         # The plain sqlite3 driver: a second SQLite library in the same process (ADBC's
-        # bundled one) would break WAL locking on the same file ("disk I/O error").
+        # bundled one) shares the process's POSIX locks with ours, and closing either
+        # releases both ("disk I/O error", lost WAL), read-only or not.
         with engine.connect() as connection:
             sqlite_connection: Any = connection.connection.driver_connection
             rows = sqlite_connection.execute(sql).fetchall()
@@ -158,3 +159,65 @@ def read_table(engine: Engine, table: Table, columns: Sequence[str] | None = Non
     with engine.connect() as connection:
         rows = connection.execute(select(*(table.c[n] for n in names))).all()
     return pl.DataFrame([tuple(r) for r in rows], schema=schema, orient="row")
+
+
+def upsert_frame(connection: Connection, table: Table, frame: pl.DataFrame) -> int:
+    """Insert every row of `frame`, updating the row of any primary key that already exists.
+
+    SQLite: executemany of `INSERT ... ON CONFLICT (key) DO UPDATE`. PostgreSQL: COPY into a
+    temporary table, then one `INSERT ... SELECT ... ON CONFLICT (key) DO UPDATE`. A stored
+    row whose values are all equal to the incoming ones is left as it is (the update's
+    `WHERE ... IS DISTINCT FROM`), so re-importing unchanged data writes no new row
+    versions. A table whose columns are all key columns gets `DO NOTHING`. Returns the
+    number of rows in `frame`.
+    """
+    if frame.height == 0:
+        return 0
+    columns: Sequence[str] = [c for c in frame.columns if c in table.c]
+    frame = frame.select(columns)
+    key = [c.name for c in table.primary_key.columns]
+    updates = [c for c in columns if c not in key]
+    column_list = ", ".join(f'"{c}"' for c in columns)
+    key_list = ", ".join(f'"{k}"' for k in key)
+    postgres = connection.dialect.name == "postgresql"
+    if updates:
+        target = ", ".join(f'"{table.name}"."{c}"' for c in updates)
+        incoming = ", ".join(f'excluded."{c}"' for c in updates)
+        changed = (
+            f"({target}) IS DISTINCT FROM ({incoming})"
+            if postgres
+            else " OR ".join(f'"{table.name}"."{c}" IS NOT excluded."{c}"' for c in updates)
+        )
+        if postgres and len(updates) == 1:
+            changed = f"{target} IS DISTINCT FROM {incoming}"
+        on_conflict = (
+            f"ON CONFLICT ({key_list}) DO UPDATE SET "
+            + ", ".join(f'"{c}" = excluded."{c}"' for c in updates)
+            + f" WHERE {changed}"
+        )
+    else:
+        on_conflict = f"ON CONFLICT ({key_list}) DO NOTHING"
+    if postgres:
+        staging = f"_upsert_{table.name}"
+        connection.exec_driver_sql(f'DROP TABLE IF EXISTS "{staging}"')
+        connection.exec_driver_sql(
+            f'CREATE TEMPORARY TABLE "{staging}" (LIKE "{table.name}") ON COMMIT DROP'
+        )
+        raw: Any = connection.connection.driver_connection
+        copy_sql = f"COPY \"{staging}\" ({column_list}) FROM STDIN WITH (FORMAT csv, NULL '\\N')"
+        with raw.cursor() as cursor:
+            for offset in range(0, frame.height, BATCH_ROWS):
+                with cursor.copy(copy_sql) as copy:
+                    copy.write(_copy_csv(frame.slice(offset, BATCH_ROWS)))
+        connection.exec_driver_sql(
+            f'INSERT INTO "{table.name}" ({column_list}) '
+            f'SELECT {column_list} FROM "{staging}" {on_conflict}'
+        )
+        connection.exec_driver_sql(f'DROP TABLE "{staging}"')
+        return frame.height
+    placeholders = ", ".join("?" for _ in columns)
+    sql = f'INSERT INTO "{table.name}" ({column_list}) VALUES ({placeholders}) {on_conflict}'
+    for offset in range(0, frame.height, BATCH_ROWS):
+        batch = _sqlite_ready(frame.slice(offset, BATCH_ROWS))
+        connection.exec_driver_sql(sql, batch.rows())
+    return frame.height
