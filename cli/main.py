@@ -241,19 +241,9 @@ def _demo_csv(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def _refresh_hook():  # type: ignore[no-untyped-def]
-    """`data_access.derived.refresh_derived` when that module exists (imported lazily)."""
-    import importlib
-    import importlib.util
-
-    name = "data_access.derived"
-    if name not in sys.modules and importlib.util.find_spec(name) is None:
-        return None
-    return importlib.import_module(name).refresh_derived
-
-
 def _import(args: argparse.Namespace) -> int:
     from data_access import schema
+    from data_access.derived import refresh_derived
     from data_access.engine import get_engine
     from data_access.importing import ImportRefused, ImportRejected, import_path
 
@@ -265,7 +255,7 @@ def _import(args: argparse.Namespace) -> int:
             args.path,
             dry_run=args.dry_run,
             progress=ProgressBar(None),
-            after_import=_refresh_hook(),
+            after_import=refresh_derived,
         )
     except FileNotFoundError as error:
         print(f"pathwise import: {error}", file=sys.stderr)

@@ -28,12 +28,15 @@ from data_access import (
 from data_access.administration import AgreementRequest, ConsentRequest, InvalidChange
 from data_access.aggregates import PIPELINE_GROUPINGS, PipelineView
 from data_access.audit import record_event
+from data_access.derived import refresh_derived
 from data_access.engine import get_engine
 from data_access.identity import sign_in as _sign_in
+from data_access.importing import ImportRefused, ImportRejected, ImportResult, import_files
 from data_access.meta import LoadedCounts, is_demo, loaded_counts, read_meta
 from data_access.models import User, table_of
 from data_access.notes import InvalidNote
 from data_access.policy import AccessDenied, Principal
+from data_access.progress import Progress, no_progress
 from data_access.records import StudentRecord, VisibilityReason
 from data_access.referrals import InvalidReferral
 from data_access.roster import AtRiskList, ListFilters
@@ -44,6 +47,10 @@ USER = table_of(User)
 
 __all__ = [
     "AccessDenied",
+    "ImportRefused",
+    "ImportRejected",
+    "ImportResult",
+    "admin_import",
     "AtRiskList",
     "ExportFiles",
     "export_flags",
@@ -319,3 +326,34 @@ def export_student(principal: Principal, student_id: str) -> dict[str, Any]:
     """`export student`: one record as the user may see it (audited as an export)."""
     record = records.student_record(get_engine(), principal, student_id, action="student.export")
     return export_format.record_document(record)
+
+
+def admin_import(
+    principal: Principal,
+    files: dict[str, bytes],
+    *,
+    dry_run: bool = True,
+    progress: Progress = no_progress,
+) -> ImportResult:
+    """Load uploaded files (admin only), then refresh the derived tables. Raises
+    `ImportRejected` (every problem, nothing written) or `ImportRefused`."""
+    if principal.role.value != "admin" or principal.meeting_mode:
+        raise AccessDenied("Only data stewards (admins) load files.", code="forbidden")
+    engine = get_engine()
+    result = import_files(
+        engine,
+        files,
+        dry_run=dry_run,
+        progress=progress,
+        imported_by=principal.email,
+        after_import=refresh_derived,
+    )
+    if not dry_run:
+        with engine.begin() as connection:
+            record_event(
+                connection,
+                principal,
+                "import",
+                detail={"import_id": result.import_id, "files": sorted(files)},
+            )
+    return result

@@ -204,56 +204,83 @@ def _agreements(principal: api.Principal) -> None:
 
 
 def _imports(principal: api.Principal) -> None:
-    upload = getattr(api, "admin_import", None)
-    if upload is None:
-        st.info("Load files with `pathwise import PATH` on the server.")
-    else:
-        files = st.file_uploader(
-            "Files in the import format (CSV or XLSX)",
-            accept_multiple_files=True,
-            type=["csv", "xlsx"],
-        )
-        dry_run = st.checkbox("Only check the files (write nothing)", value=True)
-        if files and st.button("Import", type="primary"):
-            bar = st.progress(0.0, text="Reading files")
+    st.write(
+        "Load files in the import format (see the documentation): one file per kind, named after it "
+        "(`students.csv`, `attendance.xlsx`, ...). Every problem is listed with its file, line, column "
+        "and value; nothing is written unless every file is valid."
+    )
+    files = st.file_uploader(
+        "Files (CSV or XLSX)", accept_multiple_files=True, type=["csv", "xlsx"]
+    )
+    dry_run = st.checkbox("Only check the files (write nothing)", value=True)
+    if files and st.button("Check" if dry_run else "Import", type="primary"):
+        bar = st.progress(0.0, text="Reading the files")
 
-            def progress(done: int, total: int, message: str) -> None:
-                bar.progress(min(1.0, done / max(total, 1)), text=message)
+        def progress(done: int, total: int, message: str) -> None:
+            bar.progress(min(1.0, done / max(total, 1)), text=message)
 
-            result = upload(
+        try:
+            result = api.admin_import(
                 principal, {f.name: f.getvalue() for f in files}, dry_run=dry_run, progress=progress
             )
-            _show_import_result(result)
+        except api.ImportRejected as rejected:
+            bar.empty()
+            st.error(
+                f"Nothing was written: {rejected.result.problem_count:,} problem(s) to fix first."
+            )
+            st.dataframe(
+                pl.DataFrame(
+                    [
+                        {
+                            "file": p.file,
+                            "line": p.line,
+                            "column": p.column,
+                            "problem": p.message,
+                            "value": p.value,
+                        }
+                        for p in rejected.problems
+                    ],
+                    schema={
+                        "file": pl.String,
+                        "line": pl.Int64,
+                        "column": pl.String,
+                        "problem": pl.String,
+                        "value": pl.String,
+                    },
+                ),
+                hide_index=True,
+                width="stretch",
+            )
+        except api.ImportRefused as refused:
+            bar.empty()
+            st.error(str(refused))
+        else:
+            verb = "would insert" if result.dry_run else "inserted"
+            st.success(
+                f"{'Checked' if result.dry_run else 'Imported'} {len(result.files)} file(s): {result.inserted:,} rows "
+                f"{verb}, {result.updated:,} {'would be ' if result.dry_run else ''}updated."
+            )
+            st.dataframe(
+                pl.DataFrame(
+                    [
+                        {
+                            "file": f.name,
+                            "rows": f.rows,
+                            "inserted": f.inserted,
+                            "updated": f.updated,
+                        }
+                        for f in result.files
+                    ]
+                ),
+                hide_index=True,
+                width="stretch",
+            )
     st.subheader("Recent imports")
     history = api.admin_import_history(principal)
     if history.height == 0:
         st.caption("No imports yet.")
     else:
         st.dataframe(history, hide_index=True, width="stretch")
-
-
-def _show_import_result(result: object) -> None:
-    problems = getattr(result, "problems", ())
-    if problems:
-        st.error(f"Nothing was written: {len(problems)} problem(s) to fix first.")
-        st.dataframe(
-            pl.DataFrame(
-                [
-                    {
-                        "file": p.file,
-                        "line": p.line,
-                        "column": p.column,
-                        "problem": p.message,
-                        "value": p.value,
-                    }
-                    for p in problems
-                ]
-            ),
-            hide_index=True,
-            width="stretch",
-        )
-    else:
-        st.success(str(result))
 
 
 def _freshness(principal: api.Principal) -> None:
