@@ -146,16 +146,20 @@ def read_table(engine: Engine, table: Table, columns: Sequence[str] | None = Non
         # The plain sqlite3 driver: a second SQLite library in the same process (ADBC's
         # bundled one) shares the process's POSIX locks with ours, and closing either
         # releases both ("disk I/O error", lost WAL), read-only or not.
-        with engine.connect() as connection:
-            sqlite_connection: Any = connection.connection.driver_connection
-            rows = sqlite_connection.execute(sql).fetchall()
-        if not rows:
-            return pl.DataFrame(schema=schema)
         text_schema = {
             n: (pl.String if t == pl.Date or isinstance(t, pl.Datetime) else t)
             for n, t in schema.items()
         }
-        return _typed(pl.DataFrame(rows, schema=text_schema, orient="row"), schema)
+        # Fetched in batches, each turned into a compact frame at once, so the Python
+        # tuples of only one batch are alive at a time (a million-student district would
+        # otherwise hold tens of millions of them).
+        frames = []
+        with engine.connect() as connection:
+            sqlite_connection: Any = connection.connection.driver_connection
+            cursor = sqlite_connection.execute(sql)
+            while batch := cursor.fetchmany(BATCH_ROWS):
+                frames.append(_typed(pl.DataFrame(batch, schema=text_schema, orient="row"), schema))
+        return pl.concat(frames, rechunk=True) if frames else pl.DataFrame(schema=schema)
     with engine.connect() as connection:
         rows = connection.execute(select(*(table.c[n] for n in names))).all()
     return pl.DataFrame([tuple(r) for r in rows], schema=schema, orient="row")
