@@ -8,6 +8,7 @@ takes effect on the next request, because nothing about access is cached.
 from __future__ import annotations
 
 import dataclasses
+import json
 from dataclasses import dataclass
 from datetime import date, timedelta
 
@@ -15,6 +16,7 @@ import polars as pl
 from sqlalchemy import Engine, func, insert, select, update
 
 from data_access.audit import record_event
+from data_access.meta import read_meta
 from data_access.models import (
     Agreement,
     AttendanceSnapshot,
@@ -292,8 +294,20 @@ def revoke_consent(engine: Engine, principal: Principal, consent_id: str, revoke
 
 
 def data_freshness(engine: Engine, principal: Principal) -> pl.DataFrame:
-    """The latest date (or year) each source has data for, and the last imports."""
+    """The latest date (or year) each source has data for (recorded at the last refresh of
+    the derived tables; computed from the tables when there has been none)."""
     _require_admin(principal)
+    recorded = read_meta(engine).get("freshness")
+    if recorded:
+        return pl.DataFrame(
+            json.loads(recorded),
+            schema={
+                "source": pl.String,
+                "latest": pl.String,
+                "meaning": pl.String,
+                "rows": pl.Int64,
+            },
+        )
     sources = [
         ("enrollments", table_of(Enrollment).c.school_year, "latest school year"),
         ("attendance", table_of(AttendanceSnapshot).c.as_of_date, "latest snapshot"),

@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import polars as pl
-from sqlalchemy import Engine, and_, exists, func, or_, select
+from sqlalchemy import Engine, and_, func, or_, select
 
 from data_access.models import (
     Consent,
@@ -112,10 +112,34 @@ def pipeline(
 
 
 def pipeline_trend(engine: Engine, principal: Principal) -> pl.DataFrame:
-    """The all-students funnel of every cohort (for cohort-over-cohort trends)."""
+    """The all-students funnel of every cohort (for cohort-over-cohort trends), one query."""
     _require_aggregates(principal)
-    frames = [pipeline(engine, principal, c).rows for c in pipeline_cohorts(engine, principal)]
-    return pl.concat(frames) if frames else _empty()
+    with engine.connect() as connection:
+        if principal.exact_aggregates:
+            cells = frame(
+                connection,
+                select(CELLS.c.cohort, CELLS.c.group_by, CELLS.c.group_value.label("group"), CELLS.c.stage,
+                       CELLS.c.stage_order, CELLS.c["count"])
+                .where(CELLS.c.group_by == ALL)
+                .order_by(CELLS.c.cohort.desc(), CELLS.c.stage_order),
+                schema=_SCHEMA,
+            )  # fmt: skip
+            if cells.height == 0:
+                return _empty()
+            parts = [
+                show_exact(part.drop("stage_order"))
+                for _, part in cells.group_by("cohort", maintain_order=True)
+            ]
+            return pl.concat(parts).select(*_COLUMNS)
+        cells = frame(
+            connection,
+            select(PUBLIC.c.cohort, PUBLIC.c.group_by, PUBLIC.c.group_value.label("group"), PUBLIC.c.stage,
+                   PUBLIC.c.display, PUBLIC.c.shown, PUBLIC.c.share)
+            .where(PUBLIC.c.group_by == ALL)
+            .order_by(PUBLIC.c.cohort.desc(), PUBLIC.c.stage_order),
+            schema=_SCHEMA,
+        )  # fmt: skip
+        return cells.select(*_COLUMNS) if cells.height else _empty()
 
 
 _COLUMNS = ("cohort", "group_by", "group", "stage", "display", "shown", "share")
@@ -155,7 +179,9 @@ def consent_coverage(engine: Engine, principal: Principal) -> pl.DataFrame:
     today = principal.today
     with engine.connect() as connection:
         year = current_school_year(connection, today)
-        covered = exists(
+        # The served-under-a-release students are few (thousands); join them once rather
+        # than probing services and releases for every flagged student.
+        covered = (
             select(SERVICE.c.student_id)
             .select_from(
                 SERVICE.join(
@@ -167,19 +193,21 @@ def consent_coverage(engine: Engine, principal: Principal) -> pl.DataFrame:
                 )
             )
             .where(
-                SERVICE.c.student_id == SI.c.student_id,
                 SERVICE.c.start_date <= today,
                 or_(SERVICE.c.end_date.is_(None), SERVICE.c.end_date >= today),
                 consent_active(today),
             )
+            .distinct()
+            .subquery("covered")
         )
         counts = frame(
             connection,
             select(
                 SI.c.school_id.label("group"),
                 func.count().label("flagged"),
-                func.sum(func.cast(covered, SI.c.flag_count.type)).label("covered"),
+                func.count(covered.c.student_id).label("covered"),
             )
+            .select_from(SI.outerjoin(covered, covered.c.student_id == SI.c.student_id))
             .where(SI.c.school_year == year, SI.c.flag_count >= 1)
             .group_by(SI.c.school_id)
             .order_by(SI.c.school_id),

@@ -9,6 +9,7 @@ derived tables in one transaction. Pages then read a few hundred indexed rows.
 
 from __future__ import annotations
 
+import json
 import time
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
@@ -98,6 +99,26 @@ def derive(
     )
 
 
+FRESHNESS = (
+    ("enrollments", "school_year", "latest school year"),
+    ("attendance", "as_of_date", "latest snapshot"),
+    ("course_marks", "school_year", "latest school year"),
+    ("test_scores", "test_date", "latest test date"),
+    ("fafsa", "status_date", "latest status date"),
+    ("outcomes", "graduation_date", "latest graduation date"),
+)
+
+
+def freshness(tables: RawTables) -> dict[str, tuple[str, int]]:
+    """Per source: the latest date (or year) it has data for, and its rows (for stewards)."""
+    found: dict[str, tuple[str, int]] = {}
+    for name, column, _ in FRESHNESS:
+        frame: pl.DataFrame = getattr(tables, name)
+        latest = frame[column].max() if frame.height and column in frame.columns else None
+        found[name] = ("" if latest is None else str(latest), frame.height)
+    return found
+
+
 def analyze(engine: Engine) -> None:
     """Refresh the planner's statistics after a bulk change (PostgreSQL and SQLite both
     plan the scoped queries from them; without them a caseload list scans the school)."""
@@ -141,6 +162,7 @@ def refresh_derived(
                 "indicators_as_of": as_of.isoformat(),
                 "indicators_school_year": str(school_year),
                 "derived_refreshed_at": datetime.now(UTC).isoformat(timespec="seconds"),
+                "freshness": json.dumps(freshness(tables)),
             },
         )
     analyze(engine)

@@ -94,3 +94,13 @@ def test_agreements_are_validated_and_saved(world: Engine) -> None:
 def test_freshness_reports_the_latest_data_of_each_source(world: Engine) -> None:
     table = admin.data_freshness(world, sign_in(world, "admin@d.org", TODAY))
     assert table.filter(table["source"] == "attendance")["latest"].item() == "2026-10-31"
+
+
+def test_freshness_recorded_at_refresh_matches_the_tables(world: Engine) -> None:
+    from data_access.derived import refresh_derived
+
+    steward = sign_in(world, "admin@d.org", TODAY)
+    live = admin.data_freshness(world, steward)
+    refresh_derived(world, as_of=TODAY)
+    recorded = admin.data_freshness(world, steward)
+    assert recorded.select("source", "latest").equals(live.select("source", "latest"))
