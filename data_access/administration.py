@@ -16,6 +16,7 @@ import polars as pl
 from sqlalchemy import Engine, func, insert, select, update
 
 from data_access.audit import record_event
+from data_access.derived import FRESHNESS
 from data_access.meta import read_meta
 from data_access.models import (
     Agreement,
@@ -299,15 +300,12 @@ def data_freshness(engine: Engine, principal: Principal) -> pl.DataFrame:
     _require_admin(principal)
     recorded = read_meta(engine).get("freshness")
     if recorded:
+        found = json.loads(recorded)
         return pl.DataFrame(
-            json.loads(recorded),
-            schema={
-                "source": pl.String,
-                "latest": pl.String,
-                "meaning": pl.String,
-                "rows": pl.Int64,
-            },
-        )
+            [{"source": name, "latest": found[name][0], "meaning": meaning, "rows": found[name][1]}
+             for name, _, meaning in FRESHNESS if name in found],
+            schema={"source": pl.String, "latest": pl.String, "meaning": pl.String, "rows": pl.Int64},
+        )  # fmt: skip
     sources = [
         ("enrollments", table_of(Enrollment).c.school_year, "latest school year"),
         ("attendance", table_of(AttendanceSnapshot).c.as_of_date, "latest snapshot"),
