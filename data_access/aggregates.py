@@ -179,10 +179,22 @@ def consent_coverage(engine: Engine, principal: Principal) -> pl.DataFrame:
     today = principal.today
     with engine.connect() as connection:
         year = current_school_year(connection, today)
-        # The served-under-a-release students are few (thousands); join them once rather
-        # than probing services and releases for every flagged student.
-        covered = (
-            select(SERVICE.c.student_id)
+        flagged_students = and_(SI.c.school_year == year, SI.c.flag_count >= 1)
+        flagged = frame(
+            connection,
+            select(SI.c.school_id.label("group"), func.count().label("flagged"))
+            .where(flagged_students)
+            .group_by(SI.c.school_id),
+            schema={"flagged": pl.Int64},
+        )
+        # Driven from the services (thousands of rows), each looked up in the indicators
+        # by its key, rather than probing services for every flagged student.
+        covered = frame(
+            connection,
+            select(
+                SI.c.school_id.label("group"),
+                func.count(SI.c.student_id.distinct()).label("covered"),
+            )
             .select_from(
                 SERVICE.join(
                     CONSENT,
@@ -190,28 +202,21 @@ def consent_coverage(engine: Engine, principal: Principal) -> pl.DataFrame:
                         CONSENT.c.student_id == SERVICE.c.student_id,
                         CONSENT.c.org_id == SERVICE.c.org_id,
                     ),
-                )
+                ).join(SI, and_(SI.c.student_id == SERVICE.c.student_id, SI.c.school_year == year))
             )
             .where(
+                SI.c.flag_count >= 1,
                 SERVICE.c.start_date <= today,
                 or_(SERVICE.c.end_date.is_(None), SERVICE.c.end_date >= today),
                 consent_active(today),
             )
-            .distinct()
-            .subquery("covered")
+            .group_by(SI.c.school_id),
+            schema={"covered": pl.Int64},
         )
-        counts = frame(
-            connection,
-            select(
-                SI.c.school_id.label("group"),
-                func.count().label("flagged"),
-                func.count(covered.c.student_id).label("covered"),
-            )
-            .select_from(SI.outerjoin(covered, covered.c.student_id == SI.c.student_id))
-            .where(SI.c.school_year == year, SI.c.flag_count >= 1)
-            .group_by(SI.c.school_id)
-            .order_by(SI.c.school_id),
-            schema={"flagged": pl.Int64, "covered": pl.Int64},
+        counts = (
+            flagged.join(covered, on="group", how="left")
+            .with_columns(pl.col("covered").fill_null(0))
+            .sort("group")
         )
     groups = counts.unpivot(
         index="group", on=["flagged", "covered"], variable_name="stage", value_name="count"
