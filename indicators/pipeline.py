@@ -350,12 +350,13 @@ def subgroup_gaps(stages: pl.DataFrame, by: str) -> pl.DataFrame:
     cohort's other students), gap_pp = group_pct - rest_pct (percentage points; null when
     either side has nobody at the earlier stage).
     """
-    groups = leaks(funnel(stages, by))
+    groups = leaks(funnel(stages, by)).with_row_index("_row")
     totals = leaks(funnel(stages, None)).select(
         "cohort", "from_stage", "to_stage", "from_count", "to_count"
     )
     return (
         groups.join(totals, on=["cohort", "from_stage", "to_stage"], suffix="_all")
+        .sort("_row")
         .select(
             "cohort",
             "group_by",
@@ -376,8 +377,8 @@ def subgroup_gaps(stages: pl.DataFrame, by: str) -> pl.DataFrame:
 def on_track_split(stages: pl.DataFrame) -> pl.DataFrame:
     """Per cohort, graduation of students on track at the end of grade 9 against those who
     were not: columns cohort, on_track ("Y", "N", or "unknown" when there is no grade-9
-    end-of-year record), students, graduated (the funnel's nested stage count),
-    graduation_pct."""
+    end-of-year record), students, graduated (the funnel's nested stage count, so the
+    split adds up to the funnel; it needs the `graduated` stage), graduation_pct."""
     status = (
         pl.when(pl.col("on_track"))
         .then(pl.lit("Y"))
