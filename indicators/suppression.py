@@ -26,9 +26,14 @@ applied with three further checks, in the spirit of rule 5 and of the Brief's
 - no hidden count, total included, may be pinned to a single value by what is shown:
   the exact counts, `<m` meaning 0..m-1, the nesting of every funnel (a later stage never
   exceeds an earlier one) and the totals. Two groups of 9 under a shown total of 18, or a
-  `<10` forced to its maximum by a remainder, are caught by interval bounds propagated
-  over these constraints until they settle; a pinned count is protected the rule-3 way
-  (hide the smallest exact count of its stage);
+  `<10` forced to its maximum by a remainder, are such cases. A pinned count is protected
+  the rule-3 way (hide the smallest exact count of its stage). One grouping is checked
+  exactly: it is a network flow (`_Circulation`), and a count is pinned exactly when no
+  cycle of the residual graph runs through it. The groupings of one cohort share their
+  totals, so the interval each allows a hidden total is intersected over all of them, each
+  grouping is checked again within that intersection, and interval bounds are propagated
+  over all of them at once. That joint part is sound but not complete (no integer program
+  is solved); the cross-grouping brute-force test probes it;
 - when no group count of the stage is left to hide, the stage's total is hidden in the
   "all" funnel (as `*`) for every grouping of that cohort, so one figure has one
   representation everywhere (rule 5). The "all" funnel then differs from
@@ -36,7 +41,11 @@ applied with three further checks, in the spirit of rule 5 and of the Brief's
   show that cohort's "all" funnel from `suppress_cube` (or `suppress_groups(...).totals`),
   never from `suppress_funnel`.
 The tests check the result against an attacker who enumerates every table consistent
-with the display (tests/indicators/test_suppression.py).
+with the display (tests/indicators/test_suppression.py), reading `*` as any count. Known
+limit: a reader who also uses that a `*` is never under m (rule 1 would show `<m`) can
+sometimes narrow one further, e.g. a funnel showing `10` then `*` (the `*` is then 10, so
+nobody left between the stages). access.md's rules do not cover that reading; closing it
+would need `*` and `<m` to look alike or a further rule, a decision for the privacy owner.
 
 The tables are tiny (a few groups times six stages), so the iteration is plain Python
 over lists; the results are Polars frames.
