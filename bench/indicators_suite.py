@@ -5,6 +5,7 @@ pass over the attendance arrays (the memory-bandwidth reference)."""
 
 from __future__ import annotations
 
+import os
 import time
 from dataclasses import dataclass
 from datetime import date
@@ -15,7 +16,7 @@ import polars as pl
 from polars.testing import assert_frame_equal
 
 from bench import pandas_reference
-from bench.report import best_of, machine
+from bench.report import best_of, load_average, machine
 from demo_district.generate import DemoSpec, district
 from indicators import attendance as attendance_rules
 from indicators.pipeline import pipeline_cube
@@ -261,6 +262,7 @@ def _ms(seconds: float) -> str:
 
 def run(sizes: list[int], runs: int) -> str:
     settings = load_settings()
+    load_before = load_average()
     rows = []
     for students in sizes:
         print(f"  indicators: {students:,} students ...", flush=True)
@@ -273,7 +275,9 @@ def run(sizes: list[int], runs: int) -> str:
         "fields, every cohort), computed from the demo district held in memory "
         f"(`DemoSpec(students=N, seed={SEED}, today=date(2026, 11, 22))`).",
         "",
-        f"Machine: {machine()}.",
+        f"Machine: {machine()}. Load average (1 min) at the start: {load_before}, at the "
+        f"end: {load_average()} (the benchmark itself adds about 1 to 2; more means other work "
+        f"shared the {os.cpu_count()} cores).",
         "",
         "Timings are the best of the runs, `time.perf_counter`, in one process. *Polars "
         "total* is both calls from the import-format frames (building `RawTables` "

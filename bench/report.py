@@ -71,6 +71,14 @@ def machine() -> str:
     )
 
 
+def load_average() -> str:
+    """The 1-minute load average, to tell a quiet machine from a shared, busy one."""
+    try:
+        return f"{os.getloadavg()[0]:.2f}"
+    except OSError:
+        return "unknown"
+
+
 def write_section(path: Path, name: str, body: str) -> None:
     """Put `body` between the markers of suite `name` in `path` (created if missing),
     replacing only that section; a new section is appended."""
