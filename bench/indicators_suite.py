@@ -16,7 +16,7 @@ import polars as pl
 from polars.testing import assert_frame_equal
 
 from bench import pandas_reference
-from bench.report import best_of, load_average, machine
+from bench.report import best_of, load_average, machine, memory_available
 from demo_district.generate import DemoSpec, district
 from indicators import attendance as attendance_rules
 from indicators.pipeline import pipeline_cube
@@ -25,6 +25,9 @@ from indicators.student import compute_student_indicators
 from indicators.tables import RawTables
 
 SEED = 2026
+#: The pandas run peaked near 7x the Polars input frames' size at 100,000 students; it is
+#: skipped (and said so) when less than this multiple is available.
+PANDAS_MEMORY_FACTOR = 8
 TODAY = date(2026, 11, 22)
 #: The columns of cli.md's `export flags` that the indicators produce.
 FLAG_COLUMNS = (
@@ -212,7 +215,7 @@ class Row:
     indicators: float
     cube: float
     total: float
-    pandas_total: float
+    pandas_total: float | None
     pandas_runs: int
     polars_attendance: float
     polars_attendance_ids: float
@@ -222,6 +225,7 @@ class Row:
 def measure(students: int, runs: int, settings: Settings) -> Row:
     frames, generated = demo_tables(students)
     inputs = {name: frames[name] for name in INPUT_TABLES}
+    del frames
     year = DemoSpec(students=students, seed=SEED, today=TODAY).current_year
     tables = RawTables.from_mapping(inputs)
     indicators_time, flags = best_of(
@@ -231,7 +235,15 @@ def measure(students: int, runs: int, settings: Settings) -> Row:
     total_time, polars_result = best_of(runs, lambda: polars_run(inputs, year, settings))
 
     pandas_runs = runs if students <= 100_000 else 1
-    pandas_time = _pandas_time(inputs, year, settings, pandas_runs, polars_result)
+    needed = PANDAS_MEMORY_FACTOR * sum(frame.estimated_size() for frame in inputs.values())
+    available = memory_available()
+    pandas_time: float | None = None
+    if available is None or available >= needed:
+        pandas_time = _pandas_time(inputs, year, settings, pandas_runs, polars_result)
+    else:
+        print(
+            f"  pandas skipped: needs ~{needed / 2**30:.1f} GiB, {available / 2**30:.1f} available"
+        )
 
     arrays = AttendanceArrays.of(inputs["attendance"])
     numpy_time, rates = best_of(runs, lambda: numpy_absence_rates(arrays, year, TODAY))
@@ -295,10 +307,15 @@ def run(sizes: list[int], runs: int) -> str:
         "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for r in rows:
+        if r.pandas_total is None:
+            pandas = "not run (memory)"
+            ratio = "-"
+        else:
+            pandas = _ms(r.pandas_total) + ("" if r.pandas_runs > 1 else " (1 run)")
+            ratio = f"{r.pandas_total / r.total:.1f}x"
         lines.append(
             f"| {r.students:,} | {r.enrolled:,} | {r.rows:,} | {_ms(r.indicators)} | "
-            f"{_ms(r.cube)} | **{_ms(r.total)}** | {_ms(r.pandas_total)}"
-            f"{'' if r.pandas_runs > 1 else ' (1 run)'} | {r.pandas_total / r.total:.1f}x | "
+            f"{_ms(r.cube)} | **{_ms(r.total)}** | {pandas} | {ratio} | "
             f"{_ms(r.polars_attendance)} | {_ms(r.polars_attendance_ids)} | "
             f"{_ms(r.numpy_attendance)} | {r.polars_attendance / r.numpy_attendance:.1f}x |"
         )
