@@ -5,6 +5,7 @@ pass over the attendance arrays (the memory-bandwidth reference)."""
 
 from __future__ import annotations
 
+import os
 import time
 from dataclasses import dataclass
 from datetime import date
@@ -15,7 +16,7 @@ import polars as pl
 from polars.testing import assert_frame_equal
 
 from bench import pandas_reference
-from bench.report import best_of, machine
+from bench.report import best_of, load_average, machine, memory_available
 from demo_district.generate import DemoSpec, district
 from indicators import attendance as attendance_rules
 from indicators.pipeline import pipeline_cube
@@ -24,6 +25,9 @@ from indicators.student import compute_student_indicators
 from indicators.tables import RawTables
 
 SEED = 2026
+#: The pandas run peaked near 7x the Polars input frames' size at 100,000 students; it is
+#: skipped (and said so) when less than this multiple is available.
+PANDAS_MEMORY_FACTOR = 8
 TODAY = date(2026, 11, 22)
 #: The columns of cli.md's `export flags` that the indicators produce.
 FLAG_COLUMNS = (
@@ -154,6 +158,30 @@ def numpy_absence_rates(arrays: AttendanceArrays, year: int, as_of: date) -> np.
         return np.where(enrolled >= 10, absent / enrolled, np.nan)
 
 
+def polars_absence_rates_on_ids(arrays: AttendanceArrays, year: int, as_of: date) -> pl.DataFrame:
+    """The NumPy pass written in Polars over the same pre-factorised integer arrays."""
+    frame = pl.DataFrame(
+        {
+            "student": arrays.student,
+            "pair": arrays.pair,
+            "school_year": arrays.school_year,
+            "day": arrays.day,
+            "enrolled": arrays.enrolled,
+            "absent": arrays.absent,
+        }
+    )
+    cutoff = (as_of - date(1970, 1, 1)).days
+    return (
+        frame.lazy()
+        .filter((pl.col("school_year") == year) & (pl.col("day") <= cutoff))
+        .filter(pl.col("day") == pl.col("day").max().over("pair"))
+        .group_by("student")
+        .agg(pl.col("enrolled").sum(), pl.col("absent").sum())
+        .with_columns(pl.when(pl.col("enrolled") >= 10).then(pl.col("absent") / pl.col("enrolled")))
+        .collect()
+    )
+
+
 def polars_absence_rates(attendance: pl.DataFrame, year: int, settings: Settings) -> pl.DataFrame:
     """The same attendance step as `numpy_absence_rates`, with the indicators' own code."""
     return (
@@ -187,15 +215,17 @@ class Row:
     indicators: float
     cube: float
     total: float
-    pandas_total: float
+    pandas_total: float | None
     pandas_runs: int
     polars_attendance: float
+    polars_attendance_ids: float
     numpy_attendance: float
 
 
 def measure(students: int, runs: int, settings: Settings) -> Row:
     frames, generated = demo_tables(students)
     inputs = {name: frames[name] for name in INPUT_TABLES}
+    del frames
     year = DemoSpec(students=students, seed=SEED, today=TODAY).current_year
     tables = RawTables.from_mapping(inputs)
     indicators_time, flags = best_of(
@@ -205,7 +235,15 @@ def measure(students: int, runs: int, settings: Settings) -> Row:
     total_time, polars_result = best_of(runs, lambda: polars_run(inputs, year, settings))
 
     pandas_runs = runs if students <= 100_000 else 1
-    pandas_time = _pandas_time(inputs, year, settings, pandas_runs, polars_result)
+    needed = PANDAS_MEMORY_FACTOR * sum(frame.estimated_size() for frame in inputs.values())
+    available = memory_available()
+    pandas_time: float | None = None
+    if available is None or available >= needed:
+        pandas_time = _pandas_time(inputs, year, settings, pandas_runs, polars_result)
+    else:
+        print(
+            f"  pandas skipped: needs ~{needed / 2**30:.1f} GiB, {available / 2**30:.1f} available"
+        )
 
     arrays = AttendanceArrays.of(inputs["attendance"])
     numpy_time, rates = best_of(runs, lambda: numpy_absence_rates(arrays, year, TODAY))
@@ -213,6 +251,7 @@ def measure(students: int, runs: int, settings: Settings) -> Row:
         runs, lambda: polars_absence_rates(inputs["attendance"], year, settings)
     )
     assert int(np.count_nonzero(~np.isnan(rates))) == polars_rates["absence_rate"].count()
+    ids_time, _ = best_of(runs, lambda: polars_absence_rates_on_ids(arrays, year, TODAY))
     return Row(
         students=students,
         enrolled=flags.height,
@@ -224,6 +263,7 @@ def measure(students: int, runs: int, settings: Settings) -> Row:
         pandas_total=pandas_time,
         pandas_runs=pandas_runs,
         polars_attendance=polars_att_time,
+        polars_attendance_ids=ids_time,
         numpy_attendance=numpy_time,
     )
 
@@ -234,6 +274,7 @@ def _ms(seconds: float) -> str:
 
 def run(sizes: list[int], runs: int) -> str:
     settings = load_settings()
+    load_before = load_average()
     rows = []
     for students in sizes:
         print(f"  indicators: {students:,} students ...", flush=True)
@@ -246,28 +287,37 @@ def run(sizes: list[int], runs: int) -> str:
         "fields, every cohort), computed from the demo district held in memory "
         f"(`DemoSpec(students=N, seed={SEED}, today=date(2026, 11, 22))`).",
         "",
-        f"Machine: {machine()}.",
+        f"Machine: {machine()}. Load average (1 min) at the start: {load_before}, at the "
+        f"end: {load_average()} (the benchmark itself adds about 1 to 2; more means other work "
+        f"shared the {os.cpu_count()} cores).",
         "",
         "Timings are the best of the runs, `time.perf_counter`, in one process. *Polars "
         "total* is both calls from the import-format frames (building `RawTables` "
         "included). *pandas* is bench/pandas_reference.py, the same rules written the plain "
         "way, asserted to give an identical flags frame and cube. The attendance columns "
         "time one step alike: each school's latest snapshot summed per student and the "
-        "absence rate, by the indicators' Polars code from the raw table and by NumPy "
-        "(`np.maximum.at` + `np.bincount`) on pre-factorised integer ids.",
+        "absence rate, by the indicators' Polars code from the raw table (string ids, dates), "
+        "by the same steps in Polars on pre-factorised integer ids, and by NumPy "
+        "(`np.maximum.at` + `np.bincount`) on those ids; *Polars / NumPy* compares the "
+        "first with the last.",
         "",
         "| students (N) | enrolled now | input rows | Polars indicators | Polars cube "
         "| Polars total | pandas total | pandas / Polars | attendance: Polars | attendance: "
-        "NumPy | Polars / NumPy |",
-        "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+        "Polars on int ids | attendance: NumPy | Polars / NumPy |",
+        "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for r in rows:
+        if r.pandas_total is None:
+            pandas = "not run (memory)"
+            ratio = "-"
+        else:
+            pandas = _ms(r.pandas_total) + ("" if r.pandas_runs > 1 else " (1 run)")
+            ratio = f"{r.pandas_total / r.total:.1f}x"
         lines.append(
             f"| {r.students:,} | {r.enrolled:,} | {r.rows:,} | {_ms(r.indicators)} | "
-            f"{_ms(r.cube)} | **{_ms(r.total)}** | {_ms(r.pandas_total)}"
-            f"{'' if r.pandas_runs > 1 else ' (1 run)'} | {r.pandas_total / r.total:.1f}x | "
-            f"{_ms(r.polars_attendance)} | {_ms(r.numpy_attendance)} | "
-            f"{r.polars_attendance / r.numpy_attendance:.1f}x |"
+            f"{_ms(r.cube)} | **{_ms(r.total)}** | {pandas} | {ratio} | "
+            f"{_ms(r.polars_attendance)} | {_ms(r.polars_attendance_ids)} | "
+            f"{_ms(r.numpy_attendance)} | {r.polars_attendance / r.numpy_attendance:.1f}x |"
         )
     lines += [
         "",

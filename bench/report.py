@@ -71,6 +71,25 @@ def machine() -> str:
     )
 
 
+def memory_available() -> int | None:
+    """Bytes of memory available now (MemAvailable), if the system says."""
+    try:
+        for line in Path("/proc/meminfo").read_text().splitlines():
+            if line.startswith("MemAvailable:"):
+                return int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    return None
+
+
+def load_average() -> str:
+    """The 1-minute load average, to tell a quiet machine from a shared, busy one."""
+    try:
+        return f"{os.getloadavg()[0]:.2f}"
+    except OSError:
+        return "unknown"
+
+
 def write_section(path: Path, name: str, body: str) -> None:
     """Put `body` between the markers of suite `name` in `path` (created if missing),
     replacing only that section; a new section is appended."""

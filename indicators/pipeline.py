@@ -241,26 +241,29 @@ def funnel(stages: pl.DataFrame, by: str | None) -> pl.DataFrame:
     `stages` is a `cohort_stages` frame (Boolean stage columns, one row per student) or a
     frame of partial counts with the same columns (integer stage columns), summed alike.
     """
-    stage_names = _stages_of(stages)
     if by is not None and by not in GROUP_FIELDS:
         raise ValueError(f"cannot group a funnel by {by!r}; fields: {', '.join(GROUP_FIELDS)}")
+    return _funnel(stages.lazy(), _stages_of(stages), by).collect()
+
+
+def _funnel(stages: pl.LazyFrame, stage_names: Sequence[str], by: str | None) -> pl.LazyFrame:
     group = pl.col(by) if by is not None else pl.lit(ALL)
     counts = [pl.col(stage).sum().cast(pl.Int64) for stage in stage_names]
     return (
-        stages.lazy()
-        .group_by("cohort", group.alias("group"))
+        stages.group_by("cohort", group.alias("group"))
         .agg(counts)
-        .unpivot(stage_names, index=["cohort", "group"], variable_name="stage", value_name="count")
+        .unpivot(
+            list(stage_names), index=["cohort", "group"], variable_name="stage", value_name="count"
+        )
         .with_columns(
             pl.lit(by or ALL).alias("group_by"),
             _group_rank(by or ALL).alias("_group_rank"),
             pl.col("stage")
-            .replace_strict(stage_names, list(range(len(stage_names))), return_dtype=pl.Int64)
+            .replace_strict(list(stage_names), list(range(len(stage_names))), return_dtype=pl.Int64)
             .alias("_stage_rank"),
         )
         .sort("cohort", "_group_rank", "group", "_stage_rank")
         .select(FUNNEL_COLUMNS)
-        .collect()
     )
 
 
@@ -291,8 +294,10 @@ def _cube(stages: pl.LazyFrame) -> pl.DataFrame:
         .with_columns(group_label(field, schema[field]) for field in GROUP_FIELDS)
         .collect()
     )
-    parts = [funnel(cells, None), *(funnel(cells, field) for field in GROUP_FIELDS)]
-    return pl.concat(parts).sort("cohort", maintain_order=True)
+    lazy = cells.lazy()
+    parts = [_funnel(lazy, stage_names, by) for by in (None, *GROUP_FIELDS)]
+    ranked = [part.with_columns(pl.lit(rank).alias("_part")) for rank, part in enumerate(parts)]
+    return pl.concat(ranked).sort("cohort", "_part", maintain_order=True).drop("_part").collect()
 
 
 def _pairs(stage_names: Sequence[str]) -> list[tuple[str, str]]:
@@ -350,12 +355,13 @@ def subgroup_gaps(stages: pl.DataFrame, by: str) -> pl.DataFrame:
     cohort's other students), gap_pp = group_pct - rest_pct (percentage points; null when
     either side has nobody at the earlier stage).
     """
-    groups = leaks(funnel(stages, by))
+    groups = leaks(funnel(stages, by)).with_row_index("_row")
     totals = leaks(funnel(stages, None)).select(
         "cohort", "from_stage", "to_stage", "from_count", "to_count"
     )
     return (
         groups.join(totals, on=["cohort", "from_stage", "to_stage"], suffix="_all")
+        .sort("_row")
         .select(
             "cohort",
             "group_by",
@@ -376,8 +382,8 @@ def subgroup_gaps(stages: pl.DataFrame, by: str) -> pl.DataFrame:
 def on_track_split(stages: pl.DataFrame) -> pl.DataFrame:
     """Per cohort, graduation of students on track at the end of grade 9 against those who
     were not: columns cohort, on_track ("Y", "N", or "unknown" when there is no grade-9
-    end-of-year record), students, graduated (the funnel's nested stage count),
-    graduation_pct."""
+    end-of-year record), students, graduated (the funnel's nested stage count, so the
+    split adds up to the funnel; it needs the `graduated` stage), graduation_pct."""
     status = (
         pl.when(pl.col("on_track"))
         .then(pl.lit("Y"))

@@ -22,6 +22,9 @@ from datetime import date
 
 import polars as pl
 import pytest
+from hypothesis import given
+from hypothesis import settings as hypothesis_settings
+from hypothesis import strategies as st
 
 from domain.vocabulary import GROUP_FIELDS, PIPELINE_STAGES
 from indicators.pipeline import (
@@ -33,6 +36,7 @@ from indicators.pipeline import (
     pipeline_cube,
     subgroup_gaps,
 )
+from indicators.settings import Settings
 from tests.indicators.builders import enrollment, fafsa, mark, outcome, student, tables
 
 C = 2026
@@ -170,7 +174,7 @@ def test_groups_cover_unknown_values_and_keep_zero_counts(world, settings) -> No
     assert econ["group"].unique(maintain_order=True).to_list() == ["Y", "N", "unknown"]
 
 
-def test_nested_counts_never_increase_along_the_funnel(world, settings) -> None:
+def test_the_worked_cohort_never_increases_along_the_funnel(world, settings) -> None:
     cube = pipeline_cube(world, None, settings)
     steps = cube.group_by("cohort", "group_by", "group").agg(
         (pl.col("count").diff() > 0).any().alias("increases")
@@ -247,3 +251,49 @@ def test_the_cube_holds_all_students_and_every_group_field(world, settings) -> N
 def test_funnel_refuses_an_unknown_field(world, settings) -> None:
     with pytest.raises(ValueError, match="cannot group"):
         funnel(cohort_stages(world, [C], settings), "birth_date")
+
+
+@st.composite
+def random_cohort(draw: st.DrawFn):
+    """Students of the class of 2026 with every stage condition drawn at random."""
+    size = draw(st.integers(0, 25))
+    students, enrollments, outcomes, records = [], [], [], []
+    for i in range(size):
+        sid = f"R{i:03d}"
+        students.append(
+            student(
+                sid, gender=draw(st.sampled_from(["F", "M", None])), disability=draw(st.booleans())
+            )
+        )
+        if draw(st.booleans()):
+            enrollments.append(enrollment(sid, grade=9, year=C - 3))
+        if draw(st.booleans()):
+            enrollments.append(enrollment(sid, grade=12, year=C))
+        last_code = draw(st.sampled_from([None, "transferred", "graduated"]))
+        enrollments.append(enrollment(sid, grade=11, year=C - 1, school="HS9", code=last_code))
+        graduated = draw(st.sampled_from([True, False, None]))
+        on = draw(st.sampled_from([date(2026, 6, 10), date(2026, 8, 31), date(2026, 9, 1), None]))
+        outcomes.append(
+            outcome(
+                sid,
+                graduated,
+                on,
+                enrolled=draw(st.sampled_from([True, False, None])),
+                persisted=draw(st.sampled_from([True, False, None])),
+            )
+        )
+        status = draw(st.sampled_from(["completed", "submitted", None]))
+        if status:
+            records.append(fafsa(sid, status, award_year=C))
+    return tables(students=students, enrollments=enrollments, outcomes=outcomes, fafsa=records)
+
+
+@hypothesis_settings(max_examples=60, deadline=None)
+@given(random_cohort())
+def test_nested_funnel_counts_never_increase(world) -> None:
+    cube = pipeline_cube(world, None, Settings())
+    steps = cube.group_by("cohort", "group_by", "group").agg(
+        (pl.col("count").diff() > 0).any().alias("increases"), pl.len().alias("stages")
+    )
+    assert not steps["increases"].any()
+    assert (steps["stages"] == len(PIPELINE_STAGES)).all()

@@ -228,13 +228,6 @@ PROPERTY = settings(max_examples=300, deadline=None)
 
 @PROPERTY
 @given(nested_table(), st.integers(1, 12))
-def test_nested_funnel_counts_never_increase(table, min_cell) -> None:
-    for counts in [*table.values(), sums(table)]:
-        assert all(a >= b for a, b in zip(counts, counts[1:], strict=False))
-
-
-@PROPERTY
-@given(nested_table(), st.integers(1, 12))
 def test_no_shown_count_is_small_or_close_to_another_of_its_funnel(table, min_cell) -> None:
     result = suppress_groups(groups_frame(table), min_cell=min_cell)
     for frame in (result.groups, result.totals):
@@ -254,7 +247,8 @@ def test_the_hidden_remainder_of_a_shown_total_is_large_and_shared(table, min_ce
     for s, total in enumerate(result.totals["shown"].to_list()):
         hidden = [g for g, values in shown.items() if values[s] is None]
         if total is not None and hidden:
-            remainder = total - sum(values[s] for values in shown.values() if values[s] is not None)
+            exact = [values[s] for values in shown.values()]
+            remainder = total - sum(v for v in exact if v is not None)
             assert remainder >= min_cell
             assert len(hidden) >= 2
         if total is None:
