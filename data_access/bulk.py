@@ -1,7 +1,8 @@
 """Fast bulk reads and writes between tables and Polars frames.
 
 Writes: executemany on SQLite, COPY on PostgreSQL. Reads (whole tables, for recomputing the
-derived indicator tables; never for a viewer): ADBC on SQLite, COPY on PostgreSQL.
+derived indicator tables; never for a viewer): the engine's own sqlite3 in batches on
+SQLite (not ADBC: see `_sqlite_rows`), COPY on PostgreSQL.
 
 Used where the rows are already validated (the demo build, the importer after its checks).
 Values are converted to the storage form SQLAlchemy itself uses, so that ORM and Core
@@ -13,7 +14,6 @@ from __future__ import annotations
 
 import io
 from collections.abc import Sequence
-from pathlib import Path
 from typing import Any
 
 import polars as pl
@@ -142,23 +142,34 @@ def read_table(engine: Engine, table: Table, columns: Sequence[str] | None = Non
         ]
         frame = frame.with_columns(booleans) if booleans else frame
         return _typed(frame, schema)
-    database = engine.url.database
-    if engine.dialect.name == "sqlite" and database and database != ":memory:":
-        import adbc_driver_sqlite.dbapi as adbc_sqlite
-
-        # Read-only: ADBC links its own copy of SQLite, whose POSIX locks the engine's copy
-        # cannot see; a read-write ADBC connection that closes believes it is the last one
-        # and deletes the WAL the engine is still writing to (later writes then vanish).
-        # Read-only, it leaves the WAL alone and sees every committed write.
-        uri = Path(database).resolve().as_uri() + "?mode=ro"
-        with adbc_sqlite.connect(uri) as connection:
-            frame = pl.read_database(sql, connection)
-        if frame.width == 0 or frame.height == 0:
-            return pl.DataFrame(schema=schema)
-        return _typed(frame, schema)
+    if engine.dialect.name == "sqlite":
+        return _typed(_sqlite_rows(engine, sql, schema), schema)
     with engine.connect() as connection:
         rows = connection.execute(select(*(table.c[n] for n in names))).all()
     return pl.DataFrame([tuple(r) for r in rows], schema=schema, orient="row")
+
+
+def _sqlite_rows(engine: Engine, sql: str, schema: dict[str, Any]) -> pl.DataFrame:
+    """Rows in SQLite's storage form (ISO text dates, 0/1 booleans), batch by batch.
+
+    Through the engine's own sqlite3, never a second SQLite library in this process (ADBC
+    links its own): two copies of SQLite do not see each other's POSIX locks, so each
+    believes it is alone and rebuilds or deletes the WAL files the other is using, which
+    loses writes and corrupts the database (https://sqlite.org/howtocorrupt.html, 2.2.1).
+    """
+    stored = {
+        n: (pl.String if t == pl.Date or isinstance(t, pl.Datetime) else pl.Int64)
+        if t in (pl.Date, pl.Boolean) or isinstance(t, pl.Datetime)
+        else t
+        for n, t in schema.items()
+    }
+    frames = [pl.DataFrame(schema=stored)]
+    with engine.connect() as connection:
+        raw: Any = connection.connection.driver_connection
+        cursor = raw.execute(sql)
+        while batch := cursor.fetchmany(BATCH_ROWS):
+            frames.append(pl.DataFrame(batch, schema=stored, orient="row"))
+    return pl.concat(frames) if len(frames) > 1 else frames[0]
 
 
 def upsert_frame(connection: Connection, table: Table, frame: pl.DataFrame) -> int:
