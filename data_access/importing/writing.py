@@ -7,12 +7,18 @@ COPY on PostgreSQL); otherwise with `data_access.bulk.upsert_frame` (ON CONFLICT
 UPDATE; on PostgreSQL through COPY into a temporary table). The `import_run` row records
 who, when, each file with its sha256 checksum and counts, and the totals, in the same
 transaction.
+
+Writing runs in a background thread (`BackgroundWriter`) while the importer goes on
+checking the next files: the checks use this process's cores, the database its own. If a
+problem turns up anywhere, the writer's transaction is rolled back: nothing is committed.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator, Sequence
+import queue
+import threading
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -23,7 +29,6 @@ from sqlalchemy.exc import DBAPIError
 
 from data_access.bulk import insert_frame, read_table, upsert_frame
 from data_access.models import IMPORT_TABLES, ImportRun, table_of
-from data_access.progress import Progress
 
 #: Rows written between two progress reports.
 PROGRESS_ROWS = 250_000
@@ -40,13 +45,15 @@ def key_columns(table: Table) -> list[str]:
     return [c.name for c in table.primary_key.columns]
 
 
-def existing_mask(engine: Engine, table: Table, rows: pl.DataFrame) -> pl.Series:
-    """For each row of `rows`, whether its primary key is already in `table`."""
-    key = key_columns(table)
-    if rows.height == 0:
-        return pl.Series("exists", [], dtype=pl.Boolean)
-    stored = read_table(engine, table, key)
-    if stored.height == 0:
+def stored_keys(engine: Engine, table: Table) -> pl.DataFrame:
+    """The primary keys already in `table`."""
+    return read_table(engine, table, key_columns(table))
+
+
+def existing_mask(stored: pl.DataFrame, rows: pl.DataFrame) -> pl.Series:
+    """For each row of `rows` (its key columns), whether that key is among `stored`."""
+    key = list(stored.columns)
+    if rows.height == 0 or stored.height == 0:
         return pl.Series("exists", [False] * rows.height, dtype=pl.Boolean)
     marked = (
         rows.select(key)
@@ -74,6 +81,10 @@ def foreign_keys_checked_once(connection: Connection, table: Table, rows: int) -
     already checked by the importer. Where the role may not alter the table, or a lock is
     not granted within a few seconds (someone is reading it), nothing is dropped and the
     per-row checks run as usual.
+
+    The price: PostgreSQL locks the table and the tables its keys refer to (students,
+    schools, organisations, users) exclusively until the import commits, so readers wait
+    for it. Hence only for large writes (`CHECK_ONCE_ROWS`), the bulk loads it pays for.
     """
     if connection.dialect.name != "postgresql" or rows < CHECK_ONCE_ROWS:
         yield
@@ -102,11 +113,13 @@ def foreign_keys_checked_once(connection: Connection, table: Table, rows: int) -
 
 @dataclass(frozen=True)
 class TableWrite:
-    """Rows for one table: the frame (columns named as the table's) and how many exist."""
+    """Rows for one table (columns named as the table's), how many keys exist, and the
+    share of the import's work (in bytes of its files) the write stands for."""
 
     kind: str
     rows: pl.DataFrame
     existing: int
+    work: int = 0
 
 
 @dataclass(frozen=True)
@@ -119,40 +132,129 @@ class FileRecord:
     updated: int
 
 
-def write_import(
-    engine: Engine,
-    writes: Sequence[TableWrite],
+def write_table(connection: Connection, write: TableWrite, done: Callable[[int], None]) -> None:
+    """Write one table's rows in key order; `done(rows)` after each chunk."""
+    table = import_table(write.kind)
+    # In key order: index pages fill in order (and PostgreSQL's checks hit in order).
+    rows = write.rows.sort(key_columns(table))
+    with foreign_keys_checked_once(connection, table, rows.height):
+        for offset in range(0, rows.height, PROGRESS_ROWS):
+            chunk = rows.slice(offset, PROGRESS_ROWS)
+            if write.existing == 0:
+                insert_frame(connection, table, chunk)
+            else:
+                upsert_frame(connection, table, chunk)
+            done(chunk.height)
+
+
+def record_import(
+    connection: Connection,
     files: Sequence[FileRecord],
     imported_by: str,
     started_at: datetime,
-    progress: Progress,
 ) -> int:
-    """Write every table and the import record in one transaction; returns the import id."""
-    total = sum(w.rows.height for w in writes)
-    done = 0
-    with engine.begin() as connection:
-        for write in writes:
-            table = import_table(write.kind)
-            # In key order: index pages fill in order (and PostgreSQL's checks hit in order).
-            rows = write.rows.sort(key_columns(table))
-            with foreign_keys_checked_once(connection, table, rows.height):
-                for offset in range(0, max(rows.height, 1), PROGRESS_ROWS):
-                    chunk = rows.slice(offset, PROGRESS_ROWS)
-                    if write.existing == 0:
-                        insert_frame(connection, table, chunk)
-                    else:
-                        upsert_frame(connection, table, chunk)
-                    done += chunk.height
-                    progress(done, total, f"writing {table.name}")
-        result = connection.execute(
-            insert(table_of(ImportRun)).values(
-                started_at=started_at,
-                finished_at=datetime.now(UTC),
-                imported_by=imported_by,
-                files=json.dumps([f.__dict__ for f in files]),
-                rows_inserted=sum(f.inserted for f in files),
-                rows_updated=sum(f.updated for f in files),
-            )
+    """The `import_run` row of a successful import; returns its id."""
+    result = connection.execute(
+        insert(table_of(ImportRun)).values(
+            started_at=started_at,
+            finished_at=datetime.now(UTC),
+            imported_by=imported_by,
+            files=json.dumps([f.__dict__ for f in files]),
+            rows_inserted=sum(f.inserted for f in files),
+            rows_updated=sum(f.updated for f in files),
         )
-        key = result.inserted_primary_key
-        return int(key[0]) if key else 0
+    )
+    key = result.inserted_primary_key
+    return int(key[0]) if key else 0
+
+
+class _Abort(Exception):
+    """Raised inside the writer's transaction to roll it back."""
+
+
+class BackgroundWriter:
+    """One transaction, written by one thread while the caller goes on checking files.
+
+    Tables are written in the order they are submitted; `commit` adds the import record
+    and commits, `abort` rolls everything back. The thread never calls the caller's
+    progress callback (a Streamlit page may only be updated from its own thread): it
+    counts the work done in `work_done`, which the caller reports. A database error is
+    kept and raised again by `commit` or `abort`.
+    """
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        self.work_done = 0
+        self.current = ""
+        self.error: BaseException | None = None
+        self.import_id: int | None = None
+        self._queue: queue.Queue[TableWrite | tuple[Sequence[FileRecord], str, datetime] | None] = (
+            queue.Queue()
+        )
+        self._thread = threading.Thread(
+            target=self._run, name="pathwise-import-writer", daemon=True
+        )
+        self._thread.start()
+
+    def _run(self) -> None:
+        try:
+            with self.engine.begin() as connection:
+                while True:
+                    item = self._queue.get()
+                    if item is None:
+                        raise _Abort
+                    if isinstance(item, TableWrite):
+                        self._write(connection, item)
+                        continue
+                    files, imported_by, started_at = item
+                    self.import_id = record_import(connection, files, imported_by, started_at)
+                    return
+        except _Abort:
+            return
+        except BaseException as error:  # kept for the caller's thread
+            self.error = error
+
+    def _write(self, connection: Connection, write: TableWrite) -> None:
+        self.current = import_table(write.kind).name
+        total = max(write.rows.height, 1)
+        written = 0
+        start = self.work_done
+
+        def done(rows: int) -> None:
+            nonlocal written
+            written += rows
+            self.work_done = start + write.work * written // total
+
+        write_table(connection, write, done)
+        self.work_done = start + write.work
+
+    def submit(self, write: TableWrite) -> None:
+        self._queue.put(write)
+
+    def failed(self) -> bool:
+        return self.error is not None
+
+    def wait(self, poll: Callable[[], None], seconds: float = 0.25) -> None:
+        while self._thread.is_alive():
+            self._thread.join(seconds)
+            poll()
+
+    def commit(
+        self,
+        files: Sequence[FileRecord],
+        imported_by: str,
+        started_at: datetime,
+        poll: Callable[[], None],
+    ) -> int:
+        """Write the import record and commit; returns the import id (raises a DB error)."""
+        self._queue.put((files, imported_by, started_at))
+        self.wait(poll)
+        if self.error is not None:
+            raise self.error
+        assert self.import_id is not None
+        return self.import_id
+
+    def abort(self) -> None:
+        """Roll back everything written so far and wait for the thread to end."""
+        self._queue.put(None)
+        self._thread.join()
