@@ -396,7 +396,8 @@ def _table_complete(run: _Run, kind: str) -> None:
     frames = [run.pending.pop(k)[1] for k in sources]
     rows = pl.concat(frames) if len(frames) > 1 else frames[0]
     table = import_table(kind)
-    exists = existing_mask(run.table_keys(kind), rows.select(key_columns(table)))
+    stored = run.table_keys(kind)
+    exists = existing_mask(stored, rows.select(key_columns(table)))
     del run.stored_table_keys[kind]
     offset = 0
     for source, frame in zip(sources, frames, strict=True):
@@ -405,4 +406,4 @@ def _table_complete(run: _Run, kind: str) -> None:
         offset += frame.height
     if run.writer is not None:
         work = sum(run.sizes[r.name] for r in run.results if r.kind in sources)
-        run.writer.submit(TableWrite(kind, rows, int(exists.sum()), work))
+        run.writer.submit(TableWrite(kind, rows, int(exists.sum()), work, stored.height == 0))

@@ -32,8 +32,8 @@ from data_access.models import IMPORT_TABLES, ImportRun, table_of
 
 #: Rows written between two progress reports.
 PROGRESS_ROWS = 250_000
-#: PostgreSQL: from this many rows on, a table's foreign keys are checked once, after the
-#: write, instead of once per row (`foreign_keys_checked_once`).
+#: PostgreSQL: from this many rows on, a table's foreign keys (and, if it was empty, its
+#: indexes) are checked and built once, after the write, instead of per row (`loaded_in_bulk`).
 CHECK_ONCE_ROWS = 50_000
 
 
@@ -69,18 +69,29 @@ def existing_mask(stored: pl.DataFrame, rows: pl.DataFrame) -> pl.Series:
     return marked.get_column("exists").fill_null(False)
 
 
+def _referenced(table: Table) -> bool:
+    """Whether some table's foreign key refers to `table`."""
+    return any(
+        key.column.table is table
+        for other in table.metadata.tables.values()
+        for key in other.foreign_keys
+    )
+
+
 @contextmanager
-def foreign_keys_checked_once(connection: Connection, table: Table, rows: int) -> Iterator[None]:
-    """On PostgreSQL, for a large write by the table's owner: drop the table's foreign keys
-    for the write and add them back after it.
+def loaded_in_bulk(connection: Connection, table: Table, rows: int, empty: bool) -> Iterator[None]:
+    """On PostgreSQL, for a large write by the table's owner: check its foreign keys once,
+    after the write, instead of once per row; and into an empty table that no other table
+    refers to, build its primary key and indexes once, after the write, instead of row by
+    row. Elsewhere, or when the table cannot be altered, the write runs as it is.
 
     PostgreSQL checks a foreign key with a trigger per inserted row (most of the time of a
-    bulk COPY into course_mark); adding the constraint back checks every row in one join,
-    and fails the transaction if any reference is broken, so the guarantee is unchanged
-    and all of it stays inside the import's transaction. The rows' references were
-    already checked by the importer. Where the role may not alter the table, or a lock is
-    not granted within a few seconds (someone is reading it), nothing is dropped and the
-    per-row checks run as usual.
+    bulk COPY into course_mark) and updates each index per row; adding a constraint back
+    checks every row in one join (and fails the transaction if a reference is broken),
+    and an index built afterwards is one sort. The guarantees are unchanged and all of it
+    stays inside the import's transaction; the rows' references and keys were already
+    checked by the importer. Where the role may not alter the table, or a lock is not
+    granted within a few seconds (someone is reading it), nothing is dropped.
 
     The price: PostgreSQL locks the table and the tables its keys refer to (students,
     schools, organisations, users) exclusively until the import commits, so readers wait
@@ -89,25 +100,51 @@ def foreign_keys_checked_once(connection: Connection, table: Table, rows: int) -
     if connection.dialect.name != "postgresql" or rows < CHECK_ONCE_ROWS:
         yield
         return
-    keys = inspect(connection).get_foreign_keys(table.name)
+    inspector = inspect(connection)
+    keys = inspector.get_foreign_keys(table.name)
+    rebuild = empty and not _referenced(table)
+    indexes = inspector.get_indexes(table.name) if rebuild else []
+    primary = inspector.get_pk_constraint(table.name) if rebuild else None
+    name = table.name
     try:
         with connection.begin_nested():
             connection.exec_driver_sql("SET LOCAL lock_timeout = '5s'")
             for key in keys:
+                connection.exec_driver_sql(f'ALTER TABLE "{name}" DROP CONSTRAINT "{key["name"]}"')
+            for index in indexes:
+                connection.exec_driver_sql(f'DROP INDEX "{index["name"]}"')
+            if primary and primary["name"]:
                 connection.exec_driver_sql(
-                    f'ALTER TABLE "{table.name}" DROP CONSTRAINT "{key["name"]}"'
+                    f'ALTER TABLE "{name}" DROP CONSTRAINT "{primary["name"]}"'
                 )
             connection.exec_driver_sql("SET LOCAL lock_timeout = DEFAULT")
     except DBAPIError:
         yield
         return
     yield
+    if primary and primary["name"]:
+        columns = ", ".join(f'"{c}"' for c in primary["constrained_columns"])
+        connection.exec_driver_sql(
+            f'ALTER TABLE "{name}" ADD CONSTRAINT "{primary["name"]}" PRIMARY KEY ({columns})'
+        )
+    for index in indexes:
+        columns = ", ".join(f'"{c}"' for c in index["column_names"])
+        unique = "UNIQUE " if index["unique"] else ""
+        connection.exec_driver_sql(
+            f'CREATE {unique}INDEX "{index["name"]}" ON "{name}" ({columns})'
+        )
     for key in keys:
         columns = ", ".join(f'"{c}"' for c in key["constrained_columns"])
         referred = ", ".join(f'"{c}"' for c in key["referred_columns"])
+        options = key.get("options") or {}
+        actions = "".join(
+            f" ON {event.upper()} {options[event]}"
+            for event in ("ondelete", "onupdate")
+            if options.get(event)
+        )
         connection.exec_driver_sql(
-            f'ALTER TABLE "{table.name}" ADD CONSTRAINT "{key["name"]}" FOREIGN KEY ({columns}) '
-            f'REFERENCES "{key["referred_table"]}" ({referred})'
+            f'ALTER TABLE "{name}" ADD CONSTRAINT "{key["name"]}" FOREIGN KEY ({columns}) '
+            f'REFERENCES "{key["referred_table"]}" ({referred}){actions}'
         )
 
 
@@ -120,6 +157,8 @@ class TableWrite:
     rows: pl.DataFrame
     existing: int
     work: int = 0
+    #: The table held no row at all before the import.
+    empty: bool = False
 
 
 @dataclass(frozen=True)
@@ -137,7 +176,7 @@ def write_table(connection: Connection, write: TableWrite, done: Callable[[int],
     table = import_table(write.kind)
     # In key order: index pages fill in order (and PostgreSQL's checks hit in order).
     rows = write.rows.sort(key_columns(table))
-    with foreign_keys_checked_once(connection, table, rows.height):
+    with loaded_in_bulk(connection, table, rows.height, write.empty):
         for offset in range(0, rows.height, PROGRESS_ROWS):
             chunk = rows.slice(offset, PROGRESS_ROWS)
             if write.existing == 0:
