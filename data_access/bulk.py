@@ -1,8 +1,8 @@
 """Fast bulk reads and writes between tables and Polars frames.
 
 Writes: executemany on SQLite, COPY on PostgreSQL. Reads (whole tables, for recomputing the
-derived indicator tables; never for a viewer): the raw sqlite3 cursor on SQLite, COPY on
-PostgreSQL.
+derived indicator tables; never for a viewer): the engine's own sqlite3 in batches on
+SQLite (not ADBC: see `_sqlite_rows`), COPY on PostgreSQL.
 
 Used where the rows are already validated (the demo build, the importer after its checks).
 Values are converted to the storage form SQLAlchemy itself uses, so that ORM and Core
@@ -143,26 +143,33 @@ def read_table(engine: Engine, table: Table, columns: Sequence[str] | None = Non
         frame = frame.with_columns(booleans) if booleans else frame
         return _typed(frame, schema)
     if engine.dialect.name == "sqlite":
-        # The plain sqlite3 driver: a second SQLite library in the same process (ADBC's
-        # bundled one) shares the process's POSIX locks with ours, and closing either
-        # releases both ("disk I/O error", lost WAL), read-only or not.
-        text_schema = {
-            n: (pl.String if t == pl.Date or isinstance(t, pl.Datetime) else t)
-            for n, t in schema.items()
-        }
-        # Fetched in batches, each turned into a compact frame at once, so the Python
-        # tuples of only one batch are alive at a time (a million-student district would
-        # otherwise hold tens of millions of them).
-        frames = []
-        with engine.connect() as connection:
-            sqlite_connection: Any = connection.connection.driver_connection
-            cursor = sqlite_connection.execute(sql)
-            while batch := cursor.fetchmany(BATCH_ROWS):
-                frames.append(_typed(pl.DataFrame(batch, schema=text_schema, orient="row"), schema))
-        return pl.concat(frames, rechunk=True) if frames else pl.DataFrame(schema=schema)
+        return _typed(_sqlite_rows(engine, sql, schema), schema)
     with engine.connect() as connection:
         rows = connection.execute(select(*(table.c[n] for n in names))).all()
     return pl.DataFrame([tuple(r) for r in rows], schema=schema, orient="row")
+
+
+def _sqlite_rows(engine: Engine, sql: str, schema: dict[str, Any]) -> pl.DataFrame:
+    """Rows in SQLite's storage form (ISO text dates, 0/1 booleans), batch by batch.
+
+    Through the engine's own sqlite3, never a second SQLite library in this process (ADBC
+    links its own): two copies of SQLite do not see each other's POSIX locks, so each
+    believes it is alone and rebuilds or deletes the WAL files the other is using, which
+    loses writes and corrupts the database (https://sqlite.org/howtocorrupt.html, 2.2.1).
+    """
+    stored = {
+        n: (pl.String if t == pl.Date or isinstance(t, pl.Datetime) else pl.Int64)
+        if t in (pl.Date, pl.Boolean) or isinstance(t, pl.Datetime)
+        else t
+        for n, t in schema.items()
+    }
+    frames = [pl.DataFrame(schema=stored)]
+    with engine.connect() as connection:
+        raw: Any = connection.connection.driver_connection
+        cursor = raw.execute(sql)
+        while batch := cursor.fetchmany(BATCH_ROWS):
+            frames.append(pl.DataFrame(batch, schema=stored, orient="row"))
+    return pl.concat(frames) if len(frames) > 1 else frames[0]
 
 
 def upsert_frame(connection: Connection, table: Table, frame: pl.DataFrame) -> int:

@@ -1,24 +1,27 @@
 """Importing files in the import format: `import_path` (a file or folder) and `import_files`
 (uploaded bytes), for the command line and the upload page alike.
 
-The order of work (import-format.md): recognise the files by name; read and check each
-file in dependency order; check references against the database and the other files;
-aggregate daily attendance; then, only if no problem was found anywhere, count which keys
-exist already and write everything in one transaction with the import's history record.
-Any problem raises `ImportRejected` (every problem counted, the first ones kept) before
-anything is written; `dry_run=True` stops after counting. After a successful import the
-optional `after_import(engine)` hook runs (the command line passes the refresh of the
-derived tables); the import is committed before it runs.
+The order of work (import-format.md): recognise the files by name; then, file by file in
+dependency order, read and check it, check its references against the database and the
+files before it, and (daily attendance) aggregate it. While no problem has turned up,
+each table whose files are all checked is handed to a background writer that writes it
+inside one open transaction while the next files are checked. At the end, any problem
+anywhere rolls that transaction back and raises `ImportRejected` (every problem counted,
+the first ones kept): nothing is committed. Otherwise the import's history record is
+added and the transaction commits. `dry_run=True` checks and counts without writing.
+After a successful import the optional `after_import(engine)` hook runs (the command line
+passes the refresh of the derived tables); the import is committed before it runs.
 
-Progress is reported twice from 0 to 100%: while checking (in bytes of the files) and
-while writing (in rows), each with a message naming the file or table.
+Progress goes from 0 to 100% over the work measured in bytes of the files: once for
+checking them and once more for writing them (not for a dry run). It is only ever
+reported from the caller's thread.
 """
 
 from __future__ import annotations
 
 import getpass
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -34,15 +37,15 @@ from data_access.importing.reading import LINE, read_file
 from data_access.importing.references import check_references, referenced_files
 from data_access.importing.sources import ImportFile, files_at, recognise, sha256
 from data_access.importing.writing import (
+    BackgroundWriter,
     FileRecord,
     TableWrite,
     existing_mask,
     import_table,
     key_columns,
-    write_import,
+    stored_keys,
 )
 from data_access.meta import DEMO_KEY, read_meta
-from data_access.models import IMPORT_TABLES
 from data_access.progress import Progress, no_progress
 from domain.import_format import FILE_FORMATS
 
@@ -152,6 +155,62 @@ def _refuse_demo(engine: Engine) -> None:
         )
 
 
+def _table_name(kind: str) -> str:
+    return import_table(FILE_FORMATS[kind].stored_as).name
+
+
+def _max_lengths(kind: str) -> dict[str, int]:
+    """Text column lengths of the table a file is stored in (`VARCHAR(n)` on PostgreSQL)."""
+    table = import_table(FILE_FORMATS[kind].stored_as)
+    lengths = {c.name: getattr(c.type, "length", None) for c in table.columns}
+    return {name: int(length) for name, length in lengths.items() if length is not None}
+
+
+@dataclass
+class _Run:
+    """The state of one import while its files are checked and written."""
+
+    engine: Engine
+    sizes: Mapping[str, int]
+    dry_run: bool
+    progress: Progress
+    problems: Problems = field(default_factory=Problems)
+    results: list[FileResult] = field(default_factory=list)
+    #: Keys of this import's schools, organizations, students and users files.
+    keys: dict[str, pl.Series] = field(default_factory=dict)
+    #: Keys of the database's tables, read once when first needed.
+    stored_keys: dict[str, pl.Series] = field(default_factory=dict)
+    #: Primary keys stored in tables (those other tables refer to are read up front).
+    stored_table_keys: dict[str, pl.DataFrame] = field(default_factory=dict)
+    #: Checked rows waiting for their table to be complete (attendance, attendance_daily).
+    pending: dict[str, tuple[CheckedFile, pl.DataFrame]] = field(default_factory=dict)
+    #: (inserted, updated) per file kind.
+    counts: dict[str, tuple[int, int]] = field(default_factory=dict)
+    writer: BackgroundWriter | None = None
+    checked_work: int = 0
+
+    @property
+    def total_work(self) -> int:
+        return max(1, sum(self.sizes.values())) * (1 if self.dry_run else 2)
+
+    def report(self, message: str) -> None:
+        written = self.writer.work_done if self.writer else 0
+        self.progress(min(self.checked_work + written, self.total_work), self.total_work, message)
+
+    def table_keys(self, kind: str) -> pl.DataFrame:
+        """The primary keys stored in table `kind`, read once."""
+        if kind not in self.stored_table_keys:
+            self.stored_table_keys[kind] = stored_keys(self.engine, import_table(kind))
+        return self.stored_table_keys[kind]
+
+    def database_keys(self, kind: str) -> pl.Series:
+        if kind not in self.stored_keys:
+            (key,) = FILE_FORMATS[kind].key
+            table = import_table(kind)
+            self.stored_keys[kind] = read_table(self.engine, table, [key]).get_column(key)
+        return self.stored_keys[kind]
+
+
 def _import(
     engine: Engine,
     sizes: Mapping[str, int],
@@ -165,22 +224,27 @@ def _import(
     started = datetime.now(UTC)
     who = imported_by or os_user()
     _refuse_demo(engine)
-    problems = Problems()
+    run = _Run(engine, sizes, dry_run, progress)
     files, name_problems = recognise(sizes)
     for file in files:
-        problems.note_file(file.name)
-    problems.add(*name_problems)
+        run.problems.note_file(file.name)
+    run.problems.add(*name_problems)
     if not files and not name_problems:
-        problems.add(Problem("-", None, None, "no files to import"))
+        run.problems.add(Problem("-", None, None, "no files to import"))
+    # Read before anything is written what may be needed from the tables other tables
+    # refer to (on PostgreSQL the writer may lock those exclusively until it commits): the
+    # keys references resolve against, and the keys already stored in them.
+    for kind in sorted(
+        {c.references for f in files for c in FILE_FORMATS[f.kind].columns if c.references}
+    ):
+        run.database_keys(kind)
+    for kind in sorted({FILE_FORMATS[f.kind].stored_as for f in files} & referenced_files()):
+        run.table_keys(kind)
+    if not dry_run and not run.problems:
+        run.writer = BackgroundWriter(engine)
 
-    checked, results = _check_files(files, sizes, load, problems, progress)
-    _check_across(engine, checked, problems)
-    snapshot_rows = _attendance_snapshots(checked, problems)
-
-    def result(
-        per_file: dict[str, tuple[int, int]] | None = None, import_id: int | None = None
-    ) -> ImportResult:
-        counts = per_file or {}
+    def result(import_id: int | None = None) -> ImportResult:
+        rejected = bool(run.problems)
         return ImportResult(
             files=tuple(
                 FileResult(
@@ -188,151 +252,158 @@ def _import(
                     r.kind,
                     r.table,
                     r.rows,
-                    *counts.get(r.kind, (0, 0)),
+                    *((0, 0) if rejected else run.counts.get(r.kind, (0, 0))),
                     sha256=r.sha256,
                 )
-                for r in results
+                for r in run.results
             ),
-            problems=problems.first(),
-            problem_count=len(problems),
+            problems=run.problems.first(),
+            problem_count=len(run.problems),
             dry_run=dry_run,
             import_id=import_id,
             imported_by=who,
             seconds=(datetime.now(UTC) - started).total_seconds(),
         )
 
-    if problems:
-        raise ImportRejected(result())
-
-    writes, per_file = _plan_writes(engine, checked, snapshot_rows)
-    if dry_run:
-        progress(1, 1, "done")
-        return result(per_file)
-    records = [
-        FileRecord(r.name, r.kind, r.sha256, r.rows, *per_file.get(r.kind, (0, 0))) for r in results
-    ]
     try:
-        import_id = write_import(engine, writes, records, who, started, progress)
+        for index, file in enumerate(files):
+            following = files[index + 1].kind if index + 1 < len(files) else None
+            _check_one(run, file, load)
+            stored_as = FILE_FORMATS[file.kind].stored_as
+            if following is None or FILE_FORMATS[following].stored_as != stored_as:
+                _table_complete(run, stored_as)
+            if run.writer is not None and run.writer.failed():
+                break
+        if run.problems or (run.writer is not None and run.writer.failed()):
+            raise _Rejected
+        if run.writer is None:
+            progress(run.total_work, run.total_work, "done")
+            return result()
+        records = [
+            FileRecord(r.name, r.kind, r.sha256, r.rows, *run.counts.get(r.kind, (0, 0)))
+            for r in run.results
+        ]
+        writer = run.writer
+        import_id = writer.commit(
+            records, who, started, lambda: run.report(f"writing {writer.current}")
+        )
+    except _Rejected:
+        _abort(run)
+        raise ImportRejected(result()) from None
     except DBAPIError as error:  # a rule the checks missed; the transaction was rolled back
+        _abort(run)
         first = str(error.orig or error).strip().splitlines()[0]
-        problems.add(Problem("-", None, None, f"the database refused the import: {first}"))
+        run.problems.add(Problem("-", None, None, f"the database refused the import: {first}"))
         raise ImportRejected(result()) from error
-    progress(1, 1, "done")
+    except BaseException:
+        _abort(run)
+        raise
+    progress(run.total_work, run.total_work, "done")
     if after_import is not None:
         after_import(engine)
-    return result(per_file, import_id)
+    return result(import_id)
 
 
-def _check_files(
-    files: list[ImportFile],
-    sizes: Mapping[str, int],
-    load: Callable[[str], bytes],
-    problems: Problems,
-    progress: Progress,
-) -> tuple[dict[str, CheckedFile], list[FileResult]]:
-    """Read and check each file; returns the checked files by kind and their results."""
-    checked: dict[str, CheckedFile] = {}
-    results: list[FileResult] = []
-    total = max(1, sum(sizes[f.name] for f in files))
-    done = 0
-    for file in files:
-        progress(done, total, f"checking {file.name}")
-        data = load(file.name)
-        checksum = sha256(data)
-        fmt = FILE_FORMATS[file.kind]
-        raw = read_file(file.name, data, file.workbook)
-        del data
-        if isinstance(raw, list):
-            problems.add(*raw)
-            results.append(
-                FileResult(file.name, file.kind, _table_name(file.kind), 0, sha256=checksum)
-            )
+class _Rejected(Exception):
+    """Problems were found: roll back and report them."""
+
+
+def _abort(run: _Run) -> None:
+    """Roll the writer back; a database error it met becomes the reason (if none other)."""
+    if run.writer is None:
+        return
+    run.writer.abort()
+    error = run.writer.error
+    run.writer = None
+    if error is not None and not run.problems:
+        if isinstance(error, DBAPIError):
+            first = str(error.orig or error).strip().splitlines()[0]
+            run.problems.add(Problem("-", None, None, f"the database refused the import: {first}"))
         else:
-            one = check_file(raw, fmt, _max_lengths(file.kind))
-            del raw
-            for frame in one.problems:
-                problems.add_frame(frame)
-            checked[file.kind] = one
-            results.append(
-                FileResult(
-                    file.name, file.kind, _table_name(file.kind), one.rows.height, sha256=checksum
-                )
-            )
-        done += sizes[file.name]
-        progress(done, total, f"checked {file.name}")
-    return checked, results
+            raise error
 
 
-def _table_name(kind: str) -> str:
-    return import_table(FILE_FORMATS[kind].stored_as).name
-
-
-def _max_lengths(kind: str) -> dict[str, int]:
-    """Text column lengths of the table a file is stored in (`VARCHAR(n)` on PostgreSQL)."""
-    table = import_table(FILE_FORMATS[kind].stored_as)
-    lengths = {c.name: getattr(c.type, "length", None) for c in table.columns}
-    return {name: int(length) for name, length in lengths.items() if length is not None}
-
-
-def _check_across(engine: Engine, checked: dict[str, CheckedFile], problems: Problems) -> None:
-    """References that resolve neither in the database nor in this import."""
-    in_database = {}
-    for kind in referenced_files(checked):
-        (key,) = FILE_FORMATS[kind].key
-        in_database[kind] = read_table(engine, import_table(kind), [key]).get_column(key)
-    for frame in check_references(checked, in_database):
-        problems.add_frame(frame)
-
-
-def _attendance_snapshots(
-    checked: dict[str, CheckedFile], problems: Problems
-) -> pl.DataFrame | None:
-    """Snapshots from attendance_daily; a snapshot also given in attendance is a problem."""
-    daily = checked.get("attendance_daily")
-    if daily is None:
-        return None
-    computed = snapshots(daily.rows)
-    given = checked.get("attendance")
-    if given is not None:
-        key = list(FILE_FORMATS["attendance"].key)
-        clash = given.rows.join(computed.select(key), on=key, how="semi")
-        problems.add_frame(
-            clash.select(
-                pl.lit(given.file).alias("file"),
-                pl.col(LINE).alias("line"),
-                pl.lit("+".join(key)).alias("column"),
-                pl.lit(f"this snapshot is also computed from {daily.file}").alias("message"),
-                pl.concat_str([pl.col(k).cast(pl.String) for k in key], separator=", ").alias(
-                    "value"
-                ),
-                pl.lit(given.ranks.get(key[0], -1), dtype=pl.Int64).alias("rank"),
+def _check_one(run: _Run, file: ImportFile, load: Callable[[str], bytes]) -> None:
+    """Read and check one file and its references; keep what later steps need."""
+    run.report(f"checking {file.name}")
+    data = load(file.name)
+    checksum = sha256(data)
+    raw = read_file(file.name, data, file.workbook)
+    del data
+    fmt = FILE_FORMATS[file.kind]
+    if isinstance(raw, list):
+        run.problems.add(*raw)
+        run.results.append(
+            FileResult(file.name, file.kind, _table_name(file.kind), 0, sha256=checksum)
+        )
+        checked = None
+    else:
+        checked = check_file(raw, fmt, _max_lengths(file.kind))
+        del raw
+        for frame in checked.problems:
+            run.problems.add_frame(frame)
+        for frame in check_references(checked, run.keys, run.database_keys):
+            run.problems.add_frame(frame)
+        if file.kind in referenced_files():
+            (key,) = fmt.key
+            run.keys[file.kind] = checked.rows.get_column(key)
+        run.results.append(
+            FileResult(
+                file.name, file.kind, _table_name(file.kind), checked.rows.height, sha256=checksum
             )
         )
-    return computed
+    run.checked_work += run.sizes[file.name]
+    run.report(f"checked {file.name}")
+    if checked is None or run.problems:
+        return  # nothing more will be written; only the problems matter now
+    table = import_table(fmt.stored_as)
+    columns = [c.name for c in table.columns]
+    if file.kind == "attendance_daily":
+        computed = snapshots(checked.rows)
+        given = run.pending.get("attendance")
+        if given is not None:
+            _snapshot_clashes(run, given[0], checked.file, computed)
+        run.pending[file.kind] = (checked, computed.select(columns))
+    else:
+        run.pending[file.kind] = (checked, checked.rows.select(columns))
 
 
-def _plan_writes(
-    engine: Engine, checked: dict[str, CheckedFile], snapshot_rows: pl.DataFrame | None
-) -> tuple[list[TableWrite], dict[str, tuple[int, int]]]:
-    """The rows for each table in dependency order, and (inserted, updated) per file kind."""
-    writes: list[TableWrite] = []
-    per_file: dict[str, tuple[int, int]] = {}
-    for kind in IMPORT_TABLES:
-        table = import_table(kind)
-        columns = [c.name for c in table.columns]
-        sources: list[tuple[str, pl.DataFrame]] = []
-        if kind in checked:
-            sources.append((kind, checked[kind].rows.select(columns)))
-        if kind == "attendance" and snapshot_rows is not None:
-            sources.append(("attendance_daily", snapshot_rows.select(columns)))
-        if not sources:
-            continue
-        rows = pl.concat([frame for _, frame in sources])
-        exists = existing_mask(engine, table, rows.select(key_columns(table)))
-        offset = 0
-        for source, frame in sources:
-            updated = int(exists.slice(offset, frame.height).sum())
-            per_file[source] = (frame.height - updated, updated)
-            offset += frame.height
-        writes.append(TableWrite(kind, rows, int(exists.sum())))
-    return writes, per_file
+def _snapshot_clashes(
+    run: _Run, given: CheckedFile, daily_file: str, computed: pl.DataFrame
+) -> None:
+    """A snapshot both given in attendance and computed from attendance_daily is a problem."""
+    key = list(FILE_FORMATS["attendance"].key)
+    clash = given.rows.join(computed.select(key), on=key, how="semi")
+    run.problems.add_frame(
+        clash.select(
+            pl.lit(given.file).alias("file"),
+            pl.col(LINE).alias("line"),
+            pl.lit("+".join(key)).alias("column"),
+            pl.lit(f"this snapshot is also computed from {daily_file}").alias("message"),
+            pl.concat_str([pl.col(k).cast(pl.String) for k in key], separator=", ").alias("value"),
+            pl.lit(given.ranks.get(key[0], -1), dtype=pl.Int64).alias("rank"),
+        )
+    )
+
+
+def _table_complete(run: _Run, kind: str) -> None:
+    """Every file of table `kind` is checked: count its inserts and updates, hand it to the
+    writer (unless a problem has turned up or this is a dry run), and let its rows go."""
+    sources = [k for k in run.pending if FILE_FORMATS[k].stored_as == kind]
+    if run.problems or not sources:
+        run.pending.clear()
+        return
+    frames = [run.pending.pop(k)[1] for k in sources]
+    rows = pl.concat(frames) if len(frames) > 1 else frames[0]
+    table = import_table(kind)
+    stored = run.table_keys(kind)
+    exists = existing_mask(stored, rows.select(key_columns(table)))
+    del run.stored_table_keys[kind]
+    offset = 0
+    for source, frame in zip(sources, frames, strict=True):
+        updated = int(exists.slice(offset, frame.height).sum())
+        run.counts[source] = (frame.height - updated, updated)
+        offset += frame.height
+    if run.writer is not None:
+        work = sum(run.sizes[r.name] for r in run.results if r.kind in sources)
+        run.writer.submit(TableWrite(kind, rows, int(exists.sum()), work, stored.height == 0))

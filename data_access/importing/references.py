@@ -3,11 +3,13 @@
 import-format.md: "a reference to an id that exists neither in the database nor in the same
 import is an error". A reference resolves when its value is a key in the database's table
 or a key of the referenced file in this import (whatever that file's other problems).
+Files refer only to files before them in dependency order, so each file is checked as
+soon as it is read, against the keys of the files read before it.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 
 import polars as pl
 
@@ -23,44 +25,48 @@ NOUNS = {
 }
 
 
-def referenced_files(files: Mapping[str, CheckedFile]) -> set[str]:
-    """The files (kinds) whose keys the checked files refer to."""
+def referenced_files() -> set[str]:
+    """The files (kinds) whose keys some file refers to."""
     return {
         column.references
-        for checked in files.values()
-        for column in checked.format.columns
-        if column.references and column.name in checked.ranks
+        for fmt in FILE_FORMATS.values()
+        for column in fmt.columns
+        if column.references
     }
 
 
 def check_references(
-    files: Mapping[str, CheckedFile], in_database: Mapping[str, pl.Series]
+    checked: CheckedFile,
+    in_import: Mapping[str, pl.Series],
+    in_database: Callable[[str], pl.Series],
 ) -> list[pl.DataFrame]:
-    """Problems for references that resolve nowhere; `in_database[kind]` holds its keys."""
+    """Problems for the references of `checked` that resolve nowhere.
+
+    `in_import[kind]` holds the keys of that file in this import (if it is part of it);
+    `in_database(kind)` returns the keys of its table."""
     found = []
-    for checked in files.values():
-        for column in checked.format.columns:
-            target = column.references
-            if target is None or column.name not in checked.ranks:
-                continue
-            (key,) = FILE_FORMATS[target].key
-            known = [in_database[target]]
-            if target in files:
-                known.append(files[target].rows.get_column(key))
-            keys = pl.concat([k.cast(pl.String).rename(key) for k in known]).unique()
-            noun = NOUNS[target]
-            found.append(
-                checked.rows.filter(
-                    pl.col(column.name).is_not_null() & ~pl.col(column.name).is_in(keys.implode())
-                ).select(
-                    pl.lit(checked.file).alias("file"),
-                    pl.col(LINE).alias("line"),
-                    pl.lit(column.name).alias("column"),
-                    pl.lit(f"no {noun} with this {key} in the database or in this import").alias(
-                        "message"
-                    ),
-                    pl.col(column.name).alias("value"),
-                    pl.lit(checked.ranks[column.name], dtype=pl.Int64).alias("rank"),
-                )
+    for column in checked.format.columns:
+        target = column.references
+        if target is None or column.name not in checked.ranks:
+            continue
+        (key,) = FILE_FORMATS[target].key
+        known = [in_database(target)]
+        if target in in_import:
+            known.append(in_import[target])
+        keys = pl.concat([k.cast(pl.String).rename(key) for k in known]).unique()
+        noun = NOUNS[target]
+        found.append(
+            checked.rows.filter(
+                pl.col(column.name).is_not_null() & ~pl.col(column.name).is_in(keys.implode())
+            ).select(
+                pl.lit(checked.file).alias("file"),
+                pl.col(LINE).alias("line"),
+                pl.lit(column.name).alias("column"),
+                pl.lit(f"no {noun} with this {key} in the database or in this import").alias(
+                    "message"
+                ),
+                pl.col(column.name).alias("value"),
+                pl.lit(checked.ranks[column.name], dtype=pl.Int64).alias("rank"),
             )
+        )
     return [f for f in found if f.height]

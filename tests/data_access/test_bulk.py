@@ -49,3 +49,32 @@ def test_sqlite_reads_see_later_writes_and_leave_the_engines_wal_alone(
     assert database is not None
     with sqlite3.connect(database) as other:
         assert other.execute("SELECT count(*) FROM school").fetchone() == (2,)
+
+
+def test_sqlite_whole_table_reads_alongside_writes_never_corrupt(sqlite_engine: Engine) -> None:
+    """Reads while another thread writes (as the importer does): with a second SQLite library
+    in the process this corrupted the database ("database disk image is malformed")."""
+    import sqlite3
+    import threading
+
+    schools = table_of(IMPORT_TABLES["schools"])
+
+    def write() -> None:
+        for batch in range(20):
+            ids = [f"S{batch}-{i}" for i in range(500)]
+            frame = pl.DataFrame(
+                {"school_id": ids, "school_name": ids, "low_grade": 9, "high_grade": 12}
+            )
+            with sqlite_engine.begin() as connection:
+                insert_frame(connection, schools, frame)
+
+    writer = threading.Thread(target=write)
+    writer.start()
+    while writer.is_alive():
+        read_table(sqlite_engine, schools)
+    writer.join()
+    assert read_table(sqlite_engine, schools).height == 10_000
+    database = sqlite_engine.url.database
+    assert database is not None
+    with sqlite3.connect(database) as other:
+        assert other.execute("PRAGMA integrity_check").fetchone() == ("ok",)
