@@ -346,7 +346,9 @@ class StudentIndicator(SQLModel, table=True):
         Index("ix_student_indicator_school", "school_year", "school_id"),
         Index("ix_student_indicator_tier", "school_year", "tier"),
         Index("ix_student_indicator_flagged", "school_year", "school_id", "flag_count"),
-        Index("ix_student_indicator_lookup", "school_year", "student_id", "flag_count", "school_id"),
+        Index(
+            "ix_student_indicator_lookup", "school_year", "student_id", "flag_count", "school_id"
+        ),
     )
 
 
