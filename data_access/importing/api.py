@@ -406,4 +406,6 @@ def _table_complete(run: _Run, kind: str) -> None:
         offset += frame.height
     if run.writer is not None:
         work = sum(run.sizes[r.name] for r in run.results if r.kind in sources)
-        run.writer.submit(TableWrite(kind, rows, int(exists.sum()), work, stored.height == 0))
+        write = TableWrite(kind, rows, int(exists.sum()), work, stored.height == 0)
+        writer = run.writer
+        writer.submit(write, lambda: run.report(f"writing {writer.current}"))
