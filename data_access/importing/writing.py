@@ -218,8 +218,8 @@ class BackgroundWriter:
     Tables are written in the order they are submitted; `commit` adds the import record
     and commits, `abort` rolls everything back. The thread never calls the caller's
     progress callback (a Streamlit page may only be updated from its own thread): it
-    counts the work done in `work_done`, which the caller reports. A database error is
-    kept and raised again by `commit` or `abort`.
+    counts the work done in `work_done`, which the caller reports. An error ends the
+    transaction (rolled back) and is kept in `error` for the caller.
     """
 
     def __init__(self, engine: Engine) -> None:
@@ -293,8 +293,9 @@ class BackgroundWriter:
         imported_by: str,
         started_at: datetime,
         poll: Callable[[], None],
-    ) -> int:
-        """Write the import record and commit; returns the import id (raises a DB error)."""
+    ) -> int | None:
+        """Write the import record and commit; returns the import id, or None when the
+        writer failed (`error` says why; nothing was committed)."""
         while self._thread.is_alive():
             try:
                 self._queue.put((files, imported_by, started_at), timeout=0.25)
@@ -302,10 +303,7 @@ class BackgroundWriter:
             except queue.Full:
                 poll()
         self.wait(poll)
-        if self.error is not None:
-            raise self.error
-        assert self.import_id is not None
-        return self.import_id
+        return None if self.error is not None else self.import_id
 
     def abort(self) -> None:
         """Roll back everything written so far and wait for the thread to end."""
