@@ -29,7 +29,6 @@ import polars as pl
 from sqlalchemy import Engine
 from sqlalchemy.exc import DBAPIError
 
-from data_access.bulk import read_table
 from data_access.importing.checks import CheckedFile, check_file
 from data_access.importing.daily_attendance import snapshots
 from data_access.importing.problems import ImportRejected, Problem, Problems
@@ -178,9 +177,9 @@ class _Run:
     results: list[FileResult] = field(default_factory=list)
     #: Keys of this import's schools, organizations, students and users files.
     keys: dict[str, pl.Series] = field(default_factory=dict)
-    #: Keys of the database's tables, read once when first needed.
+    #: Ids stored in the tables other files refer to (schools, ..., users).
     stored_keys: dict[str, pl.Series] = field(default_factory=dict)
-    #: Primary keys stored in tables (those other tables refer to are read up front).
+    #: Primary keys stored in tables, until the table's inserts and updates are counted.
     stored_table_keys: dict[str, pl.DataFrame] = field(default_factory=dict)
     #: Checked rows waiting for their table to be complete (attendance, attendance_daily).
     pending: dict[str, tuple[CheckedFile, pl.DataFrame]] = field(default_factory=dict)
@@ -204,10 +203,10 @@ class _Run:
         return self.stored_table_keys[kind]
 
     def database_keys(self, kind: str) -> pl.Series:
+        """The ids stored for a file other files refer to (its one-column key), read once."""
         if kind not in self.stored_keys:
             (key,) = FILE_FORMATS[kind].key
-            table = import_table(kind)
-            self.stored_keys[kind] = read_table(self.engine, table, [key]).get_column(key)
+            self.stored_keys[kind] = self.table_keys(kind).get_column(key)
         return self.stored_keys[kind]
 
 
@@ -231,15 +230,10 @@ def _import(
     run.problems.add(*name_problems)
     if not files and not name_problems:
         run.problems.add(Problem("-", None, None, "no files to import"))
-    # Read before anything is written what may be needed from the tables other tables
-    # refer to (on PostgreSQL the writer may lock those exclusively until it commits): the
-    # keys references resolve against, and the keys already stored in them.
-    for kind in sorted(
-        {c.references for f in files for c in FILE_FORMATS[f.kind].columns if c.references}
-    ):
+    # Read the ids of the tables other tables refer to before anything is written: on
+    # PostgreSQL the writer may lock those tables exclusively until it commits.
+    for kind in sorted(referenced_files()):
         run.database_keys(kind)
-    for kind in sorted({FILE_FORMATS[f.kind].stored_as for f in files} & referenced_files()):
-        run.table_keys(kind)
     if not dry_run and not run.problems:
         run.writer = BackgroundWriter(engine)
 
@@ -287,13 +281,15 @@ def _import(
         import_id = writer.commit(
             records, who, started, lambda: run.report(f"writing {writer.current}")
         )
+        if import_id is None:
+            raise _Rejected
     except _Rejected:
         _abort(run)
         raise ImportRejected(result()) from None
-    except DBAPIError as error:  # a rule the checks missed; the transaction was rolled back
+    except DBAPIError as error:  # a rule the checks missed; the transaction is rolled back
         _abort(run)
-        first = str(error.orig or error).strip().splitlines()[0]
-        run.problems.add(Problem("-", None, None, f"the database refused the import: {first}"))
+        if not run.problems:
+            run.problems.add(_refused(error))
         raise ImportRejected(result()) from error
     except BaseException:
         _abort(run)
@@ -316,11 +312,17 @@ def _abort(run: _Run) -> None:
     error = run.writer.error
     run.writer = None
     if error is not None and not run.problems:
-        if isinstance(error, DBAPIError):
-            first = str(error.orig or error).strip().splitlines()[0]
-            run.problems.add(Problem("-", None, None, f"the database refused the import: {first}"))
-        else:
+        # COPY runs on the driver's own connection: its errors arrive unwrapped.
+        driver_error = getattr(run.engine.dialect.loaded_dbapi, "Error", DBAPIError)
+        if not isinstance(error, DBAPIError | driver_error):
             raise error
+        run.problems.add(_refused(error))
+
+
+def _refused(error: BaseException) -> Problem:
+    cause = error.orig if isinstance(error, DBAPIError) else error
+    first = (str(cause or error).strip().splitlines() or [type(error).__name__])[0]
+    return Problem("-", None, None, f"the database refused the import: {first}")
 
 
 def _check_one(run: _Run, file: ImportFile, load: Callable[[str], bytes]) -> None:
@@ -406,4 +408,6 @@ def _table_complete(run: _Run, kind: str) -> None:
         offset += frame.height
     if run.writer is not None:
         work = sum(run.sizes[r.name] for r in run.results if r.kind in sources)
-        run.writer.submit(TableWrite(kind, rows, int(exists.sum()), work, stored.height == 0))
+        write = TableWrite(kind, rows, int(exists.sum()), work, stored.height == 0)
+        writer = run.writer
+        writer.submit(write, lambda: run.report(f"writing {writer.current}"))

@@ -15,6 +15,7 @@ problem turns up anywhere, the writer's transaction is rolled back: nothing is c
 
 from __future__ import annotations
 
+import contextlib
 import json
 import queue
 import threading
@@ -217,8 +218,8 @@ class BackgroundWriter:
     Tables are written in the order they are submitted; `commit` adds the import record
     and commits, `abort` rolls everything back. The thread never calls the caller's
     progress callback (a Streamlit page may only be updated from its own thread): it
-    counts the work done in `work_done`, which the caller reports. A database error is
-    kept and raised again by `commit` or `abort`.
+    counts the work done in `work_done`, which the caller reports. An error ends the
+    transaction (rolled back) and is kept in `error` for the caller.
     """
 
     def __init__(self, engine: Engine) -> None:
@@ -227,8 +228,10 @@ class BackgroundWriter:
         self.current = ""
         self.error: BaseException | None = None
         self.import_id: int | None = None
+        # At most one table waits while another is written: memory stays bounded when the
+        # database is slower than the checks.
         self._queue: queue.Queue[TableWrite | tuple[Sequence[FileRecord], str, datetime] | None] = (
-            queue.Queue()
+            queue.Queue(maxsize=1)
         )
         self._thread = threading.Thread(
             target=self._run, name="pathwise-import-writer", daemon=True
@@ -267,8 +270,14 @@ class BackgroundWriter:
         write_table(connection, write, done)
         self.work_done = start + write.work
 
-    def submit(self, write: TableWrite) -> None:
-        self._queue.put(write)
+    def submit(self, write: TableWrite, poll: Callable[[], None]) -> None:
+        """Queue a table; waits (calling `poll` meanwhile) while another one is queued."""
+        while self._thread.is_alive():
+            try:
+                self._queue.put(write, timeout=0.25)
+                return
+            except queue.Full:
+                poll()
 
     def failed(self) -> bool:
         return self.error is not None
@@ -284,16 +293,26 @@ class BackgroundWriter:
         imported_by: str,
         started_at: datetime,
         poll: Callable[[], None],
-    ) -> int:
-        """Write the import record and commit; returns the import id (raises a DB error)."""
-        self._queue.put((files, imported_by, started_at))
+    ) -> int | None:
+        """Write the import record and commit; returns the import id, or None when the
+        writer failed (`error` says why; nothing was committed)."""
+        while self._thread.is_alive():
+            try:
+                self._queue.put((files, imported_by, started_at), timeout=0.25)
+                break
+            except queue.Full:
+                poll()
         self.wait(poll)
-        if self.error is not None:
-            raise self.error
-        assert self.import_id is not None
-        return self.import_id
+        return None if self.error is not None else self.import_id
 
     def abort(self) -> None:
         """Roll back everything written so far and wait for the thread to end."""
-        self._queue.put(None)
+        with contextlib.suppress(queue.Empty):
+            self._queue.get_nowait()  # a table still waiting need not be written
+        while self._thread.is_alive():
+            try:
+                self._queue.put(None, timeout=0.25)
+                break
+            except queue.Full:
+                continue
         self._thread.join()

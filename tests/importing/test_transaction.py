@@ -59,3 +59,29 @@ def test_keys_and_indexes_are_back_after_a_bulk_import(engine: Engine) -> None:
     again = import_files(engine, WORLD)
     assert (again.inserted, again.updated) == (0, 22)
     assert constraints(engine) == keys
+
+
+def test_a_rule_the_checks_missed_is_a_rejection_not_a_crash(
+    pg_engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Were a check missing (here: text lengths), PostgreSQL's refusal rolls everything back
+    and is reported like any other problem."""
+    from data_access.importing import api
+
+    monkeypatch.setattr(api, "_max_lengths", lambda kind: {})
+    empty = counts(pg_engine)
+    long_id = "H" * 65
+    files = {
+        **WORLD,
+        "schools.csv": csv(
+            "school_id,school_name,low_grade,high_grade",
+            f"{long_id},X,9,12",
+            "HS1,A,9,12",
+            "HS2,B,9,12",
+        ),
+    }
+    with pytest.raises(ImportRejected) as rejection:
+        import_files(pg_engine, files)
+    (problem,) = rejection.value.problems
+    assert str(problem).startswith("-:-:-: the database refused the import: value too long")
+    assert counts(pg_engine) == empty
