@@ -23,30 +23,17 @@ import polars as pl
 
 from domain.vocabulary import FLAG_CATEGORY, FLAGS, Category
 from indicators.settings import Settings
+from indicators.trajectory import TRAJECTORY_COLUMNS
 
 #: The category of every indicator column (identity columns have none and are always shown).
 COLUMN_CATEGORY: Final[dict[str, str]] = {
     **dict.fromkeys(
         (
-            "days_enrolled",
-            "days_absent",
             "absence_rate",
             "attendance_band",
-            "attendance_state",
             "attendance_as_of",
             "chronic_absence",
-            "pace_days_enrolled",
-            "pace_days_absent",
-            "pace_rate",
-            "remaining_days",
-            "projected_days_absent",
-            "projected_absence_rate",
-            "projected_band",
-            "next_band",
-            "approaching",
-            "days_to_recover",
-            "recoverable_this_year",
-            "days_until_chronic",
+            *(c for c in TRAJECTORY_COLUMNS if c != "student_id"),
         ),
         Category.ATTENDANCE.value,
     ),
