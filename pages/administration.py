@@ -9,7 +9,7 @@ import streamlit as st
 
 from data_access import api
 from domain.vocabulary import CATEGORIES, ROLES, SIGNER_RELATIONSHIPS
-from ui.components import next_step, page_header
+from ui.components import next_step, page_header, releases_table
 from ui.session import require_principal
 
 
@@ -65,20 +65,7 @@ def _releases(principal: api.Principal) -> None:
     student_id = st.text_input("Student id", key="consent_student").strip()
     if student_id:
         found = api.admin_consents(principal, student_id=student_id)
-        st.dataframe(
-            found.select(
-                "consent_id",
-                "org_name",
-                "categories",
-                "signed_date",
-                "expires_date",
-                "revoked_date",
-                "active",
-            ),
-            hide_index=True,
-            width="stretch",
-            column_config={"active": st.column_config.CheckboxColumn("Active today")},
-        )
+        releases_table(found)
         active = found.filter(found["active"])["consent_id"].to_list()
         if active:
             with st.form("revoke"):

@@ -11,7 +11,7 @@ from data_access import api
 from domain.vocabulary import FLAGS, Role
 from indicators.definitions import definitions, explain
 from indicators.settings import load_settings
-from ui.components import TIER_COLOURS, next_step, page_header, plain_text
+from ui.components import TIER_COLOURS, next_step, page_header, plain_text, releases_table
 from ui.navigation import chosen_student
 from ui.record_view import (
     attendance_section,
@@ -135,20 +135,7 @@ def _why_visible(record: api.StudentRecord) -> None:
                 f"Release **{reason.consent_id}** {expiry}; agreement **{reason.agreement_id}**."
             )
         if record.consents.height:
-            st.dataframe(
-                record.consents.select(
-                    "consent_id",
-                    "org_name",
-                    "categories",
-                    "signed_date",
-                    "expires_date",
-                    "revoked_date",
-                    "active",
-                ),
-                hide_index=True,
-                width="stretch",
-                column_config={"active": st.column_config.CheckboxColumn("Active today")},
-            )
+            releases_table(record.consents)
 
 
 def _notes(principal: api.Principal, student_id: str) -> None:

@@ -176,3 +176,29 @@ def frame_or_empty(frame: pl.DataFrame | None, message: str) -> bool:
         empty_state(message)
         return False
     return True
+
+
+def releases_table(releases: pl.DataFrame) -> None:
+    """Parent releases with their dates and whether each is active today."""
+    st.dataframe(
+        releases.select(
+            "consent_id",
+            "org_name",
+            "categories",
+            "signed_date",
+            "expires_date",
+            "revoked_date",
+            "active",
+        ),
+        hide_index=True,
+        width="stretch",
+        column_config={
+            "consent_id": st.column_config.TextColumn("Release"),
+            "org_name": st.column_config.TextColumn("Organisation"),
+            "categories": st.column_config.TextColumn("Categories"),
+            "signed_date": st.column_config.DateColumn("Signed"),
+            "expires_date": st.column_config.DateColumn("Expires"),
+            "revoked_date": st.column_config.DateColumn("Revoked"),
+            "active": st.column_config.CheckboxColumn("Active today"),
+        },
+    )
