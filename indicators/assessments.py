@@ -30,8 +30,9 @@ def latest_results(test_scores: pl.DataFrame, school_year: int, as_of: date) -> 
     `{subject}_test_name`, `{subject}_test_year`, `{subject}_test_date`,
     `{subject}_proficient` (null for a subject without a result).
 
-    "Latest" is one integer sort key per row, (school_year, test_date or earliest,
-    rank of test_name), so each group sorts on a single column.
+    "Latest" is one integer key per row, (school_year, test_date or earliest, rank of
+    test_name), unique per student and subject since (student, test_name, subject,
+    school_year) is the file's key; the row holding each student's largest key is kept.
     """
     names = test_scores["test_name"].unique().drop_nulls().sort()
     name_bits = max(1, len(names).bit_length())
@@ -45,15 +46,15 @@ def latest_results(test_scores: pl.DataFrame, school_year: int, as_of: date) -> 
     per_subject = [
         test_scores.lazy()
         .filter(known & (pl.col("subject") == subject))
-        .group_by("student_id")
-        .agg(
-            pl.col(column).sort_by(order).last().alias(f"{subject}_{alias}")
-            for column, alias in (
-                ("test_name", "test_name"),
-                ("school_year", "test_year"),
-                ("test_date", "test_date"),
-                ("proficient", "proficient"),
-            )
+        .with_columns(order.alias("_order"))
+        # The key (student, test, subject, year) is unique, so one row per student is left.
+        .filter(pl.col("_order") == pl.col("_order").max().over("student_id"))
+        .select(
+            "student_id",
+            pl.col("test_name").alias(f"{subject}_test_name"),
+            pl.col("school_year").alias(f"{subject}_test_year"),
+            pl.col("test_date").alias(f"{subject}_test_date"),
+            pl.col("proficient").alias(f"{subject}_proficient"),
         )
         for subject in TESTED_SUBJECTS
     ]
