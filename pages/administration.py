@@ -22,19 +22,19 @@ def administration_page() -> None:
     if principal.role.value != "admin":
         st.error("Only data stewards see this page.")
         return
-    tabs = st.tabs(["Releases", "Users", "Agreements", "Import", "Data freshness", "Audit log"])
-    with tabs[0]:
-        _releases(principal)
-    with tabs[1]:
-        _users(principal)
-    with tabs[2]:
-        _agreements(principal)
-    with tabs[3]:
-        _imports(principal)
-    with tabs[4]:
-        _freshness(principal)
-    with tabs[5]:
-        _audit(principal)
+    # One section per run (tabs would query and draw all six on every view).
+    sections = {
+        "Releases": _releases,
+        "Users": _users,
+        "Agreements": _agreements,
+        "Import": _imports,
+        "Data freshness": _freshness,
+        "Audit log": _audit,
+    }
+    chosen = st.segmented_control(
+        "Section", list(sections), default="Releases", key="admin_section"
+    )
+    sections[chosen or "Releases"](principal)
 
 
 def _releases(principal: api.Principal) -> None:
