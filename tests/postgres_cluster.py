@@ -93,12 +93,19 @@ def running_cluster() -> Iterator[Cluster]:
         )
         options = (
             f"-p {port} -k {sockets} -c listen_addresses=127.0.0.1 -c fsync=off "
-            "-c synchronous_commit=off -c full_page_writes=off -c max_connections=100"
+            "-c synchronous_commit=off -c full_page_writes=off -c max_connections=100 "
+            "-c max_parallel_workers_per_gather=0"
         )
         log = str(root / "server.log")
         run([str(bin_dir / "pg_ctl"), "-D", str(data), "-o", options, "-l", log, "-w", "start"])
         yield Cluster(port)
     finally:
+        log_file = root / "server.log"
+        if log_file.exists() and "terminated by signal" in log_file.read_text(errors="replace"):
+            # Keep the evidence where a CI log shows it: a backend killed from outside
+            # (the OOM killer, a stray pkill) is otherwise invisible once the cluster is gone.
+            tail = log_file.read_text(errors="replace").splitlines()[-40:]
+            print("PostgreSQL test cluster log (tail):", *tail, sep="\n")
         if (data / "postmaster.pid").exists():
             subprocess.run(
                 _as_server_user(
