@@ -15,6 +15,7 @@ import pwd
 import shutil
 import socket
 import subprocess
+import sys
 import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -105,7 +106,7 @@ def running_cluster() -> Iterator[Cluster]:
             # Keep the evidence where a CI log shows it: a backend killed from outside
             # (the OOM killer, a stray pkill) is otherwise invisible once the cluster is gone.
             tail = log_file.read_text(errors="replace").splitlines()[-40:]
-            print("PostgreSQL test cluster log (tail):", *tail, sep="\n")
+            sys.stderr.write("PostgreSQL test cluster log (tail):\n" + "\n".join(tail) + "\n")
         if (data / "postmaster.pid").exists():
             subprocess.run(
                 _as_server_user(
