@@ -29,10 +29,10 @@ import polars as pl
 from sqlalchemy import Engine
 from sqlalchemy.exc import DBAPIError
 
-from data_access.importing.checks import CheckedFile, check_file
+from data_access.importing.checks import CheckedFile, FileChecker
 from data_access.importing.daily_attendance import snapshots
 from data_access.importing.problems import ImportRejected, Problem, Problems
-from data_access.importing.reading import LINE, read_file
+from data_access.importing.reading import LINE, Unreadable, file_parts
 from data_access.importing.references import check_references, referenced_files
 from data_access.importing.sources import ImportFile, files_at, recognise, sha256
 from data_access.importing.writing import (
@@ -330,18 +330,25 @@ def _check_one(run: _Run, file: ImportFile, load: Callable[[str], bytes]) -> Non
     run.report(f"checking {file.name}")
     data = load(file.name)
     checksum = sha256(data)
-    raw = read_file(file.name, data, file.workbook)
-    del data
     fmt = FILE_FORMATS[file.kind]
-    if isinstance(raw, list):
-        run.problems.add(*raw)
+    checker: FileChecker | None = None
+    try:
+        for raw in file_parts(file.name, data, file.workbook):
+            if checker is None:
+                checker = FileChecker(raw.file, raw.header, fmt, _max_lengths(file.kind))
+            checker.part(raw)
+            del raw
+            run.report(f"checking {file.name}")
+    except Unreadable as unreadable:
+        run.problems.add(*unreadable.problems)
+        checker = None
+    del data
+    checked = checker.finish() if checker is not None else None
+    if checked is None:
         run.results.append(
             FileResult(file.name, file.kind, _table_name(file.kind), 0, sha256=checksum)
         )
-        checked = None
     else:
-        checked = check_file(raw, fmt, _max_lengths(file.kind))
-        del raw
         for frame in checked.problems:
             run.problems.add_frame(frame)
         for frame in check_references(checked, run.keys, run.database_keys):

@@ -49,29 +49,22 @@ class CheckedFile:
         return sum(p.height for p in self.problems)
 
 
-def _header(raw: RawTable, fmt: FileFormat) -> tuple[dict[str, int], list[tuple[Problem, int]]]:
+def _header(
+    file: str, header: tuple[str, ...], fmt: FileFormat
+) -> tuple[dict[str, int], list[tuple[Problem, int]]]:
     """Column name -> position in the file (also its sort rank), and the header's problems
     with theirs (a missing column sorts after the columns that are there)."""
     positions: dict[str, int] = {}
     problems: list[tuple[Problem, int]] = []
-    for position, written in enumerate(raw.header):
+    for position, written in enumerate(header):
         name = written.strip().lower()
         if not name:
-            if raw.cells.get_column(cell_column(position)).null_count() < raw.rows:
-                problems.append(
-                    (
-                        Problem(
-                            raw.file, 1, f"#{position + 1}", "column without a name holds values"
-                        ),
-                        position,
-                    )
-                )
             continue
         if name in positions:
             problems.append(
                 (
                     Problem(
-                        raw.file,
+                        file,
                         1,
                         written,
                         f"column named twice (first as column {positions[name] + 1})",
@@ -87,7 +80,7 @@ def _header(raw: RawTable, fmt: FileFormat) -> tuple[dict[str, int], list[tuple[
             problems.append(
                 (
                     Problem(
-                        raw.file,
+                        file,
                         1,
                         written,
                         f"unknown column{hint}" if near else f"unknown column for {fmt.name}",
@@ -101,7 +94,7 @@ def _header(raw: RawTable, fmt: FileFormat) -> tuple[dict[str, int], list[tuple[
     for index, name in enumerate(fmt.required):
         if name not in positions:
             problems.append(
-                (Problem(raw.file, 1, name, "missing required column"), len(raw.header) + index)
+                (Problem(file, 1, name, "missing required column"), len(header) + index)
             )
     return positions, problems
 
@@ -131,11 +124,55 @@ def _where(frame: pl.DataFrame, condition: pl.Expr) -> pl.DataFrame:
     return frame if keep.all() else frame.filter(keep)
 
 
+class FileChecker:
+    """Checks one file part by part (a very large CSV file is read in parts): the header
+    once, each part's rows and cells as it comes, duplicate keys over the whole file."""
+
+    def __init__(
+        self, file: str, header: tuple[str, ...], fmt: FileFormat, max_lengths: dict[str, int]
+    ) -> None:
+        self.file, self.header, self.format, self.max_lengths = file, header, fmt, max_lengths
+        self.positions, header_problems = _header(file, header, fmt)
+        self.problems = [problem_frame([p], rank) for p, rank in header_problems]
+        self.parts: list[pl.DataFrame] = []
+        self._nameless_reported: set[int] = set()
+
+    def part(self, raw: RawTable) -> None:
+        rows, problems = _check_part(raw, self.format, self.positions, self.max_lengths)
+        for position, written in enumerate(raw.header):
+            if written.strip() or position in self._nameless_reported:
+                continue
+            if raw.cells.get_column(cell_column(position)).null_count() < raw.rows:
+                self._nameless_reported.add(position)
+                message = "column without a name holds values"
+                problems.append(
+                    problem_frame([Problem(raw.file, 1, f"#{position + 1}", message)], position)
+                )
+        self.parts.append(rows)
+        self.problems += problems
+
+    def finish(self) -> CheckedFile:
+        rows = pl.concat(self.parts) if len(self.parts) != 1 else self.parts[0]
+        self.parts = []
+        problems = [*self.problems, _duplicates(rows, self.file, self.format, self.positions)]
+        return CheckedFile(
+            self.file, self.format, rows, [p for p in problems if p.height], {**self.positions}
+        )
+
+
 def check_file(raw: RawTable, fmt: FileFormat, max_lengths: dict[str, int]) -> CheckedFile:
     """The typed rows of `raw` read as a `fmt` file, and every problem found in it."""
-    positions, header_problems = _header(raw, fmt)
+    checker = FileChecker(raw.file, raw.header, fmt, max_lengths)
+    checker.part(raw)
+    return checker.finish()
+
+
+def _check_part(
+    raw: RawTable, fmt: FileFormat, positions: dict[str, int], max_lengths: dict[str, int]
+) -> tuple[pl.DataFrame, list[pl.DataFrame]]:
+    """One part's typed rows and the problems of its rows and cells."""
     ranks = positions
-    problems = [problem_frame([p], rank) for p, rank in header_problems]
+    problems: list[pl.DataFrame] = []
     width = len(raw.header)
     shaped = pl.col(FIELDS) == width
     problems.append(
@@ -211,9 +248,7 @@ def check_file(raw: RawTable, fmt: FileFormat, max_lengths: dict[str, int]) -> C
                 )
             )
     problems += _row_rules(checked, raw.file, fmt, ranks, text)
-    rows = checked.select(LINE, *fmt.column_names)
-    problems.append(_duplicates(rows, raw.file, fmt, ranks))
-    return CheckedFile(raw.file, fmt, rows, [p for p in problems if p.height], {**ranks})
+    return checked.select(LINE, *fmt.column_names), [p for p in problems if p.height]
 
 
 def _row_rules(

@@ -18,7 +18,7 @@ row. The file is UTF-8 without BOM by the time it gets here (checked in `reading
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -33,6 +33,8 @@ class Layout:
     lines: np.ndarray
     #: Number of fields of each record.
     fields: np.ndarray
+    #: Byte offset at which each record starts.
+    starts: np.ndarray = field(default_factory=lambda: np.zeros(1, dtype=np.int64))
     #: The first misplaced or unclosed quote: (line, message), or None.
     quote_problem: tuple[int, str] | None = None
 
@@ -124,7 +126,7 @@ def scan(data: bytes) -> Layout:
     if len(quotes):
         problem = _quote_problem(buf, quotes, newlines)
         if problem is not None:
-            return Layout(np.array([1]), np.array([1]), problem)
+            return Layout(np.array([1]), np.array([1]), quote_problem=problem)
         # A newline is inside a quoted field when an odd number of quotes precede it.
         ends_index = np.flatnonzero((np.searchsorted(quotes, newlines) % 2) == 0)
     else:
@@ -144,4 +146,4 @@ def scan(data: bytes) -> Layout:
         if inside.any():
             record = np.searchsorted(starts, quotes[0::2], side="right") - 1
             commas -= np.bincount(record, weights=inside, minlength=len(starts)).astype(np.int64)
-    return Layout(lines.astype(np.int64), commas + 1)
+    return Layout(lines.astype(np.int64), commas + 1, starts.astype(np.int64))

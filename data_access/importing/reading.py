@@ -18,6 +18,7 @@ are returned instead of a table: such a file has no trustworthy rows to check.
 from __future__ import annotations
 
 import codecs
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 import numpy as np
@@ -30,6 +31,8 @@ LINE, FIELDS = "_line", "_fields"
 _UTF16_BOMS = (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)
 _UTF32_BOMS = (codecs.BOM_UTF32_LE, codecs.BOM_UTF32_BE)
 _SAVE_AS = 'save it as "CSV UTF-8"'
+#: A CSV file larger than this is read (and checked) part by part.
+PART_BYTES = 1 << 27
 _CHUNK = 1 << 24
 
 
@@ -104,30 +107,39 @@ def _trimmed(frame: pl.DataFrame, columns: list[str]) -> pl.DataFrame:
     )
 
 
-def read_csv(file: str, data: bytes) -> RawTable | list[Problem]:
-    """The cells of a CSV file, or the file-level problems that stop it being read."""
+class Unreadable(Exception):
+    """The file cannot be read as a table; `problems` say why (and where)."""
+
+    def __init__(self, problems: list[Problem]) -> None:
+        super().__init__(str(problems[0]))
+        self.problems = problems
+
+
+def _file_checks(file: str, data: bytes) -> bytes:
+    """`data` without its byte-order mark; raises `Unreadable` for a file that is empty,
+    UTF-16/32, binary or not UTF-8."""
     if data.startswith(codecs.BOM_UTF8):
         data = data[len(codecs.BOM_UTF8) :]
     elif data.startswith(_UTF32_BOMS):
-        return _file_problem(file, f"UTF-32 text, not UTF-8; {_SAVE_AS}", 1)
+        raise Unreadable(_file_problem(file, f"UTF-32 text, not UTF-8; {_SAVE_AS}", 1))
     elif data.startswith(_UTF16_BOMS):
-        return _file_problem(file, f"UTF-16 text, not UTF-8; {_SAVE_AS}", 1)
+        raise Unreadable(_file_problem(file, f"UTF-16 text, not UTF-8; {_SAVE_AS}", 1))
     if not data or data.isspace():
-        return _file_problem(file, "the file is empty (not even a header row)", 1)
+        raise Unreadable(_file_problem(file, "the file is empty (not even a header row)", 1))
     if b"\x00" in data:
         line = data.count(b"\n", 0, data.index(b"\x00")) + 1
-        return _file_problem(
-            file,
-            f"not a CSV text file (it contains NUL bytes: UTF-16 or a binary file?); {_SAVE_AS}",
-            line,
+        message = (
+            f"not a CSV text file (it contains NUL bytes: UTF-16 or a binary file?); {_SAVE_AS}"
         )
+        raise Unreadable(_file_problem(file, message, line))
     not_utf8 = _not_utf8(file, data)
     if not_utf8:
-        return not_utf8
-    layout = csv_layout.scan(data)
-    if layout.quote_problem is not None:
-        line, message = layout.quote_problem
-        return _file_problem(file, f"{message}; the rest of the file cannot be read", line)
+        raise Unreadable(not_utf8)
+    return data
+
+
+def _parse(file: str, data: bytes, records: int) -> pl.DataFrame:
+    """`data` (a header record and `records` more) parsed into text cells."""
     try:
         frame = pl.read_csv(
             data,
@@ -139,21 +151,64 @@ def read_csv(file: str, data: bytes) -> RawTable | list[Problem]:
         )
     except Exception as error:  # Polars' own reader: anything it refuses is a file problem
         first = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
-        return _file_problem(file, f"not readable as CSV ({first})")
-    if frame.height != len(layout.lines):
-        return _file_problem(
-            file,
-            f"not readable as CSV (found {frame.height} records where "
-            f"{len(layout.lines)} were expected)",
+        raise Unreadable(_file_problem(file, f"not readable as CSV ({first})")) from error
+    if frame.height != records + 1:
+        raise Unreadable(
+            _file_problem(
+                file,
+                f"not readable as CSV (found {frame.height - 1} records where "
+                f"{records} were expected)",
+            )
         )
-    header = tuple((v or "").strip() for v in frame.row(0))
-    columns = [cell_column(i) for i in range(frame.width)]
-    frame = frame.rename(dict(zip(frame.columns, columns, strict=True)))
-    frame = _trimmed(frame, columns).with_columns(
-        pl.Series(LINE, layout.lines, dtype=pl.Int64),
-        pl.Series(FIELDS, layout.fields, dtype=pl.Int64),
-    )
-    return RawTable(file, header, _drop_blank_rows(frame.slice(1), columns, len(header)))
+    return frame
+
+
+def csv_parts(file: str, data: bytes, part_bytes: int | None = None) -> Iterator[RawTable]:
+    """The cells of a CSV file, in parts of about `part_bytes` of the file each.
+
+    Most files are one part; a very large one is read part by part so that only one part's
+    text cells are in memory at a time. Raises `Unreadable` (on the first part) for a file
+    that cannot be read as a table."""
+    part_bytes = part_bytes or PART_BYTES
+    data = _file_checks(file, data)
+    layout = csv_layout.scan(data)
+    if layout.quote_problem is not None:
+        line, message = layout.quote_problem
+        raise Unreadable(
+            _file_problem(file, f"{message}; the rest of the file cannot be read", line)
+        )
+    starts = layout.starts.tolist() + [len(data)]
+    records = len(layout.lines)
+    header_end = starts[1] if records > 1 else len(data)
+    header_bytes = data[:header_end]
+    if not header_bytes.endswith(b"\n"):
+        header_bytes += b"\n"
+    header: tuple[str, ...] | None = None
+    first = 1
+    while first < records or header is None:
+        last = first
+        while last < records and (last == first or starts[last] - starts[first] < part_bytes):
+            last += 1
+        frame = _parse(file, header_bytes + data[starts[first] : starts[last]], last - first)
+        if header is None:
+            header = tuple((v or "").strip() for v in frame.row(0))
+        columns = [cell_column(i) for i in range(frame.width)]
+        frame = frame.rename(dict(zip(frame.columns, columns, strict=True))).slice(1)
+        frame = _trimmed(frame, columns).with_columns(
+            pl.Series(LINE, layout.lines[first:last], dtype=pl.Int64),
+            pl.Series(FIELDS, layout.fields[first:last], dtype=pl.Int64),
+        )
+        yield RawTable(file, header, _drop_blank_rows(frame, columns, len(header)))
+        first = last
+
+
+def read_csv(file: str, data: bytes) -> RawTable | list[Problem]:
+    """The cells of a whole CSV file, or the file-level problems that stop it being read."""
+    try:
+        (raw,) = csv_parts(file, data, part_bytes=len(data) + 1)
+    except Unreadable as unreadable:
+        return unreadable.problems
+    return raw
 
 
 def _drop_blank_rows(frame: pl.DataFrame, columns: list[str], width: int) -> pl.DataFrame:
@@ -200,3 +255,14 @@ def read_xlsx(file: str, data: bytes) -> RawTable | list[Problem]:
 
 def read_file(file: str, data: bytes, workbook: bool) -> RawTable | list[Problem]:
     return read_xlsx(file, data) if workbook else read_csv(file, data)
+
+
+def file_parts(file: str, data: bytes, workbook: bool) -> Iterator[RawTable]:
+    """The cells of a file in parts (a workbook is one part). Raises `Unreadable`."""
+    if not workbook:
+        yield from csv_parts(file, data)
+        return
+    raw = read_xlsx(file, data)
+    if isinstance(raw, list):
+        raise Unreadable(raw)
+    yield raw

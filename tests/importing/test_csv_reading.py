@@ -11,11 +11,19 @@ from __future__ import annotations
 import csv
 import io
 
-from hypothesis import given, settings
+import polars as pl
+from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 from data_access.importing import csv_layout
-from data_access.importing.reading import FIELDS, LINE, RawTable, cell_column, read_csv
+from data_access.importing.reading import (
+    FIELDS,
+    LINE,
+    RawTable,
+    cell_column,
+    csv_parts,
+    read_csv,
+)
 
 # A carriage return appears only as part of CRLF: a bare CR is not a line end here (nor for
 # Polars), while the csv module would end a record there.
@@ -62,6 +70,7 @@ def _trim(value: str) -> str | None:
 @given(rows, st.sampled_from(["\n", "\r\n"]))
 def test_read_cells_match_the_csv_module(table: list[list[str]], ending: str) -> None:
     text = written(table, ending)
+    assume(not text.encode("utf-8").isspace())  # only white space: an empty file
     raw = read_csv("t.csv", text.encode("utf-8"))
     assert isinstance(raw, RawTable)
     (_, header), *records = reference(text)
@@ -92,3 +101,17 @@ def test_a_stray_quote_is_found_or_the_file_still_reads(table: list[list[str]], 
     else:
         expected = reference(broken)
         assert layout.fields.tolist() == [len(fields) for _, fields in expected]
+
+
+@settings(max_examples=150, deadline=None)
+@given(rows, st.sampled_from(["\n", "\r\n"]), st.integers(min_value=1, max_value=64))
+def test_reading_in_parts_gives_the_same_cells(
+    table: list[list[str]], ending: str, part_bytes: int
+) -> None:
+    data = written(table, ending).encode("utf-8")
+    assume(not data.isspace())
+    whole = read_csv("t.csv", data)
+    assert isinstance(whole, RawTable)
+    parts = list(csv_parts("t.csv", data, part_bytes=part_bytes))
+    assert all(p.header == whole.header for p in parts)
+    assert pl.concat([p.cells for p in parts]).equals(whole.cells)

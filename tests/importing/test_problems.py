@@ -387,3 +387,27 @@ def test_a_file_that_is_not_a_workbook(shared_engine: Engine) -> None:
 
 def test_nothing_to_import(shared_engine: Engine) -> None:
     assert rejected(shared_engine, {}) == ["-:-:-: no files to import"]
+
+
+def test_a_large_file_read_in_parts_is_checked_as_one(
+    shared_engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Parts of a few records: duplicates across parts, one report per nameless column."""
+    from data_access.importing import reading
+
+    monkeypatch.setattr(reading, "PART_BYTES", 40)
+    lines = [f"S1,2027,Q2,C{i},Course {i},math,B,,,Y," for i in range(8)]
+    lines.append("S1,2027,Q2,C3,Again,math,Z,,,Y,x")
+    assert rejected(shared_engine, {"course_marks.csv": csv(MARKS_HEADER + ",", *lines)}) == [
+        "course_marks.csv:1:#11: column without a name holds values",
+        "course_marks.csv:10:student_id+school_year+term+course_id: duplicate key, first on "
+        "line 5 (S1, 2027, Q2, C3)",
+        "course_marks.csv:10:mark: not a mark (A, B, C, D or F with an optional + or -, P, NP, "
+        "or a number 0..100) (Z)",
+    ]
+    result = import_files(
+        shared_engine,
+        {"course_marks.csv": csv(MARKS_HEADER, *(line[:-1] for line in lines[:8]))},
+        dry_run=True,
+    )
+    assert [(f.rows, f.inserted) for f in result.files] == [(8, 8)]
