@@ -168,3 +168,9 @@ def main(argv: list[str] | None = None) -> int:
 
 if __name__ == "__main__":
     sys.exit(main())
+
+
+def suite(sizes: list[int], runs: int) -> str:
+    """The `python -m bench import` entry (each size is imported once per backend and path)."""
+    del runs
+    return run(sizes)

@@ -16,6 +16,7 @@ SUITES: dict[str, str] = {
     "indicators": "bench.indicators_suite:run",
     "queries": "bench.queries_suite:run",
     "app": "bench.app_suite:run",
+    "import": "bench.import_bench:suite",
 }
 
 
