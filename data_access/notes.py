@@ -14,9 +14,10 @@ Every read and write is audited with the student and its legal basis.
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import Any
 
 import polars as pl
-from sqlalchemy import Engine, insert, or_, select
+from sqlalchemy import Connection, Engine, insert, or_, select
 
 from data_access.audit import record_event
 from data_access.models import Note, table_of
@@ -41,20 +42,32 @@ class InvalidNote(ValueError):
     """The note is empty or too long."""
 
 
-def _may(principal: Principal, allowed: frozenset[Role], see: frozenset[str]) -> bool:
-    if principal.role not in allowed:
-        return False
-    return principal.role != Role.ORG_STAFF or "notes" in see
+def _notes_basis(
+    connection: Connection,
+    principal: Principal,
+    student_id: str,
+    allowed: frozenset[Role],
+    action: str,
+) -> Any | None:
+    """The student's `visible_students` row when the principal may do `action` on their
+    notes (role allowed, and for partners `notes` in consent ∩ agreement); otherwise the
+    refusal is audited and None returned."""
+    year = current_school_year(connection, principal.today)
+    row = visibility_row(connection, principal, student_id, year)
+    partner_without_notes = principal.role == Role.ORG_STAFF and (
+        row is None or "notes" not in categories_of(row)
+    )
+    if row is not None and principal.role in allowed and not partner_without_notes:
+        return row
+    deny_student(connection, principal, action, student_id)
+    return None
 
 
 def notes_for(engine: Engine, principal: Principal, student_id: str) -> pl.DataFrame:
     """The notes on a student the principal may read, oldest first (audited)."""
     with student_request(engine) as connection:
-        year = current_school_year(connection, principal.today)
-        row = visibility_row(connection, principal, student_id, year)
-        see = categories_of(row) if row is not None else frozenset()
-        if row is None or not _may(principal, NOTE_READERS, see):
-            deny_student(connection, principal, "notes.read", student_id)
+        row = _notes_basis(connection, principal, student_id, NOTE_READERS, "notes.read")
+        if row is None:
             notes = None
         else:
             statement = (
@@ -117,11 +130,8 @@ def add_note(
             f"A note can be at most {MAX_NOTE_LENGTH:,} characters ({len(text):,} given)."
         )
     with student_request(engine) as connection:
-        year = current_school_year(connection, principal.today)
-        row = visibility_row(connection, principal, student_id, year)
-        see = categories_of(row) if row is not None else frozenset()
-        if row is None or not _may(principal, NOTE_WRITERS, see):
-            deny_student(connection, principal, "notes.write", student_id)
+        row = _notes_basis(connection, principal, student_id, NOTE_WRITERS, "notes.write")
+        if row is None:
             note_id = None
         else:
             note_id = connection.execute(

@@ -28,7 +28,7 @@ Contract (../shared/spec/access.md):
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
@@ -331,12 +331,3 @@ def _consented_students(
 def categories_of(row: object) -> frozenset[str]:
     """The categories a `visible_students` row grants (its true `see_` flags)."""
     return frozenset(c for c in CATEGORIES if getattr(row, f"see_{c}", False))
-
-
-def require(condition: bool, reason: str, code: str = "forbidden") -> None:
-    if not condition:
-        raise AccessDenied(reason, code=code)
-
-
-def role_in(principal: Principal, roles: Iterable[Role]) -> bool:
-    return principal.role in set(roles)

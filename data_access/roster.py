@@ -55,9 +55,6 @@ STUDENT = table_of(Student)
 SERVICE = table_of(Service)
 CASELOAD = table_of(Caseload)
 IDENTITY = ("student_id", "first_name", "last_name", "school_id", "grade_level")
-LIST_ROLES = frozenset(
-    {Role.ADMIN, Role.DISTRICT_LEADER, Role.COUNSELOR, Role.TEACHER, Role.ORG_STAFF}
-)
 
 
 @dataclass(frozen=True)
