@@ -17,12 +17,14 @@ from polars.testing import assert_frame_equal
 
 from bench import pandas_reference
 from bench.report import best_of, load_average, machine, memory_available
+from data_access.derived import derive
 from demo_district.generate import DemoSpec, district
 from indicators import attendance as attendance_rules
 from indicators.pipeline import pipeline_cube
 from indicators.settings import Settings, load_settings
 from indicators.student import compute_student_indicators
 from indicators.tables import RawTables
+from indicators.trajectory import attendance_trajectory
 
 SEED = 2026
 #: The pandas run peaked near 7x the Polars input frames' size at 100,000 students; it is
@@ -220,6 +222,8 @@ class Row:
     polars_attendance: float
     polars_attendance_ids: float
     numpy_attendance: float
+    trajectory: float
+    refresh: float
 
 
 def measure(students: int, runs: int, settings: Settings) -> Row:
@@ -232,6 +236,10 @@ def measure(students: int, runs: int, settings: Settings) -> Row:
         runs, lambda: compute_student_indicators(tables, year, TODAY, settings)
     )
     cube_time, _ = best_of(runs, lambda: pipeline_cube(tables, None, settings))
+    trajectory_time, _ = best_of(
+        runs, lambda: attendance_trajectory(tables.attendance, year, TODAY, settings)
+    )
+    refresh_time, _ = best_of(runs, lambda: derive(tables, year, TODAY, settings))
     total_time, polars_result = best_of(runs, lambda: polars_run(inputs, year, settings))
 
     pandas_runs = runs if students <= 100_000 else 1
@@ -265,6 +273,8 @@ def measure(students: int, runs: int, settings: Settings) -> Row:
         polars_attendance=polars_att_time,
         polars_attendance_ids=ids_time,
         numpy_attendance=numpy_time,
+        trajectory=trajectory_time,
+        refresh=refresh_time,
     )
 
 
@@ -284,7 +294,8 @@ def run(sizes: list[int], runs: int) -> str:
         "",
         "Early-warning indicators of every student enrolled in the current school year "
         f"(2026-27, as of {TODAY}) plus the pipeline cube (all students and the six group "
-        "fields, every cohort), computed from the demo district held in memory "
+        "fields and the grade-9 on-track split, every cohort), computed from the demo "
+        "district held in memory "
         f"(`DemoSpec(students=N, seed={SEED}, today=date(2026, 11, 22))`).",
         "",
         f"Machine: {machine()}. Load average (1 min) at the start: {load_before}, at the "
@@ -319,6 +330,17 @@ def run(sizes: list[int], runs: int) -> str:
             f"{_ms(r.polars_attendance)} | {_ms(r.polars_attendance_ids)} | "
             f"{_ms(r.numpy_attendance)} | {r.polars_attendance / r.numpy_attendance:.1f}x |"
         )
+    lines += [
+        "",
+        "What a refresh computes besides (`data_access.derived.derive`, stored after every "
+        "demo build and import): the attendance trajectories (projected year-end rate, "
+        "approaching, days to recover) and the small-cell protection of the whole cube.",
+        "",
+        "| students (N) | trajectories | whole refresh computation (indicators, "
+        "trajectories, cube, protected cube) |",
+        "|---:|---:|---:|",
+    ]
+    lines += [f"| {r.students:,} | {_ms(r.trajectory)} | {_ms(r.refresh)} |" for r in rows]
     lines += [
         "",
         "Generating the demo district in memory (not timed above): "

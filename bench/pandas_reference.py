@@ -273,10 +273,21 @@ def pipeline_cube(tables: dict[str, pd.DataFrame], settings: Settings) -> pd.Dat
     for field in GROUP_FIELDS:
         counts[field] = _label(frame[field], field)
     counts["all"] = "all"
+    # On-track status only counts for students who entered grade 9 in year C-3.
+    on_track = frame["on_track"].astype("boolean").where(reached["entered_grade_9"], pd.NA)
+    counts["on_track_9"] = (
+        on_track.map({True: "on_track", False: "off_track"}).fillna("unknown").astype("string")
+    )
 
     parts = []
-    for field in ("all", *GROUP_FIELDS):
+    for field in ("all", *GROUP_FIELDS, "on_track_9"):
         summed = counts.groupby(["cohort", field], as_index=False)[stages].sum()
+        if field == "on_track_9":  # every cohort shows all three groups, zero included
+            every = pd.MultiIndex.from_product(
+                [sorted(counts["cohort"].unique()), ["on_track", "off_track", "unknown"]],
+                names=["cohort", field],
+            )
+            summed = summed.set_index(["cohort", field]).reindex(every, fill_value=0).reset_index()
         long = summed.melt(
             id_vars=["cohort", field], value_vars=stages, var_name="stage", value_name="count"
         ).rename(columns={field: "group"})

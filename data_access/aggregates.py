@@ -187,14 +187,11 @@ def consent_coverage(engine: Engine, principal: Principal) -> pl.DataFrame:
             .group_by(SI.c.school_id),
             schema={"flagged": pl.Int64},
         )
-        # Driven from the services (thousands of rows), each looked up in the indicators
-        # by its key, rather than probing services for every flagged student.
-        covered = frame(
-            connection,
-            select(
-                SI.c.school_id.label("group"),
-                func.count(SI.c.student_id.distinct()).label("covered"),
-            )
+        # The covered students are the few thousand service rows with an active release;
+        # the flagged students of the year are then probed against that set (one covering
+        # index lookup each), so the planner never walks every indicator row first.
+        served_with_release = (
+            select(SERVICE.c.student_id)
             .select_from(
                 SERVICE.join(
                     CONSENT,
@@ -202,14 +199,18 @@ def consent_coverage(engine: Engine, principal: Principal) -> pl.DataFrame:
                         CONSENT.c.student_id == SERVICE.c.student_id,
                         CONSENT.c.org_id == SERVICE.c.org_id,
                     ),
-                ).join(SI, and_(SI.c.student_id == SERVICE.c.student_id, SI.c.school_year == year))
+                )
             )
             .where(
-                SI.c.flag_count >= 1,
                 SERVICE.c.start_date <= today,
                 or_(SERVICE.c.end_date.is_(None), SERVICE.c.end_date >= today),
                 consent_active(today),
             )
+        )
+        covered = frame(
+            connection,
+            select(SI.c.school_id.label("group"), func.count().label("covered"))
+            .where(flagged_students, SI.c.student_id.in_(served_with_release))
             .group_by(SI.c.school_id),
             schema={"covered": pl.Int64},
         )

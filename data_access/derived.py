@@ -28,8 +28,7 @@ from data_access.models import (
 )
 from data_access.policy import current_school_year
 from data_access.progress import Progress, no_progress
-from indicators.on_track import on_track_funnels
-from indicators.pipeline import cohort_stages, cube_from_stages
+from indicators.pipeline import pipeline_cube
 from indicators.settings import Settings, load_settings
 from indicators.student import compute_student_indicators
 from indicators.suppression import suppress_cube
@@ -83,8 +82,7 @@ def derive(
     indicators = indicators.join(trajectory, on="student_id", how="left").with_columns(
         school_year=pl.lit(school_year), computed_as_of=pl.lit(as_of)
     )
-    stages = cohort_stages(tables, None, settings)
-    cube = pl.concat([cube_from_stages(stages), on_track_funnels(stages)])
+    cube = pipeline_cube(tables, None, settings)
     order = {stage: i for i, stage in enumerate(settings.funnel_stages)}
     cube = cube.with_columns(
         stage_order=pl.col("stage").replace_strict(order, return_dtype=pl.Int64)

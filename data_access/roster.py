@@ -4,7 +4,7 @@ One scoped SELECT over the derived indicators: the WHERE clause keeps only the s
 the principal may see (joined with `policy.visible_students`), and every indicator column
 is masked in SQL by its category's `see_` flag, so an out-of-scope row or a hidden column
 never leaves the database. Flag count and tier are then recomputed from the visible flags
-only (`indicators.tiers.flags_and_tier`), so a tier never reveals a hidden category.
+only (`indicators.tiers.flags_and_tier_per_row`), so a tier never reveals a hidden category.
 Filters on tier, flags and "approaching" apply to those recomputed values. Every student
 returned is audited, with the legal basis, in the same transaction.
 """
@@ -46,7 +46,7 @@ from domain.vocabulary import CATEGORIES, FLAGS, Role
 from indicators.settings import Settings, load_settings
 from indicators.student import compute_student_indicators
 from indicators.tables import RawTables
-from indicators.tiers import COLUMN_CATEGORY, flags_and_tier
+from indicators.tiers import COLUMN_CATEGORY, flags_and_tier_per_row
 from indicators.trajectory import attendance_trajectory
 
 SI = table_of(StudentIndicator)
@@ -164,20 +164,10 @@ def _escape(text: str) -> str:
 
 
 def _recompute(rows: pl.DataFrame, settings: Settings) -> pl.DataFrame:
-    """Flag count and tier from the visible flags, per distinct set of visible categories."""
-    see = [f"see_{c}" for c in CATEGORIES]
+    """Flag count and tier from each row's visible flags (its `see_<category>` columns)."""
     if rows.height == 0:
         return rows.with_columns(flag_count=pl.lit(0, pl.Int64), tier=pl.lit(1, pl.Int64))
-    parts = []
-    for key, group in rows.group_by(see, maintain_order=True):
-        visible = frozenset(c for c, flag in zip(CATEGORIES, key, strict=True) if flag)
-        recomputed = flags_and_tier(group.drop(see), visible, settings)
-        parts.append(
-            recomputed.with_columns(
-                pl.lit(flag).alias(name) for name, flag in zip(see, key, strict=True)
-            )
-        )
-    return pl.concat(parts, how="diagonal_relaxed").sort("student_id")
+    return flags_and_tier_per_row(rows, settings).sort("student_id")
 
 
 def _post_filter(rows: pl.DataFrame, filters: ListFilters) -> pl.DataFrame:

@@ -20,7 +20,9 @@ ON_TRACK_GROUPS: Final = ("on_track", "off_track", UNKNOWN_GROUP)
 
 def on_track_funnels(stages: pl.DataFrame) -> pl.DataFrame:
     """`cohort, group_by, group, stage, count` by grade-9 on-track status, from a
-    `cohort_stages` frame (one row per cohort member, nested Boolean stage columns)."""
+    `cohort_stages` frame (one row per cohort member, nested Boolean stage columns) or a
+    frame of partial counts with the same columns (integer stage columns, summed alike).
+    Every cohort has the three groups, a zero count included."""
     stage_names = [s for s in PIPELINE_STAGES if s in stages.columns]
     status = (
         pl.when(pl.col("on_track"))

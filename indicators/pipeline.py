@@ -46,6 +46,7 @@ from domain.vocabulary import (
     UNKNOWN_GROUP,
 )
 from indicators import fafsa, marks
+from indicators.on_track import on_track_funnels
 from indicators.settings import Settings
 from indicators.tables import RawTables
 
@@ -148,7 +149,7 @@ def _ninth_grade_on_track(tables: RawTables, years: list[int], settings: Setting
     """(student_id, cohort, on_track) from the marks of each grade-9 year (cohort - 3)."""
     course_marks = tables.course_marks.lazy().filter(pl.col("school_year").is_in(years))
     failing = marks.failing_marks(course_marks, settings)
-    return marks.course_summary(course_marks, failing, settings).select(
+    return marks.course_summary(course_marks, years, failing, settings).select(
         "student_id",
         (pl.col("school_year") + 3).alias("cohort"),
         marks.on_track(settings).alias("on_track"),
@@ -270,10 +271,11 @@ def _funnel(stages: pl.LazyFrame, stage_names: Sequence[str], by: str | None) ->
 def pipeline_cube(
     tables: RawTables, cohorts: Iterable[int] | None, settings: Settings
 ) -> pl.DataFrame:
-    """Exact stage counts for every cohort, for all students and for every group field:
-    columns cohort, group_by, group, stage, count; rows ordered by cohort, then group_by
-    ("all" first, then the fields of cli.md in order), group, stage. This is the frame that
-    is stored and read by pages (suppressed per viewer with `indicators.suppression`).
+    """Exact stage counts for every cohort: for all students, for every group field and by
+    grade-9 on-track status (`indicators.on_track`): columns cohort, group_by, group,
+    stage, count; rows ordered by cohort, then group_by ("all" first, then the fields of
+    cli.md in order, then "on_track_9"), group, stage. This is the frame that is stored and
+    read by pages (suppressed per viewer with `indicators.suppression`).
     """
     return _cube(_stages(tables, cohorts, settings))
 
@@ -284,18 +286,20 @@ def cube_from_stages(stages: pl.DataFrame) -> pl.DataFrame:
 
 
 def _cube(stages: pl.LazyFrame) -> pl.DataFrame:
-    """Count the students once per combination of all group fields (raw or labelled), label
-    that small frame, then sum it per funnel: the cost hardly grows with the fields."""
+    """Count the students once per combination of all group fields and on-track status
+    (raw or labelled), label that small frame, then sum it per funnel: the cost hardly
+    grows with the fields."""
     schema = stages.collect_schema()
     stage_names = [s for s in PIPELINE_STAGES if s in schema.names()]
     cells = (
-        stages.group_by("cohort", *GROUP_FIELDS)
+        stages.group_by("cohort", "on_track", *GROUP_FIELDS)
         .agg(pl.col(stage_names).sum().cast(pl.Int64))
         .with_columns(group_label(field, schema[field]) for field in GROUP_FIELDS)
         .collect()
     )
     lazy = cells.lazy()
     parts = [_funnel(lazy, stage_names, by) for by in (None, *GROUP_FIELDS)]
+    parts.append(on_track_funnels(cells).lazy())
     ranked = [part.with_columns(pl.lit(rank).alias("_part")) for rank, part in enumerate(parts)]
     return pl.concat(ranked).sort("cohort", "_part", maintain_order=True).drop("_part").collect()
 

@@ -94,7 +94,9 @@ def compute_student_indicators(
     roster = enrolled_students(tables.enrollments.lazy(), school_year, as_of).collect()
     roster_ids = roster.select("student_id")
     absences = attendance.attendance_totals(tables.attendance.lazy(), school_year, as_of)
-    grades = marks.course_summary(course_marks, failing, settings).drop("school_year")
+    grades = marks.course_summary(course_marks, [school_year], failing, settings).drop(
+        "school_year"
+    )
     tests = assessments.latest_results(
         tables.test_scores.join(roster_ids, on="student_id", how="semi"), school_year, as_of
     )

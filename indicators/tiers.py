@@ -16,7 +16,7 @@ tier never reveals a hidden category (severe absence counts only with attendance
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Final
 
 import polars as pl
@@ -101,9 +101,26 @@ def flags_and_tier(
     `visible_categories` becomes null, keeping its dtype.
     """
     visible = {str(c) for c in visible_categories}
-    hidden = [
-        pl.lit(None, dtype=frame.schema[column]).alias(column)
+    return _masked(frame, lambda category: pl.lit(category in visible), settings)
+
+
+def flags_and_tier_per_row(frame: pl.DataFrame, settings: Settings) -> pl.DataFrame:
+    """As `flags_and_tier`, with each row's own visible categories: the Boolean column
+    `see_<category>` of the row says whether that category is visible (null = hidden).
+    One pass over the rows, whatever mix of viewers' rights they carry."""
+    return _masked(frame, lambda category: pl.col(f"see_{category}").fill_null(False), settings)
+
+
+def _masked(
+    frame: pl.DataFrame, is_visible: Callable[[str], pl.Expr], settings: Settings
+) -> pl.DataFrame:
+    schema = frame.schema
+    masked = [
+        pl.when(is_visible(category))
+        .then(pl.col(column))
+        .otherwise(pl.lit(None, dtype=schema[column]))
+        .alias(column)
         for column, category in COLUMN_CATEGORY.items()
-        if column in frame.columns and category not in visible
+        if column in schema
     ]
-    return frame.with_columns(hidden).with_columns(flag_count()).with_columns(tier(settings))
+    return frame.with_columns(masked).with_columns(flag_count()).with_columns(tier(settings))

@@ -27,6 +27,7 @@ from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
 
 from domain.vocabulary import GROUP_FIELDS, PIPELINE_STAGES
+from indicators.on_track import ON_TRACK_GROUPING
 from indicators.pipeline import (
     biggest_leak,
     cohort_stages,
@@ -229,13 +230,16 @@ def test_the_on_track_split_compares_graduation_rates(world, settings) -> None:
     assert split["graduation_pct"].to_list() == pytest.approx([100 / 3, 100.0, 0.0])
 
 
-def test_the_cube_holds_all_students_and_every_group_field(world, settings) -> None:
+def test_the_cube_holds_all_students_every_group_field_and_the_on_track_split(
+    world, settings
+) -> None:
     cube = pipeline_cube(world, None, settings)
     assert cube.columns == ["cohort", "group_by", "group", "stage", "count"]
     assert cube["cohort"].unique().sort().to_list() == [C - 1, C]
-    assert cube["group_by"].unique(maintain_order=True).to_list() == ["all", *GROUP_FIELDS]
+    groupings = cube["group_by"].unique(maintain_order=True).to_list()
+    assert groupings == ["all", *GROUP_FIELDS, ON_TRACK_GROUPING]
     totals = cube.filter(pl.col("group_by") == "all").select("cohort", "stage", "count")
-    for field in GROUP_FIELDS:
+    for field in (*GROUP_FIELDS, ON_TRACK_GROUPING):
         summed = (
             cube.filter(pl.col("group_by") == field)
             .group_by("cohort", "stage")
@@ -246,6 +250,14 @@ def test_the_cube_holds_all_students_and_every_group_field(world, settings) -> N
         assert (joined["count"] == joined["count_groups"]).all(), field
     class_of_2026 = cube.filter((pl.col("cohort") == C) & (pl.col("group_by") == "all"))
     assert class_of_2026["count"].to_list() == [6, 5, 3, 1, 1, 1]
+    # On track: A, D, I (A graduated); off track: B, G (both graduated); unknown: C, E.
+    split = cube.filter(
+        (pl.col("cohort") == C)
+        & (pl.col("group_by") == ON_TRACK_GROUPING)
+        & (pl.col("stage") == "graduated")
+    )
+    assert split["group"].to_list() == ["on_track", "off_track", "unknown"]
+    assert split["count"].to_list() == [1, 2, 0]
 
 
 def test_funnel_refuses_an_unknown_field(world, settings) -> None:

@@ -8,7 +8,7 @@ import polars as pl
 
 from domain.vocabulary import Category
 from indicators.student import compute_student_indicators
-from indicators.tiers import flags_and_tier
+from indicators.tiers import flags_and_tier, flags_and_tier_per_row
 from tests.indicators.builders import AS_OF, YEAR, enrollment, fafsa, mark, score, snapshot, tables
 
 ALL = frozenset(c.value for c in Category)
@@ -103,3 +103,28 @@ def test_a_student_with_no_data_at_all_is_tier_one_with_every_gap_shown(rows) ->
     assert row["below_proficient"] is None
     assert row["fafsa_status"] == "not_started"  # for a senior, no record means not started
     assert (row["flag_count"], row["tier"]) == (1, 2)
+
+
+def test_each_row_is_masked_by_its_own_rights_exactly_as_for_one_viewer(settings) -> None:
+    """Every subset of the four categories, one row each: the per-row masking gives what
+    `flags_and_tier` gives a viewer with that subset."""
+    frame = compute_student_indicators(world_with_every_flag(), YEAR, AS_OF, settings)
+    categories = sorted(ALL)
+    subsets = [
+        frozenset(c for bit, c in enumerate(categories) if mask >> bit & 1)
+        for mask in range(1 << len(categories))
+    ]
+    rows = pl.concat(
+        frame.with_columns(
+            pl.lit(f"S{i:02d}").alias("student_id"),
+            *(pl.lit(c in subset).alias(f"see_{c}") for c in categories),
+        )
+        for i, subset in enumerate(subsets)
+    )
+    per_row = flags_and_tier_per_row(rows, settings)
+    for i, subset in enumerate(subsets):
+        expected = flags_and_tier(frame, subset, settings).row(0, named=True)
+        got = per_row.row(i, named=True)
+        assert {k: v for k, v in got.items() if k in expected and k != "student_id"} == {
+            k: v for k, v in expected.items() if k != "student_id"
+        }, subset
