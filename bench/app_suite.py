@@ -28,7 +28,7 @@ from oidc_provider_mock import User, run_server_in_thread
 from playwright.sync_api import Page, sync_playwright
 from streamlit.testing.v1 import AppTest
 
-from bench.report import machine
+from bench.report import load_average, machine
 from data_access.demo_build import build_demo
 from data_access.engine import make_engine
 from demo_district.generate import DemoSpec
@@ -191,6 +191,7 @@ def paint_times(database: str, runs: int) -> list[tuple[str, float]]:
 
 
 def run(sizes: list[int], runs: int) -> str:
+    load_before = load_average()
     lines = [
         "## Suite `app`",
         "",
@@ -211,6 +212,10 @@ def run(sizes: list[int], runs: int) -> str:
             for label, first, rerun in server:
                 shown = f"{paint[label]:.2f}" if label in paint else "n/a (opened from the list)"
                 lines.append(f"| {students:,} | {label} | {first:.0f} | {rerun:.0f} | {shown} |")
+    lines[2] += (
+        f" Load average (1 min) at the start: {load_before}, at the end: {load_average()} "
+        "(the benchmark itself adds 1 to 2)."
+    )
     lines += [
         "",
         "Targets (issue 6): under 300 ms server time per rerun and under 2 s to first paint. "
