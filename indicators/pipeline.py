@@ -92,10 +92,15 @@ def transferred_out(enrollments: pl.LazyFrame) -> pl.LazyFrame:
     """student_id of the students whose last enrollment record has exit_code transferred.
 
     Only students with some `transferred` record can qualify, so the last record is looked
-    up for those few (the result is the same as filtering `last_enrollment_exit`)."""
-    candidates = enrollments.filter(pl.col("exit_code") == TRANSFERRED).select("student_id")
+    up for those few (the result is the same as filtering `last_enrollment_exit`); they
+    are found first (one eager pass) and matched by a hash set rather than a join."""
+    candidates = (
+        enrollments.filter(pl.col("exit_code") == TRANSFERRED)
+        .select(pl.col("student_id").unique())
+        .collect()["student_id"]
+    )
     return (
-        last_enrollment_exit(enrollments.join(candidates.unique(), on="student_id", how="semi"))
+        last_enrollment_exit(enrollments.filter(pl.col("student_id").is_in(candidates.implode())))
         .filter(pl.col("last_exit_code") == TRANSFERRED)
         .select("student_id")
     )

@@ -92,14 +92,12 @@ def compute_student_indicators(
     course_marks = tables.course_marks.lazy().filter(pl.col("school_year") == school_year)
     failing = marks.failing_marks(course_marks, settings)
     roster = enrolled_students(tables.enrollments.lazy(), school_year, as_of).collect()
-    roster_ids = roster.select("student_id")
+    enrolled = pl.col("student_id").is_in(roster["student_id"].implode())
     absences = attendance.attendance_totals(tables.attendance.lazy(), school_year, as_of)
     grades = marks.course_summary(course_marks, [school_year], failing, settings).drop(
         "school_year"
     )
-    tests = assessments.latest_results(
-        tables.test_scores.join(roster_ids, on="student_id", how="semi"), school_year, as_of
-    )
+    tests = assessments.latest_results(tables.test_scores.filter(enrolled), school_year, as_of)
     filing = fafsa.latest_status(tables.fafsa.lazy(), school_year, as_of)
 
     joined = roster.lazy()
