@@ -87,6 +87,15 @@ def build_parser() -> argparse.ArgumentParser:
         "write nothing",
     )
 
+    refresh = commands.add_parser(
+        "refresh",
+        help="recompute the early-warning indicators and the pipeline as of today "
+        "(imports do this themselves; run it nightly so the list follows the calendar)",
+    )
+    refresh.add_argument(
+        "--as-of", type=_date, default=None, help="compute as of this date (default: today)"
+    )
+
     users = commands.add_parser("users", help="manage users")
     user_commands = users.add_subparsers(dest="users_command", required=True, metavar="ACTION")
     add = user_commands.add_parser("add", help="add or update a user")
@@ -148,6 +157,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _demo(args)
         if args.command == "import":
             return _import(args)
+        if args.command == "refresh":
+            return _refresh(args)
         if args.command == "users":
             return _users(args)
         if args.command == "audit":
@@ -285,6 +296,29 @@ def _import(args: argparse.Namespace) -> int:
             f"{result.inserted:,} rows inserted, {result.updated:,} updated "
             f"(import {result.import_id}, by {result.imported_by})"
         )
+    return EXIT_OK
+
+
+def _refresh(args: argparse.Namespace) -> int:
+    from data_access import schema
+    from data_access.derived import refresh_derived
+    from data_access.engine import get_engine
+    from data_access.meta import loaded_counts
+
+    engine = get_engine()
+    schema.upgrade(engine)
+    if loaded_counts(engine).empty:
+        print(
+            "pathwise refresh: the database holds no data yet; nothing to compute", file=sys.stderr
+        )
+        return EXIT_INVALID
+    summary = refresh_derived(engine, as_of=args.as_of, progress=ProgressBar(None))
+    print(
+        f"\nIndicators and pipeline recomputed as of {summary.as_of.isoformat()} "
+        f"(school year {summary.school_year - 1}-{summary.school_year % 100:02d}): "
+        f"{summary.students:,} students enrolled, {summary.cells:,} pipeline cells, "
+        f"{summary.seconds:.1f}s"
+    )
     return EXIT_OK
 
 

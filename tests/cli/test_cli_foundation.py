@@ -10,7 +10,7 @@ import pytest
 
 from cli.main import EXIT_INVALID, EXIT_OK, EXIT_USAGE, main
 from data_access.engine import get_engine
-from data_access.meta import is_demo, loaded_counts
+from data_access.meta import is_demo, loaded_counts, read_meta
 
 
 @pytest.fixture
@@ -78,3 +78,18 @@ def test_wrong_usage_exits_with_two() -> None:
     with pytest.raises(SystemExit) as exit_info:
         main(["demo", "--students", "zero"])
     assert exit_info.value.code == EXIT_USAGE
+
+
+def test_refresh_recomputes_the_indicators_as_of_the_date_given(
+    database: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["refresh"]) == EXIT_INVALID  # nothing loaded yet
+    assert "no data" in capsys.readouterr().err
+    assert main(["demo", "--students", "200", "--as-of", "2026-11-22"]) == EXIT_OK
+    assert read_meta(get_engine())["indicators_as_of"] == "2026-11-22"
+
+    assert main(["refresh", "--as-of", "2027-01-15"]) == EXIT_OK
+    out = capsys.readouterr().out
+    assert "recomputed as of 2027-01-15 (school year 2026-27)" in out
+    meta = read_meta(get_engine())
+    assert (meta["indicators_as_of"], meta["indicators_school_year"]) == ("2027-01-15", "2027")
