@@ -46,7 +46,7 @@ from domain.vocabulary import (
     UNKNOWN_GROUP,
 )
 from indicators import fafsa, marks
-from indicators.on_track import on_track_funnels
+from indicators.on_track import ON_TRACK_GROUPING, ON_TRACK_GROUPS
 from indicators.settings import Settings
 from indicators.tables import RawTables
 
@@ -291,22 +291,93 @@ def cube_from_stages(stages: pl.DataFrame) -> pl.DataFrame:
 
 
 def _cube(stages: pl.LazyFrame) -> pl.DataFrame:
-    """Count the students once per combination of all group fields and on-track status
-    (raw or labelled), label that small frame, then sum it per funnel: the cost hardly
-    grows with the fields."""
+    """Count the students once per combination of all group fields and on-track status,
+    label that small frame, then sum it for every grouping at once (one unpivot, one
+    group-by, one sort): the cost hardly grows with the fields, and a handful of small
+    operations replaces one plan per funnel."""
     schema = stages.collect_schema()
     stage_names = [s for s in PIPELINE_STAGES if s in schema.names()]
+    groupings = [ALL, *GROUP_FIELDS, ON_TRACK_GROUPING]
+    status = (
+        pl.when(pl.col("on_track"))
+        .then(pl.lit(ON_TRACK_GROUPS[0]))
+        .when(pl.col("on_track").not_())
+        .then(pl.lit(ON_TRACK_GROUPS[1]))
+        .otherwise(pl.lit(UNKNOWN_GROUP))
+    )
     cells = (
         stages.group_by("cohort", "on_track", *GROUP_FIELDS)
         .agg(pl.col(stage_names).sum().cast(pl.Int64))
-        .with_columns(group_label(field, schema[field]) for field in GROUP_FIELDS)
+        .select(
+            "cohort",
+            *stage_names,
+            pl.lit(ALL).alias(ALL),
+            *(group_label(field, schema[field]) for field in GROUP_FIELDS),
+            status.alias(ON_TRACK_GROUPING),
+        )
+        .unpivot(
+            groupings, index=["cohort", *stage_names], variable_name="group_by", value_name="group"
+        )
+        .group_by("cohort", "group_by", "group")
+        .agg(pl.col(stage_names).sum())
         .collect()
     )
-    lazy = cells.lazy()
-    parts = [_funnel(lazy, stage_names, by) for by in (None, *GROUP_FIELDS)]
-    parts.append(on_track_funnels(cells).lazy())
-    ranked = [part.with_columns(pl.lit(rank).alias("_part")) for rank, part in enumerate(parts)]
-    return pl.concat(ranked).sort("cohort", "_part", maintain_order=True).drop("_part").collect()
+    # The on-track split shows its three groups in every cohort, a zero count included.
+    every_status = pl.DataFrame(
+        {"group_by": ON_TRACK_GROUPING, "group": list(ON_TRACK_GROUPS)}
+    ).join(cells.select(pl.col("cohort").unique()), how="cross")
+    complete = every_status.join(
+        cells, on=["cohort", "group_by", "group"], how="left"
+    ).with_columns(pl.col(stage_names).fill_null(0))
+    counts = pl.concat(
+        [cells.filter(pl.col("group_by") != ON_TRACK_GROUPING), complete.select(cells.columns)]
+    )
+    return (
+        counts.unpivot(
+            stage_names,
+            index=["cohort", "group_by", "group"],
+            variable_name="stage",
+            value_name="count",
+        )
+        .join(_GROUP_RANKS, on=["group_by", "group"], how="left")
+        .join(_KNOWN_COUNTS, on="group_by", how="left")
+        .with_columns(
+            pl.col("group_by").replace_strict(groupings, list(range(len(groupings)))).alias("_p"),
+            pl.when(pl.col("group") == UNKNOWN_GROUP)
+            .then(pl.col("_known") + 1)
+            .otherwise(pl.col("_rank").fill_null(pl.col("_known")))
+            .alias("_g"),
+            pl.col("stage").replace_strict(stage_names, list(range(len(stage_names)))).alias("_s"),
+        )
+        .sort("cohort", "_p", "_g", "group", "_s")
+        .select(FUNNEL_COLUMNS)
+    )
+
+
+def _rank_tables() -> tuple[pl.DataFrame, pl.DataFrame]:
+    """(group_by, group) -> display rank of the known values, and group_by -> how many
+    values are known (the rank of any other value; "unknown" comes after it)."""
+    order = {**GROUP_VALUE_ORDER, ON_TRACK_GROUPING: ON_TRACK_GROUPS}
+    ranks = pl.DataFrame(
+        [
+            (field, value, rank)
+            for field, values in order.items()
+            for rank, value in enumerate(values)
+        ],
+        schema={"group_by": pl.String, "group": pl.String, "_rank": pl.Int64},
+        orient="row",
+    )
+    known = pl.DataFrame(
+        {
+            "group_by": [ALL, *GROUP_FIELDS, ON_TRACK_GROUPING],
+            "_known": [len(order.get(f, ())) for f in (ALL, *GROUP_FIELDS, ON_TRACK_GROUPING)],
+        },
+        schema={"group_by": pl.String, "_known": pl.Int64},
+    )
+    return ranks, known
+
+
+_GROUP_RANKS, _KNOWN_COUNTS = _rank_tables()
 
 
 def _pairs(stage_names: Sequence[str]) -> list[tuple[str, str]]:
