@@ -332,6 +332,14 @@ def data_freshness(engine: Engine, principal: Principal) -> pl.DataFrame:
     )
 
 
+def indicators_computed_as_of(engine: Engine, principal: Principal) -> date | None:
+    """The date the stored indicators and pipeline were last computed as of (None before
+    the first refresh). Imports, the demo build and `pathwise refresh` set it."""
+    _require_admin(principal)
+    recorded = read_meta(engine).get("indicators_as_of")
+    return date.fromisoformat(recorded) if recorded else None
+
+
 def import_history(engine: Engine, principal: Principal) -> pl.DataFrame:
     _require_admin(principal)
     runs = table_of(ImportRun)

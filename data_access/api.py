@@ -231,6 +231,10 @@ def admin_freshness(principal: Principal) -> pl.DataFrame:
     return administration.data_freshness(get_engine(), principal)
 
 
+def admin_indicators_as_of(principal: Principal) -> date | None:
+    return administration.indicators_computed_as_of(get_engine(), principal)
+
+
 def admin_import_history(principal: Principal) -> pl.DataFrame:
     return administration.import_history(get_engine(), principal)
 

@@ -271,6 +271,19 @@ def _imports(principal: api.Principal) -> None:
 
 
 def _freshness(principal: api.Principal) -> None:
+    computed = api.admin_indicators_as_of(principal)
+    if computed is None:
+        st.warning("The early-warning indicators have not been computed yet: import data first.")
+    elif computed < principal.today:
+        st.warning(
+            f"The early-warning list and the pipeline were computed as of {computed:%B %d, %Y}. "
+            "Imports recompute them; between imports, run `pathwise refresh` nightly so that "
+            "they follow the calendar (students who left drop off, new FAFSA dates count)."
+        )
+    else:
+        st.success(
+            f"The early-warning list and the pipeline are computed as of today, {computed:%B %d, %Y}."
+        )
     st.dataframe(api.admin_freshness(principal), hide_index=True, width="stretch")
 
 

@@ -174,6 +174,9 @@ def test_the_administration_page_is_for_stewards_only(page_as: Callable[..., App
     for section in ("Users", "Agreements", "Import", "Data freshness", "Audit log"):
         at = page_as("administration.administration_page", "steward", admin_section=section)
         assert not at.exception, (section, at.exception)
+    at = page_as("administration.administration_page", "steward", admin_section="Data freshness")
+    said = [m.value for m in (*at.success, *at.warning)]
+    assert any("early-warning list and the pipeline" in text for text in said), said
     at = page_as("administration.administration_page", "counselor.hs01")
     assert any("Only data stewards" in e.value for e in at.error)
 

@@ -104,3 +104,13 @@ def test_freshness_recorded_at_refresh_matches_the_tables(world: Engine) -> None
     refresh_derived(world, as_of=TODAY)
     recorded = admin.data_freshness(world, steward)
     assert recorded.select("source", "latest").equals(live.select("source", "latest"))
+
+
+def test_stewards_see_when_the_indicators_were_last_computed(world: Engine) -> None:
+    from data_access.derived import refresh_derived
+
+    steward = sign_in(world, "admin@d.org", TODAY)
+    refresh_derived(world, as_of=date(2026, 11, 2))
+    assert admin.indicators_computed_as_of(world, steward) == date(2026, 11, 2)
+    with pytest.raises(AccessDenied):
+        admin.indicators_computed_as_of(world, sign_in(world, "counselor@d.org", TODAY))
