@@ -93,9 +93,10 @@ def _tier_and_flags(record: api.StudentRecord) -> None:
         return
     tier = int(row["tier"])
     colour = TIER_COLOURS[tier]
+    count = int(row["flag_count"])
     st.markdown(
         f"<div style='font-size:1.6rem'><span style='background:{colour};color:white;padding:.2rem .7rem;"
-        f"border-radius:.4rem'>Tier {tier}</span> &nbsp; {int(row['flag_count'])} flag(s)</div>",
+        f"border-radius:.4rem'>Tier {tier}</span> &nbsp; {count} flag{'' if count == 1 else 's'}</div>",
         unsafe_allow_html=True,
     )
     settings = load_settings()
@@ -104,10 +105,13 @@ def _tier_and_flags(record: api.StudentRecord) -> None:
         value = row.get(flag)
         title = FLAG_TITLES[flag]
         if value is None:
-            state = "not shown (no data, or not shared with you)"
+            state, icon = "not shown (no data, or not shared with you)", ":material/help_outline:"
+        elif value:
+            state, icon = "flagged", ":material/flag:"
         else:
-            state = "flagged" if value else "not flagged"
-        with st.expander(f"{'🔴' if value else '⚪'} {title}: {state}", expanded=bool(value)):
+            state, icon = "not flagged", ":material/check_circle:"
+        # Material icons ship with Streamlit; emoji need a font many machines lack.
+        with st.expander(f"{title}: {state}", expanded=bool(value), icon=icon):
             card = cards[flag]
             st.markdown(f"**This student:** {explain(flag, row, settings)}")
             st.markdown(f"**The rule:** {card.rule}")

@@ -30,12 +30,17 @@ def attendance_figure(record: StudentRecord) -> go.Figure | None:
         return None
     trend = attendance_trend(record.attendance)
     fig = go.Figure()
+    # Service periods are shaded and named in the legend (labels on the shading overlap
+    # as soon as two periods are close).
     for shade, row in enumerate(record.services.iter_rows(named=True)):
+        colour = PALETTE[(shade + 2) % len(PALETTE)]
         end = row["end_date"] or date.today()
-        fig.add_vrect(
-            x0=row["start_date"], x1=end, fillcolor=PALETTE[(shade + 2) % len(PALETTE)], opacity=0.12,
-            line_width=0, annotation_text=f"{row['org_name']} ({row['service_type'].replace('_', ' ')})",
-            annotation_position="top left", annotation_font_size=14,
+        fig.add_vrect(x0=row["start_date"], x1=end, fillcolor=colour, opacity=0.15, line_width=0)
+        fig.add_scatter(
+            x=[None], y=[None], mode="markers", showlegend=True,
+            marker={"symbol": "square", "size": 16, "color": colour, "opacity": 0.4},
+            name=f"{row['org_name']} ({row['service_type'].replace('_', ' ')}), "
+            f"{row['start_date']:%b %Y} to {end:%b %Y}",
         )  # fmt: skip
     fig.add_scatter(
         x=trend["as_of_date"],
@@ -51,13 +56,16 @@ def attendance_figure(record: StudentRecord) -> go.Figure | None:
         line_dash="dash",
         line_color=PALETTE[3],
         annotation_text="chronic absence (10%)",
+        annotation_position="bottom left",
         annotation_font_size=16,
     )
     fig.update_yaxes(
         title="% of days absent (school year to date)", rangemode="tozero", ticksuffix="%"
     )
-    fig.update_xaxes(title=None)
-    return figure_layout(fig, height=380)
+    fig.update_xaxes(title=None, type="date")
+    figure_layout(fig, height=440)
+    fig.update_layout(legend={"orientation": "h", "yanchor": "top", "y": -0.12, "x": 0})
+    return fig
 
 
 def attendance_section(record: StudentRecord) -> None:
@@ -115,6 +123,8 @@ def tests_section(record: StudentRecord) -> None:
         width="stretch",
         column_config={
             "school_year": st.column_config.NumberColumn("Year", format="%d"),
+            "test_name": st.column_config.TextColumn("Test"),
+            "subject": st.column_config.TextColumn("Subject"),
             "proficient": st.column_config.CheckboxColumn("Proficient"),
             "performance_level": st.column_config.NumberColumn("Level"),
             "scale_score": st.column_config.NumberColumn("Score", format="%d"),

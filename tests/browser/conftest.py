@@ -192,5 +192,14 @@ SCREENSHOTS = CHECKOUT / "docs" / "screenshots"
 
 
 def screenshot(page: Page, name: str) -> None:
+    """Save the page for the README once its tables have painted (data grids draw on a
+    canvas a moment after the script has finished)."""
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    height = (page.viewport_size or {"height": 1000})["height"]
+    for table in page.get_by_test_id("stDataFrame").all():
+        box = table.bounding_box()
+        if box is not None and box["y"] < height:  # grids below the fold never paint
+            # The grid mounts its accessible table (headers, cells) when it has drawn.
+            table.locator("[role='columnheader']").first.wait_for(state="attached", timeout=15000)
+    page.wait_for_timeout(400)
     page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=True)
