@@ -164,7 +164,8 @@ def _escape(text: str) -> str:
 
 
 def _recompute(rows: pl.DataFrame, settings: Settings) -> pl.DataFrame:
-    """Flag count and tier from each row's visible flags (its `see_<category>` columns)."""
+    """Every indicator column nulled where the row's grant (its `see_<category>` columns)
+    leaves its category out, and flag count and tier recomputed from what is left."""
     if rows.height == 0:
         return rows.with_columns(flag_count=pl.lit(0, pl.Int64), tier=pl.lit(1, pl.Int64))
     return flags_and_tier_per_row(rows, settings).sort("student_id")
@@ -326,8 +327,8 @@ def live_list(
             .join(grants, on="student_id", how="inner")
             .with_columns(served=pl.lit(None, pl.Boolean))
         )
-        rows = _mask(rows)
-        rows = _recompute(rows, settings).sort("student_id")
+        # Masking by each row's grant and the recomputed tier happen in one pass.
+        rows = _recompute(rows, settings)
         granted = _categories_granted(rows)
         if rows.height:
             record_event(
@@ -344,13 +345,4 @@ def live_list(
         computed_as_of=as_of,
         total_in_scope=rows.height,
         categories_seen=granted,
-    )
-
-
-def _mask(rows: pl.DataFrame) -> pl.DataFrame:
-    """Null every indicator column whose category the row's grant does not include."""
-    return rows.with_columns(
-        pl.when(pl.col(f"see_{category}")).then(pl.col(column)).otherwise(None).alias(column)
-        for column, category in COLUMN_CATEGORY.items()
-        if column in rows.columns
     )

@@ -285,11 +285,6 @@ def pipeline_cube(
     return _cube(_stages(tables, cohorts, settings))
 
 
-def cube_from_stages(stages: pl.DataFrame) -> pl.DataFrame:
-    """The cube of `pipeline_cube` from a `cohort_stages` frame."""
-    return _cube(stages.lazy())
-
-
 def _cube(stages: pl.LazyFrame) -> pl.DataFrame:
     """Count the students once per combination of all group fields and on-track status,
     label that small frame, then sum it for every grouping at once (one unpivot, one
