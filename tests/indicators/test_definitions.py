@@ -9,6 +9,7 @@ import pytest
 
 from domain.vocabulary import ATTENDANCE_BANDS, FLAGS, PIPELINE_STAGES
 from indicators.definitions import (
+    FLAG_TITLES,
     chronic_line_label,
     definitions,
     explain,
@@ -152,6 +153,11 @@ def test_flag_titles_come_from_the_definitions_and_an_untitled_flag_gets_its_key
         "FAFSA not completed",
     ]
     assert flag_title("attendance_drop") == "Attendance drop"
+
+
+def test_every_flag_of_the_vocabulary_has_its_title_written() -> None:
+    """The fallback above keeps pages up; this keeps a missing title from going unnoticed."""
+    assert set(FLAG_TITLES) == set(FLAGS)
 
 
 def test_tier_labels_name_the_level_of_support() -> None:
