@@ -12,6 +12,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Final
 
+from domain import vocabulary
 from domain.vocabulary import Category
 from indicators.settings import Settings
 
@@ -67,12 +68,50 @@ BAND_TITLES: Final = {
     "moderate_chronic": "Moderate chronic absence",
     "severe_chronic": "Severe chronic absence",
 }
+#: The one place flag names are written (pages, cards and explanations read them through
+#: `flag_title`); the flags themselves are domain/vocabulary.py's FLAGS.
 FLAG_TITLES: Final = {
     "chronic_absence": "chronic absence",
     "course_failure": "course failure",
     "below_proficient": "below proficient",
     "fafsa_not_completed": "FAFSA not completed",
 }
+#: The level of support of each tier (TIERS_SOURCE: universal, targeted, intensive).
+TIER_NAMES: Final = {1: "universal", 2: "targeted", 3: "intensive"}
+
+
+def flag_name(key: str) -> str:
+    """A flag as written in a sentence ("chronic absence"). A flag added to the vocabulary
+    before its title is written here shows as its key in words, so no page fails on it."""
+    return FLAG_TITLES.get(key, key.replace("_", " "))
+
+
+def flag_title(key: str) -> str:
+    """A flag as a label ("Chronic absence", "FAFSA not completed")."""
+    name = flag_name(key)
+    return name[:1].upper() + name[1:]
+
+
+def tier_label(tier: int, *, short: bool = False) -> str:
+    """The label of a tier: "Tier 3 · intensive", or "3 · intensive" with `short`."""
+    name = TIER_NAMES.get(tier)
+    label = f"{tier} · {name}" if name else str(tier)
+    return label if short else f"Tier {label}"
+
+
+def chronic_line_label(settings: Settings) -> str:
+    """The label of the chronic-absence line on attendance figures: "chronic absence (10%)"
+    with the default `attendance.chronic_threshold`."""
+    return f"{flag_name('chronic_absence')} ({pct(settings.chronic_threshold)})"
+
+
+def small_counts_rule(settings: Settings) -> str:
+    """How protected figures are shown (access.md rule 1, `suppression.min_cell`), in the
+    words of a caption."""
+    return (
+        f"a count under {settings.min_cell} shows as “{settings.suppressed_label}”, and a count "
+        "that would reveal a small group by subtraction shows as “*”"
+    )
 
 
 @dataclass(frozen=True)
@@ -94,6 +133,32 @@ def pct(fraction: float) -> str:
 
 def _number(value: float) -> str:
     return f"{value:g}"
+
+
+def _any_of(parts: list[str]) -> str:
+    """Alternatives in words: "a", "a or b", "a, b, or c"."""
+    if len(parts) < 3:
+        return " or ".join(parts)
+    return f"{', '.join(parts[:-1])}, or {parts[-1]}"
+
+
+def _tier3_reasons(settings: Settings, *, flags: bool = True) -> str:
+    """What puts a student in tier 3 under `settings` (indicators/tiers.py `tier`), e.g.
+    "2 or more flags, severe chronic absence, or 2 or more core failures"; without the
+    flags when `flags` is false."""
+    reasons = [f"{settings.tier3_min_flags} or more flags"] if flags else []
+    if settings.tier3_on_severe_chronic:
+        reasons.append("severe chronic absence")
+    reasons.append(f"{settings.tier3_min_core_fails} or more core failures")
+    return _any_of(reasons)
+
+
+def _tier2_flags(settings: Settings) -> str:
+    """How many flags make tier 2: from tier2_min_flags to one under tier3_min_flags."""
+    low, high = settings.tier2_min_flags, settings.tier3_min_flags - 1
+    if low == high:
+        return f"{low} flag" if low == 1 else f"{low} flags"
+    return f"{low} to {high} flags"
 
 
 def definitions(settings: Settings) -> dict[str, Definition]:
@@ -214,40 +279,38 @@ def definitions(settings: Settings) -> dict[str, Definition]:
             "flag_count",
             "Flags",
             "tier",
-            "How many of the four flags are raised: chronic absence, course failure, below "
-            "proficient, FAFSA not completed. Missing data never raises one.",
+            f"How many of the {len(vocabulary.FLAGS)} flags are raised: "
+            f"{', '.join(flag_name(f) for f in vocabulary.FLAGS)}. Missing data never raises one.",
             TIERS_SOURCE,
         ),
         Definition(
             "tier",
             "Tier of support",
             "tier",
-            f"Tier 3 with {settings.tier3_min_flags} or more flags, severe chronic absence or "
-            f"{settings.tier3_min_core_fails} or more core failures; tier 2 with "
-            f"{settings.tier2_min_flags} flag; tier 1 otherwise. Only the categories you may "
-            "see count.",
+            f"Tier 3 with {_tier3_reasons(settings)}; tier 2 with "
+            f"{_tier2_flags(settings)}; tier 1 otherwise. Only the categories you may see "
+            "count.",
             TIERS_SOURCE,
         ),
         Definition(
             "tier_1",
-            "Tier 1 (universal)",
+            f"Tier 1 ({TIER_NAMES[1]})",
             "tier",
             "No flag: the support every student gets.",
             TIERS_SOURCE,
         ),
         Definition(
             "tier_2",
-            "Tier 2 (targeted)",
+            f"Tier 2 ({TIER_NAMES[2]})",
             "tier",
-            "One flag, without severe chronic absence or two core failures.",
+            f"{_tier2_flags(settings)}, without {_tier3_reasons(settings, flags=False)}.",
             TIERS_SOURCE,
         ),
         Definition(
             "tier_3",
-            "Tier 3 (intensive)",
+            f"Tier 3 ({TIER_NAMES[3]})",
             "tier",
-            f"{settings.tier3_min_flags} or more flags, severe chronic absence, or "
-            f"{settings.tier3_min_core_fails} or more core failures.",
+            f"{_tier3_reasons(settings)}.",
             TIERS_SOURCE,
         ),
         Definition(
@@ -475,7 +538,7 @@ def _fafsa(row: Mapping[str, Any]) -> str:
 
 
 def _tier(row: Mapping[str, Any], settings: Settings) -> str:
-    raised = [FLAG_TITLES[f] for f in FLAG_TITLES if row.get(f)]
+    raised = [flag_name(f) for f in vocabulary.FLAGS if row.get(f)]
     count = len(raised)
     flags = f"{count} flag{'s' if count != 1 else ''}" + (
         f" ({', '.join(raised)})" if raised else ""

@@ -7,18 +7,13 @@ import streamlit as st
 
 from data_access import api
 from data_access.export_format import REDISCLOSURE_NOTICE
-from domain.vocabulary import FLAGS, Role
+from domain import vocabulary
+from domain.vocabulary import TIERS, Role
+from indicators.definitions import definitions, flag_title, tier_label
+from indicators.settings import load_settings
 from ui.components import download_buttons, next_step, page_header
 from ui.navigation import open_student
 from ui.session import require_principal
-
-FLAG_LABELS = {
-    "chronic_absence": "Chronic absence",
-    "course_failure": "Course failure",
-    "below_proficient": "Below proficient",
-    "fafsa_not_completed": "FAFSA not completed",
-}
-TIER_LABELS = {1: "Tier 1 · universal", 2: "Tier 2 · targeted", 3: "Tier 3 · intensive"}
 
 
 def _filters(principal: api.Principal) -> api.ListFilters:
@@ -38,12 +33,8 @@ def _filters(principal: api.Principal) -> api.ListFilters:
                 [None, *sorted(schools)],
                 format_func=lambda s: "All schools" if s is None else schools.get(s, s),
             )
-        tiers = second.multiselect(
-            "Tier", [3, 2, 1], default=[3, 2], format_func=TIER_LABELS.__getitem__
-        )
-        flags = third.multiselect(
-            "Flags (all of)", list(FLAGS), format_func=FLAG_LABELS.__getitem__
-        )
+        tiers = second.multiselect("Tier", [3, 2, 1], default=[3, 2], format_func=tier_label)
+        flags = third.multiselect("Flags (all of)", list(vocabulary.FLAGS), format_func=flag_title)
         fourth, fifth, sixth = st.columns(3)
         grades = fourth.multiselect("Grade", [9, 10, 11, 12])
         served = fifth.selectbox(
@@ -70,8 +61,9 @@ def _filters(principal: api.Principal) -> api.ListFilters:
 def _display(rows: pl.DataFrame) -> pl.DataFrame:
     flags = pl.concat_list(
         [
-            pl.when(pl.col(f).fill_null(False)).then(pl.lit(FLAG_LABELS[f])).otherwise(None)
-            for f in FLAGS
+            pl.when(pl.col(f).fill_null(False)).then(pl.lit(flag_title(f))).otherwise(None)
+            for f in vocabulary.FLAGS
+            if f in rows.columns  # a flag the stored indicators do not carry yet is not raised
         ]
     ).list.drop_nulls()
     return rows.select(
@@ -80,9 +72,7 @@ def _display(rows: pl.DataFrame) -> pl.DataFrame:
         "school_id",
         "grade_level",
         pl.col("tier")
-        .replace_strict(
-            {1: "1 · universal", 2: "2 · targeted", 3: "3 · intensive"}, return_dtype=pl.String
-        )
+        .replace_strict({t: tier_label(t, short=True) for t in TIERS}, return_dtype=pl.String)
         .alias("tier"),
         flags.alias("flags"),
         (pl.col("absence_rate") * 100).alias("absence_pct"),
@@ -125,7 +115,7 @@ def at_risk_page() -> None:
             "grade_level": st.column_config.NumberColumn("Grade", format="%d"),
             "tier": st.column_config.TextColumn(
                 "Tier",
-                help="Tier 3: two or more flags, severe chronic absence, or two or more core fails.",
+                help=f"Tier 3: {definitions(load_settings())['tier_3'].rule}",
             ),
             "flags": st.column_config.ListColumn("Flags", width="large"),
             "absence_pct": st.column_config.ProgressColumn(

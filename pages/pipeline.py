@@ -8,6 +8,8 @@ import streamlit as st
 
 from data_access import api
 from domain.vocabulary import GROUP_FIELDS, PIPELINE_STAGES
+from indicators.definitions import small_counts_rule
+from indicators.settings import load_settings
 from indicators.shown import biggest_leak_shown, gaps_shown
 from ui.components import (
     PALETTE,
@@ -65,10 +67,7 @@ def pipeline_page() -> None:
         "students who reached all the earlier ones.",
     )
     if not principal.exact_aggregates:
-        st.caption(
-            "Figures are protected for privacy: a count under 10 shows as “<10”, and a count that "
-            "would reveal a small group by subtraction shows as “*”."
-        )
+        st.caption(f"Figures are protected for privacy: {small_counts_rule(load_settings())}.")
     cohorts = api.pipeline_cohorts(principal)
     if not cohorts:
         st.info("No pipeline yet: load enrollments and outcomes, or build the demo district.")

@@ -8,8 +8,9 @@ import polars as pl
 import streamlit as st
 
 from data_access import api
-from domain.vocabulary import FLAGS, Role
-from indicators.definitions import definitions, explain
+from domain import vocabulary
+from domain.vocabulary import Role
+from indicators.definitions import definitions, explain, flag_title
 from indicators.settings import load_settings
 from ui.components import TIER_COLOURS, next_step, page_header, plain_text, releases_table
 from ui.navigation import chosen_student
@@ -23,12 +24,6 @@ from ui.record_view import (
 )
 from ui.session import require_principal
 
-FLAG_TITLES = {
-    "chronic_absence": "Chronic absence",
-    "course_failure": "Course failure",
-    "below_proficient": "Below proficient",
-    "fafsa_not_completed": "FAFSA not completed",
-}
 FAFSA_NEXT_STEP = {
     "not_started": "Book a FAFSA session with the student and a parent; bring the FSA ID checklist.",
     "submitted": "The FAFSA is submitted but not processed: check for missing signatures or corrections.",
@@ -101,9 +96,9 @@ def _tier_and_flags(record: api.StudentRecord) -> None:
     )
     settings = load_settings()
     cards = definitions(settings)
-    for flag in FLAGS:
+    for flag in vocabulary.FLAGS:
         value = row.get(flag)
-        title = FLAG_TITLES[flag]
+        title = flag_title(flag)
         if value is None:
             state, icon = "not shown (no data, or not shared with you)", ":material/help_outline:"
         elif value:
@@ -112,7 +107,10 @@ def _tier_and_flags(record: api.StudentRecord) -> None:
             state, icon = "not flagged", ":material/check_circle:"
         # Material icons ship with Streamlit; emoji need a font many machines lack.
         with st.expander(f"{title}: {state}", expanded=bool(value), icon=icon):
-            card = cards[flag]
+            card = cards.get(flag)
+            if card is None:  # a flag added to the vocabulary before its definition card
+                st.caption("No definition has been written for this flag yet.")
+                continue
             st.markdown(f"**This student:** {explain(flag, row, settings)}")
             st.markdown(f"**The rule:** {card.rule}")
             st.caption(f"Source: {card.source}")

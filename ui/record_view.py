@@ -13,6 +13,8 @@ import polars as pl
 import streamlit as st
 
 from data_access.api import StudentRecord
+from indicators.definitions import chronic_line_label
+from indicators.settings import Settings, load_settings
 from indicators.trend import attendance_trend
 from ui.components import PALETTE, figure_layout
 
@@ -24,8 +26,10 @@ def identity_line(record: StudentRecord) -> str:
     return f"{i['first_name']} {i['last_name']} · {i['student_id']} · grade {i['grade_level']} · {i['school_name']}"
 
 
-def attendance_figure(record: StudentRecord) -> go.Figure | None:
-    """Absence rate over time (cumulative, summed across schools), service periods shaded."""
+def attendance_figure(record: StudentRecord, settings: Settings | None = None) -> go.Figure | None:
+    """Absence rate over time (cumulative, summed across schools), service periods shaded,
+    and the chronic-absence line at the deployment's `attendance.chronic_threshold`
+    (`settings`, else the loaded settings)."""
     if record.attendance is None or record.attendance.height == 0:
         return None
     trend = attendance_trend(record.attendance)
@@ -51,11 +55,12 @@ def attendance_figure(record: StudentRecord) -> go.Figure | None:
         name="absence rate",
         hovertemplate="%{x|%b %d, %Y}: %{y:.1f}% absent<extra></extra>",
     )
+    settings = settings or load_settings()
     fig.add_hline(
-        y=10,
+        y=round(settings.chronic_threshold * 100, 6),  # 0.07 * 100 is 7.000000000000001
         line_dash="dash",
         line_color=PALETTE[3],
-        annotation_text="chronic absence (10%)",
+        annotation_text=chronic_line_label(settings),
         annotation_position="bottom left",
         annotation_font_size=16,
     )

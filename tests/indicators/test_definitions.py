@@ -8,7 +8,15 @@ from pathlib import Path
 import pytest
 
 from domain.vocabulary import ATTENDANCE_BANDS, FLAGS, PIPELINE_STAGES
-from indicators.definitions import definitions, explain
+from indicators.definitions import (
+    FLAG_TITLES,
+    chronic_line_label,
+    definitions,
+    explain,
+    flag_title,
+    small_counts_rule,
+    tier_label,
+)
 from indicators.settings import load_settings
 from indicators.student import compute_student_indicators
 from indicators.trajectory import attendance_trajectory
@@ -130,3 +138,71 @@ def test_an_unknown_key_is_refused_and_a_stage_gives_its_rule(settings) -> None:
     with pytest.raises(KeyError, match="no definition"):
         explain("charisma", {}, settings)
     assert explain("graduated", {}, settings) == definitions(settings)["graduated"].rule
+
+
+# ---------------------------------------------------------------------------------------
+# Labels the pages show: one place for flag titles, tier labels and threshold words
+# ---------------------------------------------------------------------------------------
+
+
+def test_flag_titles_come_from_the_definitions_and_an_untitled_flag_gets_its_key_in_words() -> None:
+    assert [flag_title(f) for f in FLAGS] == [
+        "Chronic absence",
+        "Course failure",
+        "Below proficient",
+        "FAFSA not completed",
+    ]
+    assert flag_title("attendance_drop") == "Attendance drop"
+
+
+def test_every_flag_of_the_vocabulary_has_its_title_written() -> None:
+    """The fallback above keeps pages up; this keeps a missing title from going unnoticed."""
+    assert set(FLAG_TITLES) == set(FLAGS)
+
+
+def test_tier_labels_name_the_level_of_support() -> None:
+    assert [tier_label(t) for t in (1, 2, 3)] == [
+        "Tier 1 · universal",
+        "Tier 2 · targeted",
+        "Tier 3 · intensive",
+    ]
+    assert tier_label(3, short=True) == "3 · intensive"
+    assert tier_label(4) == "Tier 4"
+
+
+def test_threshold_words_follow_the_settings(tmp_path: Path) -> None:
+    path = tmp_path / "s.toml"
+    path.write_text(
+        "[attendance]\nband_thresholds = [0.05, 0.15, 0.25]\nchronic_threshold = 0.15\n"
+        "[suppression]\nmin_cell = 5\n"
+    )
+    changed = load_settings(path)
+    assert chronic_line_label(load_settings()) == "chronic absence (10%)"
+    assert chronic_line_label(changed) == "chronic absence (15%)"
+    assert small_counts_rule(load_settings()) == (
+        "a count under 10 shows as “<10”, and a count that would reveal a small group by "
+        "subtraction shows as “*”"
+    )
+    assert "a count under 5 shows as “<5”" in small_counts_rule(changed)
+
+
+def test_tier_cards_follow_every_tier_setting(tmp_path: Path) -> None:
+    path = tmp_path / "s.toml"
+    path.write_text(
+        "[tiers]\ntier3_min_flags = 3\ntier3_on_severe_chronic = false\n"
+        "tier3_min_core_fails = 3\ntier2_min_flags = 2\n"
+    )
+    cards = definitions(load_settings(path))
+    assert cards["tier_3"].rule == "3 or more flags or 3 or more core failures."
+    assert cards["tier_2"].rule == "2 flags, without 3 or more core failures."
+    assert "severe" not in cards["tier"].rule
+    assert "How many of the 4 flags are raised: chronic absence, course failure" in (
+        cards["flag_count"].rule
+    )
+    defaults = definitions(load_settings())
+    assert defaults["tier_3"].rule == (
+        "2 or more flags, severe chronic absence, or 2 or more core failures."
+    )
+    assert defaults["tier_2"].rule == (
+        "1 flag, without severe chronic absence or 2 or more core failures."
+    )
