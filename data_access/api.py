@@ -19,7 +19,6 @@ from data_access import (
     administration,
     aggregates,
     disclosures,
-    export_format,
     notes,
     records,
     referrals,
@@ -42,6 +41,7 @@ from data_access.roster import AtRiskList, ListFilters
 from data_access.users import InvalidUser, UserRequest
 from domain.progress import Progress, no_progress
 from domain.vocabulary import ROLES
+from exports import formats as export_format
 
 USER = table_of(User)
 

@@ -6,8 +6,8 @@ import polars as pl
 import streamlit as st
 
 from data_access import api
-from data_access.export_format import REDISCLOSURE_NOTICE
 from domain.vocabulary import FLAGS, Role
+from exports.formats import REDISCLOSURE_NOTICE
 from ui.components import download_buttons, next_step, page_header
 from ui.navigation import open_student
 from ui.session import require_principal

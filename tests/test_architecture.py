@@ -13,10 +13,11 @@ UI_FILES = sorted(
     [*ROOT.joinpath("pages").glob("*.py"), *ROOT.joinpath("ui").glob("*.py"), ROOT / "app.py"]
 )
 INDICATOR_FILES = sorted(ROOT.joinpath("indicators").glob("*.py"))
-#: What the UI may import from data_access: the public API and the pure export formats.
-UI_ALLOWED = {"data_access.api", "data_access.export_format", "data_access"}
+EXPORT_FILES = sorted(ROOT.joinpath("exports").glob("*.py"))
+#: What the UI may import from data_access: the public API.
+UI_ALLOWED = {"data_access.api", "data_access"}
 #: The application's packages (tests and benchmarks sit on top of all of them).
-PACKAGES = ("domain", "data_access", "indicators", "demo_district", "cli", "pages", "ui")
+PACKAGES = ("domain", "data_access", "indicators", "exports", "demo_district", "cli", "pages", "ui")
 
 
 def imported_modules(path: Path) -> list[str]:
@@ -42,6 +43,16 @@ def test_pages_and_ui_reach_data_only_through_the_public_api(path: Path) -> None
 
 @pytest.mark.parametrize("path", INDICATOR_FILES, ids=lambda p: p.name)
 def test_indicators_are_pure_polars(path: Path) -> None:
+    for name in imported_modules(path):
+        root = name.split(".")[0]
+        assert root not in DB_LIBRARIES | {"streamlit", "data_access"}, (
+            f"{path.name} imports {name}"
+        )
+
+
+@pytest.mark.parametrize("path", EXPORT_FILES, ids=lambda p: p.name)
+def test_export_formats_are_pure(path: Path) -> None:
+    """`exports/` turns frames into files; it reads nothing and knows no viewer."""
     for name in imported_modules(path):
         root = name.split(".")[0]
         assert root not in DB_LIBRARIES | {"streamlit", "data_access"}, (
@@ -75,7 +86,7 @@ def test_page_modules_render_nothing_at_import(path: Path) -> None:
 
 def test_the_data_layer_is_the_only_one_that_owns_sql() -> None:
     offenders = []
-    for folder in ("pages", "ui", "indicators", "demo_district", "domain"):
+    for folder in ("pages", "ui", "indicators", "exports", "demo_district", "domain"):
         for path in ROOT.joinpath(folder).glob("*.py"):
             text = path.read_text()
             if "SELECT " in text or "INSERT INTO" in text:
