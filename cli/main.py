@@ -372,8 +372,8 @@ def _audit(args: argparse.Namespace) -> int:
 
     from data_access.disclosures import audit_events
     from data_access.engine import get_engine
-    from data_access.export_format import neutralise
     from data_access.policy import AccessDenied
+    from exports.formats import neutralise
 
     principal = _principal(args.as_email, args.as_of)
     if principal is None:
@@ -400,8 +400,8 @@ def _write(text: str, out: str | None) -> None:
 
 def _export(args: argparse.Namespace) -> int:
     from data_access import api
-    from data_access.export_format import REDISCLOSURE_NOTICE, to_csv, to_json
     from domain.vocabulary import Role
+    from exports.formats import REDISCLOSURE_NOTICE, to_csv, to_json
 
     principal = _principal(args.as_email, args.as_of)
     if principal is None:

@@ -1,4 +1,4 @@
-"""A dependency-free progress bar on stderr, fed by `data_access.progress.Progress`."""
+"""A dependency-free progress bar on stderr, fed by `domain.progress.Progress`."""
 
 from __future__ import annotations
 

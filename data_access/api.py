@@ -19,7 +19,6 @@ from data_access import (
     administration,
     aggregates,
     disclosures,
-    export_format,
     notes,
     records,
     referrals,
@@ -36,12 +35,13 @@ from data_access.meta import LoadedCounts, is_demo, loaded_counts, read_meta
 from data_access.models import User, table_of
 from data_access.notes import InvalidNote
 from data_access.policy import AccessDenied, Principal
-from data_access.progress import Progress, no_progress
 from data_access.records import StudentRecord, VisibilityReason
 from data_access.referrals import InvalidReferral
 from data_access.roster import AtRiskList, ListFilters
 from data_access.users import InvalidUser, UserRequest
+from domain.progress import Progress, no_progress
 from domain.vocabulary import ROLES
+from exports import formats as export_format
 
 USER = table_of(User)
 

@@ -20,8 +20,8 @@ from data_access.bulk import insert_frame
 from data_access.derived import RAW_FILES, raw_columns, refresh_derived
 from data_access.meta import DEMO_KEY, is_demo, loaded_counts, set_meta
 from data_access.models import IMPORT_TABLES, Note, Referral, table_of
-from data_access.progress import Progress, no_progress
 from demo_district.generate import DemoPart, DemoSpec, district, entrants_per_cohort
+from domain.progress import Progress, no_progress
 
 KEEP_IN_MEMORY_UP_TO = 200_000
 

@@ -27,7 +27,7 @@ from data_access.models import (
     table_of,
 )
 from data_access.policy import current_school_year
-from data_access.progress import Progress, no_progress
+from domain.progress import Progress, no_progress
 from indicators.pipeline import pipeline_cube
 from indicators.settings import Settings, load_settings
 from indicators.student import compute_student_indicators

@@ -54,7 +54,6 @@ META = table_of(Meta)
 STUDENT = table_of(Student)
 SERVICE = table_of(Service)
 CASELOAD = table_of(Caseload)
-IDENTITY = ("student_id", "first_name", "last_name", "school_id", "grade_level")
 
 
 @dataclass(frozen=True)

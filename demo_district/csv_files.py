@@ -16,9 +16,9 @@ from pathlib import Path
 
 import polars as pl
 
-from data_access.progress import Progress, no_progress
 from demo_district.generate import DemoSpec, district, entrants_per_cohort
 from domain.import_format import FILE_FORMATS, FileFormat
+from domain.progress import Progress, no_progress
 
 
 def import_text(frame: pl.DataFrame, fmt: FileFormat) -> pl.DataFrame:

@@ -1294,10 +1294,6 @@ def _notes_and_referrals(
 # ---------------------------------------------------------------------------------------
 
 
-def chunk_count(spec: DemoSpec) -> int:
-    return sum(1 for _ in _cohort_chunks(spec))
-
-
 def district(spec: DemoSpec) -> Iterator[DemoPart]:
     """The demo district, part by part: fixed tables, student chunks, then people.
 

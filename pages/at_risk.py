@@ -6,9 +6,9 @@ import polars as pl
 import streamlit as st
 
 from data_access import api
-from data_access.export_format import REDISCLOSURE_NOTICE
 from domain import vocabulary
 from domain.vocabulary import TIERS, Role
+from exports.formats import REDISCLOSURE_NOTICE
 from indicators.definitions import definitions, flag_title, tier_label
 from indicators.settings import load_settings
 from ui.components import download_buttons, next_step, page_header

@@ -166,18 +166,6 @@ def download_buttons(
         )
 
 
-def empty_state(message: str) -> None:
-    st.info(message, icon=":material/info:")
-
-
-def frame_or_empty(frame: pl.DataFrame | None, message: str) -> bool:
-    """True when there is something to show; otherwise says so."""
-    if frame is None or frame.height == 0:
-        empty_state(message)
-        return False
-    return True
-
-
 def releases_table(releases: pl.DataFrame) -> None:
     """Parent releases with their dates and whether each is active today."""
     st.dataframe(

@@ -6,17 +6,12 @@ or `ImportRefused` (a demo database). `report_lines` formats problems as the com
 prints them. Modules: `sources` (file names), `reading` and `csv_layout` (bytes to text
 cells with line numbers), `cells` (one column's values), `checks` (one file), `references`
 (across files and the database), `daily_attendance` (daily rows to snapshots), `writing`
-(upsert and history), `api` (the order of work).
+(upsert and history), `results` (what an import gives back), `api` (the order of work).
 """
 
-from data_access.importing.api import (
-    FileResult,
-    ImportRefused,
-    ImportResult,
-    import_files,
-    import_path,
-)
-from data_access.importing.problems import ImportRejected, Problem, report_lines
+from data_access.importing.api import ImportRefused, import_files, import_path
+from data_access.importing.problems import Problem, report_lines
+from data_access.importing.results import FileResult, ImportRejected, ImportResult
 
 __all__ = [
     "FileResult",

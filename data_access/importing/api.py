@@ -31,9 +31,10 @@ from sqlalchemy.exc import DBAPIError
 
 from data_access.importing.checks import CheckedFile, FileChecker
 from data_access.importing.daily_attendance import snapshots
-from data_access.importing.problems import ImportRejected, Problem, Problems
+from data_access.importing.problems import Problem, Problems
 from data_access.importing.reading import LINE, Unreadable, file_parts
 from data_access.importing.references import check_references, referenced_files
+from data_access.importing.results import FileResult, ImportRejected, ImportResult
 from data_access.importing.sources import ImportFile, files_at, recognise, sha256
 from data_access.importing.writing import (
     BackgroundWriter,
@@ -45,53 +46,14 @@ from data_access.importing.writing import (
     stored_keys,
 )
 from data_access.meta import DEMO_KEY, read_meta
-from data_access.progress import Progress, no_progress
 from domain.import_format import FILE_FORMATS
+from domain.progress import Progress, no_progress
 
 AfterImport = Callable[[Engine], object]
 
 
 class ImportRefused(Exception):
     """This database must not receive imports (it holds the demo district); nothing written."""
-
-
-@dataclass(frozen=True)
-class FileResult:
-    """One file: its data rows, the table rows it inserts and updates, its checksum."""
-
-    name: str
-    kind: str
-    table: str
-    rows: int
-    inserted: int = 0
-    updated: int = 0
-    sha256: str = ""
-
-
-@dataclass(frozen=True)
-class ImportResult:
-    files: tuple[FileResult, ...]
-    #: The first problems (file, line, column order); empty when the import is valid.
-    problems: tuple[Problem, ...] = ()
-    #: Every problem found, counted (`problems` keeps at most `problems.KEEP_CAP`).
-    problem_count: int = 0
-    dry_run: bool = False
-    #: The `import_run` row written (None for a dry run or a rejected import).
-    import_id: int | None = None
-    imported_by: str = ""
-    seconds: float = 0.0
-
-    @property
-    def ok(self) -> bool:
-        return self.problem_count == 0
-
-    @property
-    def inserted(self) -> int:
-        return sum(f.inserted for f in self.files)
-
-    @property
-    def updated(self) -> int:
-        return sum(f.updated for f in self.files)
 
 
 def os_user() -> str:

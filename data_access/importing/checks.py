@@ -160,13 +160,6 @@ class FileChecker:
         )
 
 
-def check_file(raw: RawTable, fmt: FileFormat, max_lengths: dict[str, int]) -> CheckedFile:
-    """The typed rows of `raw` read as a `fmt` file, and every problem found in it."""
-    checker = FileChecker(raw.file, raw.header, fmt, max_lengths)
-    checker.part(raw)
-    return checker.finish()
-
-
 def _check_part(
     raw: RawTable, fmt: FileFormat, positions: dict[str, int], max_lengths: dict[str, int]
 ) -> tuple[pl.DataFrame, list[pl.DataFrame]]:

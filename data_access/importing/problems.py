@@ -15,12 +15,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
 import polars as pl
-
-if TYPE_CHECKING:
-    from data_access.importing.api import ImportResult
 
 #: How many problems the command line prints before "... and N more problems".
 PRINT_CAP = 200
@@ -121,24 +117,3 @@ def report_lines(problems: Sequence[Problem], total: int, cap: int = PRINT_CAP) 
         more = total - len(lines)
         lines.append(f"... and {more:,} more problem{'s' if more != 1 else ''}")
     return lines
-
-
-class ImportRejected(Exception):
-    """The files have problems (or the database refused them); nothing was written.
-
-    `result` holds the per-file row counts and the first problems; `total` counts them all.
-    """
-
-    def __init__(self, result: ImportResult) -> None:
-        self.result = result
-        super().__init__(
-            f"{result.problem_count:,} problem{'s' if result.problem_count != 1 else ''}; "
-            "nothing was written"
-        )
-
-    @property
-    def problems(self) -> tuple[Problem, ...]:
-        return self.result.problems
-
-    def report_lines(self, cap: int = PRINT_CAP) -> list[str]:
-        return report_lines(self.result.problems, self.result.problem_count, cap)

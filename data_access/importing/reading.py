@@ -253,10 +253,6 @@ def read_xlsx(file: str, data: bytes) -> RawTable | list[Problem]:
     return RawTable(file, header, _drop_blank_rows(frame.slice(1), columns, len(header)))
 
 
-def read_file(file: str, data: bytes, workbook: bool) -> RawTable | list[Problem]:
-    return read_xlsx(file, data) if workbook else read_csv(file, data)
-
-
 def file_parts(file: str, data: bytes, workbook: bool) -> Iterator[RawTable]:
     """The cells of a file in parts (a workbook is one part). Raises `Unreadable`."""
     if not workbook:

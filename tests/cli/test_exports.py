@@ -14,8 +14,8 @@ from cli.main import EXIT_FORBIDDEN, EXIT_OK, main
 from data_access import schema
 from data_access.derived import refresh_derived
 from data_access.engine import make_engine
-from data_access.export_format import FLAGS_HEADER, REDISCLOSURE_NOTICE
 from data_access.models import Student, table_of
+from exports.formats import FLAGS_HEADER, REDISCLOSURE_NOTICE
 from tests.worlds import TODAY, build_small_world
 
 AS_OF = ["--as-of", TODAY.isoformat()]

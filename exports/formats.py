@@ -101,18 +101,6 @@ def _yes_no(column: str) -> pl.Expr:
     return pl.when(pl.col(column)).then(pl.lit("Y")).when(pl.col(column).not_()).then(pl.lit("N"))
 
 
-def _four_decimals(column: str) -> pl.Expr:
-    """0.125 -> "0.1250" (rates are between 0 and 1)."""
-    scaled = (pl.col(column) * 10_000).round(0).cast(pl.Int64)
-    return pl.concat_str(
-        [
-            (scaled // 10_000).cast(pl.String),
-            pl.lit("."),
-            (scaled % 10_000).cast(pl.String).str.zfill(4),
-        ]
-    )
-
-
 def flags_table(rows: pl.DataFrame) -> pl.DataFrame:
     """The early-warning rows in the cli.md format: text cells, Y/N, four decimals, blanks
     where a value does not apply, is missing or is not the viewer's to see; by student_id."""
@@ -140,9 +128,6 @@ def flags_table(rows: pl.DataFrame) -> pl.DataFrame:
     return rows.sort("student_id").select(
         [expr.cast(pl.String).alias(name) for expr, name in zip(text, FLAGS_HEADER, strict=True)]
     )
-
-
-PIPELINE_HEADER = ("cohort", "group_by", "group", "stage", "count", "share")
 
 
 def pipeline_table(rows: pl.DataFrame) -> pl.DataFrame:
