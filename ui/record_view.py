@@ -15,13 +15,23 @@ import streamlit as st
 from data_access.api import StudentRecord
 from indicators.trend import attendance_trend
 from ui.components import PALETTE, figure_layout
+from ui.text import md, plain_html
 
 NOT_SHARED = "Not shared with you."
 
 
 def identity_line(record: StudentRecord) -> str:
+    """Name, id, grade and school as markdown (for a caption or a subheader), values escaped."""
     i = record.identity
-    return f"{i['first_name']} {i['last_name']} · {i['student_id']} · grade {i['grade_level']} · {i['school_name']}"
+    return " · ".join(
+        md(value)
+        for value in (
+            f"{i['first_name']} {i['last_name']}",
+            i["student_id"],
+            f"grade {i['grade_level']}",
+            i["school_name"],
+        )
+    )
 
 
 def attendance_figure(record: StudentRecord) -> go.Figure | None:
@@ -39,8 +49,10 @@ def attendance_figure(record: StudentRecord) -> go.Figure | None:
         fig.add_scatter(
             x=[None], y=[None], mode="markers", showlegend=True,
             marker={"symbol": "square", "size": 16, "color": colour, "opacity": 0.4},
-            name=f"{row['org_name']} ({row['service_type'].replace('_', ' ')}), "
-            f"{row['start_date']:%b %Y} to {end:%b %Y}",
+            name=plain_html(
+                f"{row['org_name']} ({row['service_type'].replace('_', ' ')}), "
+                f"{row['start_date']:%b %Y} to {end:%b %Y}"
+            ),
         )  # fmt: skip
     fig.add_scatter(
         x=trend["as_of_date"],
