@@ -16,6 +16,7 @@ from ui.components import demo_banner, meeting_banner
 from ui.guard import guarded
 from ui.navigation import register
 from ui.session import MEETING_KEY, DemoRefused, SessionState, current_session
+from ui.text import md
 
 PageFunction = Callable[[], None]
 
@@ -93,7 +94,7 @@ def sidebar(state: SessionState) -> None:
         return
     with st.sidebar:
         st.caption(
-            f"Signed in as **{principal.display_name}** ({principal.role.value.replace('_', ' ')})"
+            f"Signed in as **{md(principal.display_name)}** ({principal.role.value.replace('_', ' ')})"
         )
         if principal.sees_aggregates or principal.meeting_mode:
             st.toggle(

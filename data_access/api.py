@@ -34,7 +34,7 @@ from data_access.importing import ImportRefused, ImportRejected, ImportResult, i
 from data_access.meta import LoadedCounts, is_demo, loaded_counts, read_meta
 from data_access.models import User, table_of
 from data_access.notes import InvalidNote
-from data_access.policy import AccessDenied, Principal
+from data_access.policy import AccessDenied, Principal, sees_services
 from data_access.records import StudentRecord, VisibilityReason
 from data_access.referrals import InvalidReferral
 from data_access.roster import AtRiskList, ListFilters
@@ -99,6 +99,7 @@ __all__ = [
     "notes_for",
     "referrals_for",
     "respond_to_referral",
+    "sees_services",
     "sign_in",
     "student_record",
 ]

@@ -80,6 +80,16 @@ NOTE_WRITERS = frozenset({Role.ADMIN, Role.COUNSELOR, Role.TEACHER, Role.ORG_STA
 NOTE_READERS = NOTE_WRITERS | {Role.DISTRICT_LEADER, Role.PARENT}
 
 
+def sees_services(principal: Principal) -> bool:
+    """Whether the principal may learn which organisations serve a student (services, the
+    list's `served`, other people's referrals). Not a teacher: which partner serves a
+    student (e.g. a behavioural-health clinic) is itself sensitive, and a teacher's
+    categories (attendance, grades, tests) do not include it (docs/access-rules.md,
+    "Organisations serving a student"). A partner learns only about its own services.
+    """
+    return principal.role != Role.TEACHER
+
+
 class AccessDenied(Exception):
     """The request may not be served; `reason` says why in words a user can act on."""
 

@@ -2,8 +2,10 @@
 
 - create: admin, counselor and teacher, for a student they may see, to a community or
   hub organisation.
-- read: school staff (admin, district_leader, counselor, teacher) see the referrals of the
-  students they may see; partner staff see the referrals addressed to their organisation
+- read: school staff (admin, district_leader, counselor) see the referrals of the students
+  they may see; a teacher sees only the referrals they made (which organisation a student
+  is referred to, and why, is service information a teacher may not see:
+  `policy.sees_services`); partner staff see the referrals addressed to their organisation
   for students they may see. A referral to a partner without an active release naming it
   waits: the partner learns nothing about the student until the family signs (the school
   sees it as "waiting for a release").
@@ -20,7 +22,13 @@ from sqlalchemy import Engine, and_, insert, select, update
 
 from data_access.audit import record_event
 from data_access.models import Organization, Referral, Student, table_of
-from data_access.policy import AccessDenied, Principal, current_school_year, visible_students
+from data_access.policy import (
+    AccessDenied,
+    Principal,
+    current_school_year,
+    sees_services,
+    visible_students,
+)
 from data_access.reading import frame, student_request
 from data_access.records import deny_student, visibility_row
 from domain.vocabulary import REFERRAL_STATUSES, Role
@@ -81,7 +89,8 @@ def create_referral(
 
 
 def referrals(engine: Engine, principal: Principal, student_id: str | None = None) -> pl.DataFrame:
-    """Referrals the principal may see (one student's, or all in scope), newest first."""
+    """Referrals the principal may see (one student's, or all in scope), newest first: a
+    partner only those addressed to it, a teacher only those they made."""
     if principal.role not in SCHOOL_STAFF | {Role.ORG_STAFF} or not principal.sees_students:
         raise AccessDenied("Your role does not work with referrals.", code="forbidden")
     with student_request(engine) as connection:
@@ -114,6 +123,8 @@ def referrals(engine: Engine, principal: Principal, student_id: str | None = Non
             statement = statement.where(REFERRAL.c.student_id == student_id)
         if principal.role == Role.ORG_STAFF:
             statement = statement.where(REFERRAL.c.org_id == principal.org_id)
+        elif not sees_services(principal):
+            statement = statement.where(REFERRAL.c.referred_by == principal.email)
         result = frame(connection, statement, schema={"referral_id": pl.Int64})
         if result.height:
             record_event(

@@ -6,7 +6,10 @@ is masked in SQL by its category's `see_` flag, so an out-of-scope row or a hidd
 never leaves the database. Flag count and tier are then recomputed from the visible flags
 only (`indicators.tiers.flags_and_tier_per_row`), so a tier never reveals a hidden category.
 Filters on tier, flags and "approaching" apply to those recomputed values. Every student
-returned is audited, with the legal basis, in the same transaction.
+returned is audited, with the legal basis, in the same transaction. `served` (a partner
+serves the student now) is a partner's own services only, and is neither a column nor a
+filter for a teacher, who may not learn which organisations serve a student
+(`policy.sees_services`).
 """
 
 from __future__ import annotations
@@ -39,6 +42,7 @@ from data_access.policy import (
     Principal,
     StudentFilter,
     current_school_year,
+    sees_services,
     visible_students,
 )
 from data_access.reading import frame, student_request
@@ -116,6 +120,11 @@ def _statement(
     )
     if principal.role == Role.ORG_STAFF:
         active_service = and_(active_service, SERVICE.c.org_id == principal.org_id)
+    served = (
+        [exists(select(literal(1)).where(active_service)).label("served")]
+        if sees_services(principal)
+        else []
+    )
     statement = (
         select(
             SI.c.student_id,
@@ -124,7 +133,7 @@ def _statement(
             SI.c.school_id,
             SI.c.grade_level,
             *_masked_columns(scope),
-            exists(select(literal(1)).where(active_service)).label("served"),
+            *served,
             scope.c.legal_basis,
             *(scope.c[f"see_{c}"] for c in CATEGORIES),
         )
@@ -196,6 +205,10 @@ def at_risk_list(
     filters = filters or ListFilters()
     if not principal.sees_students:
         raise AccessDenied("Your role does not see student-level data.", code="forbidden")
+    if filters.served is not None and not sees_services(principal):
+        raise AccessDenied(
+            "Your role does not see which organisations serve a student.", code="forbidden"
+        )
     settings = settings or load_settings()
     with student_request(engine) as connection:
         school_year = current_school_year(connection, principal.today)
@@ -324,8 +337,9 @@ def live_list(
             computed.join(trajectory, on="student_id", how="left")
             .join(names, on="student_id", how="left")
             .join(grants, on="student_id", how="inner")
-            .with_columns(served=pl.lit(None, pl.Boolean))
         )
+        if sees_services(principal):
+            rows = rows.with_columns(served=pl.lit(None, pl.Boolean))
         # Masking by each row's grant and the recomputed tier happen in one pass.
         rows = _recompute(rows, settings)
         granted = _categories_granted(rows)

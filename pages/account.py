@@ -7,6 +7,7 @@ import streamlit as st
 from data_access.api import demo_users
 from ui.components import page_header
 from ui.session import DEMO_EMAIL_KEY, current_session, sign_out
+from ui.text import md
 
 
 def _providers() -> list[str]:
@@ -60,7 +61,7 @@ def no_access_page() -> None:
     state = current_session()
     page_header("You have no access yet")
     reason = state.denied.reason if state.denied else "Pathwise does not know this account."
-    st.warning(reason, icon=":material/lock:")
+    st.warning(md(reason), icon=":material/lock:")
     st.write("Ask your district's data steward to add you to Pathwise; then sign in again.")
     if st.button("Sign out", icon=":material/logout:"):
         sign_out()

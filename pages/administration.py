@@ -11,6 +11,7 @@ from data_access import api
 from domain.vocabulary import CATEGORIES, ROLES, SIGNER_RELATIONSHIPS
 from ui.components import next_step, page_header, releases_table
 from ui.session import require_principal
+from ui.text import md
 
 
 def administration_page() -> None:
@@ -75,10 +76,10 @@ def _releases(principal: api.Principal) -> None:
                     try:
                         api.admin_revoke_consent(principal, str(consent_id), when)
                         st.success(
-                            f"Release {consent_id} revoked from {when}. Partners lose access on their next request."
+                            f"Release {md(consent_id)} revoked from {when}. Partners lose access on their next request."
                         )
                     except api.InvalidChange as problem:
-                        st.error(str(problem))
+                        st.error(md(problem))
 
     st.subheader("Record a new release")
     organisations = api.admin_organisations(principal).filter(pl.col("org_type") != "district")
@@ -109,9 +110,9 @@ def _releases(principal: api.Principal) -> None:
                         expires_date=expires, language=language.strip() or None,
                     ),
                 )  # fmt: skip
-                st.success(f"Release {consent_id} recorded.")
+                st.success(f"Release {md(consent_id)} recorded.")
             except api.InvalidChange as problem:
-                st.error(str(problem))
+                st.error(md(problem))
 
 
 def _users(principal: api.Principal) -> None:
@@ -154,9 +155,9 @@ def _users(principal: api.Principal) -> None:
                         confidentiality_signed_date=signed, active=active,
                     ),
                 )  # fmt: skip
-                st.success(f"{'Added' if created else 'Updated'} {email}.")
+                st.success(f"{'Added' if created else 'Updated'} {md(email)}.")
             except api.InvalidUser as problem:
-                st.error(str(problem))
+                st.error(md(problem))
 
 
 def _agreements(principal: api.Principal) -> None:
@@ -185,9 +186,9 @@ def _agreements(principal: api.Principal) -> None:
                         agreement_id.strip(), str(org), tuple(categories), effective, expires
                     ),
                 )
-                st.success(f"Agreement {agreement_id} saved.")
+                st.success(f"Agreement {md(agreement_id)} saved.")
             except api.InvalidChange as problem:
-                st.error(str(problem))
+                st.error(md(problem))
 
 
 def _imports(principal: api.Principal) -> None:
@@ -204,7 +205,7 @@ def _imports(principal: api.Principal) -> None:
         bar = st.progress(0.0, text="Reading the files")
 
         def progress(done: int, total: int, message: str) -> None:
-            bar.progress(min(1.0, done / max(total, 1)), text=message)
+            bar.progress(min(1.0, done / max(total, 1)), text=md(message))  # names files
 
         try:
             result = api.admin_import(
@@ -240,7 +241,7 @@ def _imports(principal: api.Principal) -> None:
             )
         except api.ImportRefused as refused:
             bar.empty()
-            st.error(str(refused))
+            st.error(md(refused))
         else:
             verb = "would insert" if result.dry_run else "inserted"
             st.success(

@@ -37,11 +37,13 @@ def _filters(principal: api.Principal) -> api.ListFilters:
         flags = third.multiselect("Flags (all of)", list(vocabulary.FLAGS), format_func=flag_title)
         fourth, fifth, sixth = st.columns(3)
         grades = fourth.multiselect("Grade", [9, 10, 11, 12])
-        served = fifth.selectbox(
-            "Served by a partner",
-            [None, True, False],
-            format_func=lambda v: {None: "Either", True: "Served", False: "Not served"}[v],
-        )
+        served = None
+        if api.sees_services(principal):  # never for teachers (docs/access-rules.md)
+            served = fifth.selectbox(
+                "Served by a partner",
+                [None, True, False],
+                format_func=lambda v: {None: "Either", True: "Served", False: "Not served"}[v],
+            )
         approaching = sixth.toggle("Only students approaching the next absence band")
         search = st.text_input(
             "Search by name or student id", placeholder="e.g. Garcia or S1000123"
@@ -79,7 +81,7 @@ def _display(rows: pl.DataFrame) -> pl.DataFrame:
         pl.col("approaching"),
         pl.col("core_fails"),
         pl.col("fafsa_status"),
-        pl.col("served"),
+        *([pl.col("served")] if "served" in rows.columns else []),
     )
 
 

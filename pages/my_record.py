@@ -15,6 +15,7 @@ from ui.record_view import (
     tests_section,
 )
 from ui.session import require_principal
+from ui.text import md
 
 
 def my_record_page() -> None:
@@ -30,7 +31,7 @@ def my_record_page() -> None:
             "No student record is linked to your account. Ask the school to check your email address in its records."
         )
         return
-    labels = {s["student_id"]: f"{s['first_name']} {s['last_name']}" for s in students}
+    labels = {s["student_id"]: md(f"{s['first_name']} {s['last_name']}") for s in students}
     student_id = (
         st.radio("Student", list(labels), format_func=labels.__getitem__, horizontal=True)
         if len(students) > 1
@@ -39,7 +40,7 @@ def my_record_page() -> None:
     try:
         record = student_record(principal, student_id)
     except AccessDenied as denied:
-        st.error(denied.reason)
+        st.error(md(denied.reason))
         return
     st.subheader(identity_line(record))
     attendance_section(record)
@@ -57,7 +58,9 @@ def my_record_page() -> None:
         if shared.height == 0:
             st.caption("No notes have been shared with your family yet.")
         for note in shared.iter_rows(named=True):
-            st.caption(f"{note['created_at']:%b %d, %Y}, {note['author_role'].replace('_', ' ')}")
+            st.caption(
+                f"{note['created_at']:%b %d, %Y}, {md(note['author_role'].replace('_', ' '))}"
+            )
             plain_text(note["body"])
     else:
         st.caption("Notes are shared with parents and guardians.")

@@ -20,6 +20,7 @@ from ui.components import (
     page_header,
 )
 from ui.session import require_principal
+from ui.text import md, plain_html
 
 GROUP_LABELS = {
     None: "All students",
@@ -114,7 +115,7 @@ def _groups(principal: api.Principal, cohort: int, by: str, totals: pl.DataFrame
     columns = st.columns(min(3, len(groups)))
     for i, group in enumerate(groups):
         part = rows.filter(pl.col("group") == group)
-        title = names.get(group, group)
+        title = plain_html(names.get(group, group))
         with columns[i % len(columns)]:
             fig = _funnel(part, title=title, colour=PALETTE[i % len(PALETTE)])
             fig.update_layout(height=360, font={"size": 16})
@@ -210,4 +211,6 @@ def _coverage(principal: api.Principal) -> None:
         )
         st.progress(min(1.0, covered["share"] / 100), text=f"{covered['share']:.1f}% covered")
     else:
-        st.caption(f"Flagged students: {flagged['display']}; covered: {covered['display']}.")
+        st.caption(
+            f"Flagged students: {md(flagged['display'])}; covered: {md(covered['display'])}."
+        )

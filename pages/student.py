@@ -23,6 +23,7 @@ from ui.record_view import (
     tests_section,
 )
 from ui.session import require_principal
+from ui.text import md
 
 FAFSA_NEXT_STEP = {
     "not_started": "Book a FAFSA session with the student and a parent; bring the FSA ID checklist.",
@@ -51,10 +52,10 @@ def student_page() -> None:
         record = api.student_record(principal, student_id)
     except api.AccessDenied as denied:
         page_header("How is this student doing, and what is the next step?")
-        st.warning(denied.reason, icon=":material/lock:")
+        st.warning(md(denied.reason), icon=":material/lock:")
         return
     page_header(
-        f"How is {record.identity['first_name']} doing, and what is the next step?",
+        f"How is {md(record.identity['first_name'])} doing, and what is the next step?",
         identity_line(record),
     )
     _tier_and_flags(record)
@@ -70,7 +71,7 @@ def student_page() -> None:
     _why_visible(record)
     if printable:
         st.caption(
-            f"Printed from Pathwise on {principal.today:%B %d, %Y} by {principal.display_name}. "
+            f"Printed from Pathwise on {principal.today:%B %d, %Y} by {md(principal.display_name)}. "
             "Contains student education records protected by FERPA; do not leave unattended."
         )
         return
@@ -111,7 +112,7 @@ def _tier_and_flags(record: api.StudentRecord) -> None:
             if card is None:  # a flag added to the vocabulary before its definition card
                 st.caption("No definition has been written for this flag yet.")
                 continue
-            st.markdown(f"**This student:** {explain(flag, row, settings)}")
+            st.markdown(f"**This student:** {md(explain(flag, row, settings))}")
             st.markdown(f"**The rule:** {card.rule}")
             st.caption(f"Source: {card.source}")
 
@@ -126,15 +127,16 @@ def _fafsa_next_step(record: api.StudentRecord) -> None:
 def _why_visible(record: api.StudentRecord) -> None:
     reason = record.reason
     with st.expander("Why can I see this student?"):
-        st.write(reason.explanation)
+        st.markdown(md(reason.explanation))
         if reason.consent_id:
             expiry = (
                 f"expires {reason.consent_expires:%B %d, %Y}"
                 if reason.consent_expires
                 else "has no expiry date"
             )
-            st.write(
-                f"Release **{reason.consent_id}** {expiry}; agreement **{reason.agreement_id}**."
+            st.markdown(
+                f"Release **{md(reason.consent_id)}** {expiry}; "
+                f"agreement **{md(reason.agreement_id)}**."
             )
         if record.consents.height:
             releases_table(record.consents)
@@ -151,11 +153,10 @@ def _notes(principal: api.Principal, student_id: str) -> None:
         st.caption("No notes yet.")
     for note in thread.iter_rows(named=True):
         with st.container(border=True):
-            who = note["author_email"]
+            who = md(note["author_email"])
+            role = md(note["author_role"].replace("_", " "))
             shared = " · shared with the family" if note["shared_with_family"] else ""
-            st.caption(
-                f"{note['created_at']:%b %d, %Y %H:%M} · {who} ({note['author_role'].replace('_', ' ')}){shared}"
-            )
+            st.caption(f"{note['created_at']:%b %d, %Y %H:%M} · {who} ({role}){shared}")
             plain_text(note["body"])
     if principal.role in NOTE_WRITERS:
         with st.form("new_note", clear_on_submit=True):
@@ -170,7 +171,7 @@ def _notes(principal: api.Principal, student_id: str) -> None:
                     api.add_note(principal, student_id, body, shared_with_family=family)
                     st.rerun()
                 except (api.InvalidNote, api.AccessDenied) as problem:
-                    st.error(str(problem))
+                    st.error(md(problem))
 
 
 def _referrals(principal: api.Principal, student_id: str) -> None:
@@ -206,7 +207,7 @@ def _referrals(principal: api.Principal, student_id: str) -> None:
                         "Referral sent. The partner sees it once the family's release naming it is active."
                     )
                 except (api.InvalidReferral, api.AccessDenied) as problem:
-                    st.error(str(problem))
+                    st.error(md(problem))
 
 
 def _respond(principal: api.Principal, existing: pl.DataFrame) -> None:

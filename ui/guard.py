@@ -16,6 +16,7 @@ from collections.abc import Callable
 import streamlit as st
 
 from data_access.api import AccessDenied
+from ui.text import md
 
 log = logging.getLogger("pathwise.pages")
 
@@ -26,7 +27,7 @@ def guarded(page: Callable[[], None]) -> Callable[[], None]:
         try:
             page()
         except AccessDenied as denied:
-            st.warning(denied.reason, icon=":material/lock:")
+            st.warning(md(denied.reason), icon=":material/lock:")
         except Exception:  # noqa: BLE001  (the user gets a message; the log gets the details)
             reference = uuid.uuid4().hex[:8]
             log.exception("page %s failed (reference %s)", page.__name__, reference)

@@ -17,13 +17,23 @@ from indicators.definitions import chronic_line_label
 from indicators.settings import Settings, load_settings
 from indicators.trend import attendance_trend
 from ui.components import PALETTE, figure_layout
+from ui.text import md, plain_html
 
 NOT_SHARED = "Not shared with you."
 
 
 def identity_line(record: StudentRecord) -> str:
+    """Name, id, grade and school as markdown (for a caption or a subheader), values escaped."""
     i = record.identity
-    return f"{i['first_name']} {i['last_name']} · {i['student_id']} · grade {i['grade_level']} · {i['school_name']}"
+    return " · ".join(
+        md(value)
+        for value in (
+            f"{i['first_name']} {i['last_name']}",
+            i["student_id"],
+            f"grade {i['grade_level']}",
+            i["school_name"],
+        )
+    )
 
 
 def attendance_figure(record: StudentRecord, settings: Settings | None = None) -> go.Figure | None:
@@ -43,8 +53,10 @@ def attendance_figure(record: StudentRecord, settings: Settings | None = None) -
         fig.add_scatter(
             x=[None], y=[None], mode="markers", showlegend=True,
             marker={"symbol": "square", "size": 16, "color": colour, "opacity": 0.4},
-            name=f"{row['org_name']} ({row['service_type'].replace('_', ' ')}), "
-            f"{row['start_date']:%b %Y} to {end:%b %Y}",
+            name=plain_html(
+                f"{row['org_name']} ({row['service_type'].replace('_', ' ')}), "
+                f"{row['start_date']:%b %Y} to {end:%b %Y}"
+            ),
         )  # fmt: skip
     fig.add_scatter(
         x=trend["as_of_date"],

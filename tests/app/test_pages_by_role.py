@@ -251,3 +251,16 @@ def test_any_page_opened_by_any_role_renders_or_refuses_but_never_fails(
     assert not [e.value for e in at.error if "Something went wrong" in e.value]
     if who == "viewer" and page != "pipeline.pipeline_page":
         assert not at.dataframe  # a viewer never gets a student-level table
+
+
+def test_a_teachers_list_says_nothing_about_which_partners_serve_a_student(
+    app_as: Callable[..., AppTest],
+) -> None:
+    teacher = app_as("teacher.hs01")
+    assert not teacher.exception, teacher.exception
+    assert table(teacher).height > 0
+    assert "served" not in table(teacher).columns
+    assert "Served by a partner" not in [s.label for s in teacher.selectbox]
+    counselor = app_as("counselor.hs01")
+    assert "served" in table(counselor).columns
+    assert "Served by a partner" in [s.label for s in counselor.selectbox]

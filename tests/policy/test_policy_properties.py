@@ -15,7 +15,7 @@ import itertools
 import shutil
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -38,7 +38,9 @@ from data_access.models import (
     Enrollment,
     Guardian,
     Organization,
+    Referral,
     School,
+    Service,
     Student,
     TestScore,
     User,
@@ -47,13 +49,16 @@ from data_access.models import (
 from data_access.notes import notes_for
 from data_access.policy import AccessDenied, Principal
 from data_access.records import student_record
-from data_access.roster import at_risk_list
+from data_access.referrals import referrals
+from data_access.roster import ListFilters, at_risk_list
 from indicators.tiers import COLUMN_CATEGORY
 from tests.postgres_cluster import Cluster
 
 BASE = date(2026, 11, 20)
 YEAR = 2027
 CATS = ("attendance", "grades", "tests", "fafsa", "outcomes", "demographics", "notes")
+#: Who makes the referrals of a world (the teacher's own, and other school staff's).
+REFERRERS = ("t@d.org", "c1@d.org", "admin@d.org")
 RECORD_PARTS = {
     "attendance": "attendance",
     "grades": "marks",
@@ -82,6 +87,8 @@ class World:
     guardians: list[tuple[str, str]]  # (student_id, email)
     teacher_caseload: list[str]
     users: list[dict[str, Any]]
+    services: list[dict[str, Any]]
+    referrals: list[dict[str, Any]]
 
 
 @st.composite
@@ -135,7 +142,32 @@ def worlds(draw: st.DrawFn) -> World:
         for key in ("org_id", "school_id", "student_id"):
             u.setdefault(key, None)
         u["display_name"] = u["email"]
-    return World(draw(day), students, orgs, agreements, consents, guardians, caseload, users)
+    services = list({
+        (s["student_id"], s["org_id"], s["start_date"]): s  # one per primary key
+        for s in (
+            {"student_id": draw(st.sampled_from(ids)), "org_id": draw(st.sampled_from(orgs)),
+             "service_type": "mentoring", "start_date": draw(day), "end_date": draw(maybe_day)}
+            for _ in range(draw(st.integers(min_value=0, max_value=4)))
+        )
+    }.values())  # fmt: skip
+    referrals = [
+        {"student_id": draw(st.sampled_from(ids)), "org_id": draw(st.sampled_from(orgs)),
+         "referred_by": draw(st.sampled_from(REFERRERS)), "reason": "r", "status": "open",
+         "created_at": datetime(2026, 11, 1, 12, tzinfo=UTC), "updated_at": datetime(2026, 11, 1, 12, tzinfo=UTC)}
+        for _ in range(draw(st.integers(min_value=0, max_value=4)))
+    ]  # fmt: skip
+    return World(
+        draw(day),
+        students,
+        orgs,
+        agreements,
+        consents,
+        guardians,
+        caseload,
+        users,
+        services,
+        referrals,
+    )
 
 
 def load(engine: Engine, world: World) -> None:
@@ -158,6 +190,8 @@ def load(engine: Engine, world: World) -> None:
         Guardian: [{"student_id": s, "guardian_email": e, "guardian_name": "P", "relationship": None} for s, e in world.guardians],
         User: world.users,
         Caseload: [{"user_email": "t@d.org", "student_id": s} for s in world.teacher_caseload],
+        Service: world.services,
+        Referral: world.referrals,
     }  # fmt: skip
     with engine.begin() as connection:
         for model, values in rows.items():
@@ -219,6 +253,58 @@ def oracle(world: World, email: str, today: date) -> dict[str, frozenset[str]] |
                 )
         return {s: frozenset(cats) for s, cats in seen.items()}
     return {}
+
+
+def role_of(world: World, email: str) -> str:
+    return next(u["role"] for u in world.users if u["email"] == email)
+
+
+def services_oracle(world: World, email: str, student_id: str) -> set[str] | None:
+    """The organisations whose services on a visible student the user may see (all of
+    them, in a record's services), or None when the user may not learn which organisations
+    serve a student at all. Roles that see every category see every service, a partner
+    only its own, a teacher none (access-rules.md, "Organisations serving a student")."""
+    role = role_of(world, email)
+    if role == "teacher":
+        return None
+    orgs = {s["org_id"] for s in world.services if s["student_id"] == student_id}
+    if role == "org_staff":
+        own = next(u["org_id"] for u in world.users if u["email"] == email)
+        return orgs & {own}
+    return orgs
+
+
+def served_oracle(world: World, email: str, student_id: str, today: date) -> bool | None:
+    """The list's `served`: an organisation the user may see serves the student today."""
+    visible = services_oracle(world, email, student_id)
+    if visible is None:
+        return None
+    return any(
+        s["student_id"] == student_id
+        and s["org_id"] in visible
+        and s["start_date"] <= today
+        and (s["end_date"] is None or s["end_date"] >= today)
+        for s in world.services
+    )
+
+
+def referrals_oracle(
+    world: World, email: str, allowed: dict[str, frozenset[str]]
+) -> list[tuple[str, str, str]] | None:
+    """(student, org, referrer) of the referrals the user may see, or None when refused:
+    school staff those of the students they see, but a teacher only the ones they made;
+    a partner those addressed to it; nobody else works with referrals."""
+    role = role_of(world, email)
+    if role not in ("admin", "district_leader", "counselor", "teacher", "org_staff"):
+        return None
+    own_org = next(u["org_id"] for u in world.users if u["email"] == email)
+    return sorted(
+        (r["student_id"], r["org_id"], r["referred_by"])
+        for r in world.referrals
+        if r["student_id"] in allowed
+        and (role != "teacher" or r["referred_by"] == email)
+        and (role != "org_staff" or r["org_id"] == own_org)
+    )
 
 
 # --------------------------------------------------------------------------------------
@@ -311,6 +397,18 @@ def test_every_principal_gets_exactly_the_rows_and_columns_access_md_allows(
                     assert (getattr(record, part) is not None) == (category in expected[student_id]), (
                         email, student_id, category,
                     )  # fmt: skip
+                services = services_oracle(world, email, student_id)
+                assert set(record.services["org_id"]) == (services or set()), (email, student_id)
+            seen = referrals_oracle(world, email, expected)
+            if seen is None:
+                with pytest.raises(AccessDenied):
+                    referrals(engine, principal)
+            else:
+                got = referrals(engine, principal)
+                assert (
+                    sorted(zip(got["student_id"], got["org_id"], got["referred_by"], strict=True))
+                    == seen
+                ), email
 
 
 @SETTINGS
@@ -369,6 +467,13 @@ def test_the_early_warning_list_holds_exactly_the_allowed_students_and_columns(
                 continue
             rows = at_risk_list(engine, principal).rows
             assert set(rows["student_id"]) == set(expected), email
+            served = {s: served_oracle(world, email, s, world.today) for s in expected}
+            if services_oracle(world, email, "any student") is None:
+                assert "served" not in rows.columns, email
+                with pytest.raises(AccessDenied):
+                    at_risk_list(engine, principal, ListFilters(served=True))
+            else:
+                assert dict(zip(rows["student_id"], rows["served"], strict=True)) == served, email
             for row in rows.iter_rows(named=True):
                 allowed = expected[row["student_id"]]
                 for column, category in COLUMN_CATEGORY.items():
