@@ -25,7 +25,7 @@ from data_access.importing import ImportRejected, import_files
 from data_access.importing.workbook import DEFAULT_LIMIT_MB, LIMIT_SETTING
 from tests.importing.conftest import counts
 
-SCHOOLS = ["school_id", "school_name", "low_grade", "high_grade"]
+SCHOOLS: list[object] = ["school_id", "school_name", "low_grade", "high_grade"]
 CONFIG = Path(__file__).resolve().parents[2] / ".streamlit" / "config.toml"
 SHEET = "xl/worksheets/sheet1.xml"
 
