@@ -28,10 +28,17 @@ from data_access import (
 from data_access.administration import AgreementRequest, ConsentRequest, InvalidChange
 from data_access.aggregates import PIPELINE_GROUPINGS, PipelineView
 from data_access.audit import record_event
+from data_access.busy import BUSY_MESSAGE, DatabaseBusy
 from data_access.derived import refresh_derived
 from data_access.engine import get_engine
 from data_access.identity import sign_in as _sign_in
-from data_access.importing import ImportRefused, ImportRejected, ImportResult, import_files
+from data_access.importing import (
+    ImportBusy,
+    ImportRefused,
+    ImportRejected,
+    ImportResult,
+    import_files,
+)
 from data_access.meta import LoadedCounts, is_demo, loaded_counts, read_meta
 from data_access.models import User, table_of
 from data_access.notes import InvalidNote
@@ -47,6 +54,9 @@ USER = table_of(User)
 
 __all__ = [
     "AccessDenied",
+    "BUSY_MESSAGE",
+    "DatabaseBusy",
+    "ImportBusy",
     "ImportRefused",
     "ImportRejected",
     "ImportResult",

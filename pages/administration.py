@@ -238,7 +238,7 @@ def _imports(principal: api.Principal) -> None:
                 hide_index=True,
                 width="stretch",
             )
-        except api.ImportRefused as refused:
+        except (api.ImportRefused, api.ImportBusy) as refused:
             bar.empty()
             st.error(str(refused))
         else:
