@@ -29,7 +29,8 @@ from data_access.administration import AgreementRequest, ConsentRequest, Invalid
 from data_access.aggregates import PIPELINE_GROUPINGS, PipelineView
 from data_access.audit import record_event
 from data_access.busy import BUSY_MESSAGE, DatabaseBusy
-from data_access.derived import refresh_derived
+from data_access.derived import IndicatorLag, refresh_derived
+from data_access.derived import indicators_lag as _indicators_lag
 from data_access.engine import get_engine
 from data_access.identity import sign_in as _sign_in
 from data_access.importing import (
@@ -57,6 +58,8 @@ __all__ = [
     "BUSY_MESSAGE",
     "DatabaseBusy",
     "ImportBusy",
+    "IndicatorLag",
+    "indicators_lag",
     "ImportRefused",
     "ImportRejected",
     "ImportResult",
@@ -139,6 +142,12 @@ def demo_users() -> list[dict[str, str]]:
 def my_students(principal: Principal) -> list[dict[str, str]]:
     """A parent's children or a student's own id, with names (for the family view)."""
     return records.family_students(get_engine(), principal)
+
+
+def indicators_lag() -> IndicatorLag | None:
+    """The last import, when the stored indicators were computed before it (no student data:
+    dates and the import's number; pages say the figures do not include it yet)."""
+    return _indicators_lag(get_engine())
 
 
 def counts() -> LoadedCounts:

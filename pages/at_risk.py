@@ -8,7 +8,7 @@ import streamlit as st
 from data_access import api
 from data_access.export_format import REDISCLOSURE_NOTICE
 from domain.vocabulary import FLAGS, Role
-from ui.components import download_buttons, next_step, page_header
+from ui.components import download_buttons, indicators_lag_notice, next_step, page_header
 from ui.navigation import open_student
 from ui.session import require_principal
 
@@ -100,6 +100,7 @@ def at_risk_page() -> None:
         "Students with early-warning flags, the most intensive needs first. Open a student to see why "
         "they are flagged and who is already helping.",
     )
+    indicators_lag_notice()
     filters = _filters(principal)
     result = api.at_risk_list(principal, filters)
     rows = result.rows

@@ -14,6 +14,7 @@ from ui.components import (
     STAGE_LABELS,
     figure_layout,
     funnel_figure,
+    indicators_lag_notice,
     next_step,
     page_header,
 )
@@ -64,6 +65,7 @@ def pipeline_page() -> None:
         "Each cohort from entering grade 9 to a second year of college; every stage counts only "
         "students who reached all the earlier ones.",
     )
+    indicators_lag_notice()
     if not principal.exact_aggregates:
         st.caption(
             "Figures are protected for privacy: a count under 10 shows as “<10”, and a count that "

@@ -11,7 +11,14 @@ from data_access import api
 from domain.vocabulary import FLAGS, Role
 from indicators.definitions import definitions, explain
 from indicators.settings import load_settings
-from ui.components import TIER_COLOURS, next_step, page_header, plain_text, releases_table
+from ui.components import (
+    TIER_COLOURS,
+    indicators_lag_notice,
+    next_step,
+    page_header,
+    plain_text,
+    releases_table,
+)
 from ui.navigation import chosen_student
 from ui.record_view import (
     attendance_section,
@@ -62,6 +69,7 @@ def student_page() -> None:
         f"How is {record.identity['first_name']} doing, and what is the next step?",
         identity_line(record),
     )
+    indicators_lag_notice()
     _tier_and_flags(record)
     attendance_section(record)
     left, right = st.columns(2)
