@@ -168,6 +168,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("interrupted; nothing more was written", file=sys.stderr)
         return EXIT_INVALID
+    except Exception as error:
+        from data_access.busy import DatabaseBusy
+
+        if not isinstance(error, DatabaseBusy):
+            raise
+        print(f"pathwise: {error}", file=sys.stderr)
+        return EXIT_INVALID
     parser.error(f"unknown command {args.command!r}")
     return EXIT_USAGE
 
@@ -256,7 +263,7 @@ def _import(args: argparse.Namespace) -> int:
     from data_access import schema
     from data_access.derived import refresh_derived
     from data_access.engine import get_engine
-    from data_access.importing import ImportRefused, ImportRejected, import_path
+    from data_access.importing import ImportBusy, ImportRefused, ImportRejected, import_path
 
     engine = get_engine()
     schema.upgrade(engine)
@@ -271,7 +278,7 @@ def _import(args: argparse.Namespace) -> int:
     except FileNotFoundError as error:
         print(f"pathwise import: {error}", file=sys.stderr)
         return EXIT_USAGE
-    except ImportRefused as refusal:
+    except (ImportRefused, ImportBusy) as refusal:
         print(f"pathwise import: {refusal}", file=sys.stderr)
         return EXIT_INVALID
     except ImportRejected as rejected:

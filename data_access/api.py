@@ -27,10 +27,18 @@ from data_access import (
 from data_access.administration import AgreementRequest, ConsentRequest, InvalidChange
 from data_access.aggregates import PIPELINE_GROUPINGS, PipelineView
 from data_access.audit import record_event
-from data_access.derived import refresh_derived
+from data_access.busy import BUSY_MESSAGE, DatabaseBusy
+from data_access.derived import IndicatorLag, refresh_derived
+from data_access.derived import indicators_lag as _indicators_lag
 from data_access.engine import get_engine
 from data_access.identity import sign_in as _sign_in
-from data_access.importing import ImportRefused, ImportRejected, ImportResult, import_files
+from data_access.importing import (
+    ImportBusy,
+    ImportRefused,
+    ImportRejected,
+    ImportResult,
+    import_files,
+)
 from data_access.meta import LoadedCounts, is_demo, loaded_counts, read_meta
 from data_access.models import User, table_of
 from data_access.notes import InvalidNote
@@ -47,6 +55,11 @@ USER = table_of(User)
 
 __all__ = [
     "AccessDenied",
+    "BUSY_MESSAGE",
+    "DatabaseBusy",
+    "ImportBusy",
+    "IndicatorLag",
+    "indicators_lag",
     "ImportRefused",
     "ImportRejected",
     "ImportResult",
@@ -130,6 +143,12 @@ def demo_users() -> list[dict[str, str]]:
 def my_students(principal: Principal) -> list[dict[str, str]]:
     """A parent's children or a student's own id, with names (for the family view)."""
     return records.family_students(get_engine(), principal)
+
+
+def indicators_lag() -> IndicatorLag | None:
+    """The last import, when the stored indicators were computed before it (no student data:
+    dates and the import's number; pages say the figures do not include it yet)."""
+    return _indicators_lag(get_engine())
 
 
 def counts() -> LoadedCounts:

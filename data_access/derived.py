@@ -5,6 +5,12 @@
 for every cohort, applies the small-cell rules once over the whole cube (so every viewer
 who may not see the students gets the same, consistent figures), and replaces the
 derived tables in one transaction. Pages then read a few hundred indexed rows.
+
+An import commits before its refresh runs, so a refresh that is interrupted (the process
+killed, the machine restarted) leaves the import in and the indicators computed before
+it. Each refresh therefore records the last import it saw (`AFTER_IMPORT_KEY`, read before
+the raw tables), and `indicators_lag` tells when a later import exists: the Administration
+freshness panel and the pages say so, and `pathwise refresh` repairs it.
 """
 
 from __future__ import annotations
@@ -15,12 +21,13 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 
 import polars as pl
-from sqlalchemy import Engine, delete
+from sqlalchemy import Engine, delete, select
 
 from data_access.bulk import insert_frame, read_table
-from data_access.meta import set_meta
+from data_access.meta import read_meta, set_meta
 from data_access.models import (
     IMPORT_TABLES,
+    ImportRun,
     PipelineCell,
     PipelineCellPublic,
     StudentIndicator,
@@ -48,6 +55,11 @@ RAW_FILES = (
 INDICATORS = table_of(StudentIndicator)
 CELLS = table_of(PipelineCell)
 PUBLIC_CELLS = table_of(PipelineCellPublic)
+RUNS = table_of(ImportRun)
+#: pathwise_meta: the id of the last import the stored indicators were computed after.
+AFTER_IMPORT_KEY = "indicators_after_import"
+#: pathwise_meta: when the stored indicators were computed (UTC, ISO 8601).
+REFRESHED_AT_KEY = "derived_refreshed_at"
 
 
 @dataclass(frozen=True)
@@ -142,6 +154,8 @@ def refresh_derived(
     settings = settings or load_settings()
     as_of = as_of or date.today()
     progress(0, 3, "reading the data")
+    seen = _last_import(engine)
+    last_import = (seen.import_id if seen else None) or 0
     tables = tables if tables is not None else read_raw_tables(engine)
     with engine.connect() as connection:
         school_year = current_school_year(connection, as_of)
@@ -159,7 +173,8 @@ def refresh_derived(
             {
                 "indicators_as_of": as_of.isoformat(),
                 "indicators_school_year": str(school_year),
-                "derived_refreshed_at": datetime.now(UTC).isoformat(timespec="seconds"),
+                REFRESHED_AT_KEY: datetime.now(UTC).isoformat(timespec="seconds"),
+                AFTER_IMPORT_KEY: str(last_import),
                 "freshness": json.dumps(freshness(tables)),
             },
         )
@@ -168,3 +183,60 @@ def refresh_derived(
     return RefreshSummary(
         school_year, as_of, indicators.height, cube.height, time.perf_counter() - started
     )
+
+
+@dataclass(frozen=True)
+class IndicatorLag:
+    """The stored indicators were computed before the last import (or never after it)."""
+
+    #: When the stored indicators were computed (None: never).
+    computed_at: datetime | None
+    import_id: int
+    imported_at: datetime
+    imported_by: str
+
+
+def _utc(moment: datetime) -> datetime:
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def _last_import(engine: Engine) -> ImportRun | None:
+    with engine.connect() as connection:
+        row = connection.execute(
+            select(RUNS.c.import_id, RUNS.c.finished_at, RUNS.c.started_at, RUNS.c.imported_by)
+            .order_by(RUNS.c.import_id.desc())
+            .limit(1)
+        ).first()
+    if row is None:
+        return None
+    return ImportRun(
+        import_id=row.import_id,
+        started_at=row.started_at,
+        finished_at=row.finished_at,
+        imported_by=row.imported_by,
+        files="",
+    )
+
+
+def indicators_lag(engine: Engine) -> IndicatorLag | None:
+    """The last import, when the stored indicators were computed before it (its refresh
+    was interrupted, or never ran); None when they are as recent as the data.
+
+    The rule: the refresh records the last import id it saw; a later id means the
+    indicators lag. A database refreshed before that record existed is compared by time
+    (the refresh after an import always ends after the import's commit)."""
+    last = _last_import(engine)
+    if last is None or last.import_id is None:
+        return None
+    meta = read_meta(engine)
+    written = meta.get(REFRESHED_AT_KEY)
+    computed_at = _utc(datetime.fromisoformat(written)) if written else None
+    imported_at = _utc(last.finished_at or last.started_at)
+    seen = meta.get(AFTER_IMPORT_KEY)
+    if seen is not None:
+        lagging = last.import_id > int(seen)
+    else:
+        lagging = computed_at is None or computed_at < imported_at.replace(microsecond=0)
+    if not lagging:
+        return None
+    return IndicatorLag(computed_at, last.import_id, imported_at, last.imported_by)

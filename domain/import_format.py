@@ -39,6 +39,9 @@ class Kind(StrEnum):
     """How a cell is read (import-format.md, "General rules")."""
 
     TEXT = "text"
+    #: An identifier: printable ASCII without spaces (`S1000001`, `HS-01`), so that an id
+    #: with an invisible or look-alike character is refused instead of naming someone new.
+    ID = "id"
     EMAIL = "email"  # text, compared and stored in lower case (sign-in lower-cases emails)
     INT = "int"
     GRADE = "grade"  # an integer -1 (pre-K), 0 (kindergarten) .. 12
@@ -102,15 +105,15 @@ def _c(name: str, kind: Kind, required: bool = False, **extra: object) -> Column
 
 
 def _student(required: bool = True) -> ColumnFormat:
-    return _c("student_id", Kind.TEXT, required, references="students")
+    return _c("student_id", Kind.ID, required, references="students")
 
 
 def _school(required: bool = True) -> ColumnFormat:
-    return _c("school_id", Kind.TEXT, required, references="schools")
+    return _c("school_id", Kind.ID, required, references="schools")
 
 
 def _org(required: bool = True) -> ColumnFormat:
-    return _c("org_id", Kind.TEXT, required, references="organizations")
+    return _c("org_id", Kind.ID, required, references="organizations")
 
 
 def _file(
@@ -125,7 +128,7 @@ FILE_FORMATS: Final[dict[str, FileFormat]] = {
         _file(
             "schools",
             ("school_id",),
-            _c("school_id", Kind.TEXT, True),
+            _c("school_id", Kind.ID, True),
             _c("school_name", Kind.TEXT, True),
             _c("low_grade", Kind.GRADE, True),
             _c("high_grade", Kind.GRADE, True),
@@ -133,7 +136,7 @@ FILE_FORMATS: Final[dict[str, FileFormat]] = {
         _file(
             "organizations",
             ("org_id",),
-            _c("org_id", Kind.TEXT, True),
+            _c("org_id", Kind.ID, True),
             _c("org_name", Kind.TEXT, True),
             _c("org_type", Kind.CHOICE, True, choices=ORG_TYPES),
             _c("service_types", Kind.LIST, choices=SERVICE_TYPES, default=""),
@@ -141,7 +144,7 @@ FILE_FORMATS: Final[dict[str, FileFormat]] = {
         _file(
             "students",
             ("student_id",),
-            _c("student_id", Kind.TEXT, True),
+            _c("student_id", Kind.ID, True),
             _c("first_name", Kind.TEXT, True),
             _c("last_name", Kind.TEXT, True),
             _school(),
@@ -198,7 +201,7 @@ FILE_FORMATS: Final[dict[str, FileFormat]] = {
             _student(),
             _c("school_year", Kind.INT, True),
             _c("term", Kind.CHOICE, True, choices=TERMS),
-            _c("course_id", Kind.TEXT, True),
+            _c("course_id", Kind.ID, True),
             _c("course_title", Kind.TEXT, True),
             _c("subject", Kind.CHOICE, True, choices=SUBJECTS),
             _c("mark", Kind.MARK, True),
@@ -249,7 +252,7 @@ FILE_FORMATS: Final[dict[str, FileFormat]] = {
         _file(
             "agreements",
             ("agreement_id",),
-            _c("agreement_id", Kind.TEXT, True),
+            _c("agreement_id", Kind.ID, True),
             _org(),
             _c("categories", Kind.LIST, True, choices=CATEGORIES),
             _c("effective_date", Kind.DATE, True),
@@ -258,7 +261,7 @@ FILE_FORMATS: Final[dict[str, FileFormat]] = {
         _file(
             "consents",
             ("consent_id",),
-            _c("consent_id", Kind.TEXT, True),
+            _c("consent_id", Kind.ID, True),
             _student(),
             _org(),
             _c("categories", Kind.LIST, True, choices=CATEGORIES),

@@ -239,7 +239,7 @@ def _imports(principal: api.Principal) -> None:
                 hide_index=True,
                 width="stretch",
             )
-        except api.ImportRefused as refused:
+        except (api.ImportRefused, api.ImportBusy) as refused:
             bar.empty()
             st.error(md(refused))
         else:
@@ -273,6 +273,17 @@ def _imports(principal: api.Principal) -> None:
 
 def _freshness(principal: api.Principal) -> None:
     computed = api.admin_indicators_as_of(principal)
+    lag = api.indicators_lag()
+    if lag is not None:
+        when = f"{lag.computed_at:%B %d, %Y, %H:%M} UTC" if lag.computed_at else "never"
+        st.error(
+            f"The indicators are older than the last import: import {lag.import_id} by "
+            f"{lag.imported_by} finished {lag.imported_at:%B %d, %Y, %H:%M} UTC, and the "
+            f"indicators were last computed {when}. The refresh after that import did not "
+            "finish (the process was stopped). Run `pathwise refresh` now; the pages warn "
+            "their users until then.",
+            icon=":material/update:",
+        )
     if computed is None:
         st.warning("The early-warning indicators have not been computed yet: import data first.")
     elif computed < principal.today:

@@ -11,7 +11,7 @@ from domain.vocabulary import TIERS, Role
 from exports.formats import REDISCLOSURE_NOTICE
 from indicators.definitions import definitions, flag_title, tier_label
 from indicators.settings import load_settings
-from ui.components import download_buttons, next_step, page_header
+from ui.components import download_buttons, indicators_lag_notice, next_step, page_header
 from ui.navigation import open_student
 from ui.session import require_principal
 
@@ -92,6 +92,7 @@ def at_risk_page() -> None:
         "Students with early-warning flags, the most intensive needs first. Open a student to see why "
         "they are flagged and who is already helping.",
     )
+    indicators_lag_notice()
     filters = _filters(principal)
     result = api.at_risk_list(principal, filters)
     rows = result.rows

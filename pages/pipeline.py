@@ -16,6 +16,7 @@ from ui.components import (
     STAGE_LABELS,
     figure_layout,
     funnel_figure,
+    indicators_lag_notice,
     next_step,
     page_header,
 )
@@ -67,6 +68,7 @@ def pipeline_page() -> None:
         "Each cohort from entering grade 9 to a second year of college; every stage counts only "
         "students who reached all the earlier ones.",
     )
+    indicators_lag_notice()
     if not principal.exact_aggregates:
         st.caption(f"Figures are protected for privacy: {small_counts_rule(load_settings())}.")
     cohorts = api.pipeline_cohorts(principal)

@@ -12,7 +12,14 @@ from domain import vocabulary
 from domain.vocabulary import Role
 from indicators.definitions import definitions, explain, flag_title
 from indicators.settings import load_settings
-from ui.components import TIER_COLOURS, next_step, page_header, plain_text, releases_table
+from ui.components import (
+    TIER_COLOURS,
+    indicators_lag_notice,
+    next_step,
+    page_header,
+    plain_text,
+    releases_table,
+)
 from ui.navigation import chosen_student
 from ui.record_view import (
     attendance_section,
@@ -58,6 +65,7 @@ def student_page() -> None:
         f"How is {md(record.identity['first_name'])} doing, and what is the next step?",
         identity_line(record),
     )
+    indicators_lag_notice()
     _tier_and_flags(record)
     attendance_section(record)
     left, right = st.columns(2)

@@ -36,6 +36,22 @@ def page_header(question: str, lead: str | None = None) -> None:
         st.caption(lead)
 
 
+def indicators_lag_notice() -> None:
+    """Said on every page that shows indicators when they were computed before the last
+    import (its refresh was interrupted): the figures do not show that import yet."""
+    from data_access import api
+
+    lag = api.indicators_lag()
+    if lag is None:
+        return
+    st.warning(
+        "These flags and figures were computed before the latest import "
+        f"({lag.imported_at:%B %d, %Y, %H:%M} UTC) and do not include it yet. "
+        "Your data steward brings them up to date by running `pathwise refresh`.",
+        icon=":material/update:",
+    )
+
+
 def demo_banner() -> None:
     st.warning(
         "**DEMO DATA**: every student, school and organisation here is synthetic. "

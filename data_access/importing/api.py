@@ -10,7 +10,9 @@ anywhere rolls that transaction back and raises `ImportRejected` (every problem 
 the first ones kept): nothing is committed. Otherwise the import's history record is
 added and the transaction commits. `dry_run=True` checks and counts without writing.
 After a successful import the optional `after_import(engine)` hook runs (the command line
-passes the refresh of the derived tables); the import is committed before it runs.
+passes the refresh of the derived tables); the import is committed before it runs. A real
+import holds the import lock (`lock`) from its first read to the end of that hook: a
+second import at the same time raises `ImportBusy` and reads and writes nothing.
 
 Progress goes from 0 to 100% over the work measured in bytes of the files: once for
 checking them and once more for writing them (not for a dry run). It is only ever
@@ -29,8 +31,10 @@ import polars as pl
 from sqlalchemy import Engine
 from sqlalchemy.exc import DBAPIError
 
+from data_access.busy import DatabaseBusy
 from data_access.importing.checks import CheckedFile, FileChecker
 from data_access.importing.daily_attendance import snapshots
+from data_access.importing.lock import import_lock
 from data_access.importing.problems import Problem, Problems
 from data_access.importing.reading import LINE, Unreadable, file_parts
 from data_access.importing.references import check_references, referenced_files
@@ -182,8 +186,25 @@ def _import(
     imported_by: str | None,
     after_import: AfterImport | None,
 ) -> ImportResult:
-    started = datetime.now(UTC)
+    """A dry run as it is; a real import (and its refresh) while holding the import lock,
+    so that a second one at the same time raises `ImportBusy` (`lock`)."""
     who = imported_by or os_user()
+    if dry_run:
+        return _import_files(engine, sizes, load, True, progress, who, after_import)
+    with import_lock(engine, who):
+        return _import_files(engine, sizes, load, False, progress, who, after_import)
+
+
+def _import_files(
+    engine: Engine,
+    sizes: Mapping[str, int],
+    load: Callable[[str], bytes],
+    dry_run: bool,
+    progress: Progress,
+    who: str,
+    after_import: AfterImport | None,
+) -> ImportResult:
+    started = datetime.now(UTC)
     _refuse_demo(engine)
     run = _Run(engine, sizes, dry_run, progress)
     files, name_problems = recognise(sizes)
@@ -248,7 +269,8 @@ def _import(
     except _Rejected:
         _abort(run)
         raise ImportRejected(result()) from None
-    except DBAPIError as error:  # a rule the checks missed; the transaction is rolled back
+    except (DBAPIError, DatabaseBusy) as error:  # a rule the checks missed, a locked
+        # database: the transaction is rolled back
         _abort(run)
         if not run.problems:
             run.problems.add(_refused(error))
@@ -276,7 +298,7 @@ def _abort(run: _Run) -> None:
     if error is not None and not run.problems:
         # COPY runs on the driver's own connection: its errors arrive unwrapped.
         driver_error = getattr(run.engine.dialect.loaded_dbapi, "Error", DBAPIError)
-        if not isinstance(error, DBAPIError | driver_error):
+        if not isinstance(error, DBAPIError | DatabaseBusy | driver_error):
             raise error
         run.problems.add(_refused(error))
 

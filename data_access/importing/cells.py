@@ -21,12 +21,16 @@ The rules are import-format.md's "General rules":
 - a mark is a letter `A`..`D` or `F` with an optional `+`/`-`, `P`, `NP`, or a number
   from 0 to 100;
 - emails must look like `name@domain` and are stored in lower case;
+- ids are printable ASCII without spaces (`!`..`~`): a zero-width space, a no-break space
+  or a Cyrillic look-alike letter would otherwise make `S1000001` a second student; the
+  message names the first such character and its position;
 - text may not be longer than its database column, nor hold a NUL character.
 """
 
 from __future__ import annotations
 
 import itertools
+import unicodedata
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
@@ -40,6 +44,7 @@ _NUMBER = r"^[+-]?([0-9]+(\.[0-9]*)?|\.[0-9]+)([eE][+-]?[0-9]+)?$"
 _DATE = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$"
 _NUMBER_MARK = r"^[0-9]+(\.[0-9]+)?$"
 _EMAIL = r"^[^@\s]+@[^@\s]+$"
+_NOT_ID_CHARACTER = r"[^!-~]"  # anything but printable ASCII without the space
 LETTER_MARKS = tuple(f"{letter}{sign}" for letter in "ABCDF" for sign in ("", "+", "-")) + (
     "P",
     "NP",
@@ -95,6 +100,35 @@ def _too_long(text: pl.Expr, max_length: int | None) -> tuple[pl.Expr, pl.Expr]:
 def _text(text: pl.Expr, _column: ColumnFormat, max_length: int | None) -> Parsed:
     suspect, error = _too_long(text, max_length)
     return Parsed(text, suspect, error)
+
+
+def describe_character(character: str) -> str:
+    """`U+200B ZERO WIDTH SPACE`: the code point and its Unicode name."""
+    name = unicodedata.name(character, "") or unicodedata.category(character)
+    return f"U+{ord(character):04X} {name}"
+
+
+def _id(text: pl.Expr, _column: ColumnFormat, max_length: int | None) -> Parsed:
+    odd = text.str.extract(f"({_NOT_ID_CHARACTER})", 1)
+    # Every character before the first odd one is ASCII: its byte offset is its position.
+    position = text.str.find(_NOT_ID_CHARACTER) + 1
+    named = odd.map_elements(describe_character, return_dtype=pl.String)
+    long_suspect, too_long = _too_long(text, max_length)
+    return Parsed(
+        text,
+        text.str.contains(_NOT_ID_CHARACTER) | long_suspect,
+        pl.coalesce(
+            _error(
+                odd.is_not_null(),
+                pl.format(
+                    "not an id: {} at position {}; ids are printable ASCII without spaces",
+                    named,
+                    position,
+                ),
+            ),
+            too_long,
+        ),
+    )
 
 
 def _email(text: pl.Expr, _column: ColumnFormat, max_length: int | None) -> Parsed:
@@ -204,6 +238,7 @@ def _mark(text: pl.Expr, _column: ColumnFormat, max_length: int | None) -> Parse
 
 _PARSERS: dict[Kind, Callable[[pl.Expr, ColumnFormat, int | None], Parsed]] = {
     Kind.TEXT: _text,
+    Kind.ID: _id,
     Kind.EMAIL: _email,
     Kind.INT: _int,
     Kind.GRADE: _grade,
@@ -218,6 +253,7 @@ _PARSERS: dict[Kind, Callable[[pl.Expr, ColumnFormat, int | None], Parsed]] = {
 #: The Polars type of each kind's values (as `data_access.bulk.polars_dtype` reads them back).
 DTYPES: dict[Kind, pl.DataType | type[pl.DataType]] = {
     Kind.TEXT: pl.String,
+    Kind.ID: pl.String,
     Kind.EMAIL: pl.String,
     Kind.INT: pl.Int64,
     Kind.GRADE: pl.Int64,

@@ -139,6 +139,9 @@ class FileChecker:
 
     def part(self, raw: RawTable) -> None:
         rows, problems = _check_part(raw, self.format, self.positions, self.max_lengths)
+        for found in raw.problems:  # formula cells of a workbook
+            rank = self.positions.get((found.column or "").lower(), len(self.header))
+            problems.append(problem_frame([found], rank))
         for position, written in enumerate(raw.header):
             if written.strip() or position in self._nameless_reported:
                 continue

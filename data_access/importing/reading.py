@@ -10,6 +10,8 @@ the physical line on which the record starts, so a quoted field holding a line b
 pushes every later record down a line, exactly as a text editor counts. In a workbook
 LINE is the row number counted from the header row, which is Excel's own row number when
 the header is in row 1 (as in any export); a datetime cell at midnight reads as its date.
+A workbook is first looked into (`workbook`): one that unpacks to more than the limit is
+refused unread, and each formula cell of the sheet read is a problem.
 
 File-level problems (not UTF-8, NUL bytes, not a workbook, empty, a misplaced quote)
 are returned instead of a table: such a file has no trustworthy rows to check.
@@ -19,13 +21,18 @@ from __future__ import annotations
 
 import codecs
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import polars as pl
 
 from data_access.importing import csv_layout
 from data_access.importing.problems import Problem
+from data_access.importing.workbook import (
+    WorkbookRefused,
+    formula_problems,
+    inspect_workbook,
+)
 
 LINE, FIELDS = "_line", "_fields"
 _UTF16_BOMS = (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)
@@ -42,6 +49,8 @@ class RawTable:
     header: tuple[str, ...]
     #: `c0`..`c{n-1}` (String, blank = null, trimmed), `_line` (Int64), `_fields` (Int64).
     cells: pl.DataFrame
+    #: Problems found while reading that do not stop the rows being checked (formulas).
+    problems: tuple[Problem, ...] = field(default=())
 
     @property
     def rows(self) -> int:
@@ -224,9 +233,15 @@ def _drop_blank_rows(frame: pl.DataFrame, columns: list[str], width: int) -> pl.
 
 
 def read_xlsx(file: str, data: bytes) -> RawTable | list[Problem]:
-    """The cells of the first sheet of a workbook, or the problems that stop it being read."""
+    """The cells of the first sheet of a workbook, or the problems that stop it being read
+    (one that unpacks to more than the limit is refused before it is read: `workbook`).
+    Its formula cells come with the table as problems."""
     import fastexcel
 
+    try:
+        facts = inspect_workbook(file, data)
+    except WorkbookRefused as refused:
+        return refused.problems
     try:
         reader = fastexcel.read_excel(data)
         if not reader.sheet_names:
@@ -250,7 +265,12 @@ def read_xlsx(file: str, data: bytes) -> RawTable | list[Problem]:
         pl.Series(LINE, np.arange(1, frame.height + 1), dtype=pl.Int64),
         pl.lit(len(header), dtype=pl.Int64).alias(FIELDS),
     )
-    return RawTable(file, header, _drop_blank_rows(frame.slice(1), columns, len(header)))
+    return RawTable(
+        file,
+        header,
+        _drop_blank_rows(frame.slice(1), columns, len(header)),
+        tuple(formula_problems(file, header, facts)),
+    )
 
 
 def file_parts(file: str, data: bytes, workbook: bool) -> Iterator[RawTable]:

@@ -101,3 +101,37 @@ def test_demo_csv_writes_every_import_file(
     assert header == (
         "email,display_name,role,org_id,school_id,student_id,confidentiality_signed_date,active"
     )
+
+
+def test_an_import_while_another_runs_says_so_and_exits_with_one(
+    database: str, folder: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from data_access.importing.lock import import_lock
+
+    with import_lock(get_engine(), "ana"):
+        assert main(["import", str(folder)]) == EXIT_INVALID
+    out, err = capsys.readouterr()
+    assert err.startswith("pathwise import: another import is running (pathwise import by ana,")
+    assert "Traceback" not in err and loaded_counts(get_engine()).students == 0
+    assert main(["import", str(folder)]) == EXIT_OK
+
+
+def test_a_command_that_meets_a_locked_database_says_an_import_is_running(
+    database: str, folder: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import sqlite3
+
+    from data_access.busy import BUSY_MESSAGE
+
+    assert main(["users", "add", "ana@d.org", "--role", "admin"]) == EXIT_OK
+    writer = sqlite3.connect(database.removeprefix("sqlite:///"), isolation_level=None)
+    writer.execute("BEGIN IMMEDIATE")
+    try:
+        with get_engine().connect() as connection:  # the pool's connections wait briefly
+            connection.exec_driver_sql("PRAGMA busy_timeout=200")
+        assert main(["import", str(folder)]) == EXIT_INVALID
+    finally:
+        writer.execute("ROLLBACK")
+        writer.close()
+    err = capsys.readouterr().err
+    assert BUSY_MESSAGE in err and "Traceback" not in err

@@ -2,8 +2,8 @@
 
 Hypothesis takes a valid file of the small world, breaks it in one certain way (a
 truncated or overlong row, a bad encoding, an unclosed quote, a huge number, a formula
-where a date belongs, an empty file, a missing or unknown column, a blank required cell, a
-reference to nobody), dresses it in harmless variations (byte-order mark, CRLF, formula
+where a date belongs, a look-alike id, an empty file, a missing or unknown column, a
+blank required cell, a reference to nobody), dresses it in harmless variations (byte-order mark, CRLF, formula
 strings and line breaks inside text cells, blank lines) and imports it. The import must
 raise `ImportRejected` (nothing else) and leave every table's row count unchanged.
 
@@ -39,6 +39,7 @@ BAD_CELLS = {
     Kind.MARK: ["E", "101", "=A1"],
     Kind.LIST: ["nonsense;attendance"],
     Kind.EMAIL: ["not-an-email"],
+    Kind.ID: ["S1\u200b", "S\u00a01", "\u04211", "S 1"],
 }
 DEFECTS = [
     "short row",
