@@ -30,6 +30,7 @@ from typing import Any, Final
 import pytest
 
 from cli.main import build_parser
+from data_access.export_format import FLAGS_HEADER
 from domain.import_format import FILE_FORMATS, ColumnFormat, FileFormat
 from indicators.definitions import definitions
 from indicators.settings import _LAYOUT, DEFAULTS_PATH, Settings
@@ -227,6 +228,13 @@ def test_every_fixed_default_is_in_its_commands_section(argument: Argument) -> N
         f"the default {argument.default} of {argument.kind} {argument.word} of "
         f"`{argument.command}` is not in its section of {CLI_DOC}"
     )
+
+
+def test_the_export_flags_header_in_the_doc_is_the_one_written() -> None:
+    """The header `pathwise export flags` writes (`FLAGS_HEADER`), column for column."""
+    match = re.search(r"^- \*\*`export flags`\*\*: header `([^`]*)`", _doc("command-line.md"), re.M)
+    assert match, f"the export flags header is not in {CLI_DOC} (What the exports contain)"
+    assert match.group(1).split(",") == list(FLAGS_HEADER)
 
 
 # ---------------------------------------------------------------------------------------
