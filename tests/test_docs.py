@@ -12,7 +12,9 @@ fails here, one test per missing item, naming it:
   and options is in both, and its choices and fixed defaults are in its section;
 - every definition key of `indicators/definitions.py` is in `docs/indicators.md`, and every
   setting (`indicators/settings.py` and `indicators/defaults.toml`) has a row there with
-  its default.
+  its default;
+- every Markdown file cited in a comment, docstring or string of the Python code exists in
+  the repository.
 
 Pure text and introspection: no database, no app.
 """
@@ -20,10 +22,12 @@ Pure text and introspection: no database, no app.
 from __future__ import annotations
 
 import argparse
+import os
 import re
 import tomllib
 from collections.abc import Iterator
 from dataclasses import dataclass, fields
+from functools import cache
 from pathlib import Path
 from typing import Any, Final
 
@@ -39,6 +43,7 @@ ROOT: Final = Path(__file__).resolve().parents[1]
 DOCS: Final = ROOT / "docs"
 
 
+@cache
 def _doc(name: str) -> str:
     return (DOCS / name).read_text(encoding="utf-8")
 
@@ -273,4 +278,49 @@ def test_every_setting_has_a_row_with_its_default_in_the_indicators_doc(key: str
     assert tomllib.loads(f"value = {written[0]}")["value"] == DEFAULTS[section][name], (
         f"the default of setting {key} in {INDICATORS_DOC} is {written[0]}, "
         f"not that of defaults.toml ({DEFAULTS[section][name]!r})"
+    )
+
+
+# ---------------------------------------------------------------------------------------
+# Citations: every Markdown file a Python file names exists in the repository
+# ---------------------------------------------------------------------------------------
+
+#: A Markdown file name, with the folders written before it (`docs/access-rules.md`).
+CITATION: Final = re.compile(r"(?<![\w./-])((?:\.\./|[\w.-]+/)*[\w-]+\.md)\b")
+#: Cited on purpose outside the repository: the research notes shared beside it
+#: (DEVELOPERS.md), which have no copy in the repository to point to instead.
+OUTSIDE: Final = ("../shared/research/",)
+SKIPPED_FOLDERS: Final = {"__pycache__", "node_modules"}
+
+
+def _python_files() -> Iterator[Path]:
+    """The project's Python files (hidden folders such as `.venv` are not walked into)."""
+    for folder, subfolders, files in os.walk(ROOT):
+        subfolders[:] = sorted(
+            d for d in subfolders if not d.startswith(".") and d not in SKIPPED_FOLDERS
+        )
+        yield from (Path(folder, name) for name in sorted(files) if name.endswith(".py"))
+
+
+def _citations() -> Iterator[tuple[str, str]]:
+    for path in _python_files():
+        for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+            for cited in CITATION.findall(line):
+                yield f"{path.relative_to(ROOT)}:{number}", cited
+
+
+@pytest.mark.parametrize(
+    ("where", "cited"), [(w, c) for w, c in _citations() if not c.startswith(OUTSIDE)]
+)
+def test_every_markdown_file_cited_in_the_code_is_in_the_repository(where: str, cited: str) -> None:
+    found = [
+        path.resolve()
+        for path in (ROOT / cited, DOCS / cited)
+        if path.is_file() and path.resolve().is_relative_to(ROOT)
+    ]
+    assert found, (
+        f"{where} cites {cited}, which is neither in docs/ nor at the root of the "
+        "repository (the in-repo docs: "
+        + ", ".join(f"docs/{p.name}" for p in sorted(DOCS.glob("*.md")))
+        + ")"
     )
