@@ -44,8 +44,9 @@ DOCS: Final = ROOT / "docs"
 
 
 @cache
-def _doc(name: str) -> str:
-    return (DOCS / name).read_text(encoding="utf-8")
+def _doc(path: str) -> str:
+    """A documentation file by its path in the repository (`docs/indicators.md`)."""
+    return (ROOT / path).read_text(encoding="utf-8")
 
 
 def _table_rows(text: str, first_cell: str) -> list[str]:
@@ -66,7 +67,7 @@ IMPORT_DOC: Final = "docs/import-format.md"
 
 
 def _file_row(file: FileFormat) -> str:
-    rows = _table_rows(_doc("import-format.md"), f"`{file.name}` |")
+    rows = _table_rows(_doc(IMPORT_DOC), f"`{file.name}` |")
     assert rows, f"import file `{file.name}` has no row in the table of {IMPORT_DOC}"
     assert len(rows) == 1, f"import file `{file.name}` has {len(rows)} rows in {IMPORT_DOC}"
     return rows[0]
@@ -111,9 +112,9 @@ def test_every_vocabulary_value_of_an_import_column_is_in_the_docs(
 ) -> None:
     """Vocabulary values are written in backticks in the import format, or, for `role`,
     in the roles table of docs/access-rules.md that the import format points to."""
-    where = "access-rules.md" if column.name == "role" else "import-format.md"
+    where = "docs/access-rules.md" if column.name == "role" else IMPORT_DOC
     assert f"`{choice}`" in _doc(where), (
-        f"value `{choice}` of column {column.name} of `{file.name}` is not in docs/{where}"
+        f"value `{choice}` of column {column.name} of `{file.name}` is not in {where}"
     )
 
 
@@ -176,7 +177,7 @@ def _overview_rows(command: str) -> str:
     words = command.split()
     rows = [
         row
-        for row in _table_rows(_doc("command-line.md"), f"`{command}")
+        for row in _table_rows(_doc(CLI_DOC), f"`{command}")
         if row.split("|")[1].strip(" `").split()[: len(words)] == words
     ]
     assert rows, f"command `{command}` has no row in the command table of {CLI_DOC}"
@@ -185,7 +186,7 @@ def _overview_rows(command: str) -> str:
 
 def _section(command: str) -> str:
     """The text under the heading "### `command`", up to the next heading."""
-    text = _doc("command-line.md")
+    text = _doc(CLI_DOC)
     match = re.search(rf"^### `{re.escape(command)}`\n(.*?)(?=^#|\Z)", text, re.M | re.S)
     assert match, f"command `{command}` has no section (### `{command}`) in {CLI_DOC}"
     return match.group(1)
@@ -237,7 +238,7 @@ def test_every_fixed_default_is_in_its_commands_section(argument: Argument) -> N
 
 def test_the_export_flags_header_in_the_doc_is_the_one_written() -> None:
     """The header `pathwise export flags` writes (`FLAGS_HEADER`), column for column."""
-    match = re.search(r"^- \*\*`export flags`\*\*: header `([^`]*)`", _doc("command-line.md"), re.M)
+    match = re.search(r"^- \*\*`export flags`\*\*: header `([^`]*)`", _doc(CLI_DOC), re.M)
     assert match, f"the export flags header is not in {CLI_DOC} (What the exports contain)"
     assert match.group(1).split(",") == list(FLAGS_HEADER)
 
@@ -256,7 +257,7 @@ SETTING_KEYS: Final = sorted(
 
 @pytest.mark.parametrize("key", definitions(Settings()))
 def test_every_definition_key_is_in_the_indicators_doc(key: str) -> None:
-    assert f"`{key}`" in _doc("indicators.md"), (
+    assert f"`{key}`" in _doc(INDICATORS_DOC), (
         f"definition `{key}` of indicators/definitions.py is not in {INDICATORS_DOC}"
     )
 
@@ -271,7 +272,7 @@ def test_every_setting_has_a_row_with_its_default_in_the_indicators_doc(key: str
     section, name = key.split(".")
     assert (section, name) in _LAYOUT, f"setting {key} of defaults.toml is unknown to settings.py"
     assert name in DEFAULTS.get(section, {}), f"setting {key} has no default in defaults.toml"
-    rows = _table_rows(_doc("indicators.md"), f"`{key}` |")
+    rows = _table_rows(_doc(INDICATORS_DOC), f"`{key}` |")
     assert rows, f"setting {key} has no row in the settings table of {INDICATORS_DOC}"
     written = re.findall(r"`([^`]*)`", rows[0].split("|")[2])
     assert written, f"the row of setting {key} in {INDICATORS_DOC} gives no default"
