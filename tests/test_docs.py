@@ -34,7 +34,7 @@ from typing import Any, Final
 import pytest
 
 from cli.main import build_parser
-from data_access.export_format import FLAGS_HEADER
+from exports.formats import FLAGS_HEADER
 from domain.import_format import FILE_FORMATS, ColumnFormat, FileFormat
 from indicators.definitions import definitions
 from indicators.settings import _LAYOUT, DEFAULTS_PATH, Settings
