@@ -15,7 +15,7 @@ from datetime import UTC, date, datetime, time
 import polars as pl
 from sqlalchemy import Engine, select
 
-from data_access.audit import AUDIT_EVENT, AUDIT_STUDENT, record_event
+from data_access.audit import AUDIT_EVENT, AUDIT_STUDENT, record_event, recording_refusals
 from data_access.models import Guardian, Organization, table_of
 from data_access.policy import AccessDenied, Principal
 from data_access.reading import frame, student_request
@@ -37,22 +37,30 @@ def _own_students(engine: Engine, principal: Principal) -> list[str]:
         )
 
 
-def disclosure_log(
-    engine: Engine, principal: Principal, student_id: str | None = None
-) -> pl.DataFrame:
-    """Partner-organisation reads of the principal's own (or their children's) records."""
+def _students_whose_log(engine: Engine, principal: Principal, student_id: str | None) -> list[str]:
+    """The students whose disclosure log the principal asks for, or `AccessDenied`."""
     if principal.role not in (Role.PARENT, Role.STUDENT, Role.ADMIN):
         raise AccessDenied("Only families and data stewards see disclosure logs.", code="forbidden")
     if principal.role == Role.ADMIN:
         if student_id is None:
             raise AccessDenied("Name the student whose disclosures you want.", code="usage")
-        students = [student_id]
-    else:
-        students = _own_students(engine, principal)
-        if student_id is not None:
-            if student_id not in students:
-                raise AccessDenied("This is not your record.", code="out_of_scope")
-            students = [student_id]
+        return [student_id]
+    students = _own_students(engine, principal)
+    if student_id is not None:
+        if student_id not in students:
+            raise AccessDenied("This is not your record.", code="out_of_scope")
+        return [student_id]
+    return students
+
+
+def disclosure_log(
+    engine: Engine, principal: Principal, student_id: str | None = None
+) -> pl.DataFrame:
+    """Partner-organisation reads of the principal's own (or their children's) records.
+    A refusal is recorded, with the student asked about."""
+    asked = [student_id] if student_id is not None else []
+    with recording_refusals(engine, principal, "disclosures.read", students=asked):
+        students = _students_whose_log(engine, principal, student_id)
     with student_request(engine) as connection:
         result = frame(
             connection,
@@ -105,8 +113,10 @@ def audit_events(
         if since is not None:
             log = log.filter(pl.col("occurred_at") >= datetime.combine(since, time(), tzinfo=UTC))
         return log
-    if principal.role != Role.ADMIN:
-        raise AccessDenied("Only data stewards (admins) read the audit log.", code="forbidden")
+    asked = [student_id] if student_id is not None else []
+    with recording_refusals(engine, principal, "audit.read", students=asked):
+        if principal.role != Role.ADMIN:
+            raise AccessDenied("Only data stewards (admins) read the audit log.", code="forbidden")
     statement = select(AUDIT_EVENT).order_by(
         AUDIT_EVENT.c.occurred_at.desc(), AUDIT_EVENT.c.event_id.desc()
     )

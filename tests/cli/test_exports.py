@@ -131,6 +131,26 @@ def test_users_without_the_right_exit_with_three(
     assert run(capsys, "audit", "--as", "counselor@d.org", *AS_OF)[0] == EXIT_FORBIDDEN
 
 
+@pytest.mark.parametrize(
+    ("command", "email", "action"),
+    [
+        (["export", "flags"], "viewer@city.org", "flags.export"),
+        (["audit"], "counselor@d.org", "audit.read"),
+        (["audit"], "viewer@city.org", "audit.read"),
+        (["audit", "--student", "S5"], "mom@family.org", "disclosures.read"),
+    ],
+)
+def test_a_refused_command_is_recorded_in_the_audit_log(
+    database: str, capsys: pytest.CaptureFixture[str], command: list[str], email: str, action: str
+) -> None:
+    assert run(capsys, *command, "--as", email, *AS_OF)[0] == EXIT_FORBIDDEN
+    code, out, _ = run(capsys, "audit", "--as", "admin@d.org", *AS_OF)
+    assert code == EXIT_OK
+    refusals = [r for r in csv.DictReader(io.StringIO(out)) if r["outcome"] == "denied"]
+    assert [(r["user_email"], r["action"]) for r in refusals] == [(email, action)]
+    assert json.loads(refusals[0]["detail"])["reason"] in {"forbidden", "out_of_scope"}
+
+
 def test_exports_are_audited_and_families_see_the_partners_reads(
     database: str, capsys: pytest.CaptureFixture[str]
 ) -> None:
