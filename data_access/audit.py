@@ -13,7 +13,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 
 from sqlalchemy import Connection, Engine, insert, text
 
@@ -34,8 +34,19 @@ def record_event(
     outcome: str = "allowed",
     detail: Mapping[str, object] | None = None,
     email: str | None = None,
+    today: date | None = None,
+    os_user: str | None = None,
 ) -> int:
-    """Append one event and its students (`student_id -> legal basis`); return its id."""
+    """Append one event and its students (`student_id -> legal basis`); return its id.
+
+    The event says under which date's rules it was served when that is not the real date
+    (`rules_as_of`), and whether it came from the app or the command line, with the
+    operating-system user who ran the command (`via`, `os_user`): from the principal, or
+    from `today` and `os_user` for an event without one (a refused sign-in). The time is
+    the database's (migration 0004).
+    """
+    rules_date = principal.today if principal else today
+    operator = principal.os_user if principal else os_user
     values = {
         "occurred_at": datetime.now(UTC),
         "user_email": principal.email if principal else (email or "unknown"),
@@ -45,6 +56,9 @@ def record_event(
         "categories": ";".join(sorted(set(categories))),
         "outcome": outcome,
         "detail": json.dumps(dict(detail), default=str, sort_keys=True) if detail else None,
+        "rules_as_of": rules_date if rules_date not in (None, date.today()) else None,
+        "via": "cli" if operator else "app",
+        "os_user": operator[:64] if operator else None,
     }
     event_id = connection.execute(
         insert(AUDIT_EVENT).values(values).returning(AUDIT_EVENT.c.event_id)

@@ -2,7 +2,9 @@
 
 - A parent sees, for each of their children, and a student for themselves, every read of
   the record by a partner organisation (FERPA 34 CFR 99.32: the party, the date, what was
-  disclosed). Only allowed reads count as disclosures; refusals disclosed nothing.
+  disclosed). Only allowed reads count as disclosures; refusals disclosed nothing. A read
+  served under the rules of another date than the real one, or run from the command line
+  by the district's operator on a partner's behalf, says so in words (`how`).
 - An admin searches every event (by student, user, action and date).
 - Nobody else reads the audit log.
 Reading the log is itself recorded.
@@ -23,7 +25,34 @@ from domain.vocabulary import Role
 
 ORGANIZATION = table_of(Organization)
 GUARDIAN = table_of(Guardian)
-_SCHEMA = {"event_id": pl.Int64, "occurred_at": pl.Datetime("us", "UTC")}
+_SCHEMA = {
+    "event_id": pl.Int64,
+    "occurred_at": pl.Datetime("us", "UTC"),
+    "rules_as_of": pl.Date,
+    "via": pl.String,
+    "os_user": pl.String,
+}
+
+
+def _how(log: pl.DataFrame) -> pl.DataFrame:
+    """`how`, in words, for a disclosure that was not an ordinary read in the app that day:
+    an export run from the command line by the district's operator on the partner user's
+    behalf, and the date whose rules applied when it was not the real date (null otherwise)."""
+    rules = pl.lit("under the rules as of ") + pl.col("rules_as_of").dt.to_string("%Y-%m-%d")
+    operator = pl.concat_str(
+        pl.lit("exported from the command line by the district's operator (operating-system user "),
+        pl.col("os_user").fill_null("unknown"),
+        pl.lit(") on behalf of "),
+        pl.col("user_email"),
+    )
+    dated = pl.col("rules_as_of").is_not_null()
+    return log.with_columns(
+        how=pl.when(pl.col("via") == "cli")
+        .then(pl.when(dated).then(operator + pl.lit(", ") + rules).otherwise(operator))
+        .when(dated)
+        .then(rules)
+        .otherwise(pl.lit(None, pl.String))
+    )
 
 
 def _own_students(engine: Engine, principal: Principal) -> list[str]:
@@ -74,6 +103,9 @@ def disclosure_log(
                 AUDIT_EVENT.c.action,
                 AUDIT_EVENT.c.categories,
                 AUDIT_STUDENT.c.legal_basis,
+                AUDIT_EVENT.c.rules_as_of,
+                AUDIT_EVENT.c.via,
+                AUDIT_EVENT.c.os_user,
             )
             .select_from(
                 AUDIT_STUDENT.join(
@@ -94,7 +126,7 @@ def disclosure_log(
             "disclosures.read",
             students=dict.fromkeys(students, f"role:{principal.role.value}"),
         )
-    return result
+    return _how(result)
 
 
 def audit_events(

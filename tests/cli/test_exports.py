@@ -5,6 +5,9 @@ from __future__ import annotations
 import csv
 import io
 import json
+import os
+import pwd
+from datetime import date
 from pathlib import Path
 
 import pytest
@@ -161,6 +164,24 @@ def test_exports_are_audited_and_families_see_the_partners_reads(
     assert code == EXIT_OK
     rows = list(csv.DictReader(io.StringIO(out)))
     assert [r["org_id"] for r in rows] == ["ORGA"] and rows[0]["action"] == "student.export"
+
+
+def test_an_export_under_another_dates_rules_is_shown_to_the_family_as_the_operators(
+    database: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, out, _ = run(
+        capsys, "export", "student", "S1", "--as", "a@orga.org", "--as-of", "2026-11-20"
+    )
+    assert code == EXIT_OK and json.loads(out)["student"]["student_id"] == "S1"  # --as-of works
+    code, out, _ = run(
+        capsys, "audit", "--as", "mom@family.org", "--as-of", date.today().isoformat()
+    )
+    assert code == EXIT_OK
+    (row,) = csv.DictReader(io.StringIO(out))
+    operator = pwd.getpwuid(os.getuid()).pw_name
+    assert (row["rules_as_of"], row["via"], row["os_user"]) == ("2026-11-20", "cli", operator)
+    assert f"the district's operator (operating-system user {operator})" in row["how"]
+    assert "on behalf of a@orga.org, under the rules as of 2026-11-20" in row["how"]
 
 
 def test_flags_for_another_date_are_recomputed_from_the_raw_data(

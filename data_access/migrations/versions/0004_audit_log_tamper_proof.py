@@ -1,4 +1,5 @@
-"""audit log: no rewriting through INSERT, the time set by the database
+"""audit log: no rewriting through INSERT, the time set by the database, the rules' date
+and the operator of command-line requests
 
 Revision ID: 0004
 Revises: 0003
@@ -16,10 +17,17 @@ holes remained (issue 10, item 4):
   sets it to the transaction's time (`now()`); on SQLite (an embedded database whose clock
   is the host's) a trigger refuses a time that is not now, within two minutes, in the form
   SQLAlchemy writes.
+
+And the log did not say when a request was served under the rules of another date than the
+real one (`--as-of`), nor who ran it from the command line (item 5). Three nullable columns
+of audit_event: `rules_as_of` (the date whose rules applied, when not the real date), `via`
+("app" or "cli"; blank on earlier entries) and `os_user` (the operating-system user who ran
+a command).
 """
 
 from __future__ import annotations
 
+import sqlalchemy as sa
 from alembic import op
 
 revision = "0004"
@@ -45,6 +53,9 @@ _SQLITE_DATETIME_GLOB = (
 
 
 def upgrade() -> None:
+    op.add_column("audit_event", sa.Column("rules_as_of", sa.Date(), nullable=True))
+    op.add_column("audit_event", sa.Column("via", sa.String(length=16), nullable=True))
+    op.add_column("audit_event", sa.Column("os_user", sa.String(length=64), nullable=True))
     if op.get_bind().dialect.name == "postgresql":
         # INSERT ... ON CONFLICT DO UPDATE and MERGE already fire the UPDATE trigger of 0001
         # (and need an UPDATE right the application's role does not have).
@@ -85,7 +96,9 @@ def downgrade() -> None:
     if op.get_bind().dialect.name == "postgresql":
         op.execute("DROP TRIGGER IF EXISTS audit_event_time ON audit_event")
         op.execute("DROP FUNCTION IF EXISTS pathwise_audit_time()")
-        return
-    op.execute("DROP TRIGGER IF EXISTS audit_event_time")
-    for table in _EXISTING:
-        op.execute(f"DROP TRIGGER IF EXISTS {table}_no_overwrite")
+    else:
+        op.execute("DROP TRIGGER IF EXISTS audit_event_time")
+        for table in _EXISTING:
+            op.execute(f"DROP TRIGGER IF EXISTS {table}_no_overwrite")
+    for column in ("os_user", "via", "rules_as_of"):
+        op.drop_column("audit_event", column)
