@@ -6,6 +6,8 @@ Exit status: 0 done; 1 invalid input; 2 wrong usage; 3 the user may not do this.
 from __future__ import annotations
 
 import argparse
+import getpass
+import os
 import sys
 from collections.abc import Sequence
 from datetime import date
@@ -361,14 +363,31 @@ def _users(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _os_user() -> str:
+    """The operating-system account running this command, from the password database
+    (the environment's USER is whatever the caller set), for the audit log."""
+    try:
+        import pwd
+
+        return pwd.getpwuid(os.getuid()).pw_name
+    except (ImportError, KeyError):
+        try:
+            return getpass.getuser()
+        except OSError:
+            return "unknown"
+
+
 def _principal(email: str, as_of: date | None):  # type: ignore[no-untyped-def]
-    """Sign in for a command; on refusal print the reason and return None."""
+    """Sign in for a command; on refusal print the reason and return None.
+
+    The principal carries the operating-system user who runs the command, and `as_of`
+    as its "today": every audit event it causes records both (issue 10, item 5)."""
     from data_access.engine import get_engine
     from data_access.identity import sign_in
     from data_access.policy import AccessDenied
 
     try:
-        return sign_in(get_engine(), email, as_of or date.today())
+        return sign_in(get_engine(), email, as_of or date.today(), os_user=_os_user())
     except AccessDenied as denied:
         print(f"pathwise: {denied.reason}", file=sys.stderr)
         return None

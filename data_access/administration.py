@@ -9,13 +9,14 @@ from __future__ import annotations
 
 import dataclasses
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 
 import polars as pl
 from sqlalchemy import Engine, func, insert, select, update
 
-from data_access.audit import record_event
+from data_access.audit import record_event, recording_refusals
 from data_access.derived import FRESHNESS
 from data_access.meta import read_meta
 from data_access.models import (
@@ -49,15 +50,21 @@ class InvalidChange(ValueError):
     """The steward's change is incomplete or inconsistent; the message says what to fix."""
 
 
-def _require_admin(principal: Principal) -> None:
-    if principal.role != Role.ADMIN or principal.meeting_mode:
-        raise AccessDenied(
-            "Only data stewards (admins) manage users, agreements and releases.", code="forbidden"
-        )
+def _require_admin(
+    engine: Engine, principal: Principal, action: str, students: Sequence[str] = ()
+) -> None:
+    """Administration is for data stewards (admins), never in meeting mode; a refusal is
+    recorded with the students it was about."""
+    with recording_refusals(engine, principal, action, students=students):
+        if principal.role != Role.ADMIN or principal.meeting_mode:
+            raise AccessDenied(
+                "Only data stewards (admins) manage users, agreements and releases.",
+                code="forbidden",
+            )
 
 
 def users(engine: Engine, principal: Principal) -> pl.DataFrame:
-    _require_admin(principal)
+    _require_admin(engine, principal, "users.read")
     with engine.connect() as connection:
         return frame(
             connection,
@@ -68,7 +75,7 @@ def users(engine: Engine, principal: Principal) -> pl.DataFrame:
 
 def save_user_as(engine: Engine, principal: Principal, request: UserRequest) -> bool:
     """Add or update a user; returns whether it was new. Raises `InvalidUser`."""
-    _require_admin(principal)
+    _require_admin(engine, principal, "user.save")
     _, created = save_user(engine, request)
     with engine.begin() as connection:
         record_event(
@@ -82,14 +89,15 @@ def save_user_as(engine: Engine, principal: Principal, request: UserRequest) -> 
 
 def organisations(engine: Engine, principal: Principal) -> pl.DataFrame:
     """Organisations (not student data; any signed-in staff member may list them)."""
-    if principal.role in (Role.PARENT, Role.STUDENT):
-        raise AccessDenied("Families do not list organisations here.", code="forbidden")
+    with recording_refusals(engine, principal, "organisations.read"):
+        if principal.role in (Role.PARENT, Role.STUDENT):
+            raise AccessDenied("Families do not list organisations here.", code="forbidden")
     with engine.connect() as connection:
         return frame(connection, select(ORGANIZATION).order_by(ORGANIZATION.c.org_name))
 
 
 def agreements(engine: Engine, principal: Principal) -> pl.DataFrame:
-    _require_admin(principal)
+    _require_admin(engine, principal, "agreements.read")
     today = principal.today
     with engine.connect() as connection:
         return frame(
@@ -118,7 +126,7 @@ class AgreementRequest:
 
 
 def save_agreement(engine: Engine, principal: Principal, request: AgreementRequest) -> None:
-    _require_admin(principal)
+    _require_admin(engine, principal, "agreement.save")
     problems = []
     if not request.agreement_id.strip():
         problems.append("an agreement needs an id")
@@ -172,7 +180,7 @@ def consents(
     expiring_within_days: int | None = None,
 ) -> pl.DataFrame:
     """Releases, with the student's name: by student, or those expiring soon (audited)."""
-    _require_admin(principal)
+    _require_admin(engine, principal, "consent.read", [student_id] if student_id else ())
     today = principal.today
     statement = (
         select(
@@ -226,7 +234,9 @@ class ConsentRequest:
 
 def record_consent(engine: Engine, principal: Principal, request: ConsentRequest) -> None:
     """Record a parent release; every element 34 CFR 99.30 requires must be present."""
-    _require_admin(principal)
+    _require_admin(
+        engine, principal, "consent.record", [request.student_id] if request.student_id else ()
+    )
     problems = []
     for name in ("consent_id", "student_id", "org_id", "purpose", "signed_by"):
         if not str(getattr(request, name) or "").strip():
@@ -274,7 +284,7 @@ def record_consent(engine: Engine, principal: Principal, request: ConsentRequest
 
 def revoke_consent(engine: Engine, principal: Principal, consent_id: str, revoked: date) -> None:
     """Revoke a release from `revoked` on (the release no longer counts on that day)."""
-    _require_admin(principal)
+    _require_admin(engine, principal, "consent.revoke")
     with engine.begin() as connection:
         row = connection.execute(select(CONSENT).where(CONSENT.c.consent_id == consent_id)).first()
         if row is None:
@@ -297,7 +307,7 @@ def revoke_consent(engine: Engine, principal: Principal, consent_id: str, revoke
 def data_freshness(engine: Engine, principal: Principal) -> pl.DataFrame:
     """The latest date (or year) each source has data for (recorded at the last refresh of
     the derived tables; computed from the tables when there has been none)."""
-    _require_admin(principal)
+    _require_admin(engine, principal, "data_freshness.read")
     recorded = read_meta(engine).get("freshness")
     if recorded:
         found = json.loads(recorded)
@@ -335,13 +345,13 @@ def data_freshness(engine: Engine, principal: Principal) -> pl.DataFrame:
 def indicators_computed_as_of(engine: Engine, principal: Principal) -> date | None:
     """The date the stored indicators and pipeline were last computed as of (None before
     the first refresh). Imports, the demo build and `pathwise refresh` set it."""
-    _require_admin(principal)
+    _require_admin(engine, principal, "data_freshness.read")
     recorded = read_meta(engine).get("indicators_as_of")
     return date.fromisoformat(recorded) if recorded else None
 
 
 def import_history(engine: Engine, principal: Principal) -> pl.DataFrame:
-    _require_admin(principal)
+    _require_admin(engine, principal, "import_history.read")
     runs = table_of(ImportRun)
     with engine.connect() as connection:
         return frame(

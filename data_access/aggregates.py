@@ -14,6 +14,7 @@ from dataclasses import dataclass
 import polars as pl
 from sqlalchemy import Engine, and_, func, or_, select
 
+from data_access.audit import recording_refusals
 from data_access.models import (
     Consent,
     PipelineCell,
@@ -58,14 +59,16 @@ class PipelineView:
     exact: bool
 
 
-def _require_aggregates(principal: Principal) -> None:
-    if not principal.sees_aggregates:
-        raise AccessDenied("Your role does not see district figures.", code="forbidden")
+def _require_aggregates(engine: Engine, principal: Principal, action: str) -> None:
+    """District figures only for the roles that see them; a refusal is recorded."""
+    with recording_refusals(engine, principal, action):
+        if not principal.sees_aggregates:
+            raise AccessDenied("Your role does not see district figures.", code="forbidden")
 
 
 def pipeline_cohorts(engine: Engine, principal: Principal) -> list[int]:
     """Cohorts with a pipeline, newest first."""
-    _require_aggregates(principal)
+    _require_aggregates(engine, principal, "pipeline.read")
     table = CELLS if principal.exact_aggregates else PUBLIC
     with engine.connect() as connection:
         return list(
@@ -79,7 +82,7 @@ def pipeline(
     engine: Engine, principal: Principal, cohort: int, by: str | None = None
 ) -> PipelineView:
     """The cohort funnel (`by`: None for all students, or a field of cli.md)."""
-    _require_aggregates(principal)
+    _require_aggregates(engine, principal, "pipeline.read")
     if by is not None and by not in PIPELINE_GROUPINGS:
         raise ValueError(f"--by is one of {', '.join(GROUP_FIELDS)} (not {by!r})")
     group_by = by or ALL
@@ -113,7 +116,7 @@ def pipeline(
 
 def pipeline_trend(engine: Engine, principal: Principal) -> pl.DataFrame:
     """The all-students funnel of every cohort (for cohort-over-cohort trends), one query."""
-    _require_aggregates(principal)
+    _require_aggregates(engine, principal, "pipeline.read")
     with engine.connect() as connection:
         if principal.exact_aggregates:
             cells = frame(
@@ -175,7 +178,7 @@ def consent_coverage(engine: Engine, principal: Principal) -> pl.DataFrame:
     Columns: group (school, or "all"), stage ("flagged" | "covered"), display, shown, share
     (share of flagged). Exact for admin and district_leader, protected for the others.
     """
-    _require_aggregates(principal)
+    _require_aggregates(engine, principal, "consent_coverage.read")
     today = principal.today
     with engine.connect() as connection:
         year = current_school_year(connection, today)

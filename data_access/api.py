@@ -26,7 +26,7 @@ from data_access import (
 )
 from data_access.administration import AgreementRequest, ConsentRequest, InvalidChange
 from data_access.aggregates import PIPELINE_GROUPINGS, PipelineView
-from data_access.audit import record_event
+from data_access.audit import record_event, recording_refusals
 from data_access.busy import BUSY_MESSAGE, DatabaseBusy
 from data_access.derived import IndicatorLag, refresh_derived
 from data_access.derived import indicators_lag as _indicators_lag
@@ -129,8 +129,9 @@ def is_demo_database() -> bool:
 def demo_users() -> list[dict[str, str]]:
     """The users a trainer may act as: only ever on the demo database."""
     engine = get_engine()
-    if not is_demo(engine):
-        raise AccessDenied("Demo sign-in exists only on the demo database.", code="not_demo")
+    with recording_refusals(engine, None, "demo_sign_in.list"):
+        if not is_demo(engine):
+            raise AccessDenied("Demo sign-in exists only on the demo database.", code="not_demo")
     order = {role: i for i, role in enumerate(ROLES)}
     with engine.connect() as connection:
         rows = connection.execute(
@@ -361,9 +362,10 @@ def admin_import(
 ) -> ImportResult:
     """Load uploaded files (admin only), then refresh the derived tables. Raises
     `ImportRejected` (every problem, nothing written) or `ImportRefused`."""
-    if principal.role.value != "admin" or principal.meeting_mode:
-        raise AccessDenied("Only data stewards (admins) load files.", code="forbidden")
     engine = get_engine()
+    with recording_refusals(engine, principal, "import"):
+        if principal.role.value != "admin" or principal.meeting_mode:
+            raise AccessDenied("Only data stewards (admins) load files.", code="forbidden")
     result = import_files(
         engine,
         files,

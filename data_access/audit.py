@@ -2,7 +2,8 @@
 
 `record_event` is called inside the same transaction as the read, export or write it
 describes, so a read that is not recorded cannot happen (both commit or neither does).
-Denied attempts are recorded too. The tables are append-only (triggers; see migration
+Denied attempts are recorded too (issue 10, item 8: every refusal, with its reason; a
+refusal decided before any read is recorded through `recording_refusals`). The tables are append-only (triggers; see migration
 0001). Reads by `org_staff` are disclosures outside the district (FERPA 34 CFR 99.32):
 `disclosures_of` lists them for a parent or student.
 """
@@ -10,13 +11,14 @@ Denied attempts are recorded too. The tables are append-only (triggers; see migr
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Mapping
-from datetime import UTC, datetime
+from collections.abc import Iterable, Iterator, Mapping
+from contextlib import contextmanager
+from datetime import UTC, date, datetime
 
-from sqlalchemy import Connection, insert, text
+from sqlalchemy import Connection, Engine, insert, text
 
 from data_access.models import AuditEvent, AuditStudent, table_of
-from data_access.policy import Principal
+from data_access.policy import AccessDenied, Principal
 
 AUDIT_EVENT = table_of(AuditEvent)
 AUDIT_STUDENT = table_of(AuditStudent)
@@ -32,8 +34,19 @@ def record_event(
     outcome: str = "allowed",
     detail: Mapping[str, object] | None = None,
     email: str | None = None,
+    today: date | None = None,
+    os_user: str | None = None,
 ) -> int:
-    """Append one event and its students (`student_id -> legal basis`); return its id."""
+    """Append one event and its students (`student_id -> legal basis`); return its id.
+
+    The event says under which date's rules it was served when that is not the real date
+    (`rules_as_of`), and whether it came from the app or the command line, with the
+    operating-system user who ran the command (`via`, `os_user`): from the principal, or
+    from `today` and `os_user` for an event without one (a refused sign-in). The time is
+    the database's (migration 0004).
+    """
+    rules_date = principal.today if principal else today
+    operator = principal.os_user if principal else os_user
     values = {
         "occurred_at": datetime.now(UTC),
         "user_email": principal.email if principal else (email or "unknown"),
@@ -43,6 +56,9 @@ def record_event(
         "categories": ";".join(sorted(set(categories))),
         "outcome": outcome,
         "detail": json.dumps(dict(detail), default=str, sort_keys=True) if detail else None,
+        "rules_as_of": rules_date if rules_date not in (None, date.today()) else None,
+        "via": "cli" if operator else "app",
+        "os_user": operator[:64] if operator else None,
     }
     event_id = connection.execute(
         insert(AUDIT_EVENT).values(values).returning(AUDIT_EVENT.c.event_id)
@@ -71,3 +87,34 @@ def record_event(
                 ],
             )
     return int(event_id)
+
+
+@contextmanager
+def recording_refusals(
+    engine: Engine,
+    principal: Principal | None,
+    action: str,
+    *,
+    students: Iterable[str] = (),
+    email: str | None = None,
+) -> Iterator[None]:
+    """Check a request inside this block: an `AccessDenied` raised in it is recorded as a
+    refused attempt at `action` (outcome "denied", detail: the reason's code and words, and
+    the `students` asked about with basis "denied"), committed in a transaction of its own
+    so that it stays although the request fails, and then raised again (access.md: refused
+    attempts are recorded). Use it around checks made before the request's own transaction
+    opens; a refusal found inside that transaction is recorded there (`deny_student`)."""
+    try:
+        yield
+    except AccessDenied as denied:
+        with engine.begin() as connection:
+            record_event(
+                connection,
+                principal,
+                action,
+                students=dict.fromkeys(students, "denied"),
+                outcome="denied",
+                detail={"reason": denied.code, "message": denied.reason},
+                email=email,
+            )
+        raise

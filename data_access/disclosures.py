@@ -2,7 +2,9 @@
 
 - A parent sees, for each of their children, and a student for themselves, every read of
   the record by a partner organisation (FERPA 34 CFR 99.32: the party, the date, what was
-  disclosed). Only allowed reads count as disclosures; refusals disclosed nothing.
+  disclosed). Only allowed reads count as disclosures; refusals disclosed nothing. A read
+  served under the rules of another date than the real one, or run from the command line
+  by the district's operator on a partner's behalf, says so in words (`how`).
 - An admin searches every event (by student, user, action and date).
 - Nobody else reads the audit log.
 Reading the log is itself recorded.
@@ -15,7 +17,7 @@ from datetime import UTC, date, datetime, time
 import polars as pl
 from sqlalchemy import Engine, select
 
-from data_access.audit import AUDIT_EVENT, AUDIT_STUDENT, record_event
+from data_access.audit import AUDIT_EVENT, AUDIT_STUDENT, record_event, recording_refusals
 from data_access.models import Guardian, Organization, table_of
 from data_access.policy import AccessDenied, Principal
 from data_access.reading import frame, student_request
@@ -23,7 +25,34 @@ from domain.vocabulary import Role
 
 ORGANIZATION = table_of(Organization)
 GUARDIAN = table_of(Guardian)
-_SCHEMA = {"event_id": pl.Int64, "occurred_at": pl.Datetime("us", "UTC")}
+_SCHEMA = {
+    "event_id": pl.Int64,
+    "occurred_at": pl.Datetime("us", "UTC"),
+    "rules_as_of": pl.Date,
+    "via": pl.String,
+    "os_user": pl.String,
+}
+
+
+def _how(log: pl.DataFrame) -> pl.DataFrame:
+    """`how`, in words, for a disclosure that was not an ordinary read in the app that day:
+    an export run from the command line by the district's operator on the partner user's
+    behalf, and the date whose rules applied when it was not the real date (null otherwise)."""
+    rules = pl.lit("under the rules as of ") + pl.col("rules_as_of").dt.to_string("%Y-%m-%d")
+    operator = pl.concat_str(
+        pl.lit("exported from the command line by the district's operator (operating-system user "),
+        pl.col("os_user").fill_null("unknown"),
+        pl.lit(") on behalf of "),
+        pl.col("user_email"),
+    )
+    dated = pl.col("rules_as_of").is_not_null()
+    return log.with_columns(
+        how=pl.when(pl.col("via") == "cli")
+        .then(pl.when(dated).then(operator + pl.lit(", ") + rules).otherwise(operator))
+        .when(dated)
+        .then(rules)
+        .otherwise(pl.lit(None, pl.String))
+    )
 
 
 def _own_students(engine: Engine, principal: Principal) -> list[str]:
@@ -37,22 +66,30 @@ def _own_students(engine: Engine, principal: Principal) -> list[str]:
         )
 
 
-def disclosure_log(
-    engine: Engine, principal: Principal, student_id: str | None = None
-) -> pl.DataFrame:
-    """Partner-organisation reads of the principal's own (or their children's) records."""
+def _students_whose_log(engine: Engine, principal: Principal, student_id: str | None) -> list[str]:
+    """The students whose disclosure log the principal asks for, or `AccessDenied`."""
     if principal.role not in (Role.PARENT, Role.STUDENT, Role.ADMIN):
         raise AccessDenied("Only families and data stewards see disclosure logs.", code="forbidden")
     if principal.role == Role.ADMIN:
         if student_id is None:
             raise AccessDenied("Name the student whose disclosures you want.", code="usage")
-        students = [student_id]
-    else:
-        students = _own_students(engine, principal)
-        if student_id is not None:
-            if student_id not in students:
-                raise AccessDenied("This is not your record.", code="out_of_scope")
-            students = [student_id]
+        return [student_id]
+    students = _own_students(engine, principal)
+    if student_id is not None:
+        if student_id not in students:
+            raise AccessDenied("This is not your record.", code="out_of_scope")
+        return [student_id]
+    return students
+
+
+def disclosure_log(
+    engine: Engine, principal: Principal, student_id: str | None = None
+) -> pl.DataFrame:
+    """Partner-organisation reads of the principal's own (or their children's) records.
+    A refusal is recorded, with the student asked about."""
+    asked = [student_id] if student_id is not None else []
+    with recording_refusals(engine, principal, "disclosures.read", students=asked):
+        students = _students_whose_log(engine, principal, student_id)
     with student_request(engine) as connection:
         result = frame(
             connection,
@@ -66,6 +103,9 @@ def disclosure_log(
                 AUDIT_EVENT.c.action,
                 AUDIT_EVENT.c.categories,
                 AUDIT_STUDENT.c.legal_basis,
+                AUDIT_EVENT.c.rules_as_of,
+                AUDIT_EVENT.c.via,
+                AUDIT_EVENT.c.os_user,
             )
             .select_from(
                 AUDIT_STUDENT.join(
@@ -86,7 +126,7 @@ def disclosure_log(
             "disclosures.read",
             students=dict.fromkeys(students, f"role:{principal.role.value}"),
         )
-    return result
+    return _how(result)
 
 
 def audit_events(
@@ -105,8 +145,10 @@ def audit_events(
         if since is not None:
             log = log.filter(pl.col("occurred_at") >= datetime.combine(since, time(), tzinfo=UTC))
         return log
-    if principal.role != Role.ADMIN:
-        raise AccessDenied("Only data stewards (admins) read the audit log.", code="forbidden")
+    asked = [student_id] if student_id is not None else []
+    with recording_refusals(engine, principal, "audit.read", students=asked):
+        if principal.role != Role.ADMIN:
+            raise AccessDenied("Only data stewards (admins) read the audit log.", code="forbidden")
     statement = select(AUDIT_EVENT).order_by(
         AUDIT_EVENT.c.occurred_at.desc(), AUDIT_EVENT.c.event_id.desc()
     )

@@ -1,8 +1,9 @@
 """The database engine: SQLite file by default, PostgreSQL through `PATHWISE_DATABASE_URL`.
 
 The default database lives in `data/pathwise.db` inside the checkout (ignored by git).
-SQLite connections run with WAL journaling and foreign keys on; `postgresql://` URLs are
-routed to the psycopg 3 driver.
+SQLite connections run with WAL journaling, foreign keys and recursive triggers on (so that
+`INSERT OR REPLACE` fires the audit log's DELETE trigger: migrations 0001 and 0004);
+`postgresql://` URLs are routed to the psycopg 3 driver.
 """
 
 from __future__ import annotations
@@ -36,6 +37,9 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA foreign_keys=ON")
+    # REPLACE deletes the row it overwrites without firing DELETE triggers unless this is
+    # on; the audit log's append-only triggers must fire for it too.
+    cursor.execute("PRAGMA recursive_triggers=ON")
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.execute("PRAGMA busy_timeout=10000")
     cursor.close()

@@ -6,6 +6,7 @@ own users table (never from IdP claims). A refusal is audited with its reason.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date
 
 from sqlalchemy import Engine
@@ -14,13 +15,18 @@ from data_access.audit import record_event
 from data_access.policy import AccessDenied, Principal, resolve_principal
 
 
-def sign_in(engine: Engine, email: str, today: date | None = None) -> Principal:
-    """The principal for `email` as of `today`, or `AccessDenied` (recorded) with the reason."""
+def sign_in(
+    engine: Engine, email: str, today: date | None = None, *, os_user: str | None = None
+) -> Principal:
+    """The principal for `email` as of `today`, or `AccessDenied` (recorded) with the reason.
+
+    `os_user` is the operating-system user running the command line on the user's behalf:
+    the principal carries it so that every event it causes records it (None in the app)."""
     today = today or date.today()
     refusal: AccessDenied | None = None
     with engine.begin() as connection:
         try:
-            return resolve_principal(connection, email, today)
+            return replace(resolve_principal(connection, email, today), os_user=os_user)
         except AccessDenied as denied:
             refusal = denied
             record_event(
@@ -30,5 +36,7 @@ def sign_in(engine: Engine, email: str, today: date | None = None) -> Principal:
                 outcome="denied",
                 email=(email or "").strip().lower() or "unknown",
                 detail={"reason": denied.code},
+                today=today,
+                os_user=os_user,
             )
     raise refusal

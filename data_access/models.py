@@ -229,6 +229,12 @@ class AuditEvent(SQLModel, table=True):
     categories: str = Field(default="", max_length=200)
     outcome: str = Field(default="allowed", max_length=16)
     detail: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    #: The date whose rules applied, when it was not the real date (`--as-of`).
+    rules_as_of: date | None = Field(default=None)
+    #: "app" or "cli" (blank before migration 0004).
+    via: str | None = Field(default=None, max_length=16)
+    #: The operating-system user who ran a command-line request.
+    os_user: str | None = Field(default=None, max_length=64)
 
 
 class AuditStudent(SQLModel, table=True):

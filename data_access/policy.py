@@ -111,6 +111,9 @@ class Principal:
     school_id: str | None = None
     student_id: str | None = None
     meeting_mode: bool = field(default=False)
+    #: The operating-system user running the command line on this user's behalf (None in
+    #: the app); recorded with every audit event (issue 10, item 5).
+    os_user: str | None = None
 
     @property
     def exact_aggregates(self) -> bool:

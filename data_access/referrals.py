@@ -20,7 +20,7 @@ from datetime import UTC, datetime
 import polars as pl
 from sqlalchemy import Engine, and_, insert, select, update
 
-from data_access.audit import record_event
+from data_access.audit import record_event, recording_refusals
 from data_access.models import Organization, Referral, Student, table_of
 from data_access.policy import (
     AccessDenied,
@@ -91,8 +91,10 @@ def create_referral(
 def referrals(engine: Engine, principal: Principal, student_id: str | None = None) -> pl.DataFrame:
     """Referrals the principal may see (one student's, or all in scope), newest first: a
     partner only those addressed to it, a teacher only those they made."""
-    if principal.role not in SCHOOL_STAFF | {Role.ORG_STAFF} or not principal.sees_students:
-        raise AccessDenied("Your role does not work with referrals.", code="forbidden")
+    asked = [student_id] if student_id is not None else []
+    with recording_refusals(engine, principal, "referral.read", students=asked):
+        if principal.role not in SCHOOL_STAFF | {Role.ORG_STAFF} or not principal.sees_students:
+            raise AccessDenied("Your role does not work with referrals.", code="forbidden")
     with student_request(engine) as connection:
         year = current_school_year(connection, principal.today)
         scope = visible_students(principal, year, student_id).subquery("scope")

@@ -22,7 +22,7 @@ from typing import Any
 import polars as pl
 from sqlalchemy import Connection, Engine, Select, and_, case, exists, func, literal, or_, select
 
-from data_access.audit import record_event
+from data_access.audit import record_event, recording_refusals
 from data_access.bulk import polars_dtype
 from data_access.models import (
     AttendanceSnapshot,
@@ -203,12 +203,13 @@ def at_risk_list(
 ) -> AtRiskList:
     """The early-warning rows the principal may see (audited)."""
     filters = filters or ListFilters()
-    if not principal.sees_students:
-        raise AccessDenied("Your role does not see student-level data.", code="forbidden")
-    if filters.served is not None and not sees_services(principal):
-        raise AccessDenied(
-            "Your role does not see which organisations serve a student.", code="forbidden"
-        )
+    with recording_refusals(engine, principal, action):
+        if not principal.sees_students:
+            raise AccessDenied("Your role does not see student-level data.", code="forbidden")
+        if filters.served is not None and not sees_services(principal):
+            raise AccessDenied(
+                "Your role does not see which organisations serve a student.", code="forbidden"
+            )
     settings = settings or load_settings()
     with student_request(engine) as connection:
         school_year = current_school_year(connection, principal.today)
@@ -306,8 +307,9 @@ def live_list(
 ) -> AtRiskList:
     """The early-warning rows computed now from the raw tables, for another school year or
     date than the stored indicators: the same scope, the same masking, the same audit."""
-    if not principal.sees_students:
-        raise AccessDenied("Your role does not see student-level data.", code="forbidden")
+    with recording_refusals(engine, principal, action):
+        if not principal.sees_students:
+            raise AccessDenied("Your role does not see student-level data.", code="forbidden")
     settings = settings or load_settings()
     with student_request(engine) as connection:
         year = school_year or current_school_year(connection, as_of)

@@ -75,7 +75,7 @@ def my_record_page() -> None:
         st.caption("No partner organisation has looked at this record.")
     else:
         st.dataframe(
-            log.select("occurred_at", "org_name", "action", "categories"),
+            log.select("occurred_at", "org_name", "action", "categories", "how"),
             hide_index=True,
             width="stretch",
             column_config={
@@ -83,6 +83,12 @@ def my_record_page() -> None:
                 "org_name": st.column_config.TextColumn("Organisation"),
                 "action": st.column_config.TextColumn("What they did"),
                 "categories": st.column_config.TextColumn("Data they saw"),
+                "how": st.column_config.TextColumn(
+                    "How",
+                    help="Blank for a read in Pathwise that day. Otherwise: an export the "
+                    "district's operator ran from the command line on the partner's behalf, "
+                    "and the date whose rules were applied.",
+                ),
             },
         )
     next_step(

@@ -34,8 +34,8 @@ from typing import Any, Final
 import pytest
 
 from cli.main import build_parser
-from exports.formats import FLAGS_HEADER
 from domain.import_format import FILE_FORMATS, ColumnFormat, FileFormat
+from exports.formats import FLAGS_HEADER
 from indicators.definitions import definitions
 from indicators.settings import _LAYOUT, DEFAULTS_PATH, Settings
 

@@ -5,6 +5,9 @@ from __future__ import annotations
 import csv
 import io
 import json
+import os
+import pwd
+from datetime import date
 from pathlib import Path
 
 import pytest
@@ -131,6 +134,26 @@ def test_users_without_the_right_exit_with_three(
     assert run(capsys, "audit", "--as", "counselor@d.org", *AS_OF)[0] == EXIT_FORBIDDEN
 
 
+@pytest.mark.parametrize(
+    ("command", "email", "action"),
+    [
+        (["export", "flags"], "viewer@city.org", "flags.export"),
+        (["audit"], "counselor@d.org", "audit.read"),
+        (["audit"], "viewer@city.org", "audit.read"),
+        (["audit", "--student", "S5"], "mom@family.org", "disclosures.read"),
+    ],
+)
+def test_a_refused_command_is_recorded_in_the_audit_log(
+    database: str, capsys: pytest.CaptureFixture[str], command: list[str], email: str, action: str
+) -> None:
+    assert run(capsys, *command, "--as", email, *AS_OF)[0] == EXIT_FORBIDDEN
+    code, out, _ = run(capsys, "audit", "--as", "admin@d.org", *AS_OF)
+    assert code == EXIT_OK
+    refusals = [r for r in csv.DictReader(io.StringIO(out)) if r["outcome"] == "denied"]
+    assert [(r["user_email"], r["action"]) for r in refusals] == [(email, action)]
+    assert json.loads(refusals[0]["detail"])["reason"] in {"forbidden", "out_of_scope"}
+
+
 def test_exports_are_audited_and_families_see_the_partners_reads(
     database: str, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -141,6 +164,24 @@ def test_exports_are_audited_and_families_see_the_partners_reads(
     assert code == EXIT_OK
     rows = list(csv.DictReader(io.StringIO(out)))
     assert [r["org_id"] for r in rows] == ["ORGA"] and rows[0]["action"] == "student.export"
+
+
+def test_an_export_under_another_dates_rules_is_shown_to_the_family_as_the_operators(
+    database: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, out, _ = run(
+        capsys, "export", "student", "S1", "--as", "a@orga.org", "--as-of", "2026-11-20"
+    )
+    assert code == EXIT_OK and json.loads(out)["student"]["student_id"] == "S1"  # --as-of works
+    code, out, _ = run(
+        capsys, "audit", "--as", "mom@family.org", "--as-of", date.today().isoformat()
+    )
+    assert code == EXIT_OK
+    (row,) = csv.DictReader(io.StringIO(out))
+    operator = pwd.getpwuid(os.getuid()).pw_name
+    assert (row["rules_as_of"], row["via"], row["os_user"]) == ("2026-11-20", "cli", operator)
+    assert f"the district's operator (operating-system user {operator})" in row["how"]
+    assert "on behalf of a@orga.org, under the rules as of 2026-11-20" in row["how"]
 
 
 def test_flags_for_another_date_are_recomputed_from_the_raw_data(
