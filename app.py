@@ -42,6 +42,12 @@ ADMIN: Spec = (
     ":material/admin_panel_settings:",
 )
 NO_ACCESS: Spec = (account.no_access_page, "No access yet", "no-access", ":material/lock:")
+MEETING_EMPTY: Spec = (
+    account.meeting_mode_empty_page,
+    "Meeting mode",
+    "meeting",
+    ":material/groups:",
+)
 
 
 def role_pages(state: SessionState) -> list[Spec]:
@@ -49,8 +55,8 @@ def role_pages(state: SessionState) -> list[Spec]:
     principal = state.principal
     if principal is None:
         return []
-    if principal.meeting_mode:
-        return [PIPELINE]
+    if principal.meeting_mode:  # only protected figures, and only for roles that have them
+        return [PIPELINE] if principal.sees_aggregates else [MEETING_EMPTY]
     role = principal.role
     pages: list[Spec] = []
     if role in (Role.DISTRICT_LEADER, Role.VIEWER):

@@ -66,5 +66,16 @@ def no_access_page() -> None:
         sign_out()
 
 
+def meeting_mode_empty_page() -> None:
+    """Meeting mode only ever removes rights (access-rules.md): it shows the protected
+    pipeline, and a role without pipeline figures (teacher, parent, student) gets nothing."""
+    page_header("Meeting mode has nothing for your role")
+    st.info(
+        "Meeting mode shows only the district's privacy-protected pipeline figures, which your "
+        "role does not include. Switch meeting mode off in the sidebar to return to your pages.",
+        icon=":material/groups:",
+    )
+
+
 def sign_out_page() -> None:
     sign_out()

@@ -118,6 +118,20 @@ def test_meeting_mode_shows_only_protected_figures_even_to_a_steward(
     assert "protected for privacy" in page
 
 
+@pytest.mark.parametrize("who", ["teacher.hs01", "student"])
+def test_meeting_mode_gives_a_role_without_figures_no_pipeline_and_no_names(
+    app_as: Callable[..., AppTest], demo_url: str, who: str
+) -> None:
+    at = app_as(who, meeting_mode=True)
+    assert not at.exception
+    assert at.title[0].value == "Meeting mode has nothing for your role"
+    assert not at.dataframe
+    page = texts(at)
+    assert "Where do our students leave the path?" not in page
+    students = read_table(make_engine(demo_url), table_of(Student), ["student_id"])
+    assert not any(sid in page for sid in students["student_id"].to_list())
+
+
 def test_two_users_in_one_process_never_see_each_others_students(
     app_as: Callable[..., AppTest],
 ) -> None:
