@@ -15,7 +15,13 @@ from pages import account, administration, at_risk, my_record, pipeline, student
 from ui.components import demo_banner, meeting_banner
 from ui.guard import guarded
 from ui.navigation import register
-from ui.session import MEETING_KEY, DemoRefused, SessionState, current_session
+from ui.session import (
+    MEETING_KEY,
+    DemoRefused,
+    SessionState,
+    SignInMisconfigured,
+    current_session,
+)
 
 PageFunction = Callable[[], None]
 
@@ -113,7 +119,7 @@ def main() -> None:
     st.set_page_config(page_title="Pathwise", page_icon=":material/route:", layout="wide")
     try:
         state = current_session()
-    except DemoRefused as refused:
+    except (DemoRefused, SignInMisconfigured) as refused:
         st.error(str(refused), icon=":material/block:")
         st.stop()
         return

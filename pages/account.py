@@ -6,15 +6,7 @@ import streamlit as st
 
 from data_access.api import demo_users
 from ui.components import page_header
-from ui.session import DEMO_EMAIL_KEY, current_session, sign_out
-
-
-def _providers() -> list[str]:
-    try:
-        auth = st.secrets.get("auth", {})
-    except FileNotFoundError:
-        return []
-    return [name for name, value in auth.items() if hasattr(value, "keys")]
+from ui.session import DEMO_EMAIL_KEY, current_session, sign_in_providers, sign_out
 
 
 def sign_in_page() -> None:
@@ -39,7 +31,7 @@ def sign_in_page() -> None:
             st.session_state[DEMO_EMAIL_KEY] = email
             st.rerun()
         return
-    providers = _providers()
+    providers = sign_in_providers()
     if not providers:
         st.error(
             "Sign-in is not configured. Your administrator sets up your district's identity "

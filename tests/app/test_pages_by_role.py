@@ -225,14 +225,22 @@ def test_an_expired_id_token_signs_the_user_out(
     demo_env: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("PATHWISE_DEMO_SIGNIN", "0")
+    auth = {
+        "redirect_uri": "http://localhost:8501/oauth2callback",
+        "cookie_secret": "k3Vq9xZ2pL7mN4rT8wY1bC6dF0gH5jS2aE9uI3oP7",
+        "district": {"client_id": "pathwise", "client_secret": "s", "server_metadata_url": "-"},
+    }
+    counselor = {"is_logged_in": True, "email": email("counselor.hs01"), "email_verified": True}
     at = AppTest.from_file(APP, default_timeout=60)
-    at.user = {"is_logged_in": True, "email": email("counselor.hs01"), "exp": 1_000_000_000}
+    at.secrets = {"auth": auth}
+    at.user = {**counselor, "exp": 1_000_000_000}
     at.run()
     assert at.user == {"is_logged_in": False}
     at.run()
     assert at.title[0].value == "Sign in to Pathwise"
     valid = AppTest.from_file(APP, default_timeout=60)
-    valid.user = {"is_logged_in": True, "email": email("counselor.hs01"), "exp": 4_000_000_000}
+    valid.secrets = {"auth": auth}
+    valid.user = {**counselor, "exp": 4_000_000_000}
     valid.run()
     assert valid.title[0].value == "Who needs help this week?"
 
