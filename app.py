@@ -78,6 +78,30 @@ def role_pages(state: SessionState) -> list[Spec]:
     return pages or [NO_ACCESS]
 
 
+#: Every page a signed-in user can have, by URL: opened before signing in (a deep link, a
+#: reload), each asks to sign in instead of "Page not found".
+KNOWN_PAGES: list[Spec] = [PIPELINE, AT_RISK, PROFILE, MY_RECORD, ADMIN, MEETING_EMPTY]
+SIGN_OUT: Spec = (account.sign_out_page, "Sign out", "sign-out", ":material/logout:")
+
+
+def _waiting_pages(door: st.Page, state: SessionState) -> list[st.Page]:
+    """Hidden stand-ins for the known pages while nobody is signed in: the sign-in page
+    (saying which page was asked for), or the no-access page for a refused account."""
+
+    def stand_in(spec: Spec) -> PageFunction:
+        if state.denied is not None:
+            return account.no_access_page
+        if spec not in KNOWN_PAGES:
+            return account.sign_in_page
+        return lambda: account.sign_in_page(opened=spec[1])
+
+    return [
+        st.Page(guarded(stand_in(spec)), title=spec[1], url_path=spec[2], visibility="hidden")
+        for spec in [*KNOWN_PAGES, NO_ACCESS, SIGN_OUT]
+        if spec[2] != door.url_path
+    ]
+
+
 def pages_for(state: SessionState) -> list[st.Page] | dict[str, list[st.Page]]:
     """The navigation for this session: sign-in, no-access, or the role's pages.
 
@@ -86,8 +110,12 @@ def pages_for(state: SessionState) -> list[st.Page] | dict[str, list[st.Page]]:
     """
     if state.principal is None:
         if state.denied is not None:
-            return [_page(*NO_ACCESS, default=True)]
-        return [_page(account.sign_in_page, "Sign in", "sign-in", ":material/login:", default=True)]
+            door = _page(*NO_ACCESS, default=True)
+        else:
+            door = _page(
+                account.sign_in_page, "Sign in", "sign-in", ":material/login:", default=True
+            )
+        return [door, *_waiting_pages(door, state)]
     work = [_page(*spec) for spec in role_pages(state)]
     landing = work[0]
 
@@ -95,7 +123,7 @@ def pages_for(state: SessionState) -> list[st.Page] | dict[str, list[st.Page]]:
         st.switch_page(landing)
 
     start = st.Page(home, title="Start", url_path="start", default=True, visibility="hidden")
-    account_pages = [_page(account.sign_out_page, "Sign out", "sign-out", ":material/logout:")]
+    account_pages = [_page(*SIGN_OUT)]
     return {"Pathwise": [start, *work], "Account": account_pages}
 
 

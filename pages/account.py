@@ -9,12 +9,15 @@ from ui.components import page_header
 from ui.session import DEMO_EMAIL_KEY, current_session, sign_in_providers, sign_out
 
 
-def sign_in_page() -> None:
+def sign_in_page(*, opened: str | None = None) -> None:
+    """The sign-in page; `opened` names the page a deep link or a reload asked for."""
     state = current_session()
     page_header(
         "Sign in to Pathwise",
         "Where do our students leave the path from ninth grade to college, and who needs help this week?",
     )
+    if opened is not None:
+        st.info(f"Sign in to see this page: {opened}.", icon=":material/lock:")
     if state.demo:
         st.subheader("Demo sign-in")
         st.write(

@@ -23,6 +23,8 @@ claims in a cookie signed with `[auth] cookie_secret`, so three checks guard tha
 Demo sign-in lets a trainer act as any demo user. `PATHWISE_DEMO_SIGNIN=1` switches it on
 and refuses to start unless the database is the demo one; `auto` (what `make run` uses)
 offers it only on the demo district. Either way it can never be used against real data.
+The chosen demo user is kept in the address (`?demo_user=`) so that a reload or a shared
+link keeps them; that parameter is read only when demo sign-in is on (`_demo_email`).
 """
 
 from __future__ import annotations
@@ -40,6 +42,8 @@ from data_access.api import AccessDenied, Principal, is_demo_database, sign_in
 
 DEMO_SWITCH = "PATHWISE_DEMO_SIGNIN"
 DEMO_EMAIL_KEY = "demo_email"
+#: Demo only: the chosen demo user is also kept in the address, so a reload keeps them.
+DEMO_USER_PARAM = "demo_user"
 MEETING_KEY = "meeting_mode"
 MEETING_LINK_SEEN = "meeting_link_seen"
 
@@ -215,6 +219,20 @@ def _oidc_email() -> str | None:
     return verified_email(claims, trusted_email_issuers())
 
 
+def _demo_email() -> str | None:
+    """Demo sign-in only: the demo user chosen in this session, or named by the address
+    (`?demo_user=`, which the app keeps up to date so that a reload keeps the user). Anyone
+    may act as any demo user, so the address grants nothing the sign-in page does not; on
+    real data `demo_mode()` is false and this is never called."""
+    email = st.session_state.get(DEMO_EMAIL_KEY) or st.query_params.get(DEMO_USER_PARAM)
+    if not email:
+        return None
+    st.session_state[DEMO_EMAIL_KEY] = email
+    if st.query_params.get(DEMO_USER_PARAM) != email:
+        st.query_params[DEMO_USER_PARAM] = email
+    return str(email)
+
+
 def today() -> date:
     return date.today()
 
@@ -223,7 +241,7 @@ def current_session() -> SessionState:
     """Sign-in state for this run (re-resolved every time; nothing cached across users)."""
     demo = demo_mode()
     try:
-        email = st.session_state.get(DEMO_EMAIL_KEY) if demo else _oidc_email()
+        email = _demo_email() if demo else _oidc_email()
     except AccessDenied as unverified:
         return SessionState(None, unverified, demo, str(st.user.get("email") or ""))
     if not email:
@@ -248,6 +266,7 @@ def meeting_mode_on() -> bool:
 def sign_out() -> None:
     st.session_state.pop(DEMO_EMAIL_KEY, None)
     st.session_state.pop(MEETING_KEY, None)
+    st.query_params.pop(DEMO_USER_PARAM, None)
     if st.user.get("is_logged_in", False):
         st.logout()
     st.rerun()

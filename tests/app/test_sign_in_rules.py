@@ -124,3 +124,19 @@ def test_an_entra_identity_without_email_verified_needs_the_district_to_trust_it
     assert untrusted.title[0].value == "You have no access yet"
     trusted = run_app(secrets(STRONG_SECRET, trusted_email_issuers=[ISSUER]), user)
     assert trusted.title[0].value == "Who needs help this week?"
+
+
+def test_the_demo_user_in_the_address_is_honoured_only_by_demo_sign_in(
+    demo_env: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    demo = AppTest.from_file(APP, default_timeout=60)
+    demo.user = {"is_logged_in": False}
+    demo.query_params["demo_user"] = STEWARD
+    demo.run()
+    assert demo.title[0].value == "Who needs help this week?"
+    monkeypatch.setenv("PATHWISE_DEMO_SIGNIN", "0")
+    real = run_app(secrets(STRONG_SECRET), {"is_logged_in": False})
+    real.query_params["demo_user"] = STEWARD
+    real.run()
+    assert real.title[0].value == "Sign in to Pathwise"
+    assert not real.dataframe
