@@ -84,7 +84,7 @@ KNOWN_PAGES: list[Spec] = [PIPELINE, AT_RISK, PROFILE, MY_RECORD, ADMIN, MEETING
 SIGN_OUT: Spec = (account.sign_out_page, "Sign out", "sign-out", ":material/logout:")
 
 
-def _waiting_pages(door: st.Page, state: SessionState) -> list[st.Page]:
+def _waiting_pages(door_url: str, state: SessionState) -> list[st.Page]:
     """Hidden stand-ins for the known pages while nobody is signed in: the sign-in page
     (saying which page was asked for), or the no-access page for a refused account."""
 
@@ -98,7 +98,7 @@ def _waiting_pages(door: st.Page, state: SessionState) -> list[st.Page]:
     return [
         st.Page(guarded(stand_in(spec)), title=spec[1], url_path=spec[2], visibility="hidden")
         for spec in [*KNOWN_PAGES, NO_ACCESS, SIGN_OUT]
-        if spec[2] != door.url_path
+        if spec[2] != door_url
     ]
 
 
@@ -109,13 +109,10 @@ def pages_for(state: SessionState) -> list[st.Page] | dict[str, list[st.Page]]:
     forwards to the role's landing page (Streamlit serves a default page only at "/").
     """
     if state.principal is None:
-        if state.denied is not None:
-            door = _page(*NO_ACCESS, default=True)
-        else:
-            door = _page(
-                account.sign_in_page, "Sign in", "sign-in", ":material/login:", default=True
-            )
-        return [door, *_waiting_pages(door, state)]
+        door: Spec = NO_ACCESS
+        if state.denied is None:
+            door = (account.sign_in_page, "Sign in", "sign-in", ":material/login:")
+        return [_page(*door, default=True), *_waiting_pages(door[2], state)]
     work = [_page(*spec) for spec in role_pages(state)]
     landing = work[0]
 
