@@ -38,7 +38,13 @@ from typing import Any
 
 import streamlit as st
 
-from data_access.api import AccessDenied, Principal, is_demo_database, sign_in
+from data_access.api import (
+    AccessDenied,
+    Principal,
+    is_demo_database,
+    refuse_sign_in,
+    sign_in,
+)
 
 DEMO_SWITCH = "PATHWISE_DEMO_SIGNIN"
 DEMO_EMAIL_KEY = "demo_email"
@@ -243,7 +249,9 @@ def current_session() -> SessionState:
     try:
         email = _demo_email() if demo else _oidc_email()
     except AccessDenied as unverified:
-        return SessionState(None, unverified, demo, str(st.user.get("email") or ""))
+        claimed = str(st.user.get("email") or "")
+        refuse_sign_in(claimed, unverified)
+        return SessionState(None, unverified, demo, claimed)
     if not email:
         return SessionState(None, None, demo, None)
     try:

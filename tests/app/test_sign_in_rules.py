@@ -13,8 +13,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from sqlalchemy import select
 from streamlit.testing.v1 import AppTest
 
+from data_access.engine import make_engine
+from data_access.models import AuditEvent, table_of
 from data_access.policy import AccessDenied
 from tests.app.conftest import APP, email
 from ui.session import cookie_secret_problem, identity_expired, verified_email
@@ -115,6 +118,28 @@ def test_an_email_the_provider_did_not_verify_signs_nobody_in() -> None:
     assert at.title[0].value == "You have no access yet"
     assert any("has not confirmed" in w.value for w in at.warning)
     assert not at.dataframe
+
+
+@pytest.mark.usefixtures("real_sign_in")
+def test_an_unverified_email_is_recorded_as_a_refused_sign_in(demo_url: str) -> None:
+    """Every refusal is audited (issue 10, item 8), also the one made before the users
+    table is asked."""
+    events = table_of(AuditEvent)
+    with make_engine(demo_url).connect() as connection:
+        before = connection.execute(
+            select(events.c.event_id).where(events.c.action == "sign_in")
+        ).all()
+    user = {"is_logged_in": True, "email": STEWARD, "email_verified": False, "exp": FAR_FUTURE}
+    run_app(secrets(STRONG_SECRET), user)
+    with make_engine(demo_url).connect() as connection:
+        refused = connection.execute(
+            select(events.c.user_email, events.c.outcome, events.c.detail).where(
+                events.c.action == "sign_in", events.c.event_id.notin_([r[0] for r in before])
+            )
+        ).all()
+    assert refused, "the refused sign-in left no audit record"
+    assert {(r.user_email, r.outcome) for r in refused} == {(STEWARD, "denied")}
+    assert all("unverified_email" in r.detail for r in refused)
 
 
 @pytest.mark.usefixtures("real_sign_in")
