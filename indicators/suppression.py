@@ -19,7 +19,7 @@ Rules, with `m = min_cell` (10 by default):
    (the exact count column is dropped), so nothing downstream can leak one.
 
 Rules 1-3 alone still let a reader pin some hidden counts by arithmetic, so rule 3 is
-applied with three further checks, in the spirit of rule 5 and of the Brief's
+applied with four further checks, in the spirit of rule 5 and of the Brief's
 "complementary suppression" (our design, documented here and in the tests):
 - a hidden total (the "all" funnel's `*` from rule 2) must not be the sum of exact group
   counts, so at least one group count of that stage is hidden;
@@ -34,6 +34,11 @@ applied with three further checks, in the spirit of rule 5 and of the Brief's
   grouping is checked again within that intersection, and interval bounds are propagated
   over all of them at once. That joint part is sound but not complete (no integer program
   is solved); the cross-grouping brute-force test probes it;
+- the hidden groups of a grouping are one more funnel held to rule 2: a set of groups
+  whose count at two stages is known by subtraction (all its counts shown, or all the
+  groups hidden there and the total shown) must not have lost fewer than m students, nor
+  none, between them (`_hidden_groups_funnel`; issue 10: 745 - 355 - 369 = 21, then
+  598 - 281 - 297 = 20, one student lost);
 - when no group count of the stage is left to hide, the stage's total is hidden in the
   "all" funnel (as `*`) for every grouping of that cohort, so one figure has one
   representation everywhere (rule 5). The "all" funnel then differs from
