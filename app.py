@@ -15,7 +15,13 @@ from pages import account, administration, at_risk, my_record, pipeline, student
 from ui.components import demo_banner, meeting_banner
 from ui.guard import guarded
 from ui.navigation import register
-from ui.session import MEETING_KEY, DemoRefused, SessionState, current_session
+from ui.session import (
+    MEETING_KEY,
+    DemoRefused,
+    SessionState,
+    SignInMisconfigured,
+    current_session,
+)
 from ui.text import md
 
 PageFunction = Callable[[], None]
@@ -43,6 +49,12 @@ ADMIN: Spec = (
     ":material/admin_panel_settings:",
 )
 NO_ACCESS: Spec = (account.no_access_page, "No access yet", "no-access", ":material/lock:")
+MEETING_EMPTY: Spec = (
+    account.meeting_mode_empty_page,
+    "Meeting mode",
+    "meeting",
+    ":material/groups:",
+)
 
 
 def role_pages(state: SessionState) -> list[Spec]:
@@ -50,8 +62,8 @@ def role_pages(state: SessionState) -> list[Spec]:
     principal = state.principal
     if principal is None:
         return []
-    if principal.meeting_mode:
-        return [PIPELINE]
+    if principal.meeting_mode:  # only protected figures, and only for roles that have them
+        return [PIPELINE] if principal.sees_aggregates else [MEETING_EMPTY]
     role = principal.role
     pages: list[Spec] = []
     if role in (Role.DISTRICT_LEADER, Role.VIEWER):
@@ -67,6 +79,30 @@ def role_pages(state: SessionState) -> list[Spec]:
     return pages or [NO_ACCESS]
 
 
+#: Every page a signed-in user can have, by URL: opened before signing in (a deep link, a
+#: reload), each asks to sign in instead of "Page not found".
+KNOWN_PAGES: list[Spec] = [PIPELINE, AT_RISK, PROFILE, MY_RECORD, ADMIN, MEETING_EMPTY]
+SIGN_OUT: Spec = (account.sign_out_page, "Sign out", "sign-out", ":material/logout:")
+
+
+def _waiting_pages(door_url: str, state: SessionState) -> list[st.Page]:
+    """Hidden stand-ins for the known pages while nobody is signed in: the sign-in page
+    (saying which page was asked for), or the no-access page for a refused account."""
+
+    def stand_in(spec: Spec) -> PageFunction:
+        if state.denied is not None:
+            return account.no_access_page
+        if spec not in KNOWN_PAGES:
+            return account.sign_in_page
+        return lambda: account.sign_in_page(opened=spec[1])
+
+    return [
+        st.Page(guarded(stand_in(spec)), title=spec[1], url_path=spec[2], visibility="hidden")
+        for spec in [*KNOWN_PAGES, NO_ACCESS, SIGN_OUT]
+        if spec[2] != door_url
+    ]
+
+
 def pages_for(state: SessionState) -> list[st.Page] | dict[str, list[st.Page]]:
     """The navigation for this session: sign-in, no-access, or the role's pages.
 
@@ -74,9 +110,10 @@ def pages_for(state: SessionState) -> list[st.Page] | dict[str, list[st.Page]]:
     forwards to the role's landing page (Streamlit serves a default page only at "/").
     """
     if state.principal is None:
-        if state.denied is not None:
-            return [_page(*NO_ACCESS, default=True)]
-        return [_page(account.sign_in_page, "Sign in", "sign-in", ":material/login:", default=True)]
+        door: Spec = NO_ACCESS
+        if state.denied is None:
+            door = (account.sign_in_page, "Sign in", "sign-in", ":material/login:")
+        return [_page(*door, default=True), *_waiting_pages(door[2], state)]
     work = [_page(*spec) for spec in role_pages(state)]
     landing = work[0]
 
@@ -84,7 +121,7 @@ def pages_for(state: SessionState) -> list[st.Page] | dict[str, list[st.Page]]:
         st.switch_page(landing)
 
     start = st.Page(home, title="Start", url_path="start", default=True, visibility="hidden")
-    account_pages = [_page(account.sign_out_page, "Sign out", "sign-out", ":material/logout:")]
+    account_pages = [_page(*SIGN_OUT)]
     return {"Pathwise": [start, *work], "Account": account_pages}
 
 
@@ -108,7 +145,7 @@ def main() -> None:
     st.set_page_config(page_title="Pathwise", page_icon=":material/route:", layout="wide")
     try:
         state = current_session()
-    except DemoRefused as refused:
+    except (DemoRefused, SignInMisconfigured) as refused:
         st.error(str(refused), icon=":material/block:")
         st.stop()
         return

@@ -31,6 +31,7 @@ from data_access.busy import BUSY_MESSAGE, DatabaseBusy
 from data_access.derived import IndicatorLag, refresh_derived
 from data_access.derived import indicators_lag as _indicators_lag
 from data_access.engine import get_engine
+from data_access.identity import refuse_sign_in as _refuse_sign_in
 from data_access.identity import sign_in as _sign_in
 from data_access.importing import (
     ImportBusy,
@@ -114,12 +115,18 @@ __all__ = [
     "respond_to_referral",
     "sees_services",
     "sign_in",
+    "refuse_sign_in",
     "student_record",
 ]
 
 
 def sign_in(email: str, today: date | None = None) -> Principal:
     return _sign_in(get_engine(), email, today)
+
+
+def refuse_sign_in(email: str, refusal: AccessDenied) -> None:
+    """Record a sign-in the identity provider's claims did not allow (audited)."""
+    _refuse_sign_in(get_engine(), email, refusal)
 
 
 def is_demo_database() -> bool:

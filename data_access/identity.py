@@ -40,3 +40,17 @@ def sign_in(
                 os_user=os_user,
             )
     raise refusal
+
+
+def refuse_sign_in(engine: Engine, email: str, refusal: AccessDenied) -> None:
+    """Record a sign-in refused before the users table was asked (the identity provider did
+    not vouch for the email, docs/access-rules.md "Signing in"): every refusal is audited."""
+    with engine.begin() as connection:
+        record_event(
+            connection,
+            None,
+            "sign_in",
+            outcome="denied",
+            email=(email or "").strip().lower() or "unknown",
+            detail={"reason": refusal.code},
+        )

@@ -122,14 +122,17 @@ class Principal:
 
     @property
     def sees_aggregates(self) -> bool:
-        return self.role in ROLES_WITH_AGGREGATES or self.meeting_mode
+        """Pipeline figures for the roles that have them (access.md). Meeting mode only ever
+        removes rights: it never gives figures to a teacher, a parent or a student."""
+        return self.role in ROLES_WITH_AGGREGATES
 
     @property
     def sees_students(self) -> bool:
         return self.role != Role.VIEWER and not self.meeting_mode
 
     def in_meeting_mode(self) -> Principal:
-        """The same person, restricted to suppressed aggregates (access.md)."""
+        """The same person, restricted to suppressed aggregates (access.md): for a role
+        without aggregates, that leaves nothing."""
         return Principal(
             self.email, self.display_name, self.role, self.today,
             self.org_id, self.school_id, self.student_id, meeting_mode=True,

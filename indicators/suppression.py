@@ -19,7 +19,7 @@ Rules, with `m = min_cell` (10 by default):
    (the exact count column is dropped), so nothing downstream can leak one.
 
 Rules 1-3 alone still let a reader pin some hidden counts by arithmetic, so rule 3 is
-applied with three further checks, in the spirit of rule 5 and of the Brief's
+applied with four further checks, in the spirit of rule 5 and of the Brief's
 "complementary suppression" (our design, documented here and in the tests):
 - a hidden total (the "all" funnel's `*` from rule 2) must not be the sum of exact group
   counts, so at least one group count of that stage is hidden;
@@ -34,6 +34,11 @@ applied with three further checks, in the spirit of rule 5 and of the Brief's
   grouping is checked again within that intersection, and interval bounds are propagated
   over all of them at once. That joint part is sound but not complete (no integer program
   is solved); the cross-grouping brute-force test probes it;
+- the hidden groups of a grouping are one more funnel held to rule 2: a set of groups
+  whose count at two stages is known by subtraction (all its counts shown, or all the
+  groups hidden there and the total shown) must not have lost fewer than m students, nor
+  none, between them (`_hidden_groups_funnel`; issue 10: 745 - 355 - 369 = 21, then
+  598 - 281 - 297 = 20, one student lost);
 - when no group count of the stage is left to hide, the stage's total is hidden in the
   "all" funnel (as `*`) for every grouping of that cohort, so one figure has one
   representation everywhere (rule 5). The "all" funnel then differs from
@@ -284,6 +289,9 @@ class _Problem:
     grouping: int
     stage: int
     pinned_groups: tuple[int, ...] = ()
+    #: For rule 2 on the hidden groups' funnel: the groups one of whose counts at `stage`
+    #: is to be hidden (all groups when empty).
+    candidates: tuple[int, ...] = ()
 
 
 def _rule_three(
@@ -308,6 +316,59 @@ def _rule_three(
     return None
 
 
+def _hidden_groups_funnel(
+    totals: Sequence[int],
+    total_states: Sequence[Shown],
+    groupings: Sequence[Matrix],
+    states: Sequence[States],
+    min_cell: int,
+    accepted: set[_Problem],
+) -> _Problem | None:
+    """Rule 2 on the hidden groups of each grouping, taken as one more funnel.
+
+    At a stage whose total is shown exactly, a reader gets the combined count of the
+    groups hidden there by subtraction (rule 3 keeps it at least m), and of any set of
+    groups that holds all of them or none of them. So for two stages s < t, the number of
+    students that such a set lost between s and t is known: for the groups hidden at s or
+    at t when both totals are shown (745 - 355 - 369 = 21, then 598 - 281 - 297 = 20: one
+    student lost), and, when nobody hidden at one stage is hidden at the other, for the
+    groups hidden at s alone (total of s shown) and for those hidden at t alone (total of t
+    shown). Like two exactly shown counts of one funnel, such a loss must be at least m,
+    nobody (0) included; adding groups shown at both stages only adds their own losses,
+    at least m each by rule 2, so these sets are the ones to check. Otherwise one more
+    count is hidden, the smallest of those that make the set derivable: for the hidden
+    groups of both stages, a count at t of a group shown at both; for the groups hidden at
+    one stage only, one of their counts at the other stage.
+    """
+    stages = range(len(totals))
+    for k, (matrix, grouping_states) in enumerate(zip(groupings, states, strict=True)):
+        everyone = range(len(matrix))
+        hidden_at = [
+            {g for g in everyone if grouping_states[g][s] is not Shown.EXACT} for s in stages
+        ]
+        for t in stages:
+            for s in range(t):
+                exact_s = total_states[s] is Shown.EXACT
+                exact_t = total_states[t] is Shown.EXACT
+                both = hidden_at[s] | hidden_at[t]
+                apart = not hidden_at[s] & hidden_at[t]
+                derivable: list[tuple[set[int], int, set[int]]] = []
+                if apart and exact_s:  # counts at t all exact
+                    derivable.append((hidden_at[s], t, hidden_at[s]))
+                if apart and exact_t:  # counts at s all exact
+                    derivable.append((hidden_at[t], s, hidden_at[t]))
+                if exact_s and exact_t:
+                    derivable.append((both, t, set(everyone) - both))
+                for groups, stage, candidates in derivable:
+                    lost = sum(matrix[g][s] - matrix[g][t] for g in groups)
+                    if not groups or lost >= min_cell:
+                        continue
+                    problem = _Problem(k, stage, candidates=tuple(sorted(candidates)))
+                    if problem not in accepted:
+                        return problem
+    return None
+
+
 def _first_problem(
     totals: Sequence[int],
     total_states: Sequence[Shown],
@@ -318,6 +379,8 @@ def _first_problem(
 ) -> _Problem | None:
     """The first violation of rule 3 or of its checks, in grouping then stage order."""
     problem = _rule_three(totals, total_states, groupings, states, min_cell, accepted)
+    if problem is None:
+        problem = _hidden_groups_funnel(totals, total_states, groupings, states, min_cell, accepted)
     if problem is not None:
         return problem
     stages = range(len(totals))
@@ -409,7 +472,7 @@ def _suppress_cohort(
         k, s = problem.grouping, problem.stage
         matrix, grouping_states = groupings[k], states[k]
         everyone = range(len(matrix))
-        pick = _smallest_exact(matrix, grouping_states, [s], everyone)
+        pick = _smallest_exact(matrix, grouping_states, [s], problem.candidates or everyone)
         if pick is None and total_states[s] is Shown.EXACT:
             forced_totals.add(s)
             continue

@@ -6,24 +6,19 @@ import streamlit as st
 
 from data_access.api import demo_users
 from ui.components import page_header
-from ui.session import DEMO_EMAIL_KEY, current_session, sign_out
+from ui.session import DEMO_EMAIL_KEY, current_session, sign_in_providers, sign_out
 from ui.text import md
 
 
-def _providers() -> list[str]:
-    try:
-        auth = st.secrets.get("auth", {})
-    except FileNotFoundError:
-        return []
-    return [name for name, value in auth.items() if hasattr(value, "keys")]
-
-
-def sign_in_page() -> None:
+def sign_in_page(*, opened: str | None = None) -> None:
+    """The sign-in page; `opened` names the page a deep link or a reload asked for."""
     state = current_session()
     page_header(
         "Sign in to Pathwise",
         "Where do our students leave the path from ninth grade to college, and who needs help this week?",
     )
+    if opened is not None:
+        st.info(f"Sign in to see this page: {opened}.", icon=":material/lock:")
     if state.demo:
         st.subheader("Demo sign-in")
         st.write(
@@ -40,7 +35,7 @@ def sign_in_page() -> None:
             st.session_state[DEMO_EMAIL_KEY] = email
             st.rerun()
         return
-    providers = _providers()
+    providers = sign_in_providers()
     if not providers:
         st.error(
             "Sign-in is not configured. Your administrator sets up your district's identity "
@@ -65,6 +60,17 @@ def no_access_page() -> None:
     st.write("Ask your district's data steward to add you to Pathwise; then sign in again.")
     if st.button("Sign out", icon=":material/logout:"):
         sign_out()
+
+
+def meeting_mode_empty_page() -> None:
+    """Meeting mode only ever removes rights (access-rules.md): it shows the protected
+    pipeline, and a role without pipeline figures (teacher, parent, student) gets nothing."""
+    page_header("Meeting mode has nothing for your role")
+    st.info(
+        "Meeting mode shows only the district's privacy-protected pipeline figures, which your "
+        "role does not include. Switch meeting mode off in the sidebar to return to your pages.",
+        icon=":material/groups:",
+    )
 
 
 def sign_out_page() -> None:

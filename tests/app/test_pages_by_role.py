@@ -118,6 +118,20 @@ def test_meeting_mode_shows_only_protected_figures_even_to_a_steward(
     assert "protected for privacy" in page
 
 
+@pytest.mark.parametrize("who", ["teacher.hs01", "student"])
+def test_meeting_mode_gives_a_role_without_figures_no_pipeline_and_no_names(
+    app_as: Callable[..., AppTest], demo_url: str, who: str
+) -> None:
+    at = app_as(who, meeting_mode=True)
+    assert not at.exception
+    assert at.title[0].value == "Meeting mode has nothing for your role"
+    assert not at.dataframe
+    page = texts(at)
+    assert "Where do our students leave the path?" not in page
+    students = read_table(make_engine(demo_url), table_of(Student), ["student_id"])
+    assert not any(sid in page for sid in students["student_id"].to_list())
+
+
 def test_two_users_in_one_process_never_see_each_others_students(
     app_as: Callable[..., AppTest],
 ) -> None:
@@ -211,14 +225,22 @@ def test_an_expired_id_token_signs_the_user_out(
     demo_env: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("PATHWISE_DEMO_SIGNIN", "0")
+    auth = {
+        "redirect_uri": "http://localhost:8501/oauth2callback",
+        "cookie_secret": "k3Vq9xZ2pL7mN4rT8wY1bC6dF0gH5jS2aE9uI3oP7",
+        "district": {"client_id": "pathwise", "client_secret": "s", "server_metadata_url": "-"},
+    }
+    counselor = {"is_logged_in": True, "email": email("counselor.hs01"), "email_verified": True}
     at = AppTest.from_file(APP, default_timeout=60)
-    at.user = {"is_logged_in": True, "email": email("counselor.hs01"), "exp": 1_000_000_000}
+    at.secrets = {"auth": auth}
+    at.user = {**counselor, "exp": 1_000_000_000}
     at.run()
     assert at.user == {"is_logged_in": False}
     at.run()
     assert at.title[0].value == "Sign in to Pathwise"
     valid = AppTest.from_file(APP, default_timeout=60)
-    valid.user = {"is_logged_in": True, "email": email("counselor.hs01"), "exp": 4_000_000_000}
+    valid.secrets = {"auth": auth}
+    valid.user = {**counselor, "exp": 4_000_000_000}
     valid.run()
     assert valid.title[0].value == "Who needs help this week?"
 

@@ -4,13 +4,17 @@
   users are demo users, so the email the app receives maps to a Pathwise user.
 - The app runs as a subprocess on a free port against a small demo database, with a
   temporary secrets file (`--secrets.files`) naming that provider. Demo sign-in is off:
-  sign-in goes through the OIDC round trip, as in production.
+  sign-in goes through the OIDC round trip, as in production. Two more instances serve
+  the tests that need another configuration: `example_secret_app_url` (the cookie secret
+  copied from `.streamlit/secrets.toml.example`, which must switch sign-in off) and
+  `demo_app_url` (demo sign-in on, as `make run` offers it on the demo district).
 - Playwright drives `/usr/bin/chromium` through `executable_path` (Playwright's own browser
   download does not work on these machines).
 """
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import socket
@@ -20,6 +24,7 @@ import textwrap
 import time
 import urllib.request
 from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import date
 from pathlib import Path
 
@@ -55,6 +60,12 @@ OIDC_USERS = {
     "viewer": "viewer@demo.pathwise.example",
     "stranger": "stranger@elsewhere.example",
 }
+#: The steward's address from an account whose provider says it is not verified.
+UNVERIFIED_STEWARD = "unverified-steward"
+#: The leader's address without `email_verified`, as Microsoft Entra ID sends it; the main
+#: app lists this provider's issuer in `[pathwise] trusted_email_issuers`.
+DIRECTORY_LEADER = "directory-leader"
+COOKIE_SECRET = "test-only-cookie-secret-0123456789abcdef"
 
 pytestmark = pytest.mark.browser
 
@@ -99,6 +110,10 @@ def oidc_issuer(demo_database: str) -> Iterator[str]:
         User(sub=sub, claims={"email": email, "email_verified": True, "name": sub.title()})
         for sub, email in people.items()
     ]
+    users += [
+        User(sub=UNVERIFIED_STEWARD, claims={"email": OIDC_USERS["steward"], "email_verified": False}),
+        User(sub=DIRECTORY_LEADER, claims={"email": OIDC_USERS["leader"], "name": "Directory"}),
+    ]  # fmt: skip
     with run_server_in_thread(user_claims=users) as server:
         yield f"http://localhost:{server.server_port}"
 
@@ -119,33 +134,24 @@ def _wait_for_health(url: str, process: subprocess.Popen[str], seconds: float = 
     raise RuntimeError("streamlit did not become healthy in time")
 
 
-@pytest.fixture(scope="session")
-def app_url(
-    demo_database: str, oidc_issuer: str, tmp_path_factory: pytest.TempPathFactory
+@contextmanager
+def running_app(
+    database_url: str, secrets: str | None, directory: Path, **env: str
 ) -> Iterator[str]:
+    """`streamlit run app.py` on a free port with `secrets` (a TOML text, `{port}` filled
+    in) and extra environment; yields its URL and stops it afterwards."""
     port = _free_port()
-    secrets = tmp_path_factory.mktemp("secrets") / "secrets.toml"
-    secrets.write_text(
-        textwrap.dedent(
-            f"""
-            [auth]
-            redirect_uri = "http://localhost:{port}/oauth2callback"
-            cookie_secret = "test-only-cookie-secret-0123456789abcdef"
-
-            [auth.district]
-            client_id = "pathwise"
-            client_secret = "test-secret"
-            server_metadata_url = "{oidc_issuer}/.well-known/openid-configuration"
-            client_kwargs = {{ prompt = "login" }}
-            """
-        )
-    )
-    env = {**os.environ, "PATHWISE_DATABASE_URL": demo_database, "PATHWISE_DEMO_SIGNIN": "0"}
+    options = []
+    if secrets is not None:
+        path = directory / "secrets.toml"
+        path.write_text(textwrap.dedent(secrets).replace("{port}", str(port)))
+        options = ["--secrets.files", str(path)]
+    environment = {**os.environ, "PATHWISE_DATABASE_URL": database_url, **env}
     process = subprocess.Popen(
         [sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true",
          "--server.port", str(port), "--browser.gatherUsageStats", "false",
-         "--server.fileWatcherType", "none", "--secrets.files", str(secrets)],
-        cwd=CHECKOUT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+         "--server.fileWatcherType", "none", *options],
+        cwd=CHECKOUT, env=environment, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
     )  # fmt: skip
     url = f"http://localhost:{port}"
     try:
@@ -157,6 +163,67 @@ def app_url(
             process.communicate(timeout=10)
         except subprocess.TimeoutExpired:
             process.kill()
+
+
+def oidc_secrets(oidc_issuer: str, cookie_secret: str) -> str:
+    return f"""
+        [auth]
+        redirect_uri = "http://localhost:{{port}}/oauth2callback"
+        cookie_secret = "{cookie_secret}"
+
+        [auth.district]
+        client_id = "pathwise"
+        client_secret = "test-secret"
+        server_metadata_url = "{oidc_issuer}/.well-known/openid-configuration"
+        client_kwargs = {{ prompt = "login" }}
+
+        [pathwise]
+        trusted_email_issuers = ["{oidc_issuer}"]
+        """
+
+
+@pytest.fixture(scope="session")
+def app_url(
+    demo_database: str, oidc_issuer: str, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[str]:
+    secrets = oidc_secrets(oidc_issuer, COOKIE_SECRET)
+    directory = tmp_path_factory.mktemp("secrets")
+    with running_app(demo_database, secrets, directory, PATHWISE_DEMO_SIGNIN="0") as url:
+        yield url
+
+
+def example_cookie_secret() -> str:
+    """The `cookie_secret` of `.streamlit/secrets.toml.example`, as a careless deployer copies it."""
+    example = (CHECKOUT / ".streamlit" / "secrets.toml.example").read_text()
+    match = re.search(r'^cookie_secret = "([^"]*)"', example, re.MULTILINE)
+    assert match is not None
+    return match.group(1)
+
+
+@pytest.fixture(scope="session")
+def example_secret_app_url(
+    demo_database: str, oidc_issuer: str, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[str]:
+    secrets = oidc_secrets(oidc_issuer, example_cookie_secret())
+    directory = tmp_path_factory.mktemp("example-secrets")
+    with running_app(demo_database, secrets, directory, PATHWISE_DEMO_SIGNIN="0") as url:
+        yield url
+
+
+@pytest.fixture(scope="session")
+def demo_app_url(demo_database: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    directory = tmp_path_factory.mktemp("demo-app")
+    with running_app(demo_database, None, directory, PATHWISE_DEMO_SIGNIN="1") as url:
+        yield url
+
+
+def forged_identity_cookie(cookie_secret: str, app_url: str, claims: dict[str, object]) -> str:
+    """Streamlit's identity cookie for `claims`, signed with `cookie_secret` exactly as
+    Streamlit signs it after a real sign-in (what anyone who knows the secret can do)."""
+    from streamlit.web.server.starlette.starlette_app_utils import create_signed_value
+
+    payload = json.dumps({**claims, "origin": app_url, "is_logged_in": True})
+    return create_signed_value(cookie_secret, "_streamlit_user", payload).decode()
 
 
 def wait_for_app(page: Page) -> None:

@@ -122,6 +122,16 @@ def test_roles_without_aggregate_rights_get_no_figures(world: Engine) -> None:
             aggregates.pipeline(world, who(world, email), 2026)
 
 
+def test_meeting_mode_never_gives_figures_to_a_role_without_them(world: Engine) -> None:
+    for email in ("teacher@d.org", "mom@family.org", "eli@student.org"):
+        in_meeting = who(world, email).in_meeting_mode()
+        assert not in_meeting.sees_aggregates and not in_meeting.sees_students
+        with pytest.raises(AccessDenied):
+            aggregates.pipeline(world, in_meeting, 2026)
+        with pytest.raises(AccessDenied):
+            aggregates.consent_coverage(world, in_meeting)
+
+
 def test_consent_coverage_counts_flagged_students_served_under_an_active_release(
     world: Engine,
 ) -> None:
