@@ -43,7 +43,7 @@ import polars as pl
 from domain.vocabulary import PIPELINE_STAGES
 from indicators.suppression import suppress_cube
 
-#: How an unobservable stage is displayed and exported (cli.md `export pipeline` count).
+#: How an unobservable stage is displayed and exported (docs/command-line.md, `export pipeline` count).
 NOT_YET: Final = "not_yet"
 
 #: stage -> (year relative to the cohort year C, month, day) from which it is observable.
@@ -129,7 +129,7 @@ def mark_not_yet(rows: pl.DataFrame, as_of: date) -> pl.DataFrame:
 
 
 def suppress_observed_cube(cube: pl.DataFrame, min_cell: int, as_of: date) -> pl.DataFrame:
-    """The protected cube as of `as_of`: `suppress_cube` (access.md rules 1-5) over the
+    """The protected cube as of `as_of`: `suppress_cube` (docs/access-rules.md rules 1-5) over the
     observable stages of each cohort only, and every other stage `not_yet` (no number, so
     no hidden value is stored for it). Rows keep the cube's order.
 

@@ -78,7 +78,7 @@ def test_leader_and_viewer_both_read_not_yet_for_the_class_of_2027s_later_stages
     protected = funnel(district, "viewer@city.org", NOV_30)
     assert exact["stage"].to_list() == protected["stage"].to_list() == list(PIPELINE_STAGES)
     # The class has entered grade 9 and reached grade 12: 24 and 24 (leader); the viewer
-    # sees 24 and `*` (a count within 10 of an earlier one, access.md rule 2).
+    # sees 24 and `*` (a count within 10 of an earlier one, docs/access-rules.md rule 2).
     assert exact["display"].to_list() == ["24", "24", *[NOT_YET] * 4]
     assert protected["display"].to_list() == ["24", "*", *[NOT_YET] * 4]
     for rows in (exact, protected):
