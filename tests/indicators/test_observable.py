@@ -21,6 +21,7 @@ from indicators.observable import (
     observed_stages,
     suppress_observed_cube,
 )
+from indicators.shown import biggest_leak_shown, gaps_shown, leaks_shown
 from indicators.suppression import show_exact, suppress_cube
 
 STAGES = list(PIPELINE_STAGES)
@@ -181,3 +182,22 @@ def test_what_is_stored_does_not_depend_on_the_counts_of_stages_not_observable_y
     assert suppress_observed_cube(cube_of(cohorts), min_cell, as_of).equals(
         suppress_observed_cube(cube_of(changed), min_cell, as_of)
     )
+
+
+def test_leaks_and_gaps_leave_out_the_stages_not_observed_yet() -> None:
+    as_of = date(2026, 11, 30)
+    totals = mark_not_yet(show_exact(funnel_rows(2027, [120, 100, 0, 0, 0, 0])), as_of)
+    group = mark_not_yet(show_exact(funnel_rows(2027, [50, 40, 0, 0, 0, 0])), as_of)
+    assert biggest_leak_shown(totals) == {
+        "from_stage": "entered_grade_9",
+        "to_stage": "reached_grade_12",
+        "lost": 20,
+        "share_lost": 16.7,
+        "from_count": 120,
+    }
+    assert leaks_shown(totals)["to_stage"].to_list() == ["reached_grade_12"]
+    gaps = gaps_shown(
+        group.with_columns(group=pl.lit("G")).select("group", "stage", "shown"),
+        totals.select("stage", "shown"),
+    )
+    assert gaps.select("from_stage", "to_stage").rows() == [("entered_grade_9", "reached_grade_12")]
