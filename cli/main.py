@@ -209,6 +209,7 @@ def _demo(args: argparse.Namespace) -> int:
     from data_access.demo_build import DemoRefused, build_demo
     from data_access.engine import get_engine
     from data_access.meta import loaded_counts
+    from data_access.policy import needs_confidentiality
     from demo_district.generate import DemoSpec
 
     if args.csv is not None:
@@ -239,7 +240,7 @@ def _demo(args: argparse.Namespace) -> int:
     print("\nDemo users (sign in as any of them on the demo sign-in page):")
     for row in summary.users.iter_rows(named=True):
         status = "" if row["active"] else "  [inactive]"
-        if row["role"] not in ("parent", "student") and row["confidentiality_signed_date"] is None:
+        if needs_confidentiality(row["role"]) and row["confidentiality_signed_date"] is None:
             status = "  [no confidentiality agreement]"
         print(f"  {row['role']:<16} {row['email']:<44} {row['display_name']}{status}")
     return EXIT_OK
@@ -426,13 +427,12 @@ def _write(text: str, out: str | None) -> None:
 
 def _export(args: argparse.Namespace) -> int:
     from data_access import api
-    from domain.vocabulary import Role
     from exports.formats import REDISCLOSURE_NOTICE, to_csv, to_json
 
     principal = _principal(args.as_email, args.as_of)
     if principal is None:
         return EXIT_FORBIDDEN
-    notice = REDISCLOSURE_NOTICE if principal.role == Role.ORG_STAFF else None
+    notice = REDISCLOSURE_NOTICE if principal.partner else None
     try:
         if args.export_command == "flags":
             text = to_csv(

@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import polars as pl
-from sqlalchemy import Engine, and_, func, or_, select
+from sqlalchemy import Engine, and_, func, select
 
 from data_access.audit import recording_refusals
 from data_access.models import (
@@ -24,7 +24,14 @@ from data_access.models import (
     StudentIndicator,
     table_of,
 )
-from data_access.policy import AccessDenied, Principal, consent_active, current_school_year
+from data_access.policy import (
+    Action,
+    Principal,
+    consent_active,
+    current_school_year,
+    require,
+    service_active,
+)
 from data_access.reading import frame
 from domain.vocabulary import GROUP_FIELDS, UNKNOWN_GROUP
 from indicators.on_track import ON_TRACK_GROUPING, ON_TRACK_GROUPS
@@ -62,8 +69,7 @@ class PipelineView:
 def _require_aggregates(engine: Engine, principal: Principal, action: str) -> None:
     """District figures only for the roles that see them; a refusal is recorded."""
     with recording_refusals(engine, principal, action):
-        if not principal.sees_aggregates:
-            raise AccessDenied("Your role does not see district figures.", code="forbidden")
+        require(principal, Action.SEE_AGGREGATES)
 
 
 def pipeline_cohorts(engine: Engine, principal: Principal) -> list[int]:
@@ -204,11 +210,7 @@ def consent_coverage(engine: Engine, principal: Principal) -> pl.DataFrame:
                     ),
                 )
             )
-            .where(
-                SERVICE.c.start_date <= today,
-                or_(SERVICE.c.end_date.is_(None), SERVICE.c.end_date >= today),
-                consent_active(today),
-            )
+            .where(service_active(today), consent_active(today))
         )
         covered = frame(
             connection,

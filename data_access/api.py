@@ -42,7 +42,15 @@ from data_access.importing import (
 from data_access.meta import LoadedCounts, is_demo, loaded_counts, read_meta
 from data_access.models import User, table_of
 from data_access.notes import InvalidNote
-from data_access.policy import AccessDenied, Principal, sees_services
+from data_access.policy import (
+    AccessDenied,
+    Action,
+    Principal,
+    Scope,
+    lands_on_figures,
+    require,
+    sees_services,
+)
 from data_access.records import StudentRecord, VisibilityReason
 from data_access.referrals import InvalidReferral
 from data_access.roster import AtRiskList, ListFilters
@@ -55,6 +63,7 @@ USER = table_of(User)
 
 __all__ = [
     "AccessDenied",
+    "Action",
     "BUSY_MESSAGE",
     "DatabaseBusy",
     "ImportBusy",
@@ -96,6 +105,8 @@ __all__ = [
     "admin_save_user",
     "admin_users",
     "InvalidNote",
+    "Scope",
+    "lands_on_figures",
     "InvalidReferral",
     "LoadedCounts",
     "Principal",
@@ -364,8 +375,7 @@ def admin_import(
     `ImportRejected` (every problem, nothing written) or `ImportRefused`."""
     engine = get_engine()
     with recording_refusals(engine, principal, "import"):
-        if principal.role.value != "admin" or principal.meeting_mode:
-            raise AccessDenied("Only data stewards (admins) load files.", code="forbidden")
+        require(principal, Action.IMPORT_FILES)
     result = import_files(
         engine,
         files,

@@ -14,7 +14,10 @@ from sqlalchemy import Engine, select
 from sqlmodel import Session
 
 from data_access.models import Organization, School, Student, User
-from domain.vocabulary import ROLES, Role
+from domain.vocabulary import ROLE_LINKS, ROLES
+
+#: The option of `pathwise users add` that sets each link column.
+LINK_OPTIONS = {"org_id": "--org", "school_id": "--school", "student_id": "--student"}
 
 
 class InvalidUser(ValueError):
@@ -41,12 +44,9 @@ def validate_user(session: Session, request: UserRequest) -> list[str]:
         problems.append(f"not an email address: {request.email!r}")
     if request.role not in ROLES:
         problems.append(f"unknown role {request.role!r}; roles are {', '.join(ROLES)}")
-    if request.role == Role.ORG_STAFF and not request.org_id:
-        problems.append("an org_staff user needs --org")
-    if request.role in (Role.COUNSELOR,) and not request.school_id:
-        problems.append("a counselor needs --school")
-    if request.role == Role.STUDENT and not request.student_id:
-        problems.append("a student user needs --student")
+    link = ROLE_LINKS.get(request.role)  # type: ignore[call-overload]
+    if link is not None and not getattr(request, link[0]):
+        problems.append(f"{link[1]} needs {LINK_OPTIONS[link[0]]}")
     if request.org_id and session.get(Organization, request.org_id) is None:
         problems.append(f"no organisation with org_id {request.org_id!r}")
     if request.school_id and session.get(School, request.school_id) is None:
