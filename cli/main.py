@@ -1,4 +1,4 @@
-"""`pathwise`: the command line of ../shared/spec/cli.md.
+"""`pathwise`: the command line of docs/command-line.md.
 
 Exit status: 0 done; 1 invalid input; 2 wrong usage; 3 the user may not do this.
 """
@@ -264,19 +264,14 @@ def _demo_csv(args: argparse.Namespace) -> int:
 
 def _import(args: argparse.Namespace) -> int:
     from data_access import schema
-    from data_access.derived import refresh_derived
+    from data_access.api import admin_import_path
     from data_access.engine import get_engine
-    from data_access.importing import ImportBusy, ImportRefused, ImportRejected, import_path
+    from data_access.importing import ImportBusy, ImportRefused, ImportRejected
 
-    engine = get_engine()
-    schema.upgrade(engine)
+    schema.upgrade(get_engine())
     try:
-        result = import_path(
-            engine,
-            args.path,
-            dry_run=args.dry_run,
-            progress=ProgressBar(None),
-            after_import=refresh_derived,
+        result = admin_import_path(
+            _operator(), args.path, dry_run=args.dry_run, progress=ProgressBar(None)
         )
     except FileNotFoundError as error:
         print(f"pathwise import: {error}", file=sys.stderr)
@@ -334,8 +329,9 @@ def _refresh(args: argparse.Namespace) -> int:
 
 def _users(args: argparse.Namespace) -> int:
     from data_access import schema
+    from data_access.administration import save_user_as
     from data_access.engine import get_engine
-    from data_access.users import InvalidUser, UserRequest, list_users, save_user
+    from data_access.users import InvalidUser, UserRequest, list_users
 
     engine = get_engine()
     schema.upgrade(engine)
@@ -355,12 +351,13 @@ def _users(args: argparse.Namespace) -> int:
         active=not args.inactive,
     )
     try:
-        user, created = save_user(engine, request)
+        created = save_user_as(engine, _operator(), request)
     except InvalidUser as error:
         for problem in str(error).split("; "):
             print(f"pathwise users add: {problem}", file=sys.stderr)
         return EXIT_INVALID
-    print(f"{'added' if created else 'updated'} {user.email} ({user.role})")
+    email = request.email.strip().lower()
+    print(f"{'added' if created else 'updated'} {email} ({request.role})")
     return EXIT_OK
 
 
@@ -376,6 +373,16 @@ def _os_user() -> str:
             return getpass.getuser()
         except OSError:
             return "unknown"
+
+
+def _operator():  # type: ignore[no-untyped-def]
+    """The principal of the operator commands (`users add`, `import`), which take no
+    `--as`: the district's operator (`policy.operator`), recorded in the audit log with the
+    operating-system user who ran the command, as the Administration page's changes are
+    with the admin who made them."""
+    from data_access.policy import operator
+
+    return operator(date.today(), _os_user())
 
 
 def _principal(email: str, as_of: date | None):  # type: ignore[no-untyped-def]

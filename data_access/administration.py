@@ -75,10 +75,12 @@ def users(engine: Engine, principal: Principal) -> pl.DataFrame:
 
 
 def save_user_as(engine: Engine, principal: Principal, request: UserRequest) -> bool:
-    """Add or update a user; returns whether it was new. Raises `InvalidUser`."""
+    """Add or update a user and record it in the audit log, in one transaction (the
+    Administration page and `pathwise users add` alike); returns whether it was new.
+    Raises `InvalidUser`."""
     _require_admin(engine, principal, "user.save")
-    _, created = save_user(engine, request)
     with engine.begin() as connection:
+        _, created = save_user(connection, request)
         record_event(
             connection,
             principal,

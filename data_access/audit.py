@@ -127,7 +127,7 @@ def recording_refusals(
     is recorded as a refused attempt at `action` (`record_refusal`, with the `students`
     asked about and those the refusal names) in a transaction of its own, committed so
     that it stays although the request fails (the request's own transaction, opened
-    inside the block, has rolled back), and then raised again (access.md: refused
+    inside the block, has rolled back), and then raised again (docs/access-rules.md: refused
     attempts are recorded)."""
     try:
         yield

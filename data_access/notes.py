@@ -1,6 +1,6 @@
 """The two-way notes thread on a student (profile page).
 
-Rules (access.md "notes" column, plus the decisions a steward would expect where it is
+Rules (docs/access-rules.md, "notes" column, plus the decisions a steward would expect where it is
 silent), decided by `data_access/policy.py` (`Action.READ_NOTES`, `Action.WRITE_NOTE`,
 `visible_notes`):
 - read: admin, district_leader, counselor and teacher read every note on a student they

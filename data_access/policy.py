@@ -1,6 +1,6 @@
 """The access policy: the one front door. Who may do what is answered here and nowhere else.
 
-Contract (docs/access-rules.md; the spec's access.md):
+Contract (docs/access-rules.md):
 
 - A request is made by a `Principal`, resolved from the users table by the signed-in
   email, with "today" (the real date unless a test or `--as-of` pins it). Unknown and
@@ -344,7 +344,7 @@ class Principal:
         return self.can(Action.READ_STUDENTS)
 
     def in_meeting_mode(self) -> Principal:
-        """The same person, restricted to suppressed aggregates (access.md)."""
+        """The same person, restricted to suppressed aggregates (docs/access-rules.md, "Meeting mode")."""
         return Principal(
             self.email, self.display_name, self.role, self.today,
             self.org_id, self.school_id, self.student_id, meeting_mode=True,
@@ -469,7 +469,7 @@ def current_school_year(connection: Connection, today: date) -> int:
 
 
 def enrolled_in(school_year: int, as_of: date) -> ColumnElement[bool]:
-    """An enrollment for `school_year` whose exit date is blank or after `as_of` (cli.md)."""
+    """An enrollment for `school_year` whose exit date is blank or after `as_of` (docs/command-line.md)."""
     return and_(
         ENROLLMENT.c.school_year == school_year,
         ENROLLMENT.c.entry_date <= as_of,
