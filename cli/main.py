@@ -265,13 +265,18 @@ def _demo_csv(args: argparse.Namespace) -> int:
 def _import(args: argparse.Namespace) -> int:
     from data_access import schema
     from data_access.api import admin_import_path
+    from data_access.derived import refresh_derived
     from data_access.engine import get_engine
     from data_access.importing import ImportBusy, ImportRefused, ImportRejected
 
     schema.upgrade(get_engine())
     try:
         result = admin_import_path(
-            _operator(), args.path, dry_run=args.dry_run, progress=ProgressBar(None)
+            _operator(),
+            args.path,
+            dry_run=args.dry_run,
+            progress=ProgressBar(None),
+            after_import=refresh_derived,
         )
     except FileNotFoundError as error:
         print(f"pathwise import: {error}", file=sys.stderr)

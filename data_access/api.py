@@ -42,7 +42,7 @@ from data_access.importing import (
     import_files,
     import_path,
 )
-from data_access.importing.api import RecordImport
+from data_access.importing.api import AfterImport, RecordImport
 from data_access.importing.writing import FileRecord
 from data_access.meta import LoadedCounts, is_demo, loaded_counts, read_meta
 from data_access.models import User, table_of
@@ -400,6 +400,7 @@ def admin_import_path(
     *,
     dry_run: bool = False,
     progress: Progress = no_progress,
+    after_import: AfterImport | None = refresh_derived,
 ) -> ImportResult:
     """`pathwise import PATH`: a file or a folder, as `admin_import` loads uploads (the
     same check, the same audit event); `imported_by` is the operating-system user."""
@@ -409,7 +410,7 @@ def admin_import_path(
         path,
         dry_run=dry_run,
         progress=progress,
-        after_import=refresh_derived,
+        after_import=after_import,
         record=_recording_import(principal),
     )
 
