@@ -16,6 +16,7 @@ it is not audited.
 
 from __future__ import annotations
 
+import weakref
 from dataclasses import dataclass
 from datetime import date
 from typing import Final
@@ -24,6 +25,8 @@ import polars as pl
 from sqlalchemy import Engine, and_, func, select
 
 from data_access.audit import recording_refusals
+from data_access.derived import REFRESHED_AT_KEY
+from data_access.meta import read_meta
 from data_access.models import Enrollment, Fafsa, Student, table_of
 from data_access.policy import AccessDenied, Principal
 from data_access.reading import frame
@@ -146,16 +149,41 @@ def _less(counts: pl.DataFrame, gone: pl.DataFrame, column: str) -> pl.DataFrame
     )
 
 
+#: Per engine: (refresh stamp, today, exact, min_cell) -> the season, computed once per
+#: data change and day (the counts are a scan of the students and FAFSA tables; a page
+#: rerun must not repeat it). Without a refresh stamp nothing is kept.
+_COMPUTED: weakref.WeakKeyDictionary[Engine, dict[tuple[str, date, bool, int], FafsaSeason]] = (
+    weakref.WeakKeyDictionary()
+)
+
+
 def fafsa_season(engine: Engine, principal: Principal) -> FafsaSeason:
-    """The season as of `principal.today`, exact or protected by who is asking."""
+    """The season as of `principal.today`, exact or protected by who is asking.
+
+    Kept in this process per refresh of the derived figures (`REFRESHED_AT_KEY`, set by
+    every import and demo build), per day and per kind (exact or protected): a protected
+    viewer only ever receives the protected frames."""
     _require_aggregates(engine, principal)
-    today = principal.today
+    stamp = read_meta(engine).get(REFRESHED_AT_KEY)
+    key = (stamp or "", principal.today, principal.exact_aggregates, load_settings().min_cell)
+    kept = _COMPUTED.setdefault(engine, {})
+    if stamp and key in kept:
+        return kept[key]
+    computed = _compute(engine, principal.today, principal.exact_aggregates)
+    if stamp:
+        if len(kept) > 8:
+            kept.clear()
+        kept[key] = computed
+    return computed
+
+
+def _compute(engine: Engine, today: date, exact: bool) -> FafsaSeason:
     class_of = season.season_class(today)
     classes = list(range(class_of - CLASSES_SHOWN + 1, class_of + 1))
     min_cell = load_settings().min_cell
     seniors, completions = season_counts(engine, classes, today)
     series = season.weekly_series(seniors, completions, classes, today)
-    if principal.exact_aggregates:
+    if exact:
         standing = pl.concat(
             [
                 season.completed_by(seniors, completions, c, season.same_day(today, c))
