@@ -7,8 +7,8 @@ Python however many students there are: the seniors of each class by school, and
 cohort as in the pipeline (`indicators.pipeline.transferred_out`, applied to the few
 students with a transfer on record).
 
-Like every figure about groups (access.md, "Figures about groups"), it covers the whole
-district and is read by the roles with aggregate rights only (a refusal is recorded);
+Like every figure about groups (docs/access-rules.md, "Figures about groups"), it covers
+the whole district and is read by the roles with aggregate rights only (a refusal is recorded);
 `admin` and `district_leader` get the exact series, everyone else (and everyone in
 meeting mode) the protected one, which holds no count. Not student-level data: viewing
 it is not audited.

@@ -21,8 +21,8 @@ class's cumulative completions week by week with the previous class at the same 
 - By school: the student's school of record (`students.school_id`, as the pipeline's
   school grouping); the schools add up to the district.
 
-Protection (access.md, "Figures about groups"; `protect_series`): for a viewer without
-exact rights, each line (the district, each school) is published week by week only where
+Protection (docs/access-rules.md, "The FAFSA season, week by week"; `protect_series`):
+for a viewer without exact rights, each line (the district, each school) is published week by week only where
 its seniors and its completers number at least `min_cell`, its seniors not yet completed
 do too, and the increase since the value last published is 0 or at least `min_cell`;
 otherwise the last published value is carried forward ("updated when at least N more
