@@ -26,9 +26,9 @@ for a viewer without exact rights, each line (the district, each school) is publ
 its seniors and its completers number at least `min_cell`, its seniors not yet completed
 do too, and the increase since the value last published is 0 or at least `min_cell`;
 otherwise the last published value is carried forward ("updated when at least N more
-students complete"). Because the schools add up to the district, the district's value is
-carried forward too at a week where publishing it would let a reader work out a school's
-hidden count by subtraction. The weeks are fixed (never "today"), so two visits on
+students complete"). Because the schools add up to the district, the district's line is
+the sum of what the schools publish (so no school's held-back count can be worked out by
+subtraction). The weeks are fixed (never "today"), so two visits on
 different days cannot be subtracted either.
 """
 
@@ -221,54 +221,6 @@ def _publishable(count: int, last: int | None, seniors: int, min_cell: int) -> b
     )
 
 
-def _candidates(last: int | None, seniors: int, min_cell: int) -> list[tuple[int, int]]:
-    """What a reader knows of a line's count at a week where its value did not change:
-    the count values (as inclusive intervals) for which the line's own rule would not
-    have published it."""
-    low = last or 0
-    small = (low, max(low + min_cell - 1, min_cell - 1))
-    near_all = (max(low, seniors - min_cell + 1), seniors)
-    intervals = [(a, min(b, seniors)) for a, b in (small, near_all) if a <= min(b, seniors)]
-    return _merge(intervals)
-
-
-def _merge(intervals: list[tuple[int, int]]) -> list[tuple[int, int]]:
-    merged: list[tuple[int, int]] = []
-    for a, b in sorted(intervals):
-        if merged and a <= merged[-1][1] + 1:
-            merged[-1] = (merged[-1][0], max(merged[-1][1], b))
-        else:
-            merged.append((a, b))
-    return merged
-
-
-def _sum_sets(sets: Sequence[list[tuple[int, int]]]) -> list[tuple[int, int]]:
-    total: list[tuple[int, int]] = [(0, 0)]
-    for intervals in sets:
-        total = _merge([(a + c, b + d) for a, b in total for c, d in intervals])
-    return total
-
-
-def _pins_a_school(
-    district: int, known: Sequence[list[tuple[int, int]]], shown: Sequence[int | None]
-) -> bool:
-    """Whether publishing the district's count lets a reader pin a school whose count
-    is not published this week to one value other than its carried one."""
-    for g, intervals in enumerate(known):
-        others = _sum_sets([known[k] for k in range(len(known)) if k != g])
-        values: set[int] = set()
-        for a, b in intervals:
-            for c, d in others:
-                low, high = max(a, district - d), min(b, district - c)
-                if low <= high:
-                    values.update(range(low, min(high, low + 1) + 1))
-            if len(values) > 1:
-                break
-        if len(values) == 1 and values != {shown[g] or 0}:
-            return True
-    return False
-
-
 def line_shown(counts: Sequence[int], seniors: int, min_cell: int) -> list[int | None]:
     """One line's published count at every week (the value last published, carried
     forward; None before anything is published), by its own rule alone."""
@@ -281,35 +233,22 @@ def line_shown(counts: Sequence[int], seniors: int, min_cell: int) -> list[int |
     return shown
 
 
-def district_shown(
-    counts: Sequence[int],
-    seniors: int,
-    school_seniors: Sequence[int],
-    school_shown: Sequence[Sequence[int | None]],
-    min_cell: int,
-) -> list[int | None]:
-    """The district's published count at every week: its own rule, and held back (the
-    last value carried forward) at a week where publishing it would pin a school's count
-    that is not published that week (rule 3: the schools add up to the district)."""
+def district_shown(school_shown: Sequence[Sequence[int | None]]) -> list[int | None]:
+    """The district's published count at every week: the sum of the counts its schools
+    publish that week (None while no school has published anything).
+
+    The schools add up to the district, so a district figure of its own would give away
+    by subtraction what the schools hold back (rule 3). Holding the district back only
+    when that happens does not work either: whether it is held then depends on the hidden
+    counts and gives them away (the attacker test finds such cases). The sum of what the
+    schools show tells nothing more than the schools do, and its increases are sums of
+    theirs (each 0 or at least min_cell); it trails the true district figure by what the
+    schools have not shown yet."""
+    weeks = len(school_shown[0]) if school_shown else 0
     shown: list[int | None] = []
-    last: int | None = None
-    for week, count in enumerate(counts):
-        if seniors >= min_cell and _publishable(count, last, seniors, min_cell):
-            known: list[list[tuple[int, int]]] = []
-            carried: list[int | None] = []
-            for n, line in zip(school_seniors, school_shown, strict=True):
-                now = line[week]
-                before = line[week - 1] if week else None
-                if now is not None and now != before:
-                    known.append([(now, now)])  # published this week: exact
-                elif n < min_cell:
-                    known.append([(0, n)])
-                else:
-                    known.append(_candidates(now, n, min_cell))
-                carried.append(now)
-            if not _pins_a_school(count, known, carried):
-                last = count
-        shown.append(last)
+    for week in range(weeks):
+        values = [line[week] for line in school_shown if line[week] is not None]
+        shown.append(sum(values) if values else None)  # type: ignore[arg-type]
     return shown
 
 
@@ -331,13 +270,7 @@ def protect_series(series: pl.DataFrame, min_cell: int) -> pl.DataFrame:
         }
         schools = [g for g in groups if g != ALL]
         shown_of = {g: line_shown(lines[g][1], lines[g][0], min_cell) for g in schools}
-        shown_of[ALL] = district_shown(
-            lines[ALL][1],
-            lines[ALL][0],
-            [lines[g][0] for g in schools],
-            [shown_of[g] for g in schools],
-            min_cell,
-        )
+        shown_of[ALL] = district_shown([shown_of[g] for g in schools])
         for g in groups:
             rows = part.filter(pl.col("group") == g).sort("week")
             shown = shown_of[g]

@@ -133,7 +133,8 @@ def fafsa_season_section(principal: api.Principal) -> None:
         st.caption(
             f"Protected for privacy: a line shows a share only where at least "
             f"{view.min_cell} seniors are counted on each side, and is updated when at least "
-            f"{view.min_cell} more students complete (until then it keeps its last value)."
+            f"{view.min_cell} more students complete (until then it keeps its last value); "
+            "the district line adds up what the school lines show."
         )
     st.caption(
         "Seniors: the class's cohort, less documented transfers out; a senior counts from "
