@@ -26,6 +26,7 @@ from data_access import (
     referrals,
     roster,
 )
+from data_access import fafsa_season as _fafsa_season
 from data_access.administration import AgreementRequest, ConsentRequest, InvalidChange
 from data_access.aggregates import PIPELINE_GROUPINGS, PipelineView
 from data_access.audit import record_event, recording_refusals
@@ -33,6 +34,7 @@ from data_access.busy import BUSY_MESSAGE, DatabaseBusy
 from data_access.derived import IndicatorLag, refresh_derived
 from data_access.derived import indicators_lag as _indicators_lag
 from data_access.engine import get_engine
+from data_access.fafsa_season import FafsaSeason
 from data_access.identity import refuse_sign_in as _refuse_sign_in
 from data_access.identity import sign_in as _sign_in
 from data_access.importing import (
@@ -96,6 +98,8 @@ __all__ = [
     "pipeline_cohorts",
     "pipeline_trend",
     "school_names",
+    "fafsa_season",
+    "FafsaSeason",
     "AgreementRequest",
     "ConsentRequest",
     "InvalidChange",
@@ -307,6 +311,11 @@ def pipeline_trend(principal: Principal) -> pl.DataFrame:
 
 def consent_coverage(principal: Principal) -> pl.DataFrame:
     return aggregates.consent_coverage(get_engine(), principal)
+
+
+def fafsa_season(principal: Principal) -> FafsaSeason:
+    """The FAFSA season week by week, exact or protected by who is asking."""
+    return _fafsa_season.fafsa_season(get_engine(), principal)
 
 
 def school_names() -> dict[str, str]:
