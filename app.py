@@ -10,7 +10,7 @@ from collections.abc import Callable
 
 import streamlit as st
 
-from domain.vocabulary import Role
+from data_access.api import Action, lands_on_figures
 from pages import account, administration, at_risk, my_record, pipeline, student
 from ui.components import demo_banner, meeting_banner
 from ui.guard import guarded
@@ -31,10 +31,6 @@ def _page(
     function: PageFunction, title: str, url: str, icon: str, *, default: bool = False
 ) -> st.Page:
     return st.Page(guarded(function), title=title, url_path=url, icon=icon, default=default)
-
-
-PIPELINE_ROLES = {Role.ADMIN, Role.DISTRICT_LEADER, Role.COUNSELOR, Role.ORG_STAFF, Role.VIEWER}
-LIST_ROLES = {Role.ADMIN, Role.DISTRICT_LEADER, Role.COUNSELOR, Role.TEACHER, Role.ORG_STAFF}
 
 
 Spec = tuple[PageFunction, str, str, str]  # function, title, url path, icon
@@ -64,17 +60,16 @@ def role_pages(state: SessionState) -> list[Spec]:
         return []
     if principal.meeting_mode:  # only protected figures, and only for roles that have them
         return [PIPELINE] if principal.sees_aggregates else [MEETING_EMPTY]
-    role = principal.role
     pages: list[Spec] = []
-    if role in (Role.DISTRICT_LEADER, Role.VIEWER):
+    if lands_on_figures(principal):
         pages.append(PIPELINE)
-    if role in LIST_ROLES:
+    if principal.can(Action.LIST_STUDENTS):
         pages += [AT_RISK, PROFILE]
-    if role in PIPELINE_ROLES and PIPELINE not in pages:
+    if principal.can(Action.SEE_AGGREGATES) and PIPELINE not in pages:
         pages.append(PIPELINE)
-    if role in (Role.PARENT, Role.STUDENT):
+    if principal.can(Action.READ_OWN_RECORD):
         pages.append(MY_RECORD)
-    if role == Role.ADMIN:
+    if principal.can(Action.ADMINISTER_USERS):
         pages.append(ADMIN)
     return pages or [NO_ACCESS]
 

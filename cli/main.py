@@ -1,4 +1,4 @@
-"""`pathwise`: the command line of ../shared/spec/cli.md.
+"""`pathwise`: the command line of docs/command-line.md.
 
 Exit status: 0 done; 1 invalid input; 2 wrong usage; 3 the user may not do this.
 """
@@ -209,6 +209,7 @@ def _demo(args: argparse.Namespace) -> int:
     from data_access.demo_build import DemoRefused, build_demo
     from data_access.engine import get_engine
     from data_access.meta import loaded_counts
+    from data_access.policy import needs_confidentiality
     from demo_district.generate import DemoSpec
 
     if args.csv is not None:
@@ -239,7 +240,7 @@ def _demo(args: argparse.Namespace) -> int:
     print("\nDemo users (sign in as any of them on the demo sign-in page):")
     for row in summary.users.iter_rows(named=True):
         status = "" if row["active"] else "  [inactive]"
-        if row["role"] not in ("parent", "student") and row["confidentiality_signed_date"] is None:
+        if needs_confidentiality(row["role"]) and row["confidentiality_signed_date"] is None:
             status = "  [no confidentiality agreement]"
         print(f"  {row['role']:<16} {row['email']:<44} {row['display_name']}{status}")
     return EXIT_OK
@@ -263,15 +264,15 @@ def _demo_csv(args: argparse.Namespace) -> int:
 
 def _import(args: argparse.Namespace) -> int:
     from data_access import schema
+    from data_access.api import admin_import_path
     from data_access.derived import refresh_derived
     from data_access.engine import get_engine
-    from data_access.importing import ImportBusy, ImportRefused, ImportRejected, import_path
+    from data_access.importing import ImportBusy, ImportRefused, ImportRejected
 
-    engine = get_engine()
-    schema.upgrade(engine)
+    schema.upgrade(get_engine())
     try:
-        result = import_path(
-            engine,
+        result = admin_import_path(
+            _operator(),
             args.path,
             dry_run=args.dry_run,
             progress=ProgressBar(None),
@@ -333,8 +334,9 @@ def _refresh(args: argparse.Namespace) -> int:
 
 def _users(args: argparse.Namespace) -> int:
     from data_access import schema
+    from data_access.administration import save_user_as
     from data_access.engine import get_engine
-    from data_access.users import InvalidUser, UserRequest, list_users, save_user
+    from data_access.users import InvalidUser, UserRequest, list_users
 
     engine = get_engine()
     schema.upgrade(engine)
@@ -354,12 +356,13 @@ def _users(args: argparse.Namespace) -> int:
         active=not args.inactive,
     )
     try:
-        user, created = save_user(engine, request)
+        created = save_user_as(engine, _operator(), request)
     except InvalidUser as error:
         for problem in str(error).split("; "):
             print(f"pathwise users add: {problem}", file=sys.stderr)
         return EXIT_INVALID
-    print(f"{'added' if created else 'updated'} {user.email} ({user.role})")
+    email = request.email.strip().lower()
+    print(f"{'added' if created else 'updated'} {email} ({request.role})")
     return EXIT_OK
 
 
@@ -375,6 +378,16 @@ def _os_user() -> str:
             return getpass.getuser()
         except OSError:
             return "unknown"
+
+
+def _operator():  # type: ignore[no-untyped-def]
+    """The principal of the operator commands (`users add`, `import`), which take no
+    `--as`: the district's operator (`policy.operator`), recorded in the audit log with the
+    operating-system user who ran the command, as the Administration page's changes are
+    with the admin who made them."""
+    from data_access.policy import operator
+
+    return operator(date.today(), _os_user())
 
 
 def _principal(email: str, as_of: date | None):  # type: ignore[no-untyped-def]
@@ -426,13 +439,12 @@ def _write(text: str, out: str | None) -> None:
 
 def _export(args: argparse.Namespace) -> int:
     from data_access import api
-    from domain.vocabulary import Role
     from exports.formats import REDISCLOSURE_NOTICE, to_csv, to_json
 
     principal = _principal(args.as_email, args.as_of)
     if principal is None:
         return EXIT_FORBIDDEN
-    notice = REDISCLOSURE_NOTICE if principal.role == Role.ORG_STAFF else None
+    notice = REDISCLOSURE_NOTICE if principal.partner else None
     try:
         if args.export_command == "flags":
             text = to_csv(

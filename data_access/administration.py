@@ -34,10 +34,10 @@ from data_access.models import (
     User,
     table_of,
 )
-from data_access.policy import AccessDenied, Principal, consent_active
+from data_access.policy import Action, Principal, agreement_active, consent_active, require
 from data_access.reading import frame
 from data_access.users import InvalidUser, UserRequest, save_user
-from domain.vocabulary import CATEGORIES, SIGNER_RELATIONSHIPS, Role, format_list, parse_list
+from domain.vocabulary import CATEGORIES, SIGNER_RELATIONSHIPS, format_list, parse_list
 
 AGREEMENT = table_of(Agreement)
 CONSENT = table_of(Consent)
@@ -51,16 +51,17 @@ class InvalidChange(ValueError):
 
 
 def _require_admin(
-    engine: Engine, principal: Principal, action: str, students: Sequence[str] = ()
+    engine: Engine,
+    principal: Principal,
+    action: str,
+    students: Sequence[str] = (),
+    *,
+    may: Action = Action.ADMINISTER_USERS,
 ) -> None:
-    """Administration is for data stewards (admins), never in meeting mode; a refusal is
-    recorded with the students it was about."""
+    """Administration is for data stewards (`may`: the policy's action, admins never in
+    meeting mode); a refusal is recorded with the students it was about."""
     with recording_refusals(engine, principal, action, students=students):
-        if principal.role != Role.ADMIN or principal.meeting_mode:
-            raise AccessDenied(
-                "Only data stewards (admins) manage users, agreements and releases.",
-                code="forbidden",
-            )
+        require(principal, may)
 
 
 def users(engine: Engine, principal: Principal) -> pl.DataFrame:
@@ -74,10 +75,12 @@ def users(engine: Engine, principal: Principal) -> pl.DataFrame:
 
 
 def save_user_as(engine: Engine, principal: Principal, request: UserRequest) -> bool:
-    """Add or update a user; returns whether it was new. Raises `InvalidUser`."""
+    """Add or update a user and record it in the audit log, in one transaction (the
+    Administration page and `pathwise users add` alike); returns whether it was new.
+    Raises `InvalidUser`."""
     _require_admin(engine, principal, "user.save")
-    _, created = save_user(engine, request)
     with engine.begin() as connection:
+        _, created = save_user(connection, request)
         record_event(
             connection,
             principal,
@@ -90,14 +93,13 @@ def save_user_as(engine: Engine, principal: Principal, request: UserRequest) -> 
 def organisations(engine: Engine, principal: Principal) -> pl.DataFrame:
     """Organisations (not student data; any signed-in staff member may list them)."""
     with recording_refusals(engine, principal, "organisations.read"):
-        if principal.role in (Role.PARENT, Role.STUDENT):
-            raise AccessDenied("Families do not list organisations here.", code="forbidden")
+        require(principal, Action.LIST_ORGANISATIONS)
     with engine.connect() as connection:
         return frame(connection, select(ORGANIZATION).order_by(ORGANIZATION.c.org_name))
 
 
 def agreements(engine: Engine, principal: Principal) -> pl.DataFrame:
-    _require_admin(engine, principal, "agreements.read")
+    _require_admin(engine, principal, "agreements.read", may=Action.ADMINISTER_AGREEMENTS)
     today = principal.today
     with engine.connect() as connection:
         return frame(
@@ -105,10 +107,7 @@ def agreements(engine: Engine, principal: Principal) -> pl.DataFrame:
             select(
                 AGREEMENT,
                 ORGANIZATION.c.org_name,
-                (
-                    (AGREEMENT.c.effective_date <= today)
-                    & ((AGREEMENT.c.expires_date.is_(None)) | (AGREEMENT.c.expires_date >= today))
-                ).label("active"),
+                agreement_active(today).label("active"),
             )
             .select_from(AGREEMENT.join(ORGANIZATION, ORGANIZATION.c.org_id == AGREEMENT.c.org_id))
             .order_by(ORGANIZATION.c.org_name, AGREEMENT.c.effective_date),
@@ -126,7 +125,7 @@ class AgreementRequest:
 
 
 def save_agreement(engine: Engine, principal: Principal, request: AgreementRequest) -> None:
-    _require_admin(engine, principal, "agreement.save")
+    _require_admin(engine, principal, "agreement.save", may=Action.ADMINISTER_AGREEMENTS)
     problems = []
     if not request.agreement_id.strip():
         problems.append("an agreement needs an id")
@@ -180,7 +179,13 @@ def consents(
     expiring_within_days: int | None = None,
 ) -> pl.DataFrame:
     """Releases, with the student's name: by student, or those expiring soon (audited)."""
-    _require_admin(engine, principal, "consent.read", [student_id] if student_id else ())
+    _require_admin(
+        engine,
+        principal,
+        "consent.read",
+        [student_id] if student_id else (),
+        may=Action.ADMINISTER_RELEASES,
+    )
     today = principal.today
     statement = (
         select(
@@ -235,7 +240,11 @@ class ConsentRequest:
 def record_consent(engine: Engine, principal: Principal, request: ConsentRequest) -> None:
     """Record a parent release; every element 34 CFR 99.30 requires must be present."""
     _require_admin(
-        engine, principal, "consent.record", [request.student_id] if request.student_id else ()
+        engine,
+        principal,
+        "consent.record",
+        [request.student_id] if request.student_id else (),
+        may=Action.ADMINISTER_RELEASES,
     )
     problems = []
     for name in ("consent_id", "student_id", "org_id", "purpose", "signed_by"):
@@ -284,7 +293,7 @@ def record_consent(engine: Engine, principal: Principal, request: ConsentRequest
 
 def revoke_consent(engine: Engine, principal: Principal, consent_id: str, revoked: date) -> None:
     """Revoke a release from `revoked` on (the release no longer counts on that day)."""
-    _require_admin(engine, principal, "consent.revoke")
+    _require_admin(engine, principal, "consent.revoke", may=Action.ADMINISTER_RELEASES)
     with engine.begin() as connection:
         row = connection.execute(select(CONSENT).where(CONSENT.c.consent_id == consent_id)).first()
         if row is None:

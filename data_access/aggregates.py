@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from datetime import date
 
 import polars as pl
-from sqlalchemy import Connection, Engine, and_, func, or_, select
+from sqlalchemy import Connection, Engine, and_, func, select
 
 from data_access.audit import recording_refusals
 from data_access.models import (
@@ -32,7 +32,14 @@ from data_access.models import (
     StudentIndicator,
     table_of,
 )
-from data_access.policy import AccessDenied, Principal, consent_active, current_school_year
+from data_access.policy import (
+    Action,
+    Principal,
+    consent_active,
+    current_school_year,
+    require,
+    service_active,
+)
 from data_access.reading import frame
 from domain.vocabulary import GROUP_FIELDS, UNKNOWN_GROUP
 from indicators.observable import mark_not_yet
@@ -83,16 +90,15 @@ def observed_as_of(connection: Connection, principal: Principal) -> date:
     return min(principal.today, date.fromisoformat(refreshed))
 
 
-def _require_aggregates(engine: Engine, principal: Principal, action: str) -> None:
+def require_aggregates(engine: Engine, principal: Principal, action: str) -> None:
     """District figures only for the roles that see them; a refusal is recorded."""
     with recording_refusals(engine, principal, action):
-        if not principal.sees_aggregates:
-            raise AccessDenied("Your role does not see district figures.", code="forbidden")
+        require(principal, Action.SEE_AGGREGATES)
 
 
 def pipeline_cohorts(engine: Engine, principal: Principal) -> list[int]:
     """Cohorts with a pipeline, newest first."""
-    _require_aggregates(engine, principal, "pipeline.read")
+    require_aggregates(engine, principal, "pipeline.read")
     table = CELLS if principal.exact_aggregates else PUBLIC
     with engine.connect() as connection:
         return list(
@@ -106,47 +112,55 @@ def pipeline(
     engine: Engine, principal: Principal, cohort: int, by: str | None = None
 ) -> PipelineView:
     """The cohort funnel (`by`: None for all students, or a field of cli.md)."""
-    _require_aggregates(engine, principal, "pipeline.read")
+    require_aggregates(engine, principal, "pipeline.read")
+    with engine.connect() as connection:
+        return pipeline_in(connection, principal, cohort, by)
+
+
+def pipeline_in(
+    connection: Connection, principal: Principal, cohort: int, by: str | None = None
+) -> PipelineView:
+    """`pipeline`, read on the caller's connection (the export audits in its transaction);
+    the caller has checked `require_aggregates`."""
     if by is not None and by not in PIPELINE_GROUPINGS:
         raise ValueError(f"--by is one of {', '.join(GROUP_FIELDS)} (not {by!r})")
     group_by = by or ALL
-    with engine.connect() as connection:
-        as_of = observed_as_of(connection, principal)
-        if principal.exact_aggregates:
-            cells = frame(
-                connection,
-                select(
-                    CELLS.c.cohort,
-                    CELLS.c.group_by,
-                    CELLS.c.group_value.label("group"),
-                    CELLS.c.stage,
-                    CELLS.c.stage_order,
-                    CELLS.c["count"],
-                ).where(CELLS.c.cohort == cohort, CELLS.c.group_by == group_by),
-                schema=_SCHEMA,
-            )
-            rows = _ordered(cells)
-            rows = show_exact(rows.drop("stage_order")) if rows.height else _empty()
-            return PipelineView(
-                mark_not_yet(rows.select(*_COLUMNS), as_of), exact=True, observed_as_of=as_of
-            )
+    as_of = observed_as_of(connection, principal)
+    if principal.exact_aggregates:
         cells = frame(
             connection,
-            select(PUBLIC.c.cohort, PUBLIC.c.group_by, PUBLIC.c.group_value.label("group"), PUBLIC.c.stage,
-                   PUBLIC.c.stage_order, PUBLIC.c.display, PUBLIC.c.shown, PUBLIC.c.share)
-            .where(PUBLIC.c.cohort == cohort, PUBLIC.c.group_by == group_by),
+            select(
+                CELLS.c.cohort,
+                CELLS.c.group_by,
+                CELLS.c.group_value.label("group"),
+                CELLS.c.stage,
+                CELLS.c.stage_order,
+                CELLS.c["count"],
+            ).where(CELLS.c.cohort == cohort, CELLS.c.group_by == group_by),
             schema=_SCHEMA,
-        )  # fmt: skip
+        )
         rows = _ordered(cells)
-        rows = rows.select(*_COLUMNS) if rows.height else _empty()
-        return PipelineView(mark_not_yet(rows, as_of), exact=False, observed_as_of=as_of)
+        rows = show_exact(rows.drop("stage_order")) if rows.height else _empty()
+        return PipelineView(
+            mark_not_yet(rows.select(*_COLUMNS), as_of), exact=True, observed_as_of=as_of
+        )
+    cells = frame(
+        connection,
+        select(PUBLIC.c.cohort, PUBLIC.c.group_by, PUBLIC.c.group_value.label("group"), PUBLIC.c.stage,
+               PUBLIC.c.stage_order, PUBLIC.c.display, PUBLIC.c.shown, PUBLIC.c.share)
+        .where(PUBLIC.c.cohort == cohort, PUBLIC.c.group_by == group_by),
+        schema=_SCHEMA,
+    )  # fmt: skip
+    rows = _ordered(cells)
+    rows = rows.select(*_COLUMNS) if rows.height else _empty()
+    return PipelineView(mark_not_yet(rows, as_of), exact=False, observed_as_of=as_of)
 
 
 def pipeline_trend(engine: Engine, principal: Principal) -> pl.DataFrame:
     """The all-students funnel of every cohort (for cohort-over-cohort trends), one query;
     stages not observable (`observed_as_of`) are `not_yet`, so each line stops at the last
     cohort that has its stage."""
-    _require_aggregates(engine, principal, "pipeline.read")
+    require_aggregates(engine, principal, "pipeline.read")
     with engine.connect() as connection:
         as_of = observed_as_of(connection, principal)
         if principal.exact_aggregates:
@@ -209,7 +223,7 @@ def consent_coverage(engine: Engine, principal: Principal) -> pl.DataFrame:
     Columns: group (school, or "all"), stage ("flagged" | "covered"), display, shown, share
     (share of flagged). Exact for admin and district_leader, protected for the others.
     """
-    _require_aggregates(engine, principal, "consent_coverage.read")
+    require_aggregates(engine, principal, "consent_coverage.read")
     today = principal.today
     with engine.connect() as connection:
         year = current_school_year(connection, today)
@@ -235,11 +249,7 @@ def consent_coverage(engine: Engine, principal: Principal) -> pl.DataFrame:
                     ),
                 )
             )
-            .where(
-                SERVICE.c.start_date <= today,
-                or_(SERVICE.c.end_date.is_(None), SERVICE.c.end_date >= today),
-                consent_active(today),
-            )
+            .where(service_active(today), consent_active(today))
         )
         covered = frame(
             connection,

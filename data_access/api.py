@@ -8,12 +8,14 @@ tests in tests/test_architecture.py fail if any page or UI module does).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
+from pathlib import Path
 from typing import Any
 
 import polars as pl
-from sqlalchemy import select
+from sqlalchemy import Connection, Engine, select
 
 from data_access import (
     administration,
@@ -24,6 +26,7 @@ from data_access import (
     referrals,
     roster,
 )
+from data_access import fafsa_season as _fafsa_season
 from data_access.administration import AgreementRequest, ConsentRequest, InvalidChange
 from data_access.aggregates import PIPELINE_GROUPINGS, PipelineView
 from data_access.audit import record_event, recording_refusals
@@ -31,6 +34,7 @@ from data_access.busy import BUSY_MESSAGE, DatabaseBusy
 from data_access.derived import IndicatorLag, refresh_derived
 from data_access.derived import indicators_lag as _indicators_lag
 from data_access.engine import get_engine
+from data_access.fafsa_season import FafsaSeason
 from data_access.identity import refuse_sign_in as _refuse_sign_in
 from data_access.identity import sign_in as _sign_in
 from data_access.importing import (
@@ -39,11 +43,22 @@ from data_access.importing import (
     ImportRejected,
     ImportResult,
     import_files,
+    import_path,
 )
+from data_access.importing.api import AfterImport, RecordImport
+from data_access.importing.writing import FileRecord
 from data_access.meta import LoadedCounts, is_demo, loaded_counts, read_meta
 from data_access.models import User, table_of
 from data_access.notes import InvalidNote
-from data_access.policy import AccessDenied, Principal, sees_services
+from data_access.policy import (
+    AccessDenied,
+    Action,
+    Principal,
+    Scope,
+    lands_on_figures,
+    require,
+    sees_services,
+)
 from data_access.records import StudentRecord, VisibilityReason
 from data_access.referrals import InvalidReferral
 from data_access.roster import AtRiskList, ListFilters
@@ -56,6 +71,7 @@ USER = table_of(User)
 
 __all__ = [
     "AccessDenied",
+    "Action",
     "BUSY_MESSAGE",
     "DatabaseBusy",
     "ImportBusy",
@@ -65,6 +81,7 @@ __all__ = [
     "ImportRejected",
     "ImportResult",
     "admin_import",
+    "admin_import_path",
     "AtRiskList",
     "ExportFiles",
     "export_flags",
@@ -81,6 +98,8 @@ __all__ = [
     "pipeline_cohorts",
     "pipeline_trend",
     "school_names",
+    "fafsa_season",
+    "FafsaSeason",
     "AgreementRequest",
     "ConsentRequest",
     "InvalidChange",
@@ -97,6 +116,8 @@ __all__ = [
     "admin_save_user",
     "admin_users",
     "InvalidNote",
+    "Scope",
+    "lands_on_figures",
     "InvalidReferral",
     "LoadedCounts",
     "Principal",
@@ -292,6 +313,11 @@ def consent_coverage(principal: Principal) -> pl.DataFrame:
     return aggregates.consent_coverage(get_engine(), principal)
 
 
+def fafsa_season(principal: Principal) -> FafsaSeason:
+    """The FAFSA season week by week, exact or protected by who is asking."""
+    return _fafsa_season.fafsa_season(get_engine(), principal)
+
+
 def school_names() -> dict[str, str]:
     """School ids and names (not student data)."""
     return aggregates.school_names(get_engine())
@@ -304,7 +330,7 @@ class ExportFiles:
 
 
 def flags_files(rows: pl.DataFrame, *, notice: str | None = None) -> ExportFiles:
-    """The CSV (cli.md format) and XLSX of early-warning rows already read through the policy."""
+    """The CSV (docs/command-line.md format) and XLSX of early-warning rows already read through the policy."""
     table = export_format.flags_table(rows)
     return ExportFiles(
         export_format.to_csv(table), export_format.to_xlsx(table, sheet="flags", notice=notice)
@@ -324,7 +350,7 @@ def export_flags(
     principal: Principal, *, school_year: int | None = None, as_of: date | None = None
 ) -> pl.DataFrame:
     """`export flags`: every student the user may see who is enrolled in the school year as
-    of the date, in the cli.md format (audited as an export). Reads the stored indicators
+    of the date, in the docs/command-line.md format (audited as an export). Reads the stored indicators
     when they were computed for that year and date, and recomputes live otherwise."""
     engine = get_engine()
     as_of = as_of or principal.today
@@ -342,9 +368,12 @@ def export_flags(
 
 
 def export_pipeline(principal: Principal, cohort: int, by: str | None = None) -> pl.DataFrame:
-    """`export pipeline`: cohort,group_by,group,stage,count,share as text (audited)."""
-    view = aggregates.pipeline(get_engine(), principal, cohort, by)
-    with get_engine().begin() as connection:
+    """`export pipeline`: cohort,group_by,group,stage,count,share as text, read and audited
+    in one transaction."""
+    engine = get_engine()
+    aggregates.require_aggregates(engine, principal, "pipeline.read")
+    with engine.begin() as connection:
+        view = aggregates.pipeline_in(connection, principal, cohort, by)
         record_event(
             connection,
             principal,
@@ -369,24 +398,57 @@ def admin_import(
 ) -> ImportResult:
     """Load uploaded files (admin only), then refresh the derived tables. Raises
     `ImportRejected` (every problem, nothing written) or `ImportRefused`."""
-    engine = get_engine()
-    with recording_refusals(engine, principal, "import"):
-        if principal.role.value != "admin" or principal.meeting_mode:
-            raise AccessDenied("Only data stewards (admins) load files.", code="forbidden")
-    result = import_files(
+    engine = _may_import(principal)
+    return import_files(
         engine,
         files,
         dry_run=dry_run,
         progress=progress,
         imported_by=principal.email,
         after_import=refresh_derived,
+        record=_recording_import(principal),
     )
-    if not dry_run:
-        with engine.begin() as connection:
-            record_event(
-                connection,
-                principal,
-                "import",
-                detail={"import_id": result.import_id, "files": sorted(files)},
-            )
-    return result
+
+
+def admin_import_path(
+    principal: Principal,
+    path: Path,
+    *,
+    dry_run: bool = False,
+    progress: Progress = no_progress,
+    after_import: AfterImport | None = refresh_derived,
+) -> ImportResult:
+    """`pathwise import PATH`: a file or a folder, as `admin_import` loads uploads (the
+    same check, the same audit event); `imported_by` is the operating-system user."""
+    engine = _may_import(principal)
+    return import_path(
+        engine,
+        path,
+        dry_run=dry_run,
+        progress=progress,
+        after_import=after_import,
+        record=_recording_import(principal),
+    )
+
+
+def _may_import(principal: Principal) -> Engine:
+    """The engine, when the principal may load files (a refusal is recorded)."""
+    engine = get_engine()
+    with recording_refusals(engine, principal, "import"):
+        require(principal, Action.IMPORT_FILES)
+    return engine
+
+
+def _recording_import(principal: Principal) -> RecordImport:
+    """The `import` audit event, written inside the import's own transaction (so that an
+    import is never committed without it); the refresh that follows is not part of it."""
+
+    def record(connection: Connection, import_id: int, files: Sequence[FileRecord]) -> None:
+        record_event(
+            connection,
+            principal,
+            "import",
+            detail={"import_id": import_id, "files": sorted(f.name for f in files)},
+        )
+
+    return record

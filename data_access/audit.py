@@ -2,9 +2,9 @@
 
 `record_event` is called inside the same transaction as the read, export or write it
 describes, so a read that is not recorded cannot happen (both commit or neither does).
-Denied attempts are recorded too (issue 10, item 8: every refusal, with its reason; a
-refusal decided before any read is recorded through `recording_refusals`). The tables are append-only (triggers; see migration
-0001). Reads by `org_staff` are disclosures outside the district (FERPA 34 CFR 99.32):
+Denied attempts are recorded too (issue 10, item 8: every refusal, with its reason),
+always through `recording_refusals`, which wraps the whole request. The tables are
+append-only (triggers; see migration 0001). Reads by `org_staff` are disclosures outside the district (FERPA 34 CFR 99.32):
 `disclosures_of` lists them for a parent or student.
 """
 
@@ -89,6 +89,30 @@ def record_event(
     return int(event_id)
 
 
+def record_refusal(
+    connection: Connection,
+    principal: Principal | None,
+    action: str,
+    denied: AccessDenied,
+    *,
+    students: Iterable[str] = (),
+    email: str | None = None,
+) -> None:
+    """Record a refused attempt at `action`: outcome "denied", detail the reason's code and
+    words, and the students it was about (those asked about and those the refusal names),
+    each with basis "denied"."""
+    about = dict.fromkeys([*students, *denied.students], "denied")
+    record_event(
+        connection,
+        principal,
+        action,
+        students=about,
+        outcome="denied",
+        detail={"reason": denied.code, "message": denied.reason},
+        email=email,
+    )
+
+
 @contextmanager
 def recording_refusals(
     engine: Engine,
@@ -98,23 +122,16 @@ def recording_refusals(
     students: Iterable[str] = (),
     email: str | None = None,
 ) -> Iterator[None]:
-    """Check a request inside this block: an `AccessDenied` raised in it is recorded as a
-    refused attempt at `action` (outcome "denied", detail: the reason's code and words, and
-    the `students` asked about with basis "denied"), committed in a transaction of its own
-    so that it stays although the request fails, and then raised again (access.md: refused
-    attempts are recorded). Use it around checks made before the request's own transaction
-    opens; a refusal found inside that transaction is recorded there (`deny_student`)."""
+    """The one way to refuse: a request runs inside this block, and an `AccessDenied`
+    raised in it (by `policy.require`, `policy.require_student` or a check of the caller)
+    is recorded as a refused attempt at `action` (`record_refusal`, with the `students`
+    asked about and those the refusal names) in a transaction of its own, committed so
+    that it stays although the request fails (the request's own transaction, opened
+    inside the block, has rolled back), and then raised again (docs/access-rules.md: refused
+    attempts are recorded)."""
     try:
         yield
     except AccessDenied as denied:
         with engine.begin() as connection:
-            record_event(
-                connection,
-                principal,
-                action,
-                students=dict.fromkeys(students, "denied"),
-                outcome="denied",
-                detail={"reason": denied.code, "message": denied.reason},
-                email=email,
-            )
+            record_refusal(connection, principal, action, denied, students=students, email=email)
         raise

@@ -19,9 +19,16 @@ from sqlalchemy import Engine, select
 
 from data_access.audit import AUDIT_EVENT, AUDIT_STUDENT, record_event, recording_refusals
 from data_access.models import Guardian, Organization, table_of
-from data_access.policy import AccessDenied, Principal
+from data_access.policy import (
+    RULES,
+    AccessDenied,
+    Action,
+    Principal,
+    Scope,
+    partner_event,
+    require,
+)
 from data_access.reading import frame, student_request
-from domain.vocabulary import Role
 
 ORGANIZATION = table_of(Organization)
 GUARDIAN = table_of(Guardian)
@@ -56,7 +63,7 @@ def _how(log: pl.DataFrame) -> pl.DataFrame:
 
 
 def _own_students(engine: Engine, principal: Principal) -> list[str]:
-    if principal.role == Role.STUDENT:
+    if principal.scope == Scope.SELF:
         return [principal.student_id] if principal.student_id else []
     with engine.connect() as connection:
         return list(
@@ -68,16 +75,15 @@ def _own_students(engine: Engine, principal: Principal) -> list[str]:
 
 def _students_whose_log(engine: Engine, principal: Principal, student_id: str | None) -> list[str]:
     """The students whose disclosure log the principal asks for, or `AccessDenied`."""
-    if principal.role not in (Role.PARENT, Role.STUDENT, Role.ADMIN):
-        raise AccessDenied("Only families and data stewards see disclosure logs.", code="forbidden")
-    if principal.role == Role.ADMIN:
+    require(principal, Action.READ_DISCLOSURES)
+    if not principal.family:
         if student_id is None:
             raise AccessDenied("Name the student whose disclosures you want.", code="usage")
         return [student_id]
     students = _own_students(engine, principal)
     if student_id is not None:
         if student_id not in students:
-            raise AccessDenied("This is not your record.", code="out_of_scope")
+            raise AccessDenied(RULES[Action.READ_DISCLOSURES].about_student, code="out_of_scope")
         return [student_id]
     return students
 
@@ -114,7 +120,7 @@ def disclosure_log(
             )
             .where(
                 AUDIT_STUDENT.c.student_id.in_(students),
-                AUDIT_EVENT.c.role == Role.ORG_STAFF.value,
+                partner_event(AUDIT_EVENT.c.role),
                 AUDIT_EVENT.c.outcome == "allowed",
             )
             .order_by(AUDIT_EVENT.c.occurred_at.desc(), AUDIT_EVENT.c.event_id.desc()),
@@ -140,15 +146,14 @@ def audit_events(
     limit: int = 5000,
 ) -> pl.DataFrame:
     """The audit search (admins), or the disclosure log (parents and students)."""
-    if principal.role in (Role.PARENT, Role.STUDENT):
+    if principal.family:
         log = disclosure_log(engine, principal, student_id)
         if since is not None:
             log = log.filter(pl.col("occurred_at") >= datetime.combine(since, time(), tzinfo=UTC))
         return log
     asked = [student_id] if student_id is not None else []
     with recording_refusals(engine, principal, "audit.read", students=asked):
-        if principal.role != Role.ADMIN:
-            raise AccessDenied("Only data stewards (admins) read the audit log.", code="forbidden")
+        require(principal, Action.READ_AUDIT_LOG)
     statement = select(AUDIT_EVENT).order_by(
         AUDIT_EVENT.c.occurred_at.desc(), AUDIT_EVENT.c.event_id.desc()
     )

@@ -1,7 +1,8 @@
 """The two-way notes thread on a student (profile page).
 
-Rules (access.md "notes" column, plus the decisions a steward would expect where it is
-silent):
+Rules (docs/access-rules.md, "notes" column, plus the decisions a steward would expect where it is
+silent), decided by `data_access/policy.py` (`Action.READ_NOTES`, `Action.WRITE_NOTE`,
+`visible_notes`):
 - read: admin, district_leader, counselor and teacher read every note on a student they
   may see; org_staff read, where `notes` is in their consent ∩ agreement for the student,
   the notes written by district staff and by their own organisation (not other partners');
@@ -14,102 +15,56 @@ Every read and write is audited with the student and its legal basis.
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Any
 
 import polars as pl
-from sqlalchemy import Connection, Engine, insert, or_, select
+from sqlalchemy import Engine, insert, select
 
-from data_access.audit import record_event
+from data_access.audit import record_event, recording_refusals
 from data_access.models import Note, table_of
-from data_access.policy import (
-    NOTE_READERS,
-    NOTE_WRITERS,
-    AccessDenied,
-    Principal,
-    categories_of,
-    current_school_year,
-)
+from data_access.policy import Action, Principal, require_student, visible_notes
 from data_access.reading import frame, student_request
-from data_access.records import deny_student, visibility_row
-from domain.vocabulary import Role
 
 NOTE = table_of(Note)
 MAX_NOTE_LENGTH = 4000
-SCHOOL_ROLES = ("admin", "district_leader", "counselor", "teacher")
 
 
 class InvalidNote(ValueError):
     """The note is empty or too long."""
 
 
-def _notes_basis(
-    connection: Connection,
-    principal: Principal,
-    student_id: str,
-    allowed: frozenset[Role],
-    action: str,
-) -> Any | None:
-    """The student's `visible_students` row when the principal may do `action` on their
-    notes (role allowed, and for partners `notes` in consent ∩ agreement); otherwise the
-    refusal is audited and None returned."""
-    year = current_school_year(connection, principal.today)
-    row = visibility_row(connection, principal, student_id, year)
-    partner_without_notes = principal.role == Role.ORG_STAFF and (
-        row is None or "notes" not in categories_of(row)
-    )
-    if row is not None and principal.role in allowed and not partner_without_notes:
-        return row
-    deny_student(connection, principal, action, student_id)
-    return None
-
-
 def notes_for(engine: Engine, principal: Principal, student_id: str) -> pl.DataFrame:
     """The notes on a student the principal may read, oldest first (audited)."""
-    with student_request(engine) as connection:
-        row = _notes_basis(connection, principal, student_id, NOTE_READERS, "notes.read")
-        if row is None:
-            notes = None
-        else:
-            statement = (
-                select(
-                    NOTE.c.note_id,
-                    NOTE.c.created_at,
-                    NOTE.c.author_email,
-                    NOTE.c.author_role,
-                    NOTE.c.author_org_id,
-                    NOTE.c.body,
-                    NOTE.c.shared_with_family,
-                )
-                .where(NOTE.c.student_id == student_id)
-                .order_by(NOTE.c.created_at, NOTE.c.note_id)
+    with (
+        recording_refusals(engine, principal, "notes.read"),
+        student_request(engine) as connection,
+    ):
+        row = require_student(connection, principal, Action.READ_NOTES, student_id)
+        notes = frame(
+            connection,
+            select(
+                NOTE.c.note_id,
+                NOTE.c.created_at,
+                NOTE.c.author_email,
+                NOTE.c.author_role,
+                NOTE.c.author_org_id,
+                NOTE.c.body,
+                NOTE.c.shared_with_family,
             )
-            if principal.role == Role.ORG_STAFF:
-                statement = statement.where(
-                    or_(
-                        NOTE.c.author_role.in_(SCHOOL_ROLES),
-                        NOTE.c.author_org_id == principal.org_id,
-                    )
-                )
-            elif principal.role == Role.PARENT:
-                statement = statement.where(NOTE.c.shared_with_family.is_(True))
-            notes = frame(
-                connection,
-                statement,
-                schema={
-                    "note_id": pl.Int64,
-                    "created_at": pl.Datetime("us", "UTC"),
-                    "shared_with_family": pl.Boolean,
-                },
-            )
-            record_event(
-                connection,
-                principal,
-                "notes.read",
-                students={student_id: str(row.legal_basis)},
-                categories=["notes"],
-            )
-    if notes is None:
-        raise AccessDenied("You may not read notes on this student.", code="out_of_scope")
+            .where(NOTE.c.student_id == student_id, visible_notes(principal))
+            .order_by(NOTE.c.created_at, NOTE.c.note_id),
+            schema={
+                "note_id": pl.Int64,
+                "created_at": pl.Datetime("us", "UTC"),
+                "shared_with_family": pl.Boolean,
+            },
+        )
+        record_event(
+            connection,
+            principal,
+            "notes.read",
+            students={student_id: str(row.legal_basis)},
+            categories=["notes"],
+        )
     return notes
 
 
@@ -129,32 +84,30 @@ def add_note(
         raise InvalidNote(
             f"A note can be at most {MAX_NOTE_LENGTH:,} characters ({len(text):,} given)."
         )
-    with student_request(engine) as connection:
-        row = _notes_basis(connection, principal, student_id, NOTE_WRITERS, "notes.write")
-        if row is None:
-            note_id = None
-        else:
-            note_id = connection.execute(
-                insert(NOTE)
-                .values(
-                    student_id=student_id,
-                    author_email=principal.email,
-                    author_role=principal.role.value,
-                    author_org_id=principal.org_id,
-                    created_at=datetime.now(UTC),
-                    body=text,
-                    shared_with_family=shared_with_family,
-                )
-                .returning(NOTE.c.note_id)
-            ).scalar_one()
-            record_event(
-                connection,
-                principal,
-                "notes.write",
-                students={student_id: str(row.legal_basis)},
-                categories=["notes"],
-                detail={"note_id": note_id},
+    with (
+        recording_refusals(engine, principal, "notes.write"),
+        student_request(engine) as connection,
+    ):
+        row = require_student(connection, principal, Action.WRITE_NOTE, student_id)
+        note_id = connection.execute(
+            insert(NOTE)
+            .values(
+                student_id=student_id,
+                author_email=principal.email,
+                author_role=principal.role.value,
+                author_org_id=principal.org_id,
+                created_at=datetime.now(UTC),
+                body=text,
+                shared_with_family=shared_with_family,
             )
-    if note_id is None:
-        raise AccessDenied("You may not write notes on this student.", code="out_of_scope")
+            .returning(NOTE.c.note_id)
+        ).scalar_one()
+        record_event(
+            connection,
+            principal,
+            "notes.write",
+            students={student_id: str(row.legal_basis)},
+            categories=["notes"],
+            detail={"note_id": note_id},
+        )
     return int(note_id)

@@ -1,17 +1,18 @@
-"""The access policy: the one front door to student data.
+"""The access policy: the one front door. Who may do what is answered here and nowhere else.
 
-Contract (../shared/spec/access.md):
+Contract (docs/access-rules.md):
 
 - A request is made by a `Principal`, resolved from the users table by the signed-in
   email, with "today" (the real date unless a test or `--as-of` pins it). Unknown and
   inactive users, and users of any role but `parent` and `student` without a signed
   confidentiality agreement, get `AccessDenied` with the reason, never data; the refusal
-  is audited.
-- `visible_students(principal)` is a SQL selectable of `(student_id, legal_basis,
-  see_<category>...)`: the students the principal may see and, per student, which data
-  categories. Every student-level query in `data_access/` joins it, so out-of-scope rows
-  never leave the database, and masks each category's columns with its `see_` flag, so
-  out-of-scope columns never leave it either.
+  is audited. The command line's operator commands (`users add`, `import`) act as the
+  district's operator: an admin principal carrying the operating-system user (`operator`).
+- Row scope. `visible_students(principal)` is a SQL selectable of `(student_id,
+  legal_basis, see_<category>...)`: the students the principal may see and, per student,
+  which data categories. Every student-level query in `data_access/` joins it, so
+  out-of-scope rows never leave the database, and masks each category's columns with its
+  `see_` flag, so out-of-scope columns never leave it either.
     admin, district_leader  every student, every category          basis "role:<role>"
     counselor               enrolled at their school this year     basis "role:counselor"
     teacher                 their caseload; attendance/grades/tests basis "role:teacher"
@@ -21,9 +22,43 @@ Contract (../shared/spec/access.md):
     parent                  their children (guardians file)        basis "role:parent"
     student                 themselves                             basis "role:student"
     viewer                  nobody
-- A consent is active when signed_date <= today, expires_date is blank or >= today and
-  revoked_date is blank or > today; an agreement likewise with effective_date. Nothing
-  here is cached: a revocation is honoured on the very next request.
+- Actions. `RULES` maps every `Action` to the roles allowed and what meeting mode does
+  (refuses it, or keeps the role's answer: meeting mode never adds a right):
+    read students, export flags/student  every role but viewer; not in meeting mode
+    list students (list, profile pages)  admin, leader, counselor, teacher, org_staff; not in m.m.
+    read own record (family view)        parent, student; not in meeting mode
+    see services                         every role but teacher
+    read notes                           admin, leader, counselor, teacher, org_staff, parent *
+    write note                           admin, counselor, teacher, org_staff *
+    refer                                admin, counselor, teacher
+    read referrals                       admin, leader, counselor, teacher, org_staff; not in m.m.
+    respond to referral                  org_staff (of the addressed organisation)
+    see aggregates, export pipeline      admin, leader, counselor, org_staff, viewer (also in m.m.)
+    see exact aggregates                 admin, leader; not in meeting mode
+    read audit log                       admin
+    read disclosures                     admin (one student at a time), parent, student
+    administer users/releases/agreements,
+      import files                       admin; not in meeting mode
+    list organisations                   every role but parent and student
+  `principal.can(action)` answers; `require(principal, action)` raises `AccessDenied`
+  (code "forbidden", the rule's words). About one student, `require_student(connection,
+  principal, action, student_id)` returns the student's `visible_students` row or raises
+  (code "out_of_scope") when the role is not allowed, the student is out of scope, or (*)
+  a partner's consent ∩ agreement lacks the action's category (`notes`).
+- Sub-records. Functions here return the SQL condition the callers apply:
+  `visible_services` (a partner its own organisation's; a teacher, or anyone not seeing
+  every category of the student, none; the others all), `visible_consents` (likewise),
+  `visible_notes` (a partner: district staff's and its own organisation's; a parent: those
+  shared with the family; the others all) and `visible_referrals` (a partner: those
+  addressed to it; a teacher: those they made; the others all, within the row scope).
+- Dates. A consent is active when signed_date <= today, expires_date is blank or >= today
+  and revoked_date is blank or > today; an agreement likewise with effective_date; a
+  service when start_date <= today and end_date is blank or >= today (`consent_active`,
+  `agreement_active`, `service_active`). Nothing here is cached: a revocation is honoured
+  on the very next request.
+- Refusals. Every `AccessDenied` is raised inside `audit.recording_refusals`, which records
+  it (outcome "denied", its code and words, the students it was about) in a transaction of
+  its own, so that it stays although the request fails, and raises it again.
 """
 
 from __future__ import annotations
@@ -31,6 +66,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date
+from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import (
@@ -53,6 +89,9 @@ from data_access.models import (
     Consent,
     Enrollment,
     Guardian,
+    Note,
+    Referral,
+    Service,
     Student,
     User,
     table_of,
@@ -64,6 +103,7 @@ from domain.vocabulary import (
     ROLES_NEEDING_CONFIDENTIALITY,
     ROLES_WITH_AGGREGATES,
     TEACHER_CATEGORIES,
+    Category,
     Role,
 )
 
@@ -74,29 +114,179 @@ ENROLLMENT = table_of(Enrollment)
 GUARDIAN = table_of(Guardian)
 CASELOAD = table_of(Caseload)
 USER = table_of(User)
+SERVICE = table_of(Service)
+NOTE = table_of(Note)
+REFERRAL = table_of(Referral)
 
-#: Roles that may read and write notes (before the per-student `notes` category check).
-NOTE_WRITERS = frozenset({Role.ADMIN, Role.COUNSELOR, Role.TEACHER, Role.ORG_STAFF})
-NOTE_READERS = NOTE_WRITERS | {Role.DISTRICT_LEADER, Role.PARENT}
+DISTRICT_STAFF = frozenset({Role.ADMIN, Role.DISTRICT_LEADER, Role.COUNSELOR, Role.TEACHER})
+EVERY_ROLE = frozenset(Role)
+_LANDING_ON_FIGURES = frozenset({Role.DISTRICT_LEADER, Role.VIEWER})
+#: The email under which the command line's operator commands (`users add`, `import`) are
+#: recorded; the operating-system user who ran them is recorded with it.
+OPERATOR_EMAIL = "operator"
 
 
-def sees_services(principal: Principal) -> bool:
-    """Whether the principal may learn which organisations serve a student (services, the
-    list's `served`, other people's referrals). Not a teacher: which partner serves a
-    student (e.g. a behavioural-health clinic) is itself sensitive, and a teacher's
-    categories (attendance, grades, tests) do not include it (docs/access-rules.md,
-    "Organisations serving a student"). A partner learns only about its own services.
-    """
-    return principal.role != Role.TEACHER
+class Action(StrEnum):
+    """Everything someone may or may not do; `RULES` says who may."""
+
+    READ_STUDENTS = "read students"
+    EXPORT_FLAGS = "export flags"
+    EXPORT_STUDENT = "export student"
+    LIST_STUDENTS = "list students"
+    READ_OWN_RECORD = "read own record"
+    SEE_SERVICES = "see services"
+    READ_NOTES = "read notes"
+    WRITE_NOTE = "write note"
+    REFER = "refer"
+    READ_REFERRALS = "read referrals"
+    RESPOND_TO_REFERRAL = "respond to referral"
+    SEE_AGGREGATES = "see aggregates"
+    SEE_EXACT_AGGREGATES = "see exact aggregates"
+    EXPORT_PIPELINE = "export pipeline"
+    READ_AUDIT_LOG = "read audit log"
+    READ_DISCLOSURES = "read disclosures"
+    ADMINISTER_USERS = "administer users"
+    ADMINISTER_RELEASES = "administer releases"
+    ADMINISTER_AGREEMENTS = "administer agreements"
+    IMPORT_FILES = "import files"
+    LIST_ORGANISATIONS = "list organisations"
+
+
+class Scope(StrEnum):
+    """The row-scope rule a principal's role gives them (the table in the contract)."""
+
+    EVERY_STUDENT = "every student"
+    SCHOOL = "their school"
+    CASELOAD = "their caseload"
+    RELEASES = "released to their organisation"
+    CHILDREN = "their children"
+    SELF = "themselves"
+    NOBODY = "nobody"
+
+
+SCOPES: dict[Role, Scope] = {
+    Role.ADMIN: Scope.EVERY_STUDENT,
+    Role.DISTRICT_LEADER: Scope.EVERY_STUDENT,
+    Role.COUNSELOR: Scope.SCHOOL,
+    Role.TEACHER: Scope.CASELOAD,
+    Role.ORG_STAFF: Scope.RELEASES,
+    Role.PARENT: Scope.CHILDREN,
+    Role.STUDENT: Scope.SELF,
+    Role.VIEWER: Scope.NOBODY,
+}
+
+
+class InMeeting(StrEnum):
+    """What meeting mode does to an action: refuses it, or keeps the role's answer. It
+    never grants anything: meeting mode only ever removes rights (issue 10, item 7)."""
+
+    REFUSED = "refused"
+    KEPT = "kept"
+
+
+REFUSED, KEPT = InMeeting.REFUSED, InMeeting.KEPT
+
+
+@dataclass(frozen=True)
+class Rule:
+    """Who may do an action: `roles`; what meeting mode does (`REFUSED` it, or `KEPT` the
+    role's answer); `reason`, said on a refusal; `about_student`,
+    said when refused about one student; `partner_category`, the category a partner's
+    consent ∩ agreement must name for the student (None: any student in scope)."""
+
+    roles: frozenset[Role]
+    meeting_mode: InMeeting
+    reason: str
+    about_student: str = "This student is not in your scope, or does not exist."
+    partner_category: str | None = None
+
+
+_STUDENT_DATA = Rule(
+    EVERY_ROLE - {Role.VIEWER}, REFUSED, "Your role does not see student-level data."
+)
+_AGGREGATES = Rule(ROLES_WITH_AGGREGATES, KEPT, "Your role does not see district figures.")
+_STEWARD = "Only data stewards (admins) manage users, agreements and releases."
+
+#: The action table: every "may I" of Pathwise (docs/access-rules.md, "Roles").
+RULES: dict[Action, Rule] = {
+    Action.READ_STUDENTS: _STUDENT_DATA,
+    Action.EXPORT_FLAGS: _STUDENT_DATA,
+    Action.EXPORT_STUDENT: _STUDENT_DATA,
+    Action.LIST_STUDENTS: Rule(
+        DISTRICT_STAFF | {Role.ORG_STAFF}, REFUSED, "Your role has no early-warning list."
+    ),
+    Action.READ_OWN_RECORD: Rule(
+        frozenset({Role.PARENT, Role.STUDENT}), REFUSED, "Only families have this view."
+    ),
+    Action.SEE_SERVICES: Rule(
+        EVERY_ROLE - {Role.TEACHER},
+        KEPT,
+        "Your role does not see which organisations serve a student.",
+    ),
+    Action.READ_NOTES: Rule(
+        DISTRICT_STAFF | {Role.ORG_STAFF, Role.PARENT},
+        KEPT,
+        "Your role does not read notes.",
+        about_student="You may not read notes on this student.",
+        partner_category=Category.NOTES,
+    ),
+    Action.WRITE_NOTE: Rule(
+        frozenset({Role.ADMIN, Role.COUNSELOR, Role.TEACHER, Role.ORG_STAFF}),
+        KEPT,
+        "Your role does not write notes.",
+        about_student="You may not write notes on this student.",
+        partner_category=Category.NOTES,
+    ),
+    Action.REFER: Rule(
+        frozenset({Role.ADMIN, Role.COUNSELOR, Role.TEACHER}),
+        KEPT,
+        "Your role does not refer students.",
+        about_student="You may not refer this student.",
+    ),
+    Action.READ_REFERRALS: Rule(
+        DISTRICT_STAFF | {Role.ORG_STAFF}, REFUSED, "Your role does not work with referrals."
+    ),
+    Action.RESPOND_TO_REFERRAL: Rule(
+        frozenset({Role.ORG_STAFF}),
+        KEPT,
+        "Only the partner a referral is addressed to answers it.",
+        about_student="You may not respond to this referral.",
+    ),
+    Action.SEE_AGGREGATES: _AGGREGATES,
+    Action.EXPORT_PIPELINE: _AGGREGATES,
+    Action.SEE_EXACT_AGGREGATES: Rule(
+        ROLES_EXACT_AGGREGATES, REFUSED, "Your role sees privacy-protected figures only."
+    ),
+    Action.READ_AUDIT_LOG: Rule(
+        frozenset({Role.ADMIN}), KEPT, "Only data stewards (admins) read the audit log."
+    ),
+    Action.READ_DISCLOSURES: Rule(
+        frozenset({Role.ADMIN, Role.PARENT, Role.STUDENT}),
+        KEPT,
+        "Only families and data stewards see disclosure logs.",
+        about_student="This is not your record.",
+    ),
+    Action.ADMINISTER_USERS: Rule(frozenset({Role.ADMIN}), REFUSED, _STEWARD),
+    Action.ADMINISTER_RELEASES: Rule(frozenset({Role.ADMIN}), REFUSED, _STEWARD),
+    Action.ADMINISTER_AGREEMENTS: Rule(frozenset({Role.ADMIN}), REFUSED, _STEWARD),
+    Action.IMPORT_FILES: Rule(
+        frozenset({Role.ADMIN}), REFUSED, "Only data stewards (admins) load files."
+    ),
+    Action.LIST_ORGANISATIONS: Rule(
+        EVERY_ROLE - {Role.PARENT, Role.STUDENT}, KEPT, "Families do not list organisations here."
+    ),
+}
 
 
 class AccessDenied(Exception):
-    """The request may not be served; `reason` says why in words a user can act on."""
+    """The request may not be served; `reason` says why in words a user can act on;
+    `students`, the students it was about (recorded with the refusal)."""
 
-    def __init__(self, reason: str, *, code: str = "denied") -> None:
+    def __init__(self, reason: str, *, code: str = "denied", students: Sequence[str] = ()) -> None:
         super().__init__(reason)
         self.reason = reason
         self.code = code
+        self.students = tuple(students)
 
 
 @dataclass(frozen=True)
@@ -115,28 +305,92 @@ class Principal:
     #: the app); recorded with every audit event (issue 10, item 5).
     os_user: str | None = None
 
+    def can(self, action: Action) -> bool:
+        """Whether the action table allows `action` to this principal (before any
+        per-student condition: see `require_student`)."""
+        rule = RULES[action]
+        if self.meeting_mode and rule.meeting_mode == REFUSED:
+            return False
+        return self.role in rule.roles
+
+    @property
+    def scope(self) -> Scope:
+        """The row-scope rule of the principal's role."""
+        return SCOPES[self.role]
+
+    @property
+    def partner(self) -> bool:
+        """Staff of a partner organisation: what they read is a disclosure outside the
+        district (FERPA 34 CFR 99.32), and their exports carry the redisclosure notice."""
+        return self.scope == Scope.RELEASES
+
+    @property
+    def family(self) -> bool:
+        """A parent or a student: they see their own record and its disclosure log."""
+        return self.scope in (Scope.CHILDREN, Scope.SELF)
+
     @property
     def exact_aggregates(self) -> bool:
         """Exact figures only for admin and district_leader, and never in meeting mode."""
-        return self.role in ROLES_EXACT_AGGREGATES and not self.meeting_mode
+        return self.can(Action.SEE_EXACT_AGGREGATES)
 
     @property
     def sees_aggregates(self) -> bool:
-        """Pipeline figures for the roles that have them (access.md). Meeting mode only ever
-        removes rights: it never gives figures to a teacher, a parent or a student."""
-        return self.role in ROLES_WITH_AGGREGATES
+        return self.can(Action.SEE_AGGREGATES)
 
     @property
     def sees_students(self) -> bool:
-        return self.role != Role.VIEWER and not self.meeting_mode
+        return self.can(Action.READ_STUDENTS)
 
     def in_meeting_mode(self) -> Principal:
-        """The same person, restricted to suppressed aggregates (access.md): for a role
-        without aggregates, that leaves nothing."""
+        """The same person, restricted to suppressed aggregates (docs/access-rules.md,
+        "Meeting mode"): for a role without aggregates, that leaves nothing."""
         return Principal(
             self.email, self.display_name, self.role, self.today,
             self.org_id, self.school_id, self.student_id, meeting_mode=True,
         )  # fmt: skip
+
+
+def sees_services(principal: Principal) -> bool:
+    """Whether the principal may learn which organisations serve a student (services, the
+    list's `served`, other people's referrals). Not a teacher: which partner serves a
+    student (e.g. a behavioural-health clinic) is itself sensitive, and a teacher's
+    categories (attendance, grades, tests) do not include it (docs/access-rules.md,
+    "Organisations serving a student"). A partner learns only about its own services.
+    """
+    return principal.can(Action.SEE_SERVICES)
+
+
+def lands_on_figures(principal: Principal) -> bool:
+    """District leaders and viewers start on the pipeline (their work is the figures);
+    everyone else starts on their students."""
+    return principal.role in _LANDING_ON_FIGURES
+
+
+def require(principal: Principal, action: Action) -> None:
+    """`AccessDenied` (code "forbidden", the rule's words) unless `principal.can(action)`."""
+    if not principal.can(action):
+        raise AccessDenied(RULES[action].reason, code="forbidden")
+
+
+def operator(today: date, os_user: str) -> Principal:
+    """The district's operator running an operator command of the command line (`users
+    add`, `import`): recorded as `OPERATOR_EMAIL` with the admin's rights and the
+    operating-system user (docs/command-line.md). Whoever runs those commands on the
+    server already holds the database's credentials; the audit says who it was."""
+    return Principal(
+        email=OPERATOR_EMAIL,
+        display_name="District operator (command line)",
+        role=Role.ADMIN,
+        today=today,
+        os_user=os_user,
+    )
+
+
+def needs_confidentiality(role: str) -> bool:
+    """Whether a user of `role` sees nothing before a confidentiality agreement is on file
+    (every role but parent and student)."""
+    return role in ROLES_NEEDING_CONFIDENTIALITY
 
 
 def resolve_principal(connection: Connection, email: str, today: date) -> Principal:
@@ -154,7 +408,7 @@ def resolve_principal(connection: Connection, email: str, today: date) -> Princi
             code="inactive_user",
         )
     role = Role(row.role)
-    if role in ROLES_NEEDING_CONFIDENTIALITY and (
+    if needs_confidentiality(role) and (
         row.confidentiality_signed_date is None or row.confidentiality_signed_date > today
     ):
         raise AccessDenied(
@@ -179,6 +433,8 @@ def _has_category(column: ColumnElement[str], category: str) -> ColumnElement[bo
 
 
 def consent_active(today: date) -> ColumnElement[bool]:
+    """A release counts from its signing up to and including its expiry date, and not
+    from the day it is revoked."""
     return and_(
         CONSENT.c.signed_date <= today,
         or_(CONSENT.c.expires_date.is_(None), CONSENT.c.expires_date >= today),
@@ -187,9 +443,18 @@ def consent_active(today: date) -> ColumnElement[bool]:
 
 
 def agreement_active(today: date) -> ColumnElement[bool]:
+    """An agreement counts from its effective date up to and including its expiry date."""
     return and_(
         AGREEMENT.c.effective_date <= today,
         or_(AGREEMENT.c.expires_date.is_(None), AGREEMENT.c.expires_date >= today),
+    )
+
+
+def service_active(today: date) -> ColumnElement[bool]:
+    """A service is active from its start date up to and including its end date."""
+    return and_(
+        SERVICE.c.start_date <= today,
+        or_(SERVICE.c.end_date.is_(None), SERVICE.c.end_date >= today),
     )
 
 
@@ -204,7 +469,7 @@ def current_school_year(connection: Connection, today: date) -> int:
 
 
 def enrolled_in(school_year: int, as_of: date) -> ColumnElement[bool]:
-    """An enrollment for `school_year` whose exit date is blank or after `as_of` (cli.md)."""
+    """An enrollment for `school_year` whose exit date is blank or after `as_of` (docs/command-line.md)."""
     return and_(
         ENROLLMENT.c.school_year == school_year,
         ENROLLMENT.c.entry_date <= as_of,
@@ -347,3 +612,91 @@ def _consented_students(
 def categories_of(row: object) -> frozenset[str]:
     """The categories a `visible_students` row grants (its true `see_` flags)."""
     return frozenset(c for c in CATEGORIES if getattr(row, f"see_{c}", False))
+
+
+def visibility_row(
+    connection: Connection, principal: Principal, student_id: str, school_year: int
+) -> Any | None:
+    """The `visible_students` row for one student, or None when out of scope."""
+    scope = visible_students(principal, school_year, student_id).subquery("scope")
+    return connection.execute(select(scope).where(scope.c.student_id == student_id)).first()
+
+
+def require_student(
+    connection: Connection,
+    principal: Principal,
+    action: Action,
+    student_id: str,
+    school_year: int | None = None,
+) -> Any:
+    """The student's `visible_students` row when `principal` may do `action` about them:
+    the action table allows it, the student is in scope, and for a partner the action's
+    category is in consent ∩ agreement. Otherwise `AccessDenied` (code "out_of_scope",
+    about this student; nothing is said about whether the student exists)."""
+    rule = RULES[action]
+    row = None
+    if principal.can(action):
+        year = school_year or current_school_year(connection, principal.today)
+        row = visibility_row(connection, principal, student_id, year)
+    if row is not None and not (
+        principal.partner
+        and rule.partner_category is not None
+        and rule.partner_category not in categories_of(row)
+    ):
+        return row
+    raise AccessDenied(rule.about_student, code="out_of_scope", students=[student_id])
+
+
+def visible_services(
+    principal: Principal, categories: frozenset[str] | None = None
+) -> ColumnElement[bool]:
+    """The rows of `service` the principal may learn about: a partner its own
+    organisation's; someone who may not see services (a teacher), or who does not see
+    every category of this student (`categories`), none; everyone else all of them."""
+    if principal.partner:
+        return SERVICE.c.org_id == principal.org_id
+    if not sees_services(principal) or (
+        categories is not None and categories != frozenset(CATEGORIES)
+    ):
+        return false()
+    return true()
+
+
+def visible_consents(principal: Principal, categories: frozenset[str]) -> ColumnElement[bool]:
+    """The rows of `consent` about a student the principal may see: a partner its own
+    organisation's; someone who does not see every category of the student, none."""
+    if principal.partner:
+        return CONSENT.c.org_id == principal.org_id
+    if categories != frozenset(CATEGORIES):
+        return false()
+    return true()
+
+
+def visible_notes(principal: Principal) -> ColumnElement[bool]:
+    """The notes on a student (already allowed by `require_student(READ_NOTES)`) the
+    principal reads: a partner those by district staff and by its own organisation, not
+    other partners'; a parent those shared with the family; district staff all."""
+    if principal.partner:
+        return or_(
+            NOTE.c.author_role.in_([r.value for r in DISTRICT_STAFF]),
+            NOTE.c.author_org_id == principal.org_id,
+        )
+    if principal.scope == Scope.CHILDREN:
+        return NOTE.c.shared_with_family.is_(True)
+    return true()
+
+
+def visible_referrals(principal: Principal) -> ColumnElement[bool]:
+    """The referrals (of students in scope) the principal sees: a partner those addressed
+    to its organisation; someone who may not see services (a teacher) those they made."""
+    if principal.partner:
+        return REFERRAL.c.org_id == principal.org_id
+    if not sees_services(principal):
+        return REFERRAL.c.referred_by == principal.email
+    return true()
+
+
+def partner_event(role_column: ColumnElement[str]) -> ColumnElement[bool]:
+    """An audit event by partner staff (`role_column` is the event's role): a disclosure
+    outside the district, listed in the family's disclosure log."""
+    return role_column == Role.ORG_STAFF.value

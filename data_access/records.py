@@ -16,7 +16,7 @@ from typing import Any
 import polars as pl
 from sqlalchemy import Connection, Engine, select
 
-from data_access.audit import record_event
+from data_access.audit import record_event, recording_refusals
 from data_access.models import (
     AttendanceSnapshot,
     CourseMark,
@@ -34,17 +34,21 @@ from data_access.models import (
 from data_access.policy import (
     AGREEMENT,
     CONSENT,
-    AccessDenied,
+    Action,
     Principal,
+    Scope,
     agreement_active,
     categories_of,
     consent_active,
     current_school_year,
+    require_student,
+    visible_consents,
+    visible_services,
     visible_students,
 )
 from data_access.reading import frame, student_request
 from data_access.roster import indicator_row
-from domain.vocabulary import CATEGORIES, Role
+from domain.vocabulary import CATEGORIES
 
 STUDENT = table_of(Student)
 SCHOOL = table_of(School)
@@ -108,18 +112,18 @@ class StudentRecord:
 
 def _explain(principal: Principal, basis: str, categories: frozenset[str]) -> str:
     shown = ", ".join(c for c in CATEGORIES if c in categories) or "identity only"
-    match principal.role:
-        case Role.ADMIN | Role.DISTRICT_LEADER:
+    match principal.scope:
+        case Scope.EVERY_STUDENT:
             return f"As {principal.role.value.replace('_', ' ')} you see every student ({shown})."
-        case Role.COUNSELOR:
+        case Scope.SCHOOL:
             return f"The student is enrolled at your school, {principal.school_id} ({shown})."
-        case Role.TEACHER:
+        case Scope.CASELOAD:
             return f"The student is on your caseload; teachers see {shown}."
-        case Role.PARENT:
+        case Scope.CHILDREN:
             return "You are listed as this student's guardian."
-        case Role.STUDENT:
+        case Scope.SELF:
             return "This is your own record."
-        case Role.ORG_STAFF:
+        case Scope.RELEASES:
             return (
                 f"A parent release ({basis.removeprefix('consent:')}) names your organisation; "
                 f"with your organisation's agreement it allows: {shown}."
@@ -131,7 +135,7 @@ def _reason(connection: Connection, principal: Principal, row: Any) -> Visibilit
     basis = str(row.legal_basis)
     categories = categories_of(row)
     reason = VisibilityReason(basis, categories, _explain(principal, basis, categories))
-    if principal.role != Role.ORG_STAFF:
+    if not principal.partner:
         return reason
     consent_id = basis.removeprefix("consent:")
     consent = connection.execute(
@@ -153,28 +157,6 @@ def _reason(connection: Connection, principal: Principal, row: Any) -> Visibilit
     )
 
 
-def visibility_row(
-    connection: Connection, principal: Principal, student_id: str, school_year: int
-) -> Any | None:
-    """The `visible_students` row for one student, or None when out of scope."""
-    scope = visible_students(principal, school_year, student_id).subquery("scope")
-    return connection.execute(select(scope).where(scope.c.student_id == student_id)).first()
-
-
-def deny_student(
-    connection: Connection, principal: Principal, action: str, student_id: str
-) -> None:
-    """Record a refused attempt to reach a student (nothing about them is returned)."""
-    record_event(
-        connection,
-        principal,
-        action,
-        students={student_id: "denied"},
-        outcome="denied",
-        detail={"reason": "student not in scope"},
-    )
-
-
 def student_record(
     engine: Engine,
     principal: Principal,
@@ -183,26 +165,17 @@ def student_record(
     action: str = "student.read",
 ) -> StudentRecord:
     """One student's record as `principal` may see it; `AccessDenied` (audited) otherwise."""
-    with student_request(engine) as connection:
+    with recording_refusals(engine, principal, action), student_request(engine) as connection:
         year = current_school_year(connection, principal.today)
-        row = visibility_row(connection, principal, student_id, year)
-        if row is None:
-            deny_student(connection, principal, action, student_id)
-            denied = True
-        else:
-            denied = False
-            record = _read_record(connection, principal, student_id, row, year)
-            record.indicators = indicator_row(connection, principal, year, student_id)
-            record_event(
-                connection,
-                principal,
-                action,
-                students={student_id: record.reason.legal_basis},
-                categories=record.categories,
-            )
-    if denied:
-        raise AccessDenied(
-            "This student is not in your scope, or does not exist.", code="out_of_scope"
+        row = require_student(connection, principal, Action.READ_STUDENTS, student_id, year)
+        record = _read_record(connection, principal, student_id, row, year)
+        record.indicators = indicator_row(connection, principal, year, student_id)
+        record_event(
+            connection,
+            principal,
+            action,
+            students={student_id: record.reason.legal_basis},
+            categories=record.categories,
         )
     return record
 
@@ -311,11 +284,7 @@ def _services(
         .where(SERVICE.c.student_id == student_id)
         .order_by(SERVICE.c.start_date, SERVICE.c.org_id)
     )
-    if principal.role == Role.ORG_STAFF:
-        statement = statement.where(SERVICE.c.org_id == principal.org_id)
-    elif see != frozenset(CATEGORIES):
-        statement = statement.where(SERVICE.c.org_id.is_(None))
-    return frame(connection, statement)
+    return frame(connection, statement.where(visible_services(principal, see)))
 
 
 def _consents(
@@ -337,16 +306,13 @@ def _consents(
         .where(CONSENT.c.student_id == student_id)
         .order_by(CONSENT.c.signed_date, CONSENT.c.consent_id)
     )
-    if principal.role == Role.ORG_STAFF:
-        statement = statement.where(CONSENT.c.org_id == principal.org_id)
-    elif see != frozenset(CATEGORIES):
-        statement = statement.where(CONSENT.c.consent_id.is_(None))
+    statement = statement.where(visible_consents(principal, see))
     return frame(connection, statement, schema={"active": pl.Boolean})
 
 
 def family_students(engine: Engine, principal: Principal) -> list[dict[str, str]]:
     """The students a parent or student sees in "My record" (identity only)."""
-    if principal.role not in (Role.PARENT, Role.STUDENT) or principal.meeting_mode:
+    if not principal.can(Action.READ_OWN_RECORD):
         return []
     with engine.connect() as connection:
         year = current_school_year(connection, principal.today)

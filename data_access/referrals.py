@@ -10,7 +10,8 @@
   waits: the partner learns nothing about the student until the family signs (the school
   sees it as "waiting for a release").
 - respond: partner staff of the addressed organisation (accepted, declined, closed).
-All audited.
+All audited. Who may do which is decided by `data_access/policy.py` (`Action.REFER`,
+`Action.READ_REFERRALS`, `Action.RESPOND_TO_REFERRAL`, `visible_referrals`).
 """
 
 from __future__ import annotations
@@ -18,26 +19,27 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 import polars as pl
-from sqlalchemy import Engine, and_, insert, select, update
+from sqlalchemy import Engine, insert, select, update
 
-from data_access.audit import record_event, recording_refusals
+from data_access.audit import record_event, record_refusal, recording_refusals
 from data_access.models import Organization, Referral, Student, table_of
 from data_access.policy import (
     AccessDenied,
+    Action,
     Principal,
     current_school_year,
-    sees_services,
+    require,
+    require_student,
+    visibility_row,
+    visible_referrals,
     visible_students,
 )
 from data_access.reading import frame, student_request
-from data_access.records import deny_student, visibility_row
-from domain.vocabulary import REFERRAL_STATUSES, Role
+from domain.vocabulary import REFERRAL_STATUSES
 
 REFERRAL = table_of(Referral)
 ORGANIZATION = table_of(Organization)
 STUDENT = table_of(Student)
-REFERRERS = frozenset({Role.ADMIN, Role.COUNSELOR, Role.TEACHER})
-SCHOOL_STAFF = frozenset({Role.ADMIN, Role.DISTRICT_LEADER, Role.COUNSELOR, Role.TEACHER})
 
 
 class InvalidReferral(ValueError):
@@ -50,51 +52,48 @@ def create_referral(
     text = (reason or "").strip()
     if not text:
         raise InvalidReferral("Say why you are referring the student.")
-    with student_request(engine) as connection:
+    with (
+        recording_refusals(engine, principal, "referral.create"),
+        student_request(engine) as connection,
+    ):
         org = connection.execute(
             select(ORGANIZATION).where(ORGANIZATION.c.org_id == org_id)
         ).first()
         if org is None or org.org_type == "district":
             raise InvalidReferral(f"No partner organisation with id {org_id!r}.")
-        year = current_school_year(connection, principal.today)
-        row = visibility_row(connection, principal, student_id, year)
-        if row is None or principal.role not in REFERRERS:
-            deny_student(connection, principal, "referral.create", student_id)
-            referral_id = None
-        else:
-            now = datetime.now(UTC)
-            referral_id = connection.execute(
-                insert(REFERRAL)
-                .values(
-                    student_id=student_id,
-                    org_id=org_id,
-                    referred_by=principal.email,
-                    reason=text[:2000],
-                    status="open",
-                    created_at=now,
-                    updated_at=now,
-                )
-                .returning(REFERRAL.c.referral_id)
-            ).scalar_one()
-            record_event(
-                connection,
-                principal,
-                "referral.create",
-                students={student_id: str(row.legal_basis)},
-                detail={"referral_id": referral_id, "org_id": org_id},
+        row = require_student(connection, principal, Action.REFER, student_id)
+        now = datetime.now(UTC)
+        referral_id = connection.execute(
+            insert(REFERRAL)
+            .values(
+                student_id=student_id,
+                org_id=org_id,
+                referred_by=principal.email,
+                reason=text[:2000],
+                status="open",
+                created_at=now,
+                updated_at=now,
             )
-    if referral_id is None:
-        raise AccessDenied("You may not refer this student.", code="out_of_scope")
+            .returning(REFERRAL.c.referral_id)
+        ).scalar_one()
+        record_event(
+            connection,
+            principal,
+            "referral.create",
+            students={student_id: str(row.legal_basis)},
+            detail={"referral_id": referral_id, "org_id": org_id},
+        )
     return int(referral_id)
 
 
 def referrals(engine: Engine, principal: Principal, student_id: str | None = None) -> pl.DataFrame:
     """Referrals the principal may see (one student's, or all in scope), newest first: a
-    partner only those addressed to it, a teacher only those they made."""
+    partner only those addressed to it, a teacher only those they made
+    (`policy.visible_referrals`). Asking about a student out of scope returns none, and
+    the refusal is recorded."""
     asked = [student_id] if student_id is not None else []
     with recording_refusals(engine, principal, "referral.read", students=asked):
-        if principal.role not in SCHOOL_STAFF | {Role.ORG_STAFF} or not principal.sees_students:
-            raise AccessDenied("Your role does not work with referrals.", code="forbidden")
+        require(principal, Action.READ_REFERRALS)
     with student_request(engine) as connection:
         year = current_school_year(connection, principal.today)
         scope = visible_students(principal, year, student_id).subquery("scope")
@@ -119,14 +118,11 @@ def referrals(engine: Engine, principal: Principal, student_id: str | None = Non
                 .join(STUDENT, STUDENT.c.student_id == REFERRAL.c.student_id)
                 .join(ORGANIZATION, ORGANIZATION.c.org_id == REFERRAL.c.org_id)
             )
+            .where(visible_referrals(principal))
             .order_by(REFERRAL.c.created_at.desc(), REFERRAL.c.referral_id.desc())
         )
         if student_id is not None:
             statement = statement.where(REFERRAL.c.student_id == student_id)
-        if principal.role == Role.ORG_STAFF:
-            statement = statement.where(REFERRAL.c.org_id == principal.org_id)
-        elif not sees_services(principal):
-            statement = statement.where(REFERRAL.c.referred_by == principal.email)
         result = frame(connection, statement, schema={"referral_id": pl.Int64})
         if result.height:
             record_event(
@@ -139,47 +135,51 @@ def referrals(engine: Engine, principal: Principal, student_id: str | None = Non
             student_id is not None
             and visibility_row(connection, principal, student_id, year) is None
         ):
-            deny_student(connection, principal, "referral.read", student_id)
+            record_refusal(
+                connection,
+                principal,
+                "referral.read",
+                AccessDenied("This student is not in your scope.", code="out_of_scope"),
+                students=asked,
+            )
     return result.drop("legal_basis")
 
 
 def respond_to_referral(
     engine: Engine, principal: Principal, referral_id: int, status: str, response: str = ""
 ) -> None:
+    """The addressed partner's answer (accepted, declined, closed), for a student it may
+    see; `AccessDenied` (audited) for anyone else."""
     if status not in REFERRAL_STATUSES or status == "open":
         raise InvalidReferral(f"A response is one of accepted, declined, closed (not {status!r}).")
-    with student_request(engine) as connection:
+    refused = AccessDenied("You may not respond to this referral.", code="out_of_scope")
+    with (
+        recording_refusals(engine, principal, "referral.respond"),
+        student_request(engine) as connection,
+    ):
         referral = connection.execute(
             select(REFERRAL).where(REFERRAL.c.referral_id == referral_id)
         ).first()
-        year = current_school_year(connection, principal.today)
-        row = visibility_row(connection, principal, referral.student_id, year) if referral else None
-        allowed = (
-            referral is not None
-            and row is not None
-            and principal.role == Role.ORG_STAFF
-            and referral.org_id == principal.org_id
+        if referral is None:
+            raise refused
+        row = require_student(
+            connection, principal, Action.RESPOND_TO_REFERRAL, referral.student_id
         )
-        if not allowed:
-            deny_student(
-                connection, principal, "referral.respond", referral.student_id if referral else "?"
+        if referral.org_id != principal.org_id:
+            raise AccessDenied(refused.reason, code=refused.code, students=[referral.student_id])
+        connection.execute(
+            update(REFERRAL)
+            .where(REFERRAL.c.referral_id == referral_id)
+            .values(
+                status=status,
+                response=(response or "").strip()[:2000] or None,
+                updated_at=datetime.now(UTC),
             )
-        else:
-            connection.execute(
-                update(REFERRAL)
-                .where(and_(REFERRAL.c.referral_id == referral_id))
-                .values(
-                    status=status,
-                    response=(response or "").strip()[:2000] or None,
-                    updated_at=datetime.now(UTC),
-                )
-            )
-            record_event(
-                connection,
-                principal,
-                "referral.respond",
-                students={referral.student_id: str(row.legal_basis)},  # type: ignore[union-attr]
-                detail={"referral_id": referral_id, "status": status},
-            )
-    if not allowed:
-        raise AccessDenied("You may not respond to this referral.", code="out_of_scope")
+        )
+        record_event(
+            connection,
+            principal,
+            "referral.respond",
+            students={referral.student_id: str(row.legal_basis)},
+            detail={"referral_id": referral_id, "status": status},
+        )

@@ -38,15 +38,18 @@ from data_access.models import (
     table_of,
 )
 from data_access.policy import (
-    AccessDenied,
+    Action,
     Principal,
     StudentFilter,
     current_school_year,
+    require,
     sees_services,
+    service_active,
+    visible_services,
     visible_students,
 )
 from data_access.reading import frame, student_request
-from domain.vocabulary import CATEGORIES, FLAGS, Role
+from domain.vocabulary import CATEGORIES, FLAGS
 from indicators.settings import Settings, load_settings
 from indicators.student import compute_student_indicators
 from indicators.tables import RawTables
@@ -111,15 +114,11 @@ def _statement(
     if restrict is None and filters.caseload_only:
         restrict = caseload
     scope = visible_students(principal, school_year, restrict).subquery("scope")
-    today = principal.today
-    active_service = SERVICE.c.student_id == SI.c.student_id
     active_service = and_(
-        active_service,
-        SERVICE.c.start_date <= today,
-        or_(SERVICE.c.end_date.is_(None), SERVICE.c.end_date >= today),
+        SERVICE.c.student_id == SI.c.student_id,
+        service_active(principal.today),
+        visible_services(principal),
     )
-    if principal.role == Role.ORG_STAFF:
-        active_service = and_(active_service, SERVICE.c.org_id == principal.org_id)
     served = (
         [exists(select(literal(1)).where(active_service)).label("served")]
         if sees_services(principal)
@@ -204,12 +203,9 @@ def at_risk_list(
     """The early-warning rows the principal may see (audited)."""
     filters = filters or ListFilters()
     with recording_refusals(engine, principal, action):
-        if not principal.sees_students:
-            raise AccessDenied("Your role does not see student-level data.", code="forbidden")
-        if filters.served is not None and not sees_services(principal):
-            raise AccessDenied(
-                "Your role does not see which organisations serve a student.", code="forbidden"
-            )
+        require(principal, Action.READ_STUDENTS)
+        if filters.served is not None:
+            require(principal, Action.SEE_SERVICES)
     settings = settings or load_settings()
     with student_request(engine) as connection:
         school_year = current_school_year(connection, principal.today)
@@ -308,8 +304,7 @@ def live_list(
     """The early-warning rows computed now from the raw tables, for another school year or
     date than the stored indicators: the same scope, the same masking, the same audit."""
     with recording_refusals(engine, principal, action):
-        if not principal.sees_students:
-            raise AccessDenied("Your role does not see student-level data.", code="forbidden")
+        require(principal, Action.READ_STUDENTS)
     settings = settings or load_settings()
     with student_request(engine) as connection:
         year = school_year or current_school_year(connection, as_of)

@@ -1,7 +1,7 @@
 """Managing Pathwise users (`pathwise users add`, the administration page).
 
 A user is keyed by the email their identity provider signs them in with. The checks here
-are those of access.md and import-format.md: a known role, partner roles with an existing
+are those of docs/access-rules.md and docs/import-format.md: a known role, partner roles with an existing
 organisation, counselors with an existing school, student users with an existing student.
 """
 
@@ -10,11 +10,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
-from sqlalchemy import Engine, select
+from sqlalchemy import Connection, Engine, select
 from sqlmodel import Session
 
 from data_access.models import Organization, School, Student, User
-from domain.vocabulary import ROLES, Role
+from domain.vocabulary import ROLE_LINKS, ROLES
+
+#: The option of `pathwise users add` that sets each link column.
+LINK_OPTIONS = {"org_id": "--org", "school_id": "--school", "student_id": "--student"}
 
 
 class InvalidUser(ValueError):
@@ -41,12 +44,9 @@ def validate_user(session: Session, request: UserRequest) -> list[str]:
         problems.append(f"not an email address: {request.email!r}")
     if request.role not in ROLES:
         problems.append(f"unknown role {request.role!r}; roles are {', '.join(ROLES)}")
-    if request.role == Role.ORG_STAFF and not request.org_id:
-        problems.append("an org_staff user needs --org")
-    if request.role in (Role.COUNSELOR,) and not request.school_id:
-        problems.append("a counselor needs --school")
-    if request.role == Role.STUDENT and not request.student_id:
-        problems.append("a student user needs --student")
+    link = ROLE_LINKS.get(request.role)  # type: ignore[call-overload]
+    if link is not None and not getattr(request, link[0]):
+        problems.append(f"{link[1]} needs {LINK_OPTIONS[link[0]]}")
     if request.org_id and session.get(Organization, request.org_id) is None:
         problems.append(f"no organisation with org_id {request.org_id!r}")
     if request.school_id and session.get(School, request.school_id) is None:
@@ -56,9 +56,11 @@ def validate_user(session: Session, request: UserRequest) -> list[str]:
     return problems
 
 
-def save_user(engine: Engine, request: UserRequest) -> tuple[User, bool]:
-    """Add or update a user; returns it and whether it was new. Raises `InvalidUser`."""
-    with Session(engine) as session:
+def save_user(connection: Connection, request: UserRequest) -> tuple[User, bool]:
+    """Add or update a user inside the caller's transaction (which records the change in
+    the audit log and commits: `administration.save_user_as`); returns it and whether it
+    was new. Raises `InvalidUser`."""
+    with Session(bind=connection) as session:
         problems = validate_user(session, request)
         if problems:
             raise InvalidUser("; ".join(problems))
@@ -76,8 +78,9 @@ def save_user(engine: Engine, request: UserRequest) -> tuple[User, bool]:
         user.confidentiality_signed_date = request.confidentiality_signed_date
         user.active = request.active
         session.add(user)
-        session.commit()
+        session.flush()
         session.refresh(user)
+        session.expunge(user)
         return user, created
 
 

@@ -27,6 +27,13 @@ class Role(StrEnum):
 ROLES: Final = tuple(r.value for r in Role)
 #: Roles that must have a signed confidentiality agreement before they see anything.
 ROLES_NEEDING_CONFIDENTIALITY: Final = frozenset(ROLES) - {Role.PARENT, Role.STUDENT}
+#: What a user of a role must be linked to (users file, `pathwise users add`): the users
+#: table's column naming the organisation, school or student, and who the role is in words.
+ROLE_LINKS: Final = {
+    Role.ORG_STAFF: ("org_id", "an org_staff user"),
+    Role.COUNSELOR: ("school_id", "a counselor"),
+    Role.STUDENT: ("student_id", "a student user"),
+}
 #: Roles that see exact (unsuppressed) aggregates.
 ROLES_EXACT_AGGREGATES: Final = frozenset({Role.ADMIN, Role.DISTRICT_LEADER})
 #: Roles that see aggregates at all (suppressed unless in ROLES_EXACT_AGGREGATES).

@@ -20,7 +20,7 @@ def administration_page() -> None:
         "Is our data current, and is every look at it allowed?",
         "Users, parent releases, agreements, imports and the audit log of this deployment.",
     )
-    if principal.role.value != "admin":
+    if not principal.can(api.Action.ADMINISTER_USERS):
         st.error("Only data stewards see this page.")
         return
     # One section per run (tabs would query and draw all six on every view).

@@ -7,7 +7,7 @@ import streamlit as st
 
 from data_access import api
 from domain import vocabulary
-from domain.vocabulary import TIERS, Role
+from domain.vocabulary import TIERS
 from exports.formats import REDISCLOSURE_NOTICE
 from indicators.definitions import definitions, flag_title, tier_label
 from indicators.settings import load_settings
@@ -21,12 +21,12 @@ def _filters(principal: api.Principal) -> api.ListFilters:
         first, second, third = st.columns(3)
         caseload_only = False
         school_id = None
-        if principal.role == Role.COUNSELOR:
+        if principal.scope == api.Scope.SCHOOL:
             caseload_only = (
                 first.radio("Students", ["My caseload", "My whole school"], horizontal=True)
                 == "My caseload"
             )
-        elif principal.role in (Role.ADMIN, Role.DISTRICT_LEADER):
+        elif principal.scope == api.Scope.EVERY_STUDENT:
             schools = api.school_names()
             school_id = first.selectbox(
                 "School",
@@ -137,7 +137,7 @@ def at_risk_page() -> None:
     selected = event.selection.rows if event and event.selection else []
     if selected:
         open_student(str(table["student_id"][selected[0]]))
-    notice = REDISCLOSURE_NOTICE if principal.role == Role.ORG_STAFF else None
+    notice = REDISCLOSURE_NOTICE if principal.partner else None
     with st.expander("Export this list"):
         st.caption("Exports go through the same rules and are recorded in the audit log.")
         if st.button("Prepare CSV and Excel files"):

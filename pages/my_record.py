@@ -4,7 +4,14 @@ from __future__ import annotations
 
 import streamlit as st
 
-from data_access.api import AccessDenied, disclosure_log, my_students, notes_for, student_record
+from data_access.api import (
+    AccessDenied,
+    Action,
+    disclosure_log,
+    my_students,
+    notes_for,
+    student_record,
+)
 from ui.components import next_step, page_header, plain_text
 from ui.record_view import (
     attendance_section,
@@ -53,7 +60,7 @@ def my_record_page() -> None:
     services_section(record)
 
     st.subheader("Notes shared with your family")
-    if principal.role.value == "parent":
+    if principal.can(Action.READ_NOTES):
         shared = notes_for(principal, student_id)
         if shared.height == 0:
             st.caption("No notes have been shared with your family yet.")

@@ -23,6 +23,7 @@ from ui.components import (
     next_step,
     page_header,
 )
+from ui.fafsa_season import fafsa_season_section
 from ui.session import require_principal
 from ui.text import md, plain_html
 
@@ -140,6 +141,7 @@ def pipeline_page() -> None:
         _groups(principal, int(cohort), by, all_rows)
 
     _trend(trend)
+    fafsa_season_section(principal)
     _on_track(principal, int(cohort))
     _coverage(principal)
     next_step(

@@ -9,7 +9,6 @@ import streamlit as st
 
 from data_access import api
 from domain import vocabulary
-from domain.vocabulary import Role
 from indicators.definitions import definitions, explain, flag_title
 from indicators.settings import load_settings
 from ui.components import (
@@ -38,8 +37,6 @@ FAFSA_NEXT_STEP = {
     "incomplete": "The FAFSA needs action: look up the ISIR comment codes with the student this week.",
     "completed": "FAFSA complete: compare award letters with the student when they arrive.",
 }
-NOTE_WRITERS = {Role.ADMIN, Role.COUNSELOR, Role.TEACHER, Role.ORG_STAFF}
-REFERRERS = {Role.ADMIN, Role.COUNSELOR, Role.TEACHER}
 
 
 def student_page() -> None:
@@ -166,7 +163,7 @@ def _notes(principal: api.Principal, student_id: str) -> None:
             shared = " · shared with the family" if note["shared_with_family"] else ""
             st.caption(f"{note['created_at']:%b %d, %Y %H:%M} · {who} ({role}){shared}")
             plain_text(note["body"])
-    if principal.role in NOTE_WRITERS:
+    if principal.can(api.Action.WRITE_NOTE):
         with st.form("new_note", clear_on_submit=True):
             body = st.text_area(
                 "Write a note",
@@ -183,7 +180,7 @@ def _notes(principal: api.Principal, student_id: str) -> None:
 
 
 def _referrals(principal: api.Principal, student_id: str) -> None:
-    if principal.role not in REFERRERS | {Role.ORG_STAFF, Role.DISTRICT_LEADER}:
+    if not principal.can(api.Action.READ_REFERRALS):
         return
     st.subheader("Referrals")
     existing = api.referrals_for(principal, student_id)
@@ -198,11 +195,11 @@ def _referrals(principal: api.Principal, student_id: str) -> None:
                 "created_at": st.column_config.DatetimeColumn("Referred", format="MMM D, YYYY")
             },
         )
-        if principal.role == Role.ORG_STAFF:
+        if principal.can(api.Action.RESPOND_TO_REFERRAL):
             _respond(principal, existing)
     else:
         st.caption("No referrals.")
-    if principal.role in REFERRERS:
+    if principal.can(api.Action.REFER):
         partners = api.partner_organisations(principal)
         with st.form("refer"):
             names = dict(zip(partners["org_id"], partners["org_name"], strict=True))

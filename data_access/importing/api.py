@@ -10,7 +10,9 @@ anywhere rolls that transaction back and raises `ImportRejected` (every problem 
 the first ones kept): nothing is committed. Otherwise the import's history record is
 added and the transaction commits. `dry_run=True` checks and counts without writing.
 After a successful import the optional `after_import(engine)` hook runs (the command line
-passes the refresh of the derived tables); the import is committed before it runs. A real
+passes the refresh of the derived tables); the import is committed before it runs. The
+optional `record(connection, import_id, files)` hook runs inside the import's transaction
+(the audit event of the import is written there). A real
 import holds the import lock (`lock`) from its first read to the end of that hook: a
 second import at the same time raises `ImportBusy` and reads and writes nothing.
 
@@ -22,13 +24,13 @@ reported from the caller's thread.
 from __future__ import annotations
 
 import getpass
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
 import polars as pl
-from sqlalchemy import Engine
+from sqlalchemy import Connection, Engine
 from sqlalchemy.exc import DBAPIError
 
 from data_access.busy import DatabaseBusy
@@ -54,6 +56,10 @@ from domain.import_format import FILE_FORMATS
 from domain.progress import Progress, no_progress
 
 AfterImport = Callable[[Engine], object]
+#: Called inside the import's own transaction, after its history record is written and
+#: before it commits, with the import's id and files: the audit event of the import is
+#: written there, so that the import and its audit record commit together or not at all.
+RecordImport = Callable[[Connection, int, Sequence[FileRecord]], object]
 
 
 class ImportRefused(Exception):
@@ -75,6 +81,7 @@ def import_path(
     progress: Progress = no_progress,
     imported_by: str | None = None,
     after_import: AfterImport | None = None,
+    record: RecordImport | None = None,
 ) -> ImportResult:
     """Import one file or every file of a folder. Raises `ImportRejected`, `ImportRefused`,
     or FileNotFoundError when `path` does not exist."""
@@ -87,6 +94,7 @@ def import_path(
         progress=progress,
         imported_by=imported_by,
         after_import=after_import,
+        record=record,
     )
 
 
@@ -98,6 +106,7 @@ def import_files(
     progress: Progress = no_progress,
     imported_by: str | None = None,
     after_import: AfterImport | None = None,
+    record: RecordImport | None = None,
 ) -> ImportResult:
     """Import uploaded files (name -> bytes), as `import_path` does a folder."""
     return _import(
@@ -108,6 +117,7 @@ def import_files(
         progress=progress,
         imported_by=imported_by,
         after_import=after_import,
+        record=record,
     )
 
 
@@ -185,14 +195,15 @@ def _import(
     progress: Progress,
     imported_by: str | None,
     after_import: AfterImport | None,
+    record: RecordImport | None,
 ) -> ImportResult:
     """A dry run as it is; a real import (and its refresh) while holding the import lock,
     so that a second one at the same time raises `ImportBusy` (`lock`)."""
     who = imported_by or os_user()
     if dry_run:
-        return _import_files(engine, sizes, load, True, progress, who, after_import)
+        return _import_files(engine, sizes, load, True, progress, who, after_import, record)
     with import_lock(engine, who):
-        return _import_files(engine, sizes, load, False, progress, who, after_import)
+        return _import_files(engine, sizes, load, False, progress, who, after_import, record)
 
 
 def _import_files(
@@ -203,6 +214,7 @@ def _import_files(
     progress: Progress,
     who: str,
     after_import: AfterImport | None,
+    record: RecordImport | None,
 ) -> ImportResult:
     started = datetime.now(UTC)
     _refuse_demo(engine)
@@ -218,7 +230,7 @@ def _import_files(
     for kind in sorted(referenced_files()):
         run.database_keys(kind)
     if not dry_run and not run.problems:
-        run.writer = BackgroundWriter(engine)
+        run.writer = BackgroundWriter(engine, record)
 
     def result(import_id: int | None = None) -> ImportResult:
         rejected = bool(run.problems)

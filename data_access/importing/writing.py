@@ -216,14 +216,19 @@ class BackgroundWriter:
     """One transaction, written by one thread while the caller goes on checking files.
 
     Tables are written in the order they are submitted; `commit` adds the import record
-    and commits, `abort` rolls everything back. The thread never calls the caller's
+    (and what `record` writes with it: the import's audit event) and commits, `abort` rolls everything back. The thread never calls the caller's
     progress callback (a Streamlit page may only be updated from its own thread): it
     counts the work done in `work_done`, which the caller reports. An error ends the
     transaction (rolled back) and is kept in `error` for the caller.
     """
 
-    def __init__(self, engine: Engine) -> None:
+    def __init__(
+        self,
+        engine: Engine,
+        record: Callable[[Connection, int, Sequence[FileRecord]], object] | None = None,
+    ) -> None:
         self.engine = engine
+        self.record = record
         self.work_done = 0
         self.current = ""
         self.error: BaseException | None = None
@@ -250,6 +255,8 @@ class BackgroundWriter:
                         continue
                     files, imported_by, started_at = item
                     self.import_id = record_import(connection, files, imported_by, started_at)
+                    if self.record is not None:
+                        self.record(connection, self.import_id, files)
                     return
         except _Abort:
             return

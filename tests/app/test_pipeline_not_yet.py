@@ -144,7 +144,11 @@ def test_trend_lines_stop_at_the_last_class_observed(
     pipeline_as: Callable[..., AppTest], who: str
 ) -> None:
     at = pipeline_as(who)
-    (trend,) = [c for c in charts(at) if c["layout"].get("xaxis", {}).get("title")]
+    (trend,) = [
+        c
+        for c in charts(at)
+        if c["layout"].get("xaxis", {}).get("title", {}).get("text") == "Class of"
+    ]
     last = {trace["name"]: max(values(trace["x"])) for trace in trend["data"]}
     for stage, cohort in LAST_OBSERVED.items():
         if who == "leader":
