@@ -5,11 +5,18 @@ read the exact cube; every other role with aggregate rights, and everyone in mee
 mode, reads only the privacy-protected cube (`pipeline_cell_public`), which does not hold
 a hidden value at all. Teachers, parents and students have no aggregate rights.
 Aggregates are not student-level data, so viewing them is not audited; exporting them is.
+
+Stages not observed yet (indicators.observable): a pipeline read shows a stage only when
+it is observable both as of the reader's "today" and as of the last refresh (whose
+protected cube stores later stages as `not_yet`), the earlier of the two dates
+(`observed_as_of`); exact and protected views mark the same stages `not_yet`, so they
+agree. A stage whose date passes between two refreshes says "not yet" until the next one.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date
 
 import polars as pl
 from sqlalchemy import Connection, Engine, and_, func, select
@@ -17,6 +24,7 @@ from sqlalchemy import Connection, Engine, and_, func, select
 from data_access.audit import recording_refusals
 from data_access.models import (
     Consent,
+    Meta,
     PipelineCell,
     PipelineCellPublic,
     School,
@@ -34,6 +42,7 @@ from data_access.policy import (
 )
 from data_access.reading import frame
 from domain.vocabulary import GROUP_FIELDS, UNKNOWN_GROUP
+from indicators.observable import mark_not_yet
 from indicators.on_track import ON_TRACK_GROUPING, ON_TRACK_GROUPS
 from indicators.pipeline import GROUP_VALUE_ORDER
 from indicators.settings import load_settings
@@ -45,6 +54,7 @@ SI = table_of(StudentIndicator)
 SERVICE = table_of(Service)
 CONSENT = table_of(Consent)
 SCHOOL = table_of(School)
+META = table_of(Meta)
 ALL = "all"
 #: Groupings of the stored cube: the fields of cli.md plus grade-9 on-track status.
 PIPELINE_GROUPINGS = (*GROUP_FIELDS, ON_TRACK_GROUPING)
@@ -64,6 +74,20 @@ class PipelineView:
 
     rows: pl.DataFrame
     exact: bool
+    #: The date the stages were judged observable on (`observed_as_of`); later stages
+    #: are `not_yet`.
+    observed_as_of: date | None = None
+
+
+def observed_as_of(connection: Connection, principal: Principal) -> date:
+    """The date pipeline stages are judged observable on: the reader's today, or the last
+    refresh's as-of date when that is earlier (the stored figures go no further)."""
+    refreshed = connection.execute(
+        select(META.c.value).where(META.c.key == "indicators_as_of")
+    ).scalar()
+    if not refreshed:
+        return principal.today
+    return min(principal.today, date.fromisoformat(refreshed))
 
 
 def require_aggregates(engine: Engine, principal: Principal, action: str) -> None:
@@ -101,6 +125,7 @@ def pipeline_in(
     if by is not None and by not in PIPELINE_GROUPINGS:
         raise ValueError(f"--by is one of {', '.join(GROUP_FIELDS)} (not {by!r})")
     group_by = by or ALL
+    as_of = observed_as_of(connection, principal)
     if principal.exact_aggregates:
         cells = frame(
             connection,
@@ -116,7 +141,9 @@ def pipeline_in(
         )
         rows = _ordered(cells)
         rows = show_exact(rows.drop("stage_order")) if rows.height else _empty()
-        return PipelineView(rows.select(*_COLUMNS), exact=True)
+        return PipelineView(
+            mark_not_yet(rows.select(*_COLUMNS), as_of), exact=True, observed_as_of=as_of
+        )
     cells = frame(
         connection,
         select(PUBLIC.c.cohort, PUBLIC.c.group_by, PUBLIC.c.group_value.label("group"), PUBLIC.c.stage,
@@ -125,13 +152,17 @@ def pipeline_in(
         schema=_SCHEMA,
     )  # fmt: skip
     rows = _ordered(cells)
-    return PipelineView(rows.select(*_COLUMNS) if rows.height else _empty(), exact=False)
+    rows = rows.select(*_COLUMNS) if rows.height else _empty()
+    return PipelineView(mark_not_yet(rows, as_of), exact=False, observed_as_of=as_of)
 
 
 def pipeline_trend(engine: Engine, principal: Principal) -> pl.DataFrame:
-    """The all-students funnel of every cohort (for cohort-over-cohort trends), one query."""
+    """The all-students funnel of every cohort (for cohort-over-cohort trends), one query;
+    stages not observable (`observed_as_of`) are `not_yet`, so each line stops at the last
+    cohort that has its stage."""
     require_aggregates(engine, principal, "pipeline.read")
     with engine.connect() as connection:
+        as_of = observed_as_of(connection, principal)
         if principal.exact_aggregates:
             cells = frame(
                 connection,
@@ -147,7 +178,7 @@ def pipeline_trend(engine: Engine, principal: Principal) -> pl.DataFrame:
                 show_exact(part.drop("stage_order"))
                 for _, part in cells.group_by("cohort", maintain_order=True)
             ]
-            return pl.concat(parts).select(*_COLUMNS)
+            return mark_not_yet(pl.concat(parts).select(*_COLUMNS), as_of)
         cells = frame(
             connection,
             select(PUBLIC.c.cohort, PUBLIC.c.group_by, PUBLIC.c.group_value.label("group"), PUBLIC.c.stage,
@@ -156,7 +187,7 @@ def pipeline_trend(engine: Engine, principal: Principal) -> pl.DataFrame:
             .order_by(PUBLIC.c.cohort.desc(), PUBLIC.c.stage_order),
             schema=_SCHEMA,
         )  # fmt: skip
-        return cells.select(*_COLUMNS) if cells.height else _empty()
+        return mark_not_yet(cells.select(*_COLUMNS), as_of) if cells.height else _empty()
 
 
 _COLUMNS = ("cohort", "group_by", "group", "stage", "display", "shown", "share")

@@ -3,8 +3,10 @@
 `refresh_derived` reads the raw tables whole (a system job: no viewer, no audit), lets
 `indicators/` compute the current school year's student indicators and the pipeline cube
 for every cohort, applies the small-cell rules once over the whole cube (so every viewer
-who may not see the students gets the same, consistent figures), and replaces the
-derived tables in one transaction. Pages then read a few hundred indexed rows.
+who may not see the students gets the same, consistent figures) over the stages
+observable as of the refresh date (the others are stored as `not_yet`,
+indicators.observable), and replaces the derived tables in one transaction. Pages then
+read a few hundred indexed rows.
 
 An import commits before its refresh runs, so a refresh that is interrupted (the process
 killed, the machine restarted) leaves the import in and the indicators computed before
@@ -35,10 +37,10 @@ from data_access.models import (
 )
 from data_access.policy import current_school_year
 from domain.progress import Progress, no_progress
+from indicators.observable import suppress_observed_cube
 from indicators.pipeline import pipeline_cube
 from indicators.settings import Settings, load_settings
 from indicators.student import compute_student_indicators
-from indicators.suppression import suppress_cube
 from indicators.tables import SCHEMAS as RAW_SCHEMAS
 from indicators.tables import RawTables
 from indicators.trajectory import attendance_trajectory
@@ -85,7 +87,8 @@ def read_raw_tables(engine: Engine) -> RawTables:
 def derive(
     tables: RawTables, school_year: int, as_of: date, settings: Settings
 ) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame]:
-    """The three derived frames: student indicators, exact cube, protected cube."""
+    """The three derived frames: student indicators, exact cube, protected cube (the
+    protected one as of `as_of`: stages not observable then are `not_yet`)."""
     indicators = compute_student_indicators(tables, school_year, as_of, settings)
     trajectory = attendance_trajectory(tables.attendance, school_year, as_of, settings)
     trajectory = trajectory.select(
@@ -99,7 +102,10 @@ def derive(
     cube = cube.with_columns(
         stage_order=pl.col("stage").replace_strict(order, return_dtype=pl.Int64)
     )
-    public = suppress_cube(cube.drop("stage_order"), settings.min_cell).with_columns(
+    # Stages not observable as of the refresh are stored as not_yet, and the small-cell
+    # rules run over the others only (indicators.observable).
+    public = suppress_observed_cube(cube.drop("stage_order"), settings.min_cell, as_of)
+    public = public.with_columns(
         stage_order=pl.col("stage").replace_strict(order, return_dtype=pl.Int64)
     )
     return (

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import date
+
 import plotly.graph_objects as go
 import polars as pl
 import streamlit as st
@@ -9,6 +11,7 @@ import streamlit as st
 from data_access import api
 from domain.vocabulary import GROUP_FIELDS, PIPELINE_STAGES
 from indicators.definitions import small_counts_rule
+from indicators.observable import NOT_YET, funnel_observable_from
 from indicators.settings import load_settings
 from indicators.shown import biggest_leak_shown, gaps_shown
 from ui.components import (
@@ -35,30 +38,60 @@ GROUP_LABELS = {
 }
 
 
+def _in_progress(trend: pl.DataFrame) -> set[int]:
+    """Classes with a stage not observed yet (indicators.observable)."""
+    return set(trend.filter(pl.col("display") == NOT_YET)["cohort"].to_list())
+
+
 def _default_cohort(trend: pl.DataFrame, cohorts: list[int]) -> int:
-    """The newest cohort that already has college outcomes, else the newest with graduates."""
-    for stage in ("persisted", "enrolled_postsecondary", "graduated"):
-        with_data = trend.filter((pl.col("stage") == stage) & (pl.col("shown").fill_null(0) > 0))[
-            "cohort"
-        ]
-        if with_data.len():
-            return int(with_data.max())  # type: ignore[arg-type]
-    return cohorts[0]
+    """The newest class with every stage observed; without one, the class with the most
+    stages observed (the newest on a tie)."""
+    observed = {
+        int(cohort): int(count)
+        for cohort, count in trend.group_by("cohort")
+        .agg((pl.col("display") != NOT_YET).sum())
+        .iter_rows()
+    }
+    return max(cohorts, key=lambda c: (observed.get(c, 0), c))
+
+
+def _cohort_label(cohort: int, in_progress: set[int]) -> str:
+    return f"Class of {cohort} — in progress" if cohort in in_progress else f"Class of {cohort}"
+
+
+def _day(day: date) -> str:
+    return f"{day:%b} {day.day}, {day.year}"
+
+
+def not_yet_text(stage: str, cohort: int, stages: list[str], today: date) -> str:
+    """'not yet (from DATE)' for a stage not observed yet; when DATE has passed but the
+    figures were refreshed before it, it says they come with the next refresh."""
+    start = funnel_observable_from(stage, cohort, stages)
+    if start <= today:
+        return f"not yet (from {_day(start)}; figures refreshed before then)"
+    return f"not yet (from {_day(start)})"
 
 
 def _labels(stages: list[str]) -> list[str]:
     return [STAGE_LABELS.get(s, s) for s in stages]
 
 
-def _funnel(rows: pl.DataFrame, title: str | None = None, colour: str = PALETTE[0]) -> go.Figure:
+def _funnel(
+    rows: pl.DataFrame, today: date, title: str | None = None, colour: str = PALETTE[0]
+) -> go.Figure:
+    stages = rows["stage"].to_list()
     return funnel_figure(
-        rows["stage"].to_list(),
-        _labels(rows["stage"].to_list()),
+        stages,
+        _labels(stages),
         rows["shown"].to_list(),
         rows["display"].to_list(),
         rows["share"].to_list(),
         title=title,
         colour=colour,
+        not_yet=[
+            not_yet_text(stage, int(cohort), stages, today) if display == NOT_YET else None
+            for stage, cohort, display in rows.select("stage", "cohort", "display").iter_rows()
+        ],
     )
 
 
@@ -79,14 +112,23 @@ def pipeline_page() -> None:
     trend = api.pipeline_trend(principal)
     left, right = st.columns(2)
     default = _default_cohort(trend, cohorts)
-    cohort = left.selectbox("Cohort (class of)", cohorts, index=cohorts.index(default))
+    in_progress = _in_progress(trend)
+    cohort = left.selectbox(
+        "Cohort",
+        cohorts,
+        index=cohorts.index(default),
+        format_func=lambda c: _cohort_label(int(c), in_progress),
+    )
     by = right.selectbox(
         "Compare by", [None, *GROUP_FIELDS], format_func=lambda f: GROUP_LABELS.get(f, str(f))
     )
 
     view = api.pipeline(principal, int(cohort))
     all_rows = view.rows
-    st.plotly_chart(_funnel(all_rows, title=f"Class of {cohort}: all students"), width="stretch")
+    st.plotly_chart(
+        _funnel(all_rows, principal.today, title=f"Class of {cohort}: all students"),
+        width="stretch",
+    )
 
     leak = biggest_leak_shown(all_rows)
     if leak is not None and leak["lost"]:
@@ -121,7 +163,7 @@ def _groups(principal: api.Principal, cohort: int, by: str, totals: pl.DataFrame
         part = rows.filter(pl.col("group") == group)
         title = plain_html(names.get(group, group))
         with columns[i % len(columns)]:
-            fig = _funnel(part, title=title, colour=PALETTE[i % len(PALETTE)])
+            fig = _funnel(part, principal.today, title=title, colour=PALETTE[i % len(PALETTE)])
             fig.update_layout(height=360, font={"size": 16})
             st.plotly_chart(fig, width="stretch")
     gaps = gaps_shown(rows.select("group", "stage", "shown"), totals.select("stage", "shown"))
@@ -182,6 +224,7 @@ def _on_track(principal: api.Principal, cohort: int) -> None:
     if view is None or view.rows.height == 0:
         return
     st.subheader("On track in grade 9, and graduation")
+    stages = view.rows["stage"].unique(maintain_order=True).to_list()
     rows = view.rows.filter(pl.col("stage").is_in(["entered_grade_9", "graduated"]))
     cells = []
     for group, label in (
@@ -192,7 +235,10 @@ def _on_track(principal: api.Principal, cohort: int) -> None:
         graduated = part.filter(pl.col("stage") == "graduated")
         if graduated.height:
             row = graduated.row(0, named=True)
-            cells.append((label, row["share"], row["display"]))
+            display = row["display"]
+            if display == NOT_YET:
+                display = not_yet_text("graduated", cohort, stages, principal.today)
+            cells.append((label, row["share"], display))
     columns = st.columns(len(cells) or 1)
     for column, (label, share, display) in zip(columns, cells, strict=False):
         column.metric(label, f"{share:.0f}% graduated" if share is not None else display)

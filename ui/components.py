@@ -18,6 +18,8 @@ import streamlit as st
 PALETTE = ("#0072B2", "#E69F00", "#009E73", "#D55E00", "#56B4E9", "#CC79A7", "#F0E442", "#000000")
 TIER_COLOURS = {1: "#009E73", 2: "#E69F00", 3: "#D55E00"}
 SUPPRESSED_LABEL = "suppressed to protect privacy"
+NOT_YET_LABEL = "not observed yet"
+NOT_YET_COLOUR = "#DDDDDD"
 STAGE_LABELS = {
     "entered_grade_9": "Entered grade 9",
     "reached_grade_12": "Reached grade 12",
@@ -101,12 +103,16 @@ def funnel_figure(
     *,
     title: str | None = None,
     colour: str = PALETTE[0],
+    not_yet: Sequence[str | None] | None = None,
 ) -> go.Figure:
     """A horizontal funnel: exact stages as bars with count and share; hidden ones hatched.
 
     Hidden stages get a bar of fixed length (a quarter of the largest shown count) with a
-    hatch pattern and no hover data, so their value cannot be read off the figure.
+    hatch pattern and no hover data, so their value cannot be read off the figure. Stages
+    not observed yet (`not_yet[i]` is the text to show, e.g. "not yet (from Sep 1, 2027)")
+    get the same fixed bar in grey, with that text and no number.
     """
+    waiting = list(not_yet) if not_yet is not None else [None] * len(shown)
     known = [v for v in shown if v is not None]
     placeholder = (max(known) if known else 100) * 0.25
     fig = go.Figure()
@@ -128,7 +134,20 @@ def funnel_figure(
         hovertemplate="%{y}: %{text}<extra></extra>",
         name="students",
     )
-    hidden = [i for i, v in enumerate(shown) if v is None]
+    hidden = [i for i, v in enumerate(shown) if v is None and waiting[i] is None]
+    later = [i for i, v in enumerate(shown) if v is None and waiting[i] is not None]
+    if later:
+        fig.add_bar(
+            y=[labels[i] for i in later],
+            x=[placeholder] * len(later),
+            orientation="h",
+            marker={"color": NOT_YET_COLOUR, "line": {"color": "#999999", "width": 1}},
+            text=[waiting[i] for i in later],
+            textposition="outside",
+            textfont={"size": 18, "color": "#555555"},
+            hoverinfo="skip",
+            name=NOT_YET_LABEL,
+        )
     if hidden:
         fig.add_bar(
             y=[labels[i] for i in hidden],
@@ -149,7 +168,7 @@ def funnel_figure(
         categoryorder="array", categoryarray=list(reversed(labels)), tickfont={"size": 20}
     )
     fig.update_xaxes(showticklabels=False, showgrid=False, zeroline=False)
-    fig.update_layout(barmode="overlay", showlegend=bool(hidden))
+    fig.update_layout(barmode="overlay", showlegend=bool(hidden or later))
     del stages
     return figure_layout(fig, title=title)
 
