@@ -31,6 +31,8 @@ PALETTE: Final = (
 #: not-yet-observable ones plain light grey (both read in greyscale).
 HIDDEN_COLOUR: Final = "#555555"
 NOT_YET_COLOUR: Final = "#C8C8C8"
+#: Labels and tick labels: near-black, for contrast on a washed-out projector.
+TEXT_COLOUR: Final = "#262730"
 #: One (Plotly dash, Plotly marker symbol, matplotlib linestyle, matplotlib marker) per line
 #: of a chart, so the lines differ without colour.
 LINE_STYLES: Final = (

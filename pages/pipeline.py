@@ -96,6 +96,8 @@ def pipeline_page() -> None:
         _funnel(all_rows, title=f"Class of {cohort}: all students", meeting=meeting),
         width="stretch",
     )
+    st.download_button("Download a one-page report (PDF)", lambda: api.pipeline_report(principal, int(cohort), by, GROUP_LABELS.get(by)),
+                       file_name=f"pathwise-pipeline-class-of-{cohort}.pdf", mime="application/pdf", on_click="ignore", icon=":material/picture_as_pdf:")  # fmt: skip
 
     leak = biggest_leak_shown(all_rows)
     if leak is not None and leak["lost"]:

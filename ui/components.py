@@ -21,6 +21,7 @@ from domain.presentation import (
     HIDDEN_COLOUR,
     NOT_YET_COLOUR,
     PALETTE,
+    TEXT_COLOUR,
     ChartText,
     chart_text,
     is_not_yet,
@@ -113,8 +114,9 @@ def figure_layout(
             "yanchor": "bottom",
         },
     )
-    fig.update_xaxes(automargin=True, tickfont={"size": text.tick}, title_font={"size": text.body})
-    fig.update_yaxes(automargin=True, tickfont={"size": text.tick}, title_font={"size": text.body})
+    ticks = {"size": text.tick, "color": TEXT_COLOUR}
+    fig.update_xaxes(automargin=True, tickfont=ticks, title_font={"size": text.body})
+    fig.update_yaxes(automargin=True, tickfont=ticks, title_font={"size": text.body})
     return fig
 
 
@@ -162,6 +164,7 @@ def funnel_figure(
         textposition="auto",
         insidetextanchor="end",
         textfont={"size": text.value},
+        outsidetextfont={"size": text.value, "color": TEXT_COLOUR},
         cliponaxis=False,
         hovertemplate="%{y}: %{text}<extra></extra>",
         name="students",
@@ -211,8 +214,8 @@ def funnel_figure(
             text=f"Hatched: {SUPPRESSED_LABEL}",
             xref="paper",
             yref="paper",
-            x=0,
-            xanchor="left",
+            x=1,  # right-aligned: a narrow panel's note extends over the stage names' margin
+            xanchor="right",
             y=0,
             yanchor="top",
             yshift=-8,
