@@ -115,8 +115,9 @@ def figure_layout(
         },
     )
     ticks = {"size": text.tick, "color": TEXT_COLOUR}
-    fig.update_xaxes(automargin=True, tickfont=ticks, title_font={"size": text.body})
-    fig.update_yaxes(automargin=True, tickfont=ticks, title_font={"size": text.body})
+    titles = {"size": text.body, "color": TEXT_COLOUR}
+    fig.update_xaxes(automargin=True, tickfont=ticks, title_font=titles)
+    fig.update_yaxes(automargin=True, tickfont=ticks, title_font=titles)
     return fig
 
 
