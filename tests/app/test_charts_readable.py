@@ -138,3 +138,11 @@ def test_a_value_label_has_room_past_the_longest_bar(meeting: bool) -> None:
     ).to_plotly_json()
     assert figure["layout"]["xaxis"]["range"][1] >= 188 / (1 - VALUE_HEADROOM)
     assert figure["data"][0]["cliponaxis"] is False
+
+
+@pytest.mark.parametrize("who", ["leader", "viewer"])
+def test_the_pipeline_offers_the_one_page_report(page_as: Callable[..., AppTest], who: str) -> None:
+    at = page_as("pipeline.pipeline_page", who)
+    assert not at.exception
+    labels = [b.proto.label for b in at.get("download_button")]
+    assert "Download a one-page report (PDF)" in labels

@@ -12,6 +12,7 @@ from typing import Any
 
 import pytest
 from playwright.sync_api import Browser, Page, expect
+from pypdf import PdfReader
 
 from domain.presentation import MIN_TEXT_PX
 from tests.browser.conftest import screenshot, sign_in, wait_for_app
@@ -114,7 +115,20 @@ def test_the_pipeline_reads_on_a_projector_in_meeting_mode(
     leader.get_by_text("Cohort over cohort").evaluate("(el) => el.scrollIntoView({block: 'start'})")
     leader.wait_for_timeout(500)
     screenshot(leader, f"pipeline-meeting-trend-{width}x{height}")
+    if width == 1280:
+        assert_the_report_downloads_protected(leader)
     leader.close()
+
+
+def assert_the_report_downloads_protected(page: Page) -> None:
+    """The download button hands over the one-page PDF, protected in meeting mode."""
+    with page.expect_download() as download:
+        page.get_by_role("button", name="Download a one-page report (PDF)").click()
+    path = download.value.path()
+    reader = PdfReader(str(path))
+    text = " ".join(reader.pages[0].extract_text().split())
+    assert len(reader.pages) == 1 and "By school" in text
+    assert "privacy-protected figures" in text
 
 
 def test_the_pipeline_reads_at_a_leaders_desk(browser: Browser, app_url: str) -> None:
