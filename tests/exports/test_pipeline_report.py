@@ -5,13 +5,19 @@ and only what the frames show is printed."""
 from __future__ import annotations
 
 import io
+import re
 from datetime import date
 
 import polars as pl
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from pypdf import PdfReader
 
+from domain.presentation import SHORT_STAGE_LABELS, STAGE_LABELS
 from domain.vocabulary import PIPELINE_STAGES
 from exports.pipeline_report import Definition, PipelineReport, build_report
+from indicators.shown import biggest_leak_shown, gaps_shown
+from indicators.suppression import suppress_groups
 
 STAGES = list(PIPELINE_STAGES)
 CARDS = {s: Definition(s.replace("_", " ").title(), "A rule.", "A source") for s in STAGES}
@@ -91,3 +97,68 @@ def test_a_hidden_stage_prints_its_display_and_never_a_count() -> None:
     assert "*: suppressed to protect privacy" in text
     assert "<10: suppressed to protect privacy" in text
     assert "No leak can be stated" in text
+
+
+@st.composite
+def cohort_by_group(draw: st.DrawFn) -> dict[str, list[int]]:
+    """Six-stage funnels of two to four groups (nested: a stage never exceeds the one
+    before), with many small and close counts so that suppression has work to do."""
+    table = {}
+    for g in range(draw(st.integers(2, 4))):
+        count = draw(st.integers(0, 150))
+        counts = [count]
+        for _ in STAGES[1:]:
+            count -= (
+                draw(st.integers(0, count))
+                if draw(st.booleans())
+                else draw(st.integers(0, min(count, 12)))
+            )
+            counts.append(count)
+        table[f"G{g}"] = counts
+    return table
+
+
+def numbers(text: str) -> set[str]:
+    return {n.replace(",", "") for n in re.findall(r"\d[\d,]*(?:\.\d+)?", text)}
+
+
+@settings(max_examples=12, deadline=None)
+@given(cohort_by_group())
+def test_no_hidden_count_of_a_protected_grouping_reaches_the_pdf(
+    table: dict[str, list[int]],
+) -> None:
+    counts = pl.DataFrame(
+        [(g, s, c) for g, values in table.items() for s, c in zip(STAGES, values, strict=True)],
+        schema={"group": pl.String, "stage": pl.String, "count": pl.Int64},
+        orient="row",
+    )
+    protected = suppress_groups(counts, min_cell=10)
+    rows = protected.totals.select("stage", "display", "shown", "share")
+    groups = protected.groups.select("group", "stage", "display", "shown", "share")
+    pdf = build_report(
+        PipelineReport(
+            cohort=2024,
+            as_of=date(2026, 11, 30),
+            exact=False,
+            funnel=rows,
+            trend=rows.with_columns(cohort=pl.lit(2024, dtype=pl.Int64)),
+            privacy_note="Protected.",
+            definitions=CARDS,
+            by_label="Group",
+            groups=groups,
+        )
+    )
+    printed = numbers(text_of(pdf).replace("Group G", "Group "))
+    allowed = {"2024", "30", "2026", "0", "20", "40", "60", "80", "100", "10"}
+    allowed |= {str(g) for g in range(len(table))}  # the group names G0, G1...
+    allowed |= numbers(" ".join([*STAGE_LABELS.values(), *SHORT_STAGE_LABELS.values()]))
+    for frame in (rows, groups):
+        allowed |= {str(v) for v in frame["shown"].drop_nulls()}
+        allowed |= {f"{v:.{d}f}" for v in frame["share"].drop_nulls() for d in (0, 1)}
+    leak = biggest_leak_shown(rows)
+    if leak is not None:
+        allowed |= {str(leak["lost"]), f"{leak['share_lost']:.0f}"}
+    gaps = gaps_shown(groups.select("group", "stage", "shown"), rows.select("stage", "shown"))
+    for column in ("group_rate", "rest_rate", "gap_points"):
+        allowed |= {f"{abs(v):.1f}" for v in gaps[column]}
+    assert printed <= allowed, sorted(printed - allowed)
