@@ -95,7 +95,16 @@ def chart_text(meeting: bool) -> ChartText:
     return MEETING_TEXT if meeting else DESK_TEXT
 
 
+#: The display the cube stores for a stage not observable yet (`indicators.observable`).
+NOT_YET_DISPLAY: Final = "not_yet"
+
+
 def is_not_yet(display: str | None) -> bool:
-    """A stage whose display says it is not observable yet ("not yet (from Nov 1, 2027)"):
-    drawn and printed as "not yet", never as a number."""
-    return display is not None and display.startswith(NOT_YET_LABEL)
+    """A stage not observable yet: the cube's `not_yet`, or a page's "not yet (from Nov 1,
+    2027)". Drawn and printed as "not yet", never as a number."""
+    return display is not None and (display == NOT_YET_DISPLAY or display.startswith(NOT_YET_LABEL))
+
+
+def not_yet_text(display: str) -> str:
+    """What a not-yet stage says: the page's own text, or "not yet" for the cube's code."""
+    return NOT_YET_LABEL if display == NOT_YET_DISPLAY else display

@@ -41,6 +41,7 @@ from domain.presentation import (
     STAGE_LABELS,
     SUPPRESSED_LABEL,
     is_not_yet,
+    not_yet_text,
 )
 from indicators.shown import biggest_leak_shown, gaps_shown
 
@@ -235,7 +236,7 @@ def _draw_funnel(axes: Axes, rows: pl.DataFrame) -> None:
             label = _bar_label(text, share)
         elif is_not_yet(text):
             axes.barh(y, placeholder, color=NOT_YET_COLOUR, height=0.7)
-            label = text
+            label = not_yet_text(text)
         else:
             axes.barh(
                 y, placeholder, color="white", edgecolor=HIDDEN_COLOUR, hatch="///", height=0.7

@@ -20,11 +20,13 @@ from domain.presentation import (
     FONT_FAMILY,
     HIDDEN_COLOUR,
     NOT_YET_COLOUR,
+    NOT_YET_LABEL,
     PALETTE,
     TEXT_COLOUR,
     ChartText,
     chart_text,
     is_not_yet,
+    not_yet_text,
 )
 from domain.presentation import (
     STAGE_LABELS as STAGE_LABELS,
@@ -195,12 +197,12 @@ def funnel_figure(
             x=[placeholder] * len(not_yet),
             orientation="h",
             marker={"color": NOT_YET_COLOUR},
-            text=["not yet" if compact else display[i] for i in not_yet],
+            text=[NOT_YET_LABEL if compact else not_yet_text(display[i]) for i in not_yet],
             textposition="outside",
             textfont={"size": text.value, "color": HIDDEN_COLOUR},
             cliponaxis=False,
             hoverinfo="skip",
-            name="not yet",
+            name=NOT_YET_LABEL,
         )
     fig.update_yaxes(categoryorder="array", categoryarray=list(reversed(labels)))
     fig.update_xaxes(

@@ -146,3 +146,13 @@ def test_the_pipeline_offers_the_one_page_report(page_as: Callable[..., AppTest]
     assert not at.exception
     labels = [b.proto.label for b in at.get("download_button")]
     assert "Download a one-page report (PDF)" in labels
+
+
+def test_the_cubes_not_yet_code_is_drawn_as_not_yet() -> None:
+    figure = funnel_figure(
+        ["entered_grade_9", "graduated"], ["Entered grade 9", "Graduated"], [120, None],
+        ["120", "not_yet"], [100.0, None],
+    ).to_plotly_json()  # fmt: skip
+    not_yet = next(t for t in figure["data"] if t["name"] == "not yet")
+    assert list(not_yet["text"]) == ["not yet"]
+    assert all(t["name"] != "suppressed to protect privacy" for t in figure["data"])

@@ -67,6 +67,16 @@ def test_a_stage_not_observable_yet_prints_not_yet_and_no_number() -> None:
     assert "suppressed" not in text
 
 
+def test_the_cubes_not_yet_code_prints_not_yet() -> None:
+    rows = funnel(
+        ["412", "377", "not_yet", "not_yet", "not_yet", "not_yet"],
+        [412, 377, None, None, None, None],
+        [100.0, 91.5, None, None, None, None],
+    )
+    text = text_of(build_report(report(rows)))
+    assert text.count("not yet") >= 4 and "not_yet" not in text and "suppressed" not in text
+
+
 def test_the_longest_grouping_fits_on_one_page() -> None:
     rows = funnel(
         ["1000", "900", "800", "600", "500", "400"],
