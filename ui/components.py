@@ -20,13 +20,15 @@ from domain.presentation import (
     FONT_FAMILY,
     HIDDEN_COLOUR,
     NOT_YET_COLOUR,
-    NOT_YET_LABEL,
     PALETTE,
     TEXT_COLOUR,
     ChartText,
     chart_text,
     is_not_yet,
     not_yet_text,
+)
+from domain.presentation import (
+    NOT_YET_LABEL as NOT_YET_LABEL,
 )
 from domain.presentation import (
     STAGE_LABELS as STAGE_LABELS,
@@ -135,6 +137,7 @@ def funnel_figure(
     meeting: bool = False,
     compact: bool = False,
     height: int | None = None,
+    not_yet: Sequence[str | None] | None = None,
 ) -> go.Figure:
     """A horizontal funnel: shown stages as bars with count and share; hidden ones hatched,
     stages not observable yet in plain grey.
@@ -144,8 +147,11 @@ def funnel_figure(
     the display ("<10", "*", "not yet"). No legend: a note under the plot says what the
     hatching means. Value labels are never clipped: they sit inside a bar when they fit and
     just past its end otherwise, `cliponaxis` is off and the x axis leaves `VALUE_HEADROOM`
-    empty past the longest bar. `compact` (small multiples): shares rounded to whole percents.
+    empty past the longest bar. `compact` (small multiples): shares rounded to whole percents
+    and not-yet bars labelled just "not yet". A stage is not observable yet when `not_yet[i]`
+    is its text ("not yet (from Sep 1, 2027)") or its display is the cube's `not_yet`.
     """
+    waiting = list(not_yet) if not_yet is not None else [None] * len(shown)
     text = chart_text(meeting)
     known = [v for v in shown if v is not None]
     longest = max(known) if known else 100
@@ -172,8 +178,12 @@ def funnel_figure(
         hovertemplate="%{y}: %{text}<extra></extra>",
         name="students",
     )
-    not_yet = [i for i, v in enumerate(shown) if v is None and is_not_yet(display[i])]
-    hidden = [i for i, v in enumerate(shown) if v is None and i not in not_yet]
+    later = [
+        i
+        for i, v in enumerate(shown)
+        if v is None and (waiting[i] is not None or is_not_yet(display[i]))
+    ]
+    hidden = [i for i, v in enumerate(shown) if v is None and i not in later]
     if hidden:
         fig.add_bar(
             y=[labels[i] for i in hidden],
@@ -191,13 +201,16 @@ def funnel_figure(
             hoverinfo="skip",
             name=SUPPRESSED_LABEL,
         )
-    if not_yet:
+    if later:
         fig.add_bar(
-            y=[labels[i] for i in not_yet],
-            x=[placeholder] * len(not_yet),
+            y=[labels[i] for i in later],
+            x=[placeholder] * len(later),
             orientation="h",
             marker={"color": NOT_YET_COLOUR},
-            text=[NOT_YET_LABEL if compact else not_yet_text(display[i]) for i in not_yet],
+            text=[
+                NOT_YET_LABEL if compact else (waiting[i] or not_yet_text(display[i]))
+                for i in later
+            ],
             textposition="outside",
             textfont={"size": text.value, "color": HIDDEN_COLOUR},
             cliponaxis=False,

@@ -156,3 +156,16 @@ def test_the_cubes_not_yet_code_is_drawn_as_not_yet() -> None:
     not_yet = next(t for t in figure["data"] if t["name"] == "not yet")
     assert list(not_yet["text"]) == ["not yet"]
     assert all(t["name"] != "suppressed to protect privacy" for t in figure["data"])
+
+
+def test_the_pages_not_yet_texts_label_the_grey_bars_and_only_not_yet_in_a_small_panel() -> None:
+    def not_yet_texts(compact: bool) -> list[str]:
+        figure = funnel_figure(
+            ["entered_grade_9", "graduated"], ["Entered grade 9", "Graduated"], [120, None],
+            ["120", "not_yet"], [100.0, None], not_yet=[None, "not yet (from Sep 1, 2027)"],
+            compact=compact,
+        ).to_plotly_json()  # fmt: skip
+        return list(next(t for t in figure["data"] if t["name"] == "not yet")["text"])
+
+    assert not_yet_texts(False) == ["not yet (from Sep 1, 2027)"]
+    assert not_yet_texts(True) == ["not yet"]
