@@ -335,6 +335,7 @@ def _trend_section(page: _Page, report: PipelineReport) -> None:
     if shares.height == 0:
         page.text("Not enough figures can be shown.", size=9)
         return
+    page.space(0.08)  # room for the top tick label
     axes = page.axes(1.5, left=0.6, right=2.0)
     stages = shares["stage"].unique(maintain_order=True).to_list()
     order = [s for s in STAGE_LABELS if s in stages]
