@@ -64,8 +64,12 @@ from data_access.referrals import InvalidReferral
 from data_access.roster import AtRiskList, ListFilters
 from data_access.users import InvalidUser, UserRequest
 from domain.progress import Progress, no_progress
-from domain.vocabulary import ROLES
+from domain.vocabulary import PIPELINE_STAGES, ROLES
 from exports import formats as export_format
+from exports.pipeline_report import Definition as ReportDefinition
+from exports.pipeline_report import PipelineReport, build_report
+from indicators.definitions import SUPPRESSION_SOURCE, definitions, small_counts_rule
+from indicators.settings import load_settings
 
 USER = table_of(User)
 
@@ -96,6 +100,7 @@ __all__ = [
     "consent_coverage",
     "pipeline",
     "pipeline_cohorts",
+    "pipeline_report",
     "pipeline_trend",
     "school_names",
     "fafsa_season",
@@ -381,6 +386,58 @@ def export_pipeline(principal: Principal, cohort: int, by: str | None = None) ->
             detail={"cohort": cohort, "by": by, "exact": view.exact},
         )
     return export_format.pipeline_table(view.rows)
+
+
+def pipeline_report(
+    principal: Principal, cohort: int, by: str | None = None, by_label: str | None = None
+) -> bytes:
+    """The one-page PDF of the pipeline page for a cohort and grouping (`by_label`: the
+    grouping's name on the page), audited as an export. Built from the same frames the page
+    reads through this module (`pipeline`, `pipeline_trend`): protected for a protected
+    viewer and in meeting mode, exact for leaders; never from raw counts."""
+    engine = get_engine()
+    view = aggregates.pipeline(engine, principal, cohort)
+    groups = aggregates.pipeline(engine, principal, cohort, by).rows if by else None
+    trend = aggregates.pipeline_trend(engine, principal)
+    settings = load_settings()
+    with engine.begin() as connection:
+        record_event(
+            connection,
+            principal,
+            "pipeline.export",
+            detail={"cohort": cohort, "by": by, "exact": view.exact, "format": "pdf"},
+        )
+    cards = definitions(settings)
+    if view.exact:
+        privacy = (
+            "Exact figures, as district leaders see them: counts under "
+            f"{settings.min_cell} are printed. Share this report only with people who may see "
+            "student-level figures; for a privacy-protected version, switch on meeting mode "
+            "and download it again."
+        )
+    else:
+        privacy = (
+            f"Figures are protected for privacy: {small_counts_rule(settings)} "
+            f"(after {SUPPRESSION_SOURCE})."
+        )
+    return build_report(
+        PipelineReport(
+            cohort=cohort,
+            as_of=principal.today,
+            exact=view.exact,
+            funnel=view.rows,
+            trend=trend,
+            privacy_note=privacy,
+            definitions={
+                stage: ReportDefinition(cards[stage].title, cards[stage].rule, cards[stage].source)
+                for stage in PIPELINE_STAGES
+                if stage in cards
+            },
+            by_label=(by_label or by.replace("_", " ")) if by else None,
+            groups=groups,
+            group_names=aggregates.school_names(engine) if by == "school_id" else {},
+        )
+    )
 
 
 def export_student(principal: Principal, student_id: str) -> dict[str, Any]:

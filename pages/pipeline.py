@@ -9,6 +9,7 @@ import polars as pl
 import streamlit as st
 
 from data_access import api
+from domain.presentation import LINE_STYLES, SHORT_STAGE_LABELS, chart_text
 from domain.vocabulary import GROUP_FIELDS, PIPELINE_STAGES
 from indicators.definitions import small_counts_rule
 from indicators.observable import NOT_YET, funnel_observable_from
@@ -72,26 +73,34 @@ def not_yet_text(stage: str, cohort: int, stages: list[str], today: date) -> str
     return f"not yet (from {_day(start)})"
 
 
-def _labels(stages: list[str]) -> list[str]:
-    return [STAGE_LABELS.get(s, s) for s in stages]
+def _labels(stages: list[str], labels: dict[str, str] = STAGE_LABELS) -> list[str]:
+    return [labels.get(s, s) for s in stages]
 
 
 def _funnel(
-    rows: pl.DataFrame, today: date, title: str | None = None, colour: str = PALETTE[0]
+    rows: pl.DataFrame,
+    today: date,
+    title: str | None = None,
+    *,
+    meeting: bool = False,
+    compact: bool = False,
 ) -> go.Figure:
+    """The funnel of one group; `compact` for the small multiples (short stage names)."""
     stages = rows["stage"].to_list()
     return funnel_figure(
         stages,
-        _labels(stages),
+        _labels(stages, SHORT_STAGE_LABELS if compact else STAGE_LABELS),
         rows["shown"].to_list(),
         rows["display"].to_list(),
         rows["share"].to_list(),
         title=title,
-        colour=colour,
         not_yet=[
             not_yet_text(stage, int(cohort), stages, today) if display == NOT_YET else None
             for stage, cohort, display in rows.select("stage", "cohort", "display").iter_rows()
         ],
+        meeting=meeting,
+        compact=compact,
+        height=360 if compact else None,
     )
 
 
@@ -125,9 +134,20 @@ def pipeline_page() -> None:
 
     view = api.pipeline(principal, int(cohort))
     all_rows = view.rows
+    meeting = principal.meeting_mode
     st.plotly_chart(
-        _funnel(all_rows, principal.today, title=f"Class of {cohort}: all students"),
+        _funnel(
+            all_rows, principal.today, title=f"Class of {cohort}: all students", meeting=meeting
+        ),
         width="stretch",
+    )
+    st.download_button(
+        "Download a one-page report (PDF)",
+        lambda: api.pipeline_report(principal, int(cohort), by, GROUP_LABELS.get(by)),
+        file_name=f"pathwise-pipeline-class-of-{cohort}.pdf",
+        mime="application/pdf",
+        on_click="ignore",
+        icon=":material/picture_as_pdf:",
     )
 
     leak = biggest_leak_shown(all_rows)
@@ -140,7 +160,7 @@ def pipeline_page() -> None:
     if by is not None:
         _groups(principal, int(cohort), by, all_rows)
 
-    _trend(trend)
+    _trend(trend, meeting=meeting)
     fafsa_season_section(principal)
     _on_track(principal, int(cohort))
     _coverage(principal)
@@ -158,13 +178,16 @@ def _groups(principal: api.Principal, cohort: int, by: str, totals: pl.DataFrame
     names = api.school_names() if by == "school_id" else {}
     groups = rows["group"].unique(maintain_order=True).to_list()
     st.subheader(f"By {GROUP_LABELS[by].lower()}")
-    columns = st.columns(min(3, len(groups)))
+    # Two panels a row: at 1280x720 a third of the page is too narrow for a stage name,
+    # a bar and its value label at projector text sizes.
+    columns = st.columns(min(2, len(groups)))
     for i, group in enumerate(groups):
         part = rows.filter(pl.col("group") == group)
         title = plain_html(names.get(group, group))
         with columns[i % len(columns)]:
-            fig = _funnel(part, principal.today, title=title, colour=PALETTE[i % len(PALETTE)])
-            fig.update_layout(height=360, font={"size": 16})
+            fig = _funnel(
+                part, principal.today, title=title, meeting=principal.meeting_mode, compact=True
+            )
             st.plotly_chart(fig, width="stretch")
     gaps = gaps_shown(rows.select("group", "stage", "shown"), totals.select("stage", "shown"))
     if gaps.height:
@@ -195,7 +218,7 @@ def _groups(principal: api.Principal, cohort: int, by: str, totals: pl.DataFrame
         )
 
 
-def _trend(trend: pl.DataFrame) -> None:
+def _trend(trend: pl.DataFrame, *, meeting: bool = False) -> None:
     st.subheader("Cohort over cohort")
     shares = trend.filter(pl.col("share").is_not_null() & (pl.col("stage") != PIPELINE_STAGES[0]))
     if shares.height == 0:
@@ -207,12 +230,16 @@ def _trend(trend: pl.DataFrame) -> None:
         if part.height:
             fig.add_scatter(
                 x=part["cohort"], y=part["share"], mode="lines+markers", name=STAGE_LABELS[stage],
-                line={"width": 4, "color": PALETTE[i % len(PALETTE)]}, marker={"size": 11},
+                line={"width": 4, "color": PALETTE[i % len(PALETTE)], "dash": LINE_STYLES[i][0]},
+                marker={"size": 12, "symbol": LINE_STYLES[i][1]},
                 hovertemplate="Class of %{x}: %{y:.1f}%<extra>" + STAGE_LABELS[stage] + "</extra>",
             )  # fmt: skip
-    fig.update_yaxes(title="% of students who entered grade 9", ticksuffix="%", rangemode="tozero")
+    fig.update_yaxes(title="% of entering class", ticksuffix="%", rangemode="tozero")
     fig.update_xaxes(title="Class of", dtick=1)
-    st.plotly_chart(figure_layout(fig, height=420), width="stretch")
+    st.plotly_chart(
+        figure_layout(fig, height=460 + 2 * chart_text(meeting).legend, meeting=meeting),
+        width="stretch",
+    )
 
 
 def _on_track(principal: api.Principal, cohort: int) -> None:

@@ -1,9 +1,11 @@
 """The widgets and charts every page shares: headers, banners, tables and Plotly figures.
 
-Charts are drawn for a projector: large type, thick marks, and the Okabe-Ito palette, which
-stays distinguishable for the common forms of colour blindness. A suppressed figure is
-drawn as a hatched placeholder of fixed length, labelled "suppressed to protect privacy",
-and its value never enters the figure (no bar length, hover text or custom data).
+Charts are drawn for a projector: large type (sizes, palette and line styles from
+`domain.presentation`, larger in meeting mode), thick marks, and the Okabe-Ito palette,
+which stays distinguishable for the common forms of colour blindness. A suppressed figure
+is drawn as a hatched placeholder of fixed length, labelled with its display ("<10", "*")
+and a note under the plot, and its value never enters the figure (no bar length, hover
+text or custom data).
 """
 
 from __future__ import annotations
@@ -14,21 +16,31 @@ import plotly.graph_objects as go
 import polars as pl
 import streamlit as st
 
-#: Okabe & Ito (2008) colour-blind-safe palette.
-PALETTE = ("#0072B2", "#E69F00", "#009E73", "#D55E00", "#56B4E9", "#CC79A7", "#F0E442", "#000000")
+from domain.presentation import (
+    FONT_FAMILY,
+    HIDDEN_COLOUR,
+    NOT_YET_COLOUR,
+    PALETTE,
+    TEXT_COLOUR,
+    ChartText,
+    chart_text,
+    is_not_yet,
+    not_yet_text,
+)
+from domain.presentation import (
+    NOT_YET_LABEL as NOT_YET_LABEL,
+)
+from domain.presentation import (
+    STAGE_LABELS as STAGE_LABELS,
+)
+from domain.presentation import (
+    SUPPRESSED_LABEL as SUPPRESSED_LABEL,
+)
+
 TIER_COLOURS = {1: "#009E73", 2: "#E69F00", 3: "#D55E00"}
-SUPPRESSED_LABEL = "suppressed to protect privacy"
-NOT_YET_LABEL = "not observed yet"
-NOT_YET_COLOUR = "#DDDDDD"
-STAGE_LABELS = {
-    "entered_grade_9": "Entered grade 9",
-    "reached_grade_12": "Reached grade 12",
-    "graduated": "Graduated",
-    "fafsa_completed": "FAFSA completed",
-    "enrolled_postsecondary": "Enrolled in college",
-    "persisted": "Second year of college",
-}
-FONT = {"size": 20, "family": "Source Sans Pro, Arial, sans-serif"}
+#: The share of a funnel's x axis left empty right of the longest bar, so a value label
+#: drawn outside a bar stays inside the figure (with `cliponaxis=False`).
+VALUE_HEADROOM = 0.25
 
 
 def page_header(question: str, lead: str | None = None) -> None:
@@ -80,17 +92,36 @@ def plain_text(text: str) -> None:
     st.text(text)
 
 
-def figure_layout(fig: go.Figure, *, height: int = 460, title: str | None = None) -> go.Figure:
+def figure_layout(
+    fig: go.Figure, *, height: int = 460, title: str | None = None, meeting: bool = False
+) -> go.Figure:
+    """Every chart's frame, for a projector: text sizes from `chart_text` (larger in meeting
+    mode), axis labels that push the margins instead of being clipped (`automargin`), and a
+    legend above the plotting area, never over the data."""
+    text: ChartText = chart_text(meeting)
     fig.update_layout(
-        font=FONT,
+        font={"size": text.body, "family": FONT_FAMILY},
         height=height,
-        title={"text": title, "font": {"size": 24}} if title else None,
+        title={"text": title, "font": {"size": text.title}, "x": 0, "xanchor": "left"}
+        if title
+        else None,
         margin={"l": 10, "r": 10, "t": 60 if title else 20, "b": 10},
         plot_bgcolor="white",
         paper_bgcolor="white",
-        hoverlabel={"font_size": 18},
-        legend={"font": {"size": 18}},
+        hoverlabel={"font_size": text.hover},
+        legend={
+            "font": {"size": text.legend},
+            "orientation": "h",
+            "x": 0,
+            "xanchor": "left",
+            "y": 1.02,
+            "yanchor": "bottom",
+        },
     )
+    ticks = {"size": text.tick, "color": TEXT_COLOUR}
+    titles = {"size": text.body, "color": TEXT_COLOUR}
+    fig.update_xaxes(automargin=True, tickfont=ticks, title_font=titles)
+    fig.update_yaxes(automargin=True, tickfont=ticks, title_font=titles)
     return fig
 
 
@@ -103,51 +134,56 @@ def funnel_figure(
     *,
     title: str | None = None,
     colour: str = PALETTE[0],
+    meeting: bool = False,
+    compact: bool = False,
+    height: int | None = None,
     not_yet: Sequence[str | None] | None = None,
 ) -> go.Figure:
-    """A horizontal funnel: exact stages as bars with count and share; hidden ones hatched.
+    """A horizontal funnel: shown stages as bars with count and share; hidden ones hatched,
+    stages not observable yet in plain grey.
 
-    Hidden stages get a bar of fixed length (a quarter of the largest shown count) with a
-    hatch pattern and no hover data, so their value cannot be read off the figure. Stages
-    not observed yet (`not_yet[i]` is the text to show, e.g. "not yet (from Sep 1, 2027)")
-    get the same fixed bar in grey, with that text and no number.
+    Hidden and not-yet stages get a bar of fixed length (a quarter of the largest shown
+    count) and no hover data, so their value cannot be read off the figure; their label is
+    the display ("<10", "*", "not yet"). No legend: a note under the plot says what the
+    hatching means. Value labels are never clipped: they sit inside a bar when they fit and
+    just past its end otherwise, `cliponaxis` is off and the x axis leaves `VALUE_HEADROOM`
+    empty past the longest bar. `compact` (small multiples): shares rounded to whole percents
+    and not-yet bars labelled just "not yet". A stage is not observable yet when `not_yet[i]`
+    is its text ("not yet (from Sep 1, 2027)") or its display is the cube's `not_yet`.
     """
     waiting = list(not_yet) if not_yet is not None else [None] * len(shown)
+    text = chart_text(meeting)
     known = [v for v in shown if v is not None]
-    placeholder = (max(known) if known else 100) * 0.25
+    longest = max(known) if known else 100
+    placeholder = longest * 0.25
     fig = go.Figure()
-    exact_y = [labels[i] for i, v in enumerate(shown) if v is not None]
-    exact_x = [v for v in shown if v is not None]
-    exact_text = [
-        f"{display[i]} ({shares[i]:.1f}%)" if shares[i] is not None else display[i]
-        for i, v in enumerate(shown)
-        if v is not None
-    ]
+    visible = [i for i, v in enumerate(shown) if v is not None]
+    share_format = "{:.0f}%" if compact else "{:.1f}%"
     fig.add_bar(
-        y=exact_y,
-        x=exact_x,
+        y=[labels[i] for i in visible],
+        x=[shown[i] for i in visible],
         orientation="h",
         marker={"color": colour},
-        text=exact_text,
+        text=[
+            f"{display[i]} ({share_format.format(shares[i])})"
+            if shares[i] is not None
+            else display[i]
+            for i in visible
+        ],
         textposition="auto",
-        textfont={"size": 20},
+        insidetextanchor="end",
+        textfont={"size": text.value},
+        outsidetextfont={"size": text.value, "color": TEXT_COLOUR},
+        cliponaxis=False,
         hovertemplate="%{y}: %{text}<extra></extra>",
         name="students",
     )
-    hidden = [i for i, v in enumerate(shown) if v is None and waiting[i] is None]
-    later = [i for i, v in enumerate(shown) if v is None and waiting[i] is not None]
-    if later:
-        fig.add_bar(
-            y=[labels[i] for i in later],
-            x=[placeholder] * len(later),
-            orientation="h",
-            marker={"color": NOT_YET_COLOUR, "line": {"color": "#999999", "width": 1}},
-            text=[waiting[i] for i in later],
-            textposition="outside",
-            textfont={"size": 18, "color": "#555555"},
-            hoverinfo="skip",
-            name=NOT_YET_LABEL,
-        )
+    later = [
+        i
+        for i, v in enumerate(shown)
+        if v is None and (waiting[i] is not None or is_not_yet(display[i]))
+    ]
+    hidden = [i for i, v in enumerate(shown) if v is None and i not in later]
     if hidden:
         fig.add_bar(
             y=[labels[i] for i in hidden],
@@ -155,22 +191,58 @@ def funnel_figure(
             orientation="h",
             marker={
                 "color": "white",
-                "line": {"color": "#555555", "width": 2},
-                "pattern": {"shape": "/", "fgcolor": "#555555"},
+                "line": {"color": HIDDEN_COLOUR, "width": 2},
+                "pattern": {"shape": "/", "fgcolor": HIDDEN_COLOUR},
             },
-            text=[f"{display[i]}: {SUPPRESSED_LABEL}" for i in hidden],
+            text=[display[i] for i in hidden],
             textposition="outside",
-            textfont={"size": 18},
+            textfont={"size": text.value, "color": HIDDEN_COLOUR},
+            cliponaxis=False,
             hoverinfo="skip",
             name=SUPPRESSED_LABEL,
         )
-    fig.update_yaxes(
-        categoryorder="array", categoryarray=list(reversed(labels)), tickfont={"size": 20}
+    if later:
+        fig.add_bar(
+            y=[labels[i] for i in later],
+            x=[placeholder] * len(later),
+            orientation="h",
+            marker={"color": NOT_YET_COLOUR},
+            text=[
+                NOT_YET_LABEL if compact else (waiting[i] or not_yet_text(display[i]))
+                for i in later
+            ],
+            textposition="outside",
+            textfont={"size": text.value, "color": HIDDEN_COLOUR},
+            cliponaxis=False,
+            hoverinfo="skip",
+            name=NOT_YET_LABEL,
+        )
+    fig.update_yaxes(categoryorder="array", categoryarray=list(reversed(labels)))
+    fig.update_xaxes(
+        showticklabels=False,
+        showgrid=False,
+        zeroline=False,
+        range=[0, longest / (1 - VALUE_HEADROOM)],
     )
-    fig.update_xaxes(showticklabels=False, showgrid=False, zeroline=False)
-    fig.update_layout(barmode="overlay", showlegend=bool(hidden or later))
+    fig.update_layout(barmode="overlay", showlegend=False)
+    if hidden:
+        fig.add_annotation(
+            text=f"Hatched: {SUPPRESSED_LABEL}",
+            xref="paper",
+            yref="paper",
+            x=1,  # right-aligned: a narrow panel's note extends over the stage names' margin
+            xanchor="right",
+            y=0,
+            yanchor="top",
+            yshift=-8,
+            showarrow=False,
+            font={"size": text.note, "color": HIDDEN_COLOUR},
+        )
     del stages
-    return figure_layout(fig, title=title)
+    figure = figure_layout(fig, title=title, meeting=meeting, height=height or 460)
+    if hidden:
+        figure.update_layout(margin={"b": 20 + 2 * text.note})
+    return figure
 
 
 def download_buttons(
