@@ -63,7 +63,7 @@ def _gap_sentence(view: api.FafsaSeason, week: int, names: dict[str, str]) -> st
     return f"{md(name)} is {how} at this week ({worst['share']:.0f}% against {worst['last_year']:.0f}%)."
 
 
-def _figure(view: api.FafsaSeason, group: str, title: str) -> go.Figure:
+def _figure(view: api.FafsaSeason, group: str, title: str, *, meeting: bool = False) -> go.Figure:
     rows = view.series.filter(pl.col("group") == group)
     # The x axis is this season's calendar: week k of every class sits at this class's
     # week k (the same point of the season).
@@ -73,8 +73,7 @@ def _figure(view: api.FafsaSeason, group: str, title: str) -> go.Figure:
     for i, class_of in enumerate(classes):
         part = rows.filter(pl.col("class_of") == class_of).sort("week")
         shift = view.class_of - class_of
-        x = [d.replace(year=d.year + shift) if (d.month, d.day) != (2, 29) else d.replace(
-            year=d.year + shift, day=28) for d in part["week_end"].to_list()]  # fmt: skip
+        x = [_same_day(d, d.year + shift) for d in part["week_end"].to_list()]
         current = class_of == view.class_of
         fig.add_scatter(
             x=x,
@@ -82,22 +81,35 @@ def _figure(view: api.FafsaSeason, group: str, title: str) -> go.Figure:
             mode="lines+markers" if current else "lines",
             line_shape="linear" if view.exact else "hv",
             name=f"Class of {class_of}" + (" (this year)" if current else ""),
-            line={"width": 5 if current else 2.5, "color": PALETTE[i % len(PALETTE)],
-                  "dash": "solid" if current else ("dot", "dash", "dashdot", "longdash")[i % 4]},
+            line={
+                "width": 5 if current else 2.5,
+                "color": PALETTE[i % len(PALETTE)],
+                "dash": "solid" if current else ("dot", "dash", "dashdot", "longdash")[i % 4],
+            },
             marker={"size": 9},
             connectgaps=False,
-            hovertemplate=f"Class of {class_of}, week ending %{{x|%b %d}}: %{{y:.1f}}%<extra></extra>",
-        )  # fmt: skip
-    fig.update_yaxes(title="% of seniors with a completed FAFSA", ticksuffix="%",
-                     rangemode="tozero")  # fmt: skip
-    fig.update_xaxes(title=f"Week of the season (dates of the class of {view.class_of})",
-                     tickformat="%b %d", range=[date(this_season.year - 1, 9, 28), this_season])  # fmt: skip
-    fig = figure_layout(fig, height=460, title=plain_html(title))
-    fig.update_layout(
-        legend={"orientation": "h", "yanchor": "bottom", "y": 1.02, "x": 0, "font": {"size": 16}},
-        margin={"l": 10, "r": 20, "t": 110, "b": 10},
+            hovertemplate=(
+                f"Class of {class_of}, week ending %{{x|%b %d}}: %{{y:.1f}}%<extra></extra>"
+            ),
+        )
+    fig.update_yaxes(
+        title="% of seniors with a completed FAFSA", ticksuffix="%", rangemode="tozero"
     )
+    fig.update_xaxes(
+        title=f"Week of the season (dates of the class of {view.class_of})",
+        tickformat="%b %d",
+        range=[date(this_season.year - 1, 9, 28), this_season],
+    )
+    fig = figure_layout(fig, height=460, title=plain_html(title), meeting=meeting)
+    fig.update_layout(margin={"l": 10, "r": 20, "t": 110, "b": 10})
     return fig
+
+
+def _same_day(day: date, year: int) -> date:
+    """`day` in another year (Feb 29 becomes Feb 28)."""
+    if (day.month, day.day) == (2, 29):
+        return day.replace(year=year, day=28)
+    return day.replace(year=year)
 
 
 def fafsa_season_section(principal: api.Principal) -> None:
@@ -124,7 +136,7 @@ def fafsa_season_section(principal: api.Principal) -> None:
     current = view.series.filter(pl.col("class_of") == view.class_of)
     week = current["week"].max()
     title = f"{labels[group]}: cumulative FAFSA completions, this class against earlier ones"
-    st.plotly_chart(_figure(view, group, title), width="stretch")
+    st.plotly_chart(_figure(view, group, title, meeting=principal.meeting_mode), width="stretch")
     if week is not None:
         gap = _gap_sentence(view, int(week), names)  # type: ignore[arg-type]
         if gap:
