@@ -31,7 +31,7 @@ SEED = 2026
 #: skipped (and said so) when less than this multiple is available.
 PANDAS_MEMORY_FACTOR = 8
 TODAY = date(2026, 11, 22)
-#: The columns of cli.md's `export flags` that the indicators produce.
+#: The columns of docs/command-line.md's `export flags` that the indicators produce.
 FLAG_COLUMNS = (
     "student_id",
     "school_id",

@@ -1,7 +1,7 @@
 """The same rules as `indicators.student` and `indicators.pipeline`, written the plain way
 in pandas: boolean masks, sort_values + drop_duplicates for "the latest", groupby/agg and
 merge, no apply. It is the baseline of the benchmark and a second, independent reading of
-indicators.md: the suite asserts that both give identical results.
+docs/indicators.md: the suite asserts that both give identical results.
 
 Input: the import-format tables as pandas frames with dates as datetime64 (see
 `bench.indicators_suite.to_pandas`).

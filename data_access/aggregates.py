@@ -1,6 +1,6 @@
 """Figures about groups: the cohort pipeline and consent coverage.
 
-Aggregates always cover the whole district (access.md). `admin` and `district_leader`
+Aggregates always cover the whole district (docs/access-rules.md). `admin` and `district_leader`
 read the exact cube; every other role with aggregate rights, and everyone in meeting
 mode, reads only the privacy-protected cube (`pipeline_cell_public`), which does not hold
 a hidden value at all. Teachers, parents and students have no aggregate rights.
@@ -56,7 +56,7 @@ CONSENT = table_of(Consent)
 SCHOOL = table_of(School)
 META = table_of(Meta)
 ALL = "all"
-#: Groupings of the stored cube: the fields of cli.md plus grade-9 on-track status.
+#: Groupings of the stored cube: the fields of docs/command-line.md plus grade-9 on-track status.
 PIPELINE_GROUPINGS = (*GROUP_FIELDS, ON_TRACK_GROUPING)
 _SCHEMA = {
     "cohort": pl.Int64,
@@ -111,7 +111,7 @@ def pipeline_cohorts(engine: Engine, principal: Principal) -> list[int]:
 def pipeline(
     engine: Engine, principal: Principal, cohort: int, by: str | None = None
 ) -> PipelineView:
-    """The cohort funnel (`by`: None for all students, or a field of cli.md)."""
+    """The cohort funnel (`by`: None for all students, or a field of docs/command-line.md)."""
     require_aggregates(engine, principal, "pipeline.read")
     with engine.connect() as connection:
         return pipeline_in(connection, principal, cohort, by)

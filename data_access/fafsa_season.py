@@ -1,6 +1,6 @@
 """The FAFSA season, week by week: the figures behind the pipeline page's season chart.
 
-What it computes is `indicators.fafsa_season` (indicators.md, "The FAFSA season"); this
+What it computes is `indicators.fafsa_season` (docs/indicators.md, "The FAFSA season"); this
 module only reads the counts behind it, grouped in SQL so that a few thousand rows reach
 Python however many students there are: the seniors of each class by school, and their
 `completed` FAFSA records by school and status date. Documented transfers out leave the

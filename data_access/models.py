@@ -1,4 +1,4 @@
-"""SQLModel tables: one per file of import-format.md, plus the application's own records.
+"""SQLModel tables: one per file of docs/import-format.md, plus the application's own records.
 
 Keys are the natural keys of the import contract (so a re-import upserts), ids are the
 district's own strings. Lists (categories, service types) are stored in their canonical
@@ -300,7 +300,7 @@ def table_of(model: type[SQLModel]) -> Table:
 
 
 class StudentIndicator(SQLModel, table=True):
-    """The early-warning indicators of one enrolled student (indicators.md), per school year."""
+    """The early-warning indicators of one enrolled student (docs/indicators.md), per school year."""
 
     __tablename__ = "student_indicator"
     school_year: int = Field(primary_key=True)
@@ -371,7 +371,7 @@ class PipelineCell(SQLModel, table=True):
 
 
 class PipelineCellPublic(SQLModel, table=True):
-    """The same cells as shown to viewers who may not see the students (access.md 1-5).
+    """The same cells as shown to viewers who may not see the students (docs/access-rules.md 1-5).
 
     A hidden count has `shown` and `share` null and `display` "<10" or "*"; its value is
     not stored here at all, so no query on this table can leak it.

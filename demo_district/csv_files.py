@@ -1,7 +1,7 @@
 """The demo district written as import files (`pathwise demo --csv DIR`).
 
 One CSV file per import file, in the column order of `domain.import_format`, with the
-cells as import-format.md writes them: dates `YYYY-MM-DD`, booleans `Y`/`N`, blank for
+cells as docs/import-format.md writes them: dates `YYYY-MM-DD`, booleans `Y`/`N`, blank for
 unknown, lists joined by `;`. The district is generated part by part and each part is
 appended to the files, so memory stays flat however many students are written.
 

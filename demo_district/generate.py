@@ -1001,7 +1001,7 @@ def demo_email(local: str) -> str:
 def people_part(
     spec: DemoSpec, roster: pl.DataFrame, consents: pl.DataFrame, guardians: pl.DataFrame
 ) -> DemoPart:
-    """Users for every role of access.md, their caseloads, and some notes and referrals.
+    """Users for every role of docs/access-rules.md, their caseloads, and some notes and referrals.
 
     `roster` holds the current students; `consents` the releases of served students;
     `guardians` the guardians of the students in `consents` and of the chosen family.

@@ -1,4 +1,4 @@
-"""The import files of ../shared/spec/import-format.md, column by column, as data.
+"""The import files of docs/import-format.md, column by column, as data.
 
 One `FileFormat` per file kind, in dependency order (schools and organisations first, then
 students, then everything that refers to students). Each column says how its cells are
@@ -36,7 +36,7 @@ from domain.vocabulary import (
 
 
 class Kind(StrEnum):
-    """How a cell is read (import-format.md, "General rules")."""
+    """How a cell is read (docs/import-format.md, "General rules")."""
 
     TEXT = "text"
     #: An identifier: printable ASCII without spaces (`S1000001`, `HS-01`), so that an id
@@ -53,7 +53,7 @@ class Kind(StrEnum):
     MARK = "mark"  # A..F with optional +/-, P, NP, or a number 0..100
 
 
-#: Lowest and highest grade level (import-format.md: -1 pre-K, 0 kindergarten, 1..12).
+#: Lowest and highest grade level (docs/import-format.md: -1 pre-K, 0 kindergarten, 1..12).
 GRADE_RANGE: Final = (-1, 12)
 #: Cells of Y/N columns, lower-cased, and what they mean.
 YES_NO_VALUES: Final = {
@@ -294,7 +294,7 @@ FILE_FORMATS: Final[dict[str, FileFormat]] = {
     )
 }
 
-#: Columns a user row must fill for its role (import-format.md "users"; as `pathwise users add`).
+#: Columns a user row must fill for its role (docs/import-format.md "users"; as `pathwise users add`).
 ROLE_REQUIRES: Final = {
     Role.ORG_STAFF.value: "org_id",
     Role.COUNSELOR.value: "school_id",

@@ -1,7 +1,7 @@
 """School-year arithmetic shared by every layer.
 
 `school_year` is the calendar year in which the school year ends (Ed-Fi convention,
-import-format.md): 2026 means 2025-26. A school year is taken to run from August 1 to
+docs/import-format.md): 2026 means 2025-26. A school year is taken to run from August 1 to
 July 31.
 """
 

@@ -1,7 +1,7 @@
 """Every controlled vocabulary of Pathwise, in one place.
 
-Sources: ../shared/spec/import-format.md (file vocabularies), ../shared/spec/access.md
-(roles, categories), ../shared/spec/indicators.md (bands, stages, subjects). The order of
+Sources: docs/import-format.md (file vocabularies), docs/access-rules.md
+(roles, categories), docs/indicators.md (bands, stages, subjects). The order of
 each tuple is the display order and the deterministic tie-break order.
 """
 
@@ -12,7 +12,7 @@ from typing import Final
 
 
 class Role(StrEnum):
-    """Roles of access.md, in the order of its table."""
+    """Roles of docs/access-rules.md, in the order of its table."""
 
     ADMIN = "admin"
     DISTRICT_LEADER = "district_leader"
@@ -55,7 +55,7 @@ class Category(StrEnum):
 
 
 CATEGORIES: Final = tuple(c.value for c in Category)
-#: What a teacher may see (access.md).
+#: What a teacher may see (docs/access-rules.md).
 TEACHER_CATEGORIES: Final = frozenset({Category.ATTENDANCE, Category.GRADES, Category.TESTS})
 
 ORG_TYPES: Final = ("district", "community", "hub")
@@ -109,7 +109,7 @@ PIPELINE_STAGES: Final = (
     "enrolled_postsecondary",
     "persisted",
 )
-#: Fields a pipeline can be grouped by (cli.md, `export pipeline --by`).
+#: Fields a pipeline can be grouped by (docs/command-line.md, `export pipeline --by`).
 GROUP_FIELDS: Final = (
     "school_id",
     "race_ethnicity",
@@ -124,7 +124,7 @@ AUDIT_OUTCOMES: Final = ("allowed", "denied")
 
 
 def parse_list(cell: str | None) -> tuple[str, ...]:
-    """Split a `;`-separated list cell (import-format.md) into trimmed, non-empty items."""
+    """Split a `;`-separated list cell (docs/import-format.md) into trimmed, non-empty items."""
     if not cell:
         return ()
     return tuple(item.strip() for item in cell.split(";") if item.strip())

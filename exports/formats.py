@@ -89,7 +89,7 @@ def to_json(document: Mapping[str, Any], *, notice: str | None = None) -> str:
     return json.dumps(_json_value(payload), indent=2, sort_keys=False) + "\n"
 
 
-#: `pathwise export flags` header, exactly (cli.md).
+#: `pathwise export flags` header, exactly (docs/command-line.md).
 FLAGS_HEADER = (
     "student_id", "first_name", "last_name", "school_id", "grade_level", "absence_rate",
     "attendance_band", "chronic_absence", "core_fails", "course_failure", "on_track",
@@ -102,7 +102,7 @@ def _yes_no(column: str) -> pl.Expr:
 
 
 def flags_table(rows: pl.DataFrame) -> pl.DataFrame:
-    """The early-warning rows in the cli.md format: text cells, Y/N, four decimals, blanks
+    """The early-warning rows in the docs/command-line.md format: text cells, Y/N, four decimals, blanks
     where a value does not apply, is missing or is not the viewer's to see; by student_id."""
     text = [
         pl.col("student_id"),
@@ -131,7 +131,7 @@ def flags_table(rows: pl.DataFrame) -> pl.DataFrame:
 
 
 def pipeline_table(rows: pl.DataFrame) -> pl.DataFrame:
-    """A funnel as cli.md's `export pipeline` CSV: count is an integer, `<10` or `*`;
+    """A funnel as docs/command-line.md's `export pipeline` CSV: count is an integer, `<10` or `*`;
     share has one decimal and is empty wherever count is not an integer."""
     return rows.select(
         pl.col("cohort").cast(pl.String),

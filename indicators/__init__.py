@@ -1,7 +1,7 @@
 """Pathwise indicators: pure Polars functions from import-format frames to indicator frames.
 
 No I/O, no database, no user interface: frames in, frames out. The contract is
-../shared/spec/indicators.md (rules), access.md (small cells) and cli.md (output shapes).
+docs/indicators.md (rules), docs/access-rules.md (small cells) and docs/command-line.md (output shapes).
 
 - `indicators.settings`: `Settings`, `load_settings`, `SettingsError`
 - `indicators.tables`: `RawTables` (the input frames)

@@ -1,6 +1,6 @@
 """Test scores: the latest ELA and math results and the below_proficient flag.
 
-Rule (indicators.md, "Test scores"): flag below_proficient when the student's most recent
+Rule (docs/indicators.md, "Test scores"): flag below_proficient when the student's most recent
 result in `ela` or in `math` is not proficient, "most recent" meaning the latest
 school_year, then the latest test_date (a result without a date comes before a dated one
 of the same year; equal dates fall back to test_name order). Only results the viewer could

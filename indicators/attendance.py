@@ -1,6 +1,6 @@
 """Absence rate, attendance bands and the chronic-absence flag.
 
-Rule (indicators.md, "Attendance"): a student's absence rate for a school year is
+Rule (docs/indicators.md, "Attendance"): a student's absence rate for a school year is
 `days_absent / days_enrolled` from the latest snapshot on or before the as-of date AT EACH
 SCHOOL, summed over the schools the student attended that year, so a mid-year transfer is
 judged on the whole year (Attendance Works, "The Attendance Imperative", 2013: absences

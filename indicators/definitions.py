@@ -106,7 +106,7 @@ def chronic_line_label(settings: Settings) -> str:
 
 
 def small_counts_rule(settings: Settings) -> str:
-    """How protected figures are shown (access.md rule 1, `suppression.min_cell`), in the
+    """How protected figures are shown (docs/access-rules.md rule 1, `suppression.min_cell`), in the
     words of a caption."""
     return (
         f"a count under {settings.min_cell} shows as “{settings.suppressed_label}”, and a count "

@@ -1,6 +1,6 @@
 """FAFSA completion for seniors.
 
-Rule (indicators.md, "FAFSA completion", following the NCAN FAFSA Tracker and Federal
+Rule (docs/indicators.md, "FAFSA completion", following the NCAN FAFSA Tracker and Federal
 Student Aid's "submitted" vs "completed" distinction): it applies to students in grade 12
 in the school year viewed; seniors of school year Y file for award year Y (seniors of
 2025-26 file the 2026-27 FAFSA). The status is the latest one for that award year by

@@ -1,7 +1,7 @@
 """The FAFSA season, week by week: completions of the current seniors against earlier
 classes at the same point of their season.
 
-Rule (indicators.md, "The FAFSA season"; the NCAN FAFSA Tracker practice of comparing a
+Rule (docs/indicators.md, "The FAFSA season"; the NCAN FAFSA Tracker practice of comparing a
 class's cumulative completions week by week with the previous class at the same week):
 - The season of the class of C runs from October 1 of C-1 (the FAFSA opens) to June 30 of
   C (NCAN's completion benchmark). Its seniors are the cohort of C as the pipeline counts

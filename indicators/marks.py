@@ -1,7 +1,7 @@
 """Course marks: failing marks, core fails, credits and freshman on-track.
 
 Rules:
-- Failing mark (import-format.md): `F`, `NP`, or a number below 60. A letter's trailing
+- Failing mark (docs/import-format.md): `F`, `NP`, or a number below 60. A letter's trailing
   `+`/`-` is ignored, so `F+` is an F; `P`, `D-`, `72` and `B+` pass.
 - `core_fails` (Everyone Graduates Center "ABC" course-performance indicator; Balfanz,
   Herzog & Mac Iver 2007): the number of final failing marks in core subjects (ela, math,

@@ -1,4 +1,4 @@
-"""The pipeline's on-track split as one more grouping of the cube (indicators.md).
+"""The pipeline's on-track split as one more grouping of the cube (docs/indicators.md).
 
 "The on-track split shows, for the cohort, graduation rates of students who were on
 track at the end of grade 9 against those who were not." Storing it as a grouping

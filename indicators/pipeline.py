@@ -1,6 +1,6 @@
 """The cohort pipeline: ninth grade to a second year of college, as a nested funnel.
 
-Rules (indicators.md, "Cohort pipeline"):
+Rules (docs/indicators.md, "Cohort pipeline"):
 - The cohort of year C is the students whose `cohort_year` is C, less those whose LAST
   enrollment record (by school_year, then entry_date; ties by exit_date, a blank exit
   being the latest, then school_id) has `exit_code = transferred`. This is the
@@ -25,7 +25,7 @@ Rules (indicators.md, "Cohort pipeline"):
   the marks of school year C-3 with the rule of `indicators.marks`) against those who
   were not.
 
-Group fields (cli.md, `export pipeline --by`): school_id (the student's current or last
+Group fields (docs/command-line.md, `export pipeline --by`): school_id (the student's current or last
 school), race_ethnicity, gender, english_learner, disability, econ_disadvantaged; a blank
 value is the group "unknown" and booleans are "Y"/"N".
 """
@@ -279,7 +279,7 @@ def pipeline_cube(
     """Exact stage counts for every cohort: for all students, for every group field and by
     grade-9 on-track status (`indicators.on_track`): columns cohort, group_by, group,
     stage, count; rows ordered by cohort, then group_by ("all" first, then the fields of
-    cli.md in order, then "on_track_9"), group, stage. This is the frame that is stored and
+    docs/command-line.md in order, then "on_track_9"), group, stage. This is the frame that is stored and
     read by pages (suppressed per viewer with `indicators.suppression`).
     """
     return _cube(_stages(tables, cohorts, settings))

@@ -1,4 +1,4 @@
-"""Indicator settings: every threshold of ../shared/spec/indicators.md, in one frozen value.
+"""Indicator settings: every threshold of docs/indicators.md, in one frozen value.
 
 The defaults live in `defaults.toml` next to this module and follow the published
 definitions (Attendance Works and U.S. ED for attendance, the UChicago Consortium for
@@ -53,7 +53,7 @@ class Settings:
 
     @property
     def suppressed_label(self) -> str:
-        """How a small count is shown (access.md rule 1): `<10` with the default."""
+        """How a small count is shown (docs/access-rules.md rule 1): `<10` with the default."""
         return f"<{self.min_cell}"
 
 

@@ -1,6 +1,6 @@
-"""One row per enrolled student with every early-warning indicator (indicators.md).
+"""One row per enrolled student with every early-warning indicator (docs/indicators.md).
 
-Who is listed (cli.md, `export flags`): students with an enrollment in the school year
+Who is listed (docs/command-line.md, `export flags`): students with an enrollment in the school year
 viewed whose exit_date is blank or after the as-of date. school_id and grade_level come
 from the latest such enrollment (by entry_date, then school_id).
 
@@ -74,7 +74,7 @@ def enrolled_students(enrollments: pl.LazyFrame, school_year: int, as_of: date) 
 def compute_student_indicators(
     tables: RawTables, school_year: int, as_of: date, settings: Settings
 ) -> pl.DataFrame:
-    """Every indicator of indicators.md for the students enrolled in `school_year` as of
+    """Every indicator of docs/indicators.md for the students enrolled in `school_year` as of
     `as_of`, one row each, sorted by student_id. Columns: `INDICATOR_COLUMNS`.
 
     - Attendance: days_enrolled, days_absent (null without a snapshot), attendance_state

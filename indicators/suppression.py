@@ -1,5 +1,5 @@
 """Small-cell suppression of counts shown to someone who may not see the students behind
-them (access.md, "Aggregates and small cells", rules 1-5; NCES SLDS Technical Brief 3,
+them (docs/access-rules.md, "Aggregates and small cells", rules 1-5; NCES SLDS Technical Brief 3,
 "Statistical Methods for Protecting Personally Identifiable Information in Aggregate
 Reporting", NCES 2011-603).
 
@@ -49,7 +49,7 @@ The tests check the result against an attacker who enumerates every table consis
 with the display (tests/indicators/test_suppression.py), reading `*` as any count. Known
 limit: a reader who also uses that a `*` is never under m (rule 1 would show `<m`) can
 sometimes narrow one further, e.g. a funnel showing `10` then `*` (the `*` is then 10, so
-nobody left between the stages). access.md's rules do not cover that reading; closing it
+nobody left between the stages). docs/access-rules.md's rules do not cover that reading; closing it
 would need `*` and `<m` to look alike or a further rule, a decision for the privacy owner.
 
 The tables are tiny (a few groups times six stages), so the iteration is plain Python

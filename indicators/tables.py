@@ -1,6 +1,6 @@
 """The input of every indicator: the import-format tables as Polars frames.
 
-`RawTables` holds one frame per import file (../shared/spec/import-format.md), with the
+`RawTables` holds one frame per import file (docs/import-format.md), with the
 columns of that file; the demo generator and the data layer both produce exactly these.
 On construction each frame is conformed: a required column that is missing raises
 `ValueError`, a column of another dtype is cast to the canonical one, an optional column

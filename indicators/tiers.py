@@ -1,6 +1,6 @@
 """Flag count and tiers, and hiding the categories a viewer may not see.
 
-Rule (indicators.md, "Tiers", the three tiers of a multi-tiered system of supports as in
+Rule (docs/indicators.md, "Tiers", the three tiers of a multi-tiered system of supports as in
 the National Center on Intensive Intervention / Center on MTSS at AIR):
 - Tier 3 (intensive): two or more flags, or `severe_chronic` attendance, or
   `core_fails >= 2`.
@@ -11,7 +11,7 @@ A flag that is null (no data, or a hidden category) is not a flag.
 `flags_and_tier` is what the access policy calls: it nulls every column of a category the
 viewer may not see and recomputes flag_count and tier from the visible flags only, so the
 tier never reveals a hidden category (severe absence counts only with attendance visible,
-`core_fails >= 2` only with grades visible). See cli.md, `export flags`.
+`core_fails >= 2` only with grades visible). See docs/command-line.md, `export flags`.
 """
 
 from __future__ import annotations

@@ -2,7 +2,7 @@
 
 At every snapshot date of a school year, the cumulative days enrolled and absent are the
 latest snapshot on or before that date at each school the student attended that year,
-summed over the schools (the same rule as the absence rate, indicators.md), so a mid-year
+summed over the schools (the same rule as the absence rate, docs/indicators.md), so a mid-year
 move between schools does not make the line jump.
 """
 

@@ -1,6 +1,6 @@
 """The pipeline page's FAFSA season section: are this year's seniors completing the FAFSA
 as fast as earlier classes did by the same week? (NCAN FAFSA Tracker practice;
-indicators.md, "The FAFSA season".)
+docs/indicators.md, "The FAFSA season".)
 
 The figures come from `api.fafsa_season`, exact for leaders and protected (shares only,
 carried forward until enough more students complete) for everyone else; nothing here

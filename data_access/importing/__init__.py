@@ -1,4 +1,4 @@
-"""Loading district and partner files in the import format (../shared/spec/import-format.md).
+"""Loading district and partner files in the import format (docs/import-format.md).
 
 Public API: `import_path` (a file or a folder), `import_files` (uploaded bytes by name),
 both returning an `ImportResult` or raising `ImportRejected` (problems; nothing written)

@@ -1,7 +1,7 @@
 """Importing files in the import format: `import_path` (a file or folder) and `import_files`
 (uploaded bytes), for the command line and the upload page alike.
 
-The order of work (import-format.md): recognise the files by name; then, file by file in
+The order of work (docs/import-format.md): recognise the files by name; then, file by file in
 dependency order, read and check it, check its references against the database and the
 files before it, and (daily attendance) aggregate it. While no problem has turned up,
 each table whose files are all checked is handed to a background writer that writes it

@@ -8,7 +8,7 @@ over the trimmed cell text (null when blank):
 - `error`: the message for a bad cell (null when it is fine or blank), evaluated only on
   the suspect cells, so that a clean million-row file never pays for the messages.
 
-The rules are import-format.md's "General rules":
+The rules are docs/import-format.md's "General rules":
 
 - whole numbers are digits with an optional sign, and must fit the database's integer
   (-2147483648..2147483647); grade levels are -1..12;

@@ -1,6 +1,6 @@
 """Checking one file against its format: header, row shape, cells, row rules, duplicate keys.
 
-What is an error (import-format.md, "General rules"; cli.md for the message shape):
+What is an error (docs/import-format.md, "General rules"; docs/command-line.md for the message shape):
 
 - header: a required column missing, an unknown column (with the nearest known name as a
   hint), a column named twice, values in a column without a name. Header names are

@@ -1,6 +1,6 @@
 """Daily attendance (`attendance_daily`) turned into cumulative `attendance` snapshots.
 
-The rule (import-format.md, `attendance_daily`: "aggregated on import into the attendance
+The rule (docs/import-format.md, `attendance_daily`: "aggregated on import into the attendance
 snapshots"): rows are grouped by student, school and school year, the year derived from
 the date with the August 1 boundary (`domain.school_year.school_year_of`). Each group gets
 one snapshot at the end of every month in which it has rows, and the month of its latest

@@ -1,6 +1,6 @@
 """Problems found in import files, and how they are reported.
 
-Every problem names its file, line, column and the offending value (cli.md:
+Every problem names its file, line, column and the offending value (docs/command-line.md:
 `FILE:LINE:COLUMN: message (value)`). `LINE` and `COLUMN` are `-` where they do not apply
 (an unknown file name, an empty file); the ` (value)` part is left out where there is no
 value to show (a missing column, a blank required cell). Values are shown on one line

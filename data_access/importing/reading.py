@@ -1,7 +1,7 @@
 """Reading one import file (CSV or XLSX bytes) into a frame of text cells with line numbers.
 
 Every cell is read as text, so that type errors are ours to report with their line and
-column (import-format.md). The result is a `RawTable`: the header cells as written, one
+column (docs/import-format.md). The result is a `RawTable`: the header cells as written, one
 String column per header cell (`c0`, `c1`, ...; blank cells are null), the line each row
 starts on (`_line`) and, for CSV, its number of fields (`_fields`).
 

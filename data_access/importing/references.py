@@ -1,6 +1,6 @@
 """References between files: every student_id, school_id, org_id and user_email must exist.
 
-import-format.md: "a reference to an id that exists neither in the database nor in the same
+docs/import-format.md: "a reference to an id that exists neither in the database nor in the same
 import is an error". A reference resolves when its value is a key in the database's table
 or a key of the referenced file in this import (whatever that file's other problems).
 Files refer only to files before them in dependency order, so each file is checked as

@@ -1,4 +1,4 @@
-"""Recognising import files by their names (import-format.md: `students.csv`, `students.xlsx`).
+"""Recognising import files by their names (docs/import-format.md: `students.csv`, `students.xlsx`).
 
 A name is `<kind>.csv` or `<kind>.xlsx`, case-insensitively, where kind is one of the
 files of `domain.import_format`. Anything else offered for import is an error, and so is

@@ -10,7 +10,7 @@ limit (`PATHWISE_IMPORT_MAX_MB`, default 500 MB; Streamlit's `server.maxUploadSi
 first; then every part is inflated from its compressed bytes and counted, because a
 declared size can lie.
 
-While the first sheet streams past, its formula cells are found (import-format.md): a
+While the first sheet streams past, its formula cells are found (docs/import-format.md): a
 formula's saved result is whatever Excel last computed, which may be stale (a formula
 copied from another workbook, a file saved without recalculation), so each formula cell
 is a problem naming its line and column, never a value silently loaded.
@@ -32,7 +32,7 @@ from xml.etree import ElementTree
 
 from data_access.importing.problems import Problem
 
-#: The setting naming the limit in megabytes (import-format.md, "Large files").
+#: The setting naming the limit in megabytes (docs/import-format.md, "Large files").
 LIMIT_SETTING = "PATHWISE_IMPORT_MAX_MB"
 DEFAULT_LIMIT_MB = 500
 MB = 1_000_000

@@ -1,6 +1,6 @@
 """Writing checked rows: which keys exist already, the upsert, and the import history.
 
-One import is one transaction (import-format.md). Rows whose key is not in the table are
+One import is one transaction (docs/import-format.md). Rows whose key is not in the table are
 inserted, rows whose key is are updated (upsert; never a duplicate). A table none of whose
 incoming keys exist yet is written with the plain bulk insert (executemany on SQLite,
 COPY on PostgreSQL); otherwise with `data_access.bulk.upsert_frame` (ON CONFLICT DO

@@ -1,4 +1,4 @@
-"""Every page as every role, through AppTest: each sees what access.md allows, nothing else."""
+"""Every page as every role, through AppTest: each sees what docs/access-rules.md allows, nothing else."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""`pathwise export flags|pipeline|student` and `pathwise audit`, exactly as cli.md says."""
+"""`pathwise export flags|pipeline|student` and `pathwise audit`, exactly as docs/command-line.md says."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Absence rate, bands and chronic absence (indicators.md, Attendance), checked by hand."""
+"""Absence rate, bands and chronic absence (docs/indicators.md, Attendance), checked by hand."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Who is on the early-warning list (cli.md: enrolled in the year as of the date)."""
+"""Who is on the early-warning list (docs/command-line.md: enrolled in the year as of the date)."""
 
 from __future__ import annotations
 

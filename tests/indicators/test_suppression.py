@@ -1,4 +1,4 @@
-"""Small-cell suppression (access.md rules 1-5): worked examples, properties and an
+"""Small-cell suppression (docs/access-rules.md rules 1-5): worked examples, properties and an
 attacker's brute force that must always find at least two values for every hidden count."""
 
 from __future__ import annotations
@@ -455,7 +455,7 @@ def test_groupings_of_one_cohort_protect_each_other_through_the_totals(pair, min
 def remainder_losses(
     groups: pl.DataFrame, totals: pl.DataFrame
 ) -> list[tuple[int, int, list[str], int]]:
-    """What a reader subtracts, written from access.md rules 2 and 3: a set of groups
+    """What a reader subtracts, written from docs/access-rules.md rules 2 and 3: a set of groups
     has a known count at a stage when its counts there are all shown, or when it holds
     every group hidden there and the stage's total is shown (total less the other groups).
     For every pair of stages s < t, the sets made of the groups hidden at s, at t, or at

@@ -1,5 +1,5 @@
 """The audit log says under which date's rules a request was served, and who ran it from the
-command line (access.md, "The audit log"; issue 10, item 5).
+command line (docs/access-rules.md, "The audit log"; issue 10, item 5).
 
 `--as-of` applies the rules of another date (a release revoked since still counts), which
 whoever holds the database URL may do; the log must say so, and the family's disclosure

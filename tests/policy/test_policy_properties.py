@@ -1,9 +1,9 @@
-"""Property-based privacy tests: random worlds against an oracle written from access.md.
+"""Property-based privacy tests: random worlds against an oracle written from docs/access-rules.md.
 
 Hypothesis builds small worlds (students at two schools, partner organisations with
 agreements, parent releases in every state, including ones that start or end on "today",
 users of every role, caseloads, guardians) and a random "today". For every principal the
-oracle below, written independently of `data_access.policy` from the text of access.md,
+oracle below, written independently of `data_access.policy` from the text of docs/access-rules.md,
 says which students and which categories they may see; the database must return exactly
 that, rows and columns, and must audit exactly the (user, student) pairs it returned.
 Both on SQLite and on PostgreSQL.
@@ -200,7 +200,7 @@ def load(engine: Engine, world: World) -> None:
 
 
 # --------------------------------------------------------------------------------------
-# The oracle: access.md, read literally
+# The oracle: docs/access-rules.md, read literally
 # --------------------------------------------------------------------------------------
 
 

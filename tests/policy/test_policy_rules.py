@@ -1,4 +1,4 @@
-"""The access rules of access.md, one behaviour at a time, in the small world."""
+"""The access rules of docs/access-rules.md, one behaviour at a time, in the small world."""
 
 from __future__ import annotations
 

@@ -1,7 +1,7 @@
 """The protected pipeline as a viewer reads it from the database (SQLite and PostgreSQL):
 nothing the viewer subtracts, across the trend and every grouping of a cohort's funnel,
 gives away a small number of the hidden groups' students lost between two stages
-(access.md rules 2 and 3; issue 10: 745 - 355 - 369 = 21, then 598 - 281 - 297 = 20)."""
+(docs/access-rules.md rules 2 and 3; issue 10: 745 - 355 - 369 = 21, then 598 - 281 - 297 = 20)."""
 
 from __future__ import annotations
 
@@ -79,7 +79,7 @@ def world(engine: Engine) -> Engine:
 
 
 def lost_by_hidden_groups(groups: pl.DataFrame, totals: pl.DataFrame) -> list[tuple[Any, ...]]:
-    """The oracle, from access.md: for two stages whose totals are shown, the students
+    """The oracle, from docs/access-rules.md: for two stages whose totals are shown, the students
     lost between them by the groups hidden at either stage, by subtraction."""
     total = dict(zip(totals["stage"], totals["shown"], strict=True))
     shown = {(r["group"], r["stage"]): r["shown"] for r in groups.iter_rows(named=True)}

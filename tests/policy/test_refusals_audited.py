@@ -1,4 +1,4 @@
-"""Every refusal is recorded (access.md, "The audit log"; issue 10, item 8).
+"""Every refusal is recorded (docs/access-rules.md, "The audit log"; issue 10, item 8).
 
 Each entry point of `data_access/` that can raise `AccessDenied` is called here by someone
 it refuses; the refusal must be in the audit log with outcome "denied" and its reason,

@@ -22,7 +22,7 @@ AUDIT_TABLES = ("audit_event", "audit_student")
 
 
 def _make_audit_append_only() -> None:
-    """The audit log is append-only for every role (access.md): refuse UPDATE and DELETE."""
+    """The audit log is append-only for every role (docs/access-rules.md): refuse UPDATE and DELETE."""
     if op.get_bind().dialect.name == "postgresql":
         op.execute(
             """

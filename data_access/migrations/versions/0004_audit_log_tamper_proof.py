@@ -5,7 +5,7 @@ Revision ID: 0004
 Revises: 0003
 Create Date: 2026-12-01
 
-The audit log is append-only (access.md; migration 0001 refuses UPDATE and DELETE). Two
+The audit log is append-only (docs/access-rules.md; migration 0001 refuses UPDATE and DELETE). Two
 holes remained (issue 10, item 4):
 
 - On SQLite, `INSERT OR REPLACE` (and `REPLACE INTO`) deletes the existing row without
