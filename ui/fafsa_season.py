@@ -135,7 +135,7 @@ def fafsa_season_section(principal: api.Principal) -> None:
     )
     current = view.series.filter(pl.col("class_of") == view.class_of)
     week = current["week"].max()
-    title = f"{labels[group]}: cumulative FAFSA completions, this class against earlier ones"
+    title = f"{labels[group]}: seniors with a completed FAFSA"
     st.plotly_chart(_figure(view, group, title, meeting=principal.meeting_mode), width="stretch")
     if week is not None:
         gap = _gap_sentence(view, int(week), names)  # type: ignore[arg-type]
