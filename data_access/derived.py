@@ -35,7 +35,12 @@ from data_access.models import (
 )
 from data_access.policy import current_school_year
 from domain.progress import Progress, no_progress
-from indicators.pipeline import pipeline_cube
+from indicators.diagnostics import (
+    PRIOR_ACHIEVEMENT_RACE_GROUPING,
+    college_timing_cells,
+    protect_diagnostics,
+)
+from indicators.pipeline import cube_of, stage_plan
 from indicators.settings import Settings, load_settings
 from indicators.student import compute_student_indicators
 from indicators.suppression import suppress_cube
@@ -94,12 +99,23 @@ def derive(
     indicators = indicators.join(trajectory, on="student_id", how="left").with_columns(
         school_year=pl.lit(school_year), computed_as_of=pl.lit(as_of)
     )
-    cube = pipeline_cube(tables, None, settings)
+    plan = stage_plan(tables, None, settings).collect()
+    cube = cube_of(plan.lazy())
+    # The quartile x race table and the college-timing split are protected on their own
+    # (indicators.diagnostics): their margins are the cube's groupings.
+    two_way = pl.col("group_by") == PRIOR_ACHIEVEMENT_RACE_GROUPING
+    public = suppress_cube(cube.filter(two_way.not_()), settings.min_cell)
+    timing = college_timing_cells(plan, tables.outcomes, as_of)
+    public = pl.concat(
+        [public, protect_diagnostics(cube.filter(two_way), timing, public, settings.min_cell)],
+        how="vertical_relaxed",
+    )
+    cube = pl.concat([cube, timing])
     order = {stage: i for i, stage in enumerate(settings.funnel_stages)}
     cube = cube.with_columns(
         stage_order=pl.col("stage").replace_strict(order, return_dtype=pl.Int64)
     )
-    public = suppress_cube(cube.drop("stage_order"), settings.min_cell).with_columns(
+    public = public.with_columns(
         stage_order=pl.col("stage").replace_strict(order, return_dtype=pl.Int64)
     )
     return (
