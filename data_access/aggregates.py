@@ -27,10 +27,11 @@ from data_access.models import (
 from data_access.policy import AccessDenied, Principal, consent_active, current_school_year
 from data_access.reading import frame
 from domain.vocabulary import GROUP_FIELDS, UNKNOWN_GROUP
+from indicators.diagnostics import COLLEGE_TIMING_GROUPING
 from indicators.on_track import ON_TRACK_GROUPING, ON_TRACK_GROUPS
-from indicators.pipeline import GROUP_VALUE_ORDER
+from indicators.pipeline import EXTRA_GROUPINGS, GROUP_VALUE_ORDER
 from indicators.settings import load_settings
-from indicators.suppression import show_exact, suppress_groups
+from indicators.suppression import ShareOf, show_exact, suppress_groups
 
 CELLS = table_of(PipelineCell)
 PUBLIC = table_of(PipelineCellPublic)
@@ -39,8 +40,9 @@ SERVICE = table_of(Service)
 CONSENT = table_of(Consent)
 SCHOOL = table_of(School)
 ALL = "all"
-#: Groupings of the stored cube: the fields of cli.md plus grade-9 on-track status.
-PIPELINE_GROUPINGS = (*GROUP_FIELDS, ON_TRACK_GROUPING)
+#: Groupings of the stored cube: the fields of cli.md plus grade-9 on-track status and the
+#: college-going diagnostic's (indicators.diagnostics; the timing split counts graduates).
+PIPELINE_GROUPINGS = (*GROUP_FIELDS, *EXTRA_GROUPINGS, COLLEGE_TIMING_GROUPING)
 _SCHEMA = {
     "cohort": pl.Int64,
     "stage_order": pl.Int64,
@@ -101,7 +103,8 @@ def pipeline(
                 schema=_SCHEMA,
             )
             rows = _ordered(cells)
-            rows = show_exact(rows.drop("stage_order")) if rows.height else _empty()
+            share_of: ShareOf = "total" if group_by == COLLEGE_TIMING_GROUPING else "first_stage"
+            rows = show_exact(rows.drop("stage_order"), share_of) if rows.height else _empty()
             return PipelineView(rows.select(*_COLUMNS), exact=True)
         cells = frame(
             connection,

@@ -245,10 +245,19 @@ class TwoWay:
     columns: list[str]
     stages: list[str]
     cells: list[list[list[int]]]
+    #: How the protected cube shows each quartile's, each race's and the whole cohort's
+    #: count of each stage ("exact", "small" or "protected"); None: shown exactly.
+    row_states: list[list[str]] | None = None
+    column_states: list[list[str]] | None = None
+    total_states: list[str] | None = None
 
     @classmethod
-    def of(cls, frame: pl.DataFrame, stages: Sequence[str]) -> TwoWay:
-        """From cube rows (group "q1|hispanic", stage, count) of one cohort."""
+    def of(
+        cls, frame: pl.DataFrame, stages: Sequence[str], public: pl.DataFrame | None = None
+    ) -> TwoWay:
+        """From cube rows (group "q1|hispanic", stage, count) of one cohort, and the
+        protected cube's rows of that cohort (`public`: group_by, group, stage, display)
+        for the margins."""
         split = frame.with_columns(
             pl.col("group").str.split_exact(PAIR_SEPARATOR, 1).struct.rename_fields(["q", "r"])
         ).unnest("group")
@@ -259,7 +268,28 @@ class TwoWay:
         columns += sorted(set(split["r"].to_list()) - set(columns))
         index = {(q, r, s): c for q, r, s, c in split.select("q", "r", "stage", "count").rows()}
         cells = [[[index.get((q, r, s), 0) for s in stages] for r in columns] for q in rows]
-        return cls(rows, columns, list(stages), cells)
+        if public is None:
+            return cls(rows, columns, list(stages), cells)
+        shown = {
+            (b, g, s): _state_of(d)
+            for b, g, s, d in public.select("group_by", "group", "stage", "display").rows()
+        }
+
+        def states(grouping: str, group: str) -> list[str]:
+            return [shown.get((grouping, group, s), "protected") for s in stages]
+
+        return cls(
+            rows, columns, list(stages), cells,
+            [states(PRIOR_ACHIEVEMENT_GROUPING, q) for q in rows],
+            [states("race_ethnicity", r) for r in columns],
+            states("all", "all"),
+        )  # fmt: skip
+
+
+def _state_of(display: str) -> str:
+    if display.isdigit():
+        return "exact"
+    return "protected" if display == SUPPRESSED else "small"
 
 
 _BIG: Final = 10**12
@@ -308,34 +338,61 @@ def _bounds(
     ]
     row_sums = [[sum(x[q][r][s] for r in range(r_n)) for s in range(s_n)] for q in range(q_n)]
     col_sums = [[sum(x[q][r][s] for q in range(q_n)) for s in range(s_n)] for r in range(r_n)]
+    totals = [sum(row_sums[q][s] for q in range(q_n)) for s in range(s_n)]
 
-    def tighten(parts: list[list[int]], total: int) -> bool:
+    def interval(value: int, state: str) -> list[int]:
+        if state == "exact":
+            return [value, value]
+        return [0, min_cell - 1] if state == "small" else [0, _BIG]
+
+    exact_rows = [["exact"] * s_n for _ in range(q_n)]
+    exact_cols = [["exact"] * s_n for _ in range(r_n)]
+    row_m = [
+        [interval(row_sums[q][s], (table.row_states or exact_rows)[q][s]) for s in range(s_n)]
+        for q in range(q_n)
+    ]
+    col_m = [
+        [interval(col_sums[r][s], (table.column_states or exact_cols)[r][s]) for s in range(s_n)]
+        for r in range(r_n)
+    ]
+    total_m = [interval(totals[s], (table.total_states or ["exact"] * s_n)[s]) for s in range(s_n)]
+
+    def tighten(parts: list[list[int]], total: list[int]) -> bool:
         changed = False
         low = sum(p[0] for p in parts)
         high = sum(p[1] for p in parts)
+        if low > total[0]:
+            total[0], changed = low, True
+        if high < total[1]:
+            total[1], changed = high, True
         for p in parts:
-            new = [max(p[0], total - (high - p[1])), min(p[1], total - (low - p[0]))]
+            new = [max(p[0], total[0] - (high - p[1])), min(p[1], total[1] - (low - p[0]))]
             if new != p:
                 p[0], p[1] = new
                 changed = True
         return changed
 
-    for _ in range(500):
+    def chain_tighten(chain: list[list[int]]) -> bool:
         changed = False
-        for q in range(q_n):
-            for r in range(r_n):
-                chain = b[q][r]
-                for s in range(1, s_n):
-                    if chain[s][1] > chain[s - 1][1]:
-                        chain[s][1], changed = chain[s - 1][1], True
-                for s in range(s_n - 2, -1, -1):
-                    if chain[s][0] < chain[s + 1][0]:
-                        chain[s][0], changed = chain[s + 1][0], True
+        for s in range(1, len(chain)):
+            if chain[s][1] > chain[s - 1][1]:
+                chain[s][1], changed = chain[s - 1][1], True
+        for s in range(len(chain) - 2, -1, -1):
+            if chain[s][0] < chain[s + 1][0]:
+                chain[s][0], changed = chain[s + 1][0], True
+        return changed
+
+    for _ in range(500):
+        changed = chain_tighten(total_m)
+        for chain in [*row_m, *col_m, *(b[q][r] for q in range(q_n) for r in range(r_n))]:
+            changed |= chain_tighten(chain)
         for s in range(s_n):
+            changed |= tighten([row_m[q][s] for q in range(q_n)], total_m[s])
+            changed |= tighten([col_m[r][s] for r in range(r_n)], total_m[s])
             for q in range(q_n):
-                changed |= tighten([b[q][r][s] for r in range(r_n)], row_sums[q][s])
+                changed |= tighten([b[q][r][s] for r in range(r_n)], row_m[q][s])
             for r in range(r_n):
-                changed |= tighten([b[q][r][s] for q in range(q_n)], col_sums[r][s])
+                changed |= tighten([b[q][r][s] for q in range(q_n)], col_m[r][s])
         if not changed:
             break
     return b
@@ -345,13 +402,16 @@ def protect_two_way(table: TwoWay, min_cell: int) -> States:
     """The display state of every quartile x race cell for a protected viewer.
 
     The table is a partition of the cohort whose margins (each quartile's funnel, each
-    race's funnel) are published in the cube, so beyond rules 1 and 2 for each cell's
-    funnel the check assumes the reader knows every margin exactly and the display, and
-    applies rule 3 along every row and column (the hidden cells of a quartile or a race
-    at a stage are none, or at least two adding up to at least m) and hides more until
-    no hidden cell's interval (`_bounds`) is a single value. The cell hidden next is the
+    race's funnel, the cohort's funnel) are published in the protected cube (their
+    display is in `table`; without it they are taken as shown exactly). Beyond rules 1
+    and 2 for each cell's funnel, rule 3 applies along every row and column whose margin
+    is shown exactly (the hidden cells of a quartile or a race at a stage are none, or
+    at least two adding up to at least m), and more is hidden until no hidden cell other
+    than a 0 is pinned to one value by the interval bounds (`_bounds`: the display, the
+    margins' display, the sums and the nesting). The cell hidden next is the
     smallest exact count of the same stage in the offending row, else in its column,
-    else the same cell at a neighbouring stage. Bounding is sound but not complete (no
+    else the same cell at a neighbouring stage; when none is left, every cell is shown as
+    `*` (the table then says nothing its margins do not). Bounding is sound but not complete (no
     integer program is solved); the exhaustive attacker of the tests probes it.
     """
     q_n, r_n, s_n = len(table.rows), len(table.columns), len(table.stages)
@@ -380,34 +440,37 @@ def protect_two_way(table: TwoWay, min_cell: int) -> States:
         _, q, r, s = min(exact)
         return q, r, s
 
+    everything_hidden = [[["protected"] * s_n for _ in range(r_n)] for _ in range(q_n)]
     for _ in range(q_n * r_n * s_n + 1):
         states = states_now()
         pick = _rule_three_pick(table, states, min_cell, smallest)
-        if pick is None:
-            bounds = _bounds(table, states, min_cell)
-            for q in range(q_n):
-                for r in range(r_n):
-                    for s in range(s_n):
-                        low, high = bounds[q][r][s]
-                        if states[q][r][s] != "exact" and low == high:
-                            pick = (
-                                smallest(((q, rr, s) for rr in range(r_n)), states)
-                                or smallest(((qq, r, s) for qq in range(q_n)), states)
-                                or smallest(
-                                    ((q, r, ss) for ss in (s - 1, s + 1) if 0 <= ss < s_n),
-                                    states,
-                                )
-                            )
-                            if pick is not None:
-                                break
-                    if pick is not None:
-                        break
-                if pick is not None:
-                    break
-        if pick is None:
+        if pick is not None:
+            forced.add(pick)
+            continue
+        bounds = _bounds(table, states, min_cell)
+        pinned = [
+            (q, r, s)
+            for q in range(q_n)
+            for r in range(r_n)
+            for s in range(s_n)
+            if states[q][r][s] != "exact"
+            and bounds[q][r][s][0] == bounds[q][r][s][1]
+            and x[q][r][s] > 0
+        ]
+        if not pinned:
             return states
+        for q, r, s in pinned:
+            pick = (
+                smallest(((q, rr, s) for rr in range(r_n)), states)
+                or smallest(((qq, r, s) for qq in range(q_n)), states)
+                or smallest(((q, r, ss) for ss in (s - 1, s + 1) if 0 <= ss < s_n), states)
+            )
+            if pick is not None:
+                break
+        if pick is None:  # nothing left to hide: the table tells nothing beyond its margins
+            return everything_hidden
         forced.add(pick)
-    return states_now()
+    return everything_hidden
 
 
 def _rule_three_pick(
@@ -419,10 +482,14 @@ def _rule_three_pick(
     """Rule 3 along rows and columns: the cell to hide next, or None."""
     x = table.cells
     q_n, r_n = len(table.rows), len(table.columns)
-    lines = [[(q, r) for r in range(r_n)] for q in range(q_n)]
-    lines += [[(q, r) for q in range(q_n)] for r in range(r_n)]
+    rows_shown = table.row_states or [["exact"] * len(table.stages)] * q_n
+    cols_shown = table.column_states or [["exact"] * len(table.stages)] * r_n
+    lines = [([(q, r) for r in range(r_n)], rows_shown[q]) for q in range(q_n)]
+    lines += [([(q, r) for q in range(q_n)], cols_shown[r]) for r in range(r_n)]
     for s in range(len(table.stages)):
-        for line in lines:
+        for line, margin in lines:
+            if margin[s] != "exact":
+                continue
             hidden = [(q, r) for q, r in line if states[q][r][s] != "exact"]
             if hidden and (len(hidden) < 2 or sum(x[q][r][s] for q, r in hidden) < min_cell):
                 pick = smallest(((q, r, s) for q, r in line), states)
@@ -489,15 +556,15 @@ def school_rates(rows: pl.DataFrame, district: pl.DataFrame, stage: str) -> pl.D
     shown = part["share"].drop_nulls()
     low = shown.min() if shown.len() else None
     high = shown.max() if shown.len() else None
-    mark = (
-        pl.when(pl.col("share").is_null() | pl.lit(len(shown) < 2))
-        .then(pl.lit(""))
-        .when(pl.col("share") == low)
-        .then(pl.lit("lowest"))
-        .when(pl.col("share") == high)
-        .then(pl.lit("highest"))
-        .otherwise(pl.lit(""))
-    )
+    mark: pl.Expr = pl.lit("")
+    if len(shown) >= 2:
+        mark = (
+            pl.when(pl.col("share") == low)
+            .then(pl.lit("lowest"))
+            .when(pl.col("share") == high)
+            .then(pl.lit("highest"))
+            .otherwise(pl.lit(""))
+        )
     return (
         part.with_columns(
             mark.alias("mark"), pl.lit(district_share, dtype=pl.Float64).alias("district_share")
@@ -559,8 +626,8 @@ def protect_diagnostics(
     parts: list[pl.DataFrame] = []
     for (cohort,), part in two_way.group_by("cohort", maintain_order=True):
         stages = part["stage"].unique(maintain_order=True).to_list()
-        table = TwoWay.of(part, stages)
-        parts.append(two_way_rows(table, protect_two_way(table, min_cell), int(cohort), min_cell))  # type: ignore[call-overload]
+        table = TwoWay.of(part, stages, public.filter(pl.col("cohort") == cohort))
+        parts.append(two_way_rows(table, protect_two_way(table, min_cell), int(cohort), min_cell))
     graduates = public.filter((pl.col("group_by") == "all") & (pl.col("stage") == GRADUATED))
     exact = dict(graduates.select("cohort", pl.col("shown").is_not_null()).rows())
     for (cohort,), part in timing.group_by("cohort", maintain_order=True):

@@ -47,11 +47,13 @@ from domain.vocabulary import (
 )
 from indicators import fafsa, marks
 from indicators.diagnostics import (
+    COLLEGE_TIMING_GROUPING,
     NO_SCORE,
     PAIR_SEPARATOR,
     PRIOR_ACHIEVEMENT_GROUPING,
     PRIOR_ACHIEVEMENT_GROUPS,
     PRIOR_ACHIEVEMENT_RACE_GROUPING,
+    TIMING_GROUPS,
     prior_achievement_quartiles,
     two_way_order,
 )
@@ -72,6 +74,7 @@ GROUP_VALUE_ORDER: Final[dict[str, tuple[str, ...]]] = {
     "econ_disadvantaged": YES_NO,
     PRIOR_ACHIEVEMENT_GROUPING: PRIOR_ACHIEVEMENT_GROUPS,
     PRIOR_ACHIEVEMENT_RACE_GROUPING: two_way_order(),
+    COLLEGE_TIMING_GROUPING: TIMING_GROUPS,
 }
 #: Groupings of the cube beyond cli.md's fields: grade-9 on-track status, the quartile of
 #: prior achievement and quartile x race (indicators.diagnostics).

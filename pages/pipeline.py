@@ -20,6 +20,7 @@ from ui.components import (
     next_step,
     page_header,
 )
+from ui.pipeline_diagnostics import diagnostics_section
 from ui.session import require_principal
 from ui.text import md, plain_html
 
@@ -99,6 +100,7 @@ def pipeline_page() -> None:
 
     _trend(trend)
     _on_track(principal, int(cohort))
+    diagnostics_section(principal, int(cohort))
     _coverage(principal)
     next_step(
         "Take the biggest leak to your work group: which partners act at that step, and which "
