@@ -77,7 +77,9 @@ def two_way_order() -> tuple[str, ...]:
 # ---------------------------------------------------------------------------------------
 
 
-def prior_achievement_quartiles(test_scores: pl.LazyFrame, cohorts: Sequence[int]) -> pl.LazyFrame:
+def prior_achievement_quartiles(
+    test_scores: pl.LazyFrame, students: pl.LazyFrame, cohorts: Sequence[int]
+) -> pl.LazyFrame:
     """(student_id, cohort, prior_achievement) for every student with a score.
 
     Rule (docs/indicators.md): the student's earliest state test score in high school,
@@ -90,7 +92,9 @@ def prior_achievement_quartiles(test_scores: pl.LazyFrame, cohorts: Sequence[int
     1 + floor(4 (r - 1) / n), so tied scores fall in one quartile. A student without any
     such score has no row; the cube puts them in the group "no_score".
     """
-    years = pl.DataFrame({"cohort": list(cohorts)}, schema={"cohort": pl.Int64})
+    cohort_of = students.filter(pl.col("cohort_year").is_in(list(cohorts))).select(
+        "student_id", pl.col("cohort_year").alias("cohort")
+    )
     subject_rank = pl.col("subject").replace_strict(
         list(PRIOR_ACHIEVEMENT_SUBJECTS),
         list(range(len(PRIOR_ACHIEVEMENT_SUBJECTS))),
@@ -101,21 +105,13 @@ def prior_achievement_quartiles(test_scores: pl.LazyFrame, cohorts: Sequence[int
             pl.col("subject").is_in(list(PRIOR_ACHIEVEMENT_SUBJECTS))
             & pl.col("scale_score").is_not_null()
         )
-        .join(years.lazy(), how="cross")
+        .join(cohort_of, on="student_id")
         .filter(pl.col("school_year").is_between(pl.col("cohort") - 3, pl.col("cohort")))
-        .with_columns(_subject_rank=subject_rank)
     )
-    earliest = (
-        scores.sort(
-            "_subject_rank",
-            "school_year",
-            "test_date",
-            "test_name",
-            "scale_score",
-            nulls_last=True,
-        )
-        .group_by("student_id", "cohort")
-        .agg(pl.col("subject", "test_name", "scale_score").first())
+    order = [subject_rank, pl.col("school_year"), pl.col("test_date"), pl.col("test_name"),
+             pl.col("scale_score")]  # fmt: skip
+    earliest = scores.group_by("student_id", "cohort").agg(
+        pl.col("subject", "test_name", "scale_score").sort_by(order, nulls_last=True).first()
     )
     within = ["cohort", "subject", "test_name"]
     rank = pl.col("scale_score").rank("min").over(within)

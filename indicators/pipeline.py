@@ -207,7 +207,11 @@ def _stages(tables: RawTables, cohorts: Iterable[int] | None, settings: Settings
         .join(_grade_milestones(tables.enrollments.lazy()), on=keys, how="left")
         .join(completed, on=keys, how="left")
         .join(_ninth_grade_on_track(tables, [y - 3 for y in years], settings), on=keys, how="left")
-        .join(prior_achievement_quartiles(tables.test_scores.lazy(), years), on=keys, how="left")
+        .join(
+            prior_achievement_quartiles(tables.test_scores.lazy(), tables.students.lazy(), years),
+            on=keys,
+            how="left",
+        )
         .join(outcomes, on="student_id", how="left")
         .with_columns(
             (

@@ -24,7 +24,7 @@ from indicators.diagnostics import (
     two_way_rows,
 )
 from indicators.suppression import suppress_cube, suppress_funnel
-from tests.indicators.builders import frame
+from tests.indicators.builders import frame, student
 
 C = 2026
 
@@ -35,7 +35,10 @@ def score(sid: str, subject: str, year: int, value: float, on: date | None = Non
 
 
 def quartiles(rows: list[dict]) -> dict[str, str]:
-    result = prior_achievement_quartiles(frame("test_scores", rows).lazy(), [C]).collect()
+    ids = sorted({row["student_id"] for row in rows})
+    students = frame("students", [student(sid, cohort=C) for sid in ids])
+    scores = frame("test_scores", rows).lazy()
+    result = prior_achievement_quartiles(scores, students.lazy(), [C]).collect()
     return dict(result.select("student_id", "prior_achievement").rows())
 
 
