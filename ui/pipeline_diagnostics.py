@@ -29,7 +29,7 @@ from indicators.diagnostics import (
 )
 from indicators.on_track import ON_TRACK_GROUPING
 from ui.components import PALETTE, STAGE_LABELS, figure_layout
-from ui.text import md
+from ui.text import md, plain_html
 
 #: Marks this module's figures in their JSON (layout.meta), for tests and tooling.
 FIGURE_META = "college-going-diagnostic"
@@ -97,7 +97,7 @@ def which_schools_leak(principal: api.Principal, cohort: int) -> None:
         LOWEST if mark == "lowest" else HIGHEST if mark == "highest" else OTHER
         for mark in shown["mark"].to_list()
     ]
-    labels = [str(names.get(g, g)) for g in shown["group"].to_list()]
+    labels = [plain_html(str(names.get(g, g))) for g in shown["group"].to_list()]
     fig = go.Figure(
         go.Bar(
             y=labels, x=shown["share"].to_list(), orientation="h", marker_color=colours,
