@@ -40,7 +40,7 @@ SERVICE = table_of(Service)
 CONSENT = table_of(Consent)
 SCHOOL = table_of(School)
 ALL = "all"
-#: Groupings of the stored cube: the fields of cli.md plus grade-9 on-track status and the
+#: Groupings of the stored cube: the `--by` fields plus grade-9 on-track status and the
 #: college-going diagnostic's (indicators.diagnostics; the timing split counts graduates).
 PIPELINE_GROUPINGS = (*GROUP_FIELDS, *EXTRA_GROUPINGS, COLLEGE_TIMING_GROUPING)
 _SCHEMA = {

@@ -77,10 +77,9 @@ def two_way_order() -> tuple[str, ...]:
 # ---------------------------------------------------------------------------------------
 
 
-def prior_achievement_quartiles(
-    test_scores: pl.LazyFrame, students: pl.LazyFrame, cohorts: Sequence[int]
-) -> pl.LazyFrame:
-    """(student_id, cohort, prior_achievement) for every student with a score.
+def prior_achievement_quartiles(test_scores: pl.LazyFrame, members: pl.LazyFrame) -> pl.LazyFrame:
+    """(student_id, cohort, prior_achievement) for every cohort member (`members`:
+    student_id, cohort, as `pipeline.cohort_members`) with a score.
 
     Rule (docs/indicators.md): the student's earliest state test score in high school,
     i.e. a `scale_score` of school years C-3 to C for cohort C, earliest by school year,
@@ -92,9 +91,7 @@ def prior_achievement_quartiles(
     1 + floor(4 (r - 1) / n), so tied scores fall in one quartile. A student without any
     such score has no row; the cube puts them in the group "no_score".
     """
-    cohort_of = students.filter(pl.col("cohort_year").is_in(list(cohorts))).select(
-        "student_id", pl.col("cohort_year").alias("cohort")
-    )
+    cohort_of = members.select("student_id", "cohort")
     subject_rank = pl.col("subject").replace_strict(
         list(PRIOR_ACHIEVEMENT_SUBJECTS),
         list(range(len(PRIOR_ACHIEVEMENT_SUBJECTS))),
@@ -201,7 +198,7 @@ def protect_timing(
     timing: pl.DataFrame, graduates_shown_exact: bool, min_cell: int
 ) -> pl.DataFrame:
     """One cohort's timing split as a protected viewer may see it: the parts of one
-    total (the cohort's graduates), so access.md rules 1, 3 and 4 apply as for a table of
+    total (the cohort's graduates), so the small-cell rules 1, 3 and 4 (docs/access-rules.md) apply as for a table of
     groups (`suppression.suppress_groups`, share of the graduates). The graduates' count
     is published in the cube's "all" funnel: when it is hidden there
     (`graduates_shown_exact` false), or when the rules would hide it to protect the
@@ -289,12 +286,14 @@ def _state_of(display: str) -> str:
 
 
 _BIG: Final = 10**12
+#: Hidden intervals at most this wide are shaved (`_bounds`).
+_SHAVE_WIDTH: Final = 2
 Cell = tuple[int, int, int]
 States = list[list[list[str]]]
 
 
 def funnel_hidden(counts: Sequence[int], min_cell: int) -> list[str]:
-    """access.md rules 1 and 2 for one funnel, as `suppression.suppress_funnel` applies
+    """the small-cell rules 1 and 2 (docs/access-rules.md) for one funnel, as `suppression.suppress_funnel` applies
     them: "exact", "small" (`<m`) or "protected" (`*`)."""
     states: list[str] = []
     exact: list[int] = []
@@ -312,10 +311,12 @@ def funnel_hidden(counts: Sequence[int], min_cell: int) -> list[str]:
 def _bounds(
     table: TwoWay, states: list[list[list[str]]], min_cell: int
 ) -> list[list[list[list[int]]]]:
-    """Interval bounds of every cell for a reader who knows the two-way display and,
-    exactly, every quartile's and every race's funnel (more than is published: the cube
-    shows them protected): row and column sums, nesting along stages, propagated until
-    nothing changes."""
+    """Interval bounds of every cell for a reader who knows the two-way display and the
+    display of its margins (every quartile's, every race's and the cohort's funnel;
+    shown exactly where `table` has no display for them): row and column sums and
+    nesting along stages, propagated until nothing changes, then the ends of narrow intervals
+    of hidden counts of 1..m-1 shaved (an end that empties some interval once assumed is removed).
+    Sound outer bounds, not exact ones: no integer program is solved."""
     q_n, r_n, s_n = len(table.rows), len(table.columns), len(table.stages)
     x = table.cells
     b = [
@@ -378,18 +379,59 @@ def _bounds(
                 chain[s][0], changed = chain[s + 1][0], True
         return changed
 
-    for _ in range(500):
-        changed = chain_tighten(total_m)
-        for chain in [*row_m, *col_m, *(b[q][r] for q in range(q_n) for r in range(r_n))]:
-            changed |= chain_tighten(chain)
-        for s in range(s_n):
-            changed |= tighten([row_m[q][s] for q in range(q_n)], total_m[s])
-            changed |= tighten([col_m[r][s] for r in range(r_n)], total_m[s])
-            for q in range(q_n):
-                changed |= tighten([b[q][r][s] for r in range(r_n)], row_m[q][s])
-            for r in range(r_n):
-                changed |= tighten([b[q][r][s] for q in range(q_n)], col_m[r][s])
-        if not changed:
+    Bounds = list[list[list[list[int]]]]
+    Margins = list[list[list[int]]]
+
+    def propagate(b: Bounds, row_m: Margins, col_m: Margins, total_m: list[list[int]]) -> bool:
+        """Tighten until nothing changes; False when some interval becomes empty."""
+        chains = [total_m, *row_m, *col_m, *(b[q][r] for q in range(q_n) for r in range(r_n))]
+        for _ in range(500):
+            changed = False
+            for chain in chains:
+                changed |= chain_tighten(chain)
+            for s in range(s_n):
+                changed |= tighten([row_m[q][s] for q in range(q_n)], total_m[s])
+                changed |= tighten([col_m[r][s] for r in range(r_n)], total_m[s])
+                for q in range(q_n):
+                    changed |= tighten([b[q][r][s] for r in range(r_n)], row_m[q][s])
+                for r in range(r_n):
+                    changed |= tighten([b[q][r][s] for q in range(q_n)], col_m[r][s])
+            if any(low > high for chain in chains for low, high in chain):
+                return False
+            if not changed:
+                break
+        return True
+
+    def copy(m: Margins) -> Margins:
+        return [[[*iv] for iv in chain] for chain in m]
+
+    propagate(b, row_m, col_m, total_m)
+    # Shaving: an end of a hidden small interval that leads to an empty interval once
+    # assumed is not possible (catches pins that need reasoning over several sums).
+    # Only cells whose count is 1..m-1 (the pins that matter) and whose interval is
+    # already narrow (where several sums together can close it) are shaved: the rest
+    # would cost the refresh seconds and close nothing.
+    hidden = [
+        (q, r, s)
+        for q in range(q_n)
+        for r in range(r_n)
+        for s in range(s_n)
+        if states[q][r][s] != "exact" and 0 < x[q][r][s] < min_cell
+    ]
+    for _ in range(4 * min_cell):
+        shaved = False
+        for q, r, s in hidden:
+            for end in (0, 1):
+                low, high = b[q][r][s]
+                if low >= high or high - low > _SHAVE_WIDTH:
+                    break
+                trial = [copy(row) for row in b]
+                trial[q][r][s] = [b[q][r][s][end]] * 2
+                if not propagate(trial, copy(row_m), copy(col_m), [[*iv] for iv in total_m]):
+                    b[q][r][s][end] += 1 if end == 0 else -1
+                    propagate(b, row_m, col_m, total_m)
+                    shaved = True
+        if not shaved:
             break
     return b
 

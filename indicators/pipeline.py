@@ -76,7 +76,7 @@ GROUP_VALUE_ORDER: Final[dict[str, tuple[str, ...]]] = {
     PRIOR_ACHIEVEMENT_RACE_GROUPING: two_way_order(),
     COLLEGE_TIMING_GROUPING: TIMING_GROUPS,
 }
-#: Groupings of the cube beyond cli.md's fields: grade-9 on-track status, the quartile of
+#: Groupings of the cube beyond `export pipeline --by`'s fields: grade-9 on-track status, the quartile of
 #: prior achievement and quartile x race (indicators.diagnostics).
 EXTRA_GROUPINGS: Final = (
     ON_TRACK_GROUPING,
@@ -202,13 +202,13 @@ def _stages(tables: RawTables, cohorts: Iterable[int] | None, settings: Settings
         pl.col("persisted_second_year").alias("persisted"),
     )
     keys = ["student_id", "cohort"]
+    members = cohort_members(tables, years)
     raw = (
-        cohort_members(tables, years)
-        .join(_grade_milestones(tables.enrollments.lazy()), on=keys, how="left")
+        members.join(_grade_milestones(tables.enrollments.lazy()), on=keys, how="left")
         .join(completed, on=keys, how="left")
         .join(_ninth_grade_on_track(tables, [y - 3 for y in years], settings), on=keys, how="left")
         .join(
-            prior_achievement_quartiles(tables.test_scores.lazy(), tables.students.lazy(), years),
+            prior_achievement_quartiles(tables.test_scores.lazy(), members),
             on=keys,
             how="left",
         )

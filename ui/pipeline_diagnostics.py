@@ -141,7 +141,7 @@ def _grouped_bars(rows: pl.DataFrame, groups: list[str], labels: dict[str, str],
         fig.add_bar(
             name=labels.get(group, group), x=[x_label.get(c, c) for c in categories],
             y=[values.get(c) for c in categories], marker_color=PALETTE[i % len(PALETTE)],
-            text=[f"{v:.0f}%" if v is not None else "" for v in (values.get(c) for c in categories)],
+            text=[f"{v:.1f}%" if v is not None else "" for v in (values.get(c) for c in categories)],
             textposition="outside", cliponaxis=False,
         )  # fmt: skip
     fig.update_yaxes(range=[0, 115], ticksuffix="%", automargin=True)

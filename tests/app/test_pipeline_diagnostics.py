@@ -79,7 +79,7 @@ def test_protected_diagnostics_carry_only_published_numbers(
     assert figures
     for figure in figures:
         leaked = numbers_in(figure) - allowed
-        assert not leaked, (leaked, figure.get("layout", {}).get("title"))
+        assert not leaked, (leaked, json.dumps(figure.get("data"))[:3000])
     notes = [c.value for c in at.caption if c.value.startswith("Not shown to protect")]
     for note in notes:  # a hidden figure is named with its display only: "(<10)" or "(*)"
         assert not re.search(r"\(\d+\)", note), note

@@ -24,7 +24,7 @@ from indicators.diagnostics import (
     two_way_rows,
 )
 from indicators.suppression import suppress_cube, suppress_funnel
-from tests.indicators.builders import frame, student
+from tests.indicators.builders import frame
 
 C = 2026
 
@@ -36,9 +36,9 @@ def score(sid: str, subject: str, year: int, value: float, on: date | None = Non
 
 def quartiles(rows: list[dict]) -> dict[str, str]:
     ids = sorted({row["student_id"] for row in rows})
-    students = frame("students", [student(sid, cohort=C) for sid in ids])
+    members = pl.DataFrame({"student_id": ids, "cohort": [C] * len(ids)})
     scores = frame("test_scores", rows).lazy()
-    result = prior_achievement_quartiles(scores, students.lazy(), [C]).collect()
+    result = prior_achievement_quartiles(scores, members.lazy()).collect()
     return dict(result.select("student_id", "prior_achievement").rows())
 
 
@@ -268,7 +268,7 @@ def consistent_values(
 @given(two_way_tables())
 def test_no_hidden_two_way_cell_is_pinned_by_its_published_margins(case) -> None:
     """Every hidden count of 1..m-1 keeps at least two values consistent with every
-    number published about the table (access.md, "Figures about groups")."""
+    number published about the table (docs/access-rules.md, "Figures about groups")."""
     cells, min_cell = case
     table = published_table(cells, min_cell)
     states = protect_two_way(table, min_cell)
