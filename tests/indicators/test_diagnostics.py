@@ -199,8 +199,7 @@ def consistent_values(
 ) -> dict[tuple[int, int, int], set[int]]:
     """Every 2-row table consistent with everything published about it: the two-way
     display, the displays of every quartile's, every race's and the cohort's funnel, the
-    sums and the nesting; the values each hidden cell takes in them (cells capped at the
-    cohort's true size, which only helps the reader)."""
+    sums and the nesting; the values each hidden cell takes in them."""
     cells = table.cells
     r_n, s_n = len(cells[0]), len(cells[0][0])
     assert table.row_states and table.column_states and table.total_states
@@ -211,7 +210,10 @@ def consistent_values(
     )
     row_sums = [[sum(cells[q][r][s] for r in range(r_n)) for s in range(s_n)] for q in range(2)]
     col_sums = [[sum(cells[q][r][s] for q in range(2)) for s in range(s_n)] for r in range(r_n)]
-    cap = sum(row_sums[q][0] for q in range(2))
+    # Cells and totals are capped to keep the enumeration finite; the cap is well above
+    # the true size, so it takes away only tables the display allows anyway (a cap at the
+    # true size would hand the reader a hidden total).
+    cap = sum(row_sums[q][0] for q in range(2)) + 3 * min_cell
 
     def stage_tables(s: int) -> list[tuple[tuple[int, ...], ...]]:
         def row_options(q: int) -> list[tuple[int, ...]]:
