@@ -238,6 +238,30 @@ def pipeline_cube(tables: dict[str, pd.DataFrame], settings: Settings) -> pd.Dat
         }
     )
 
+    # Prior achievement: the earliest high-school math score (ELA without one), its
+    # quarter within the cohort among scores of the same test and subject.
+    scores = tables["test_scores"]
+    scores = scores[scores["subject"].isin(["math", "ela"]) & scores["scale_score"].notna()]
+    scores = scores.merge(members[["student_id", "cohort"]], on="student_id")
+    scores = scores[
+        (scores["school_year"] >= scores["cohort"] - 3)
+        & (scores["school_year"] <= scores["cohort"])
+    ].assign(subject_rank=lambda f: f["subject"].map({"math": 0, "ela": 1}))
+    scores = scores.sort_values(
+        ["subject_rank", "school_year", "test_date", "test_name", "scale_score"],
+        na_position="last",
+        kind="stable",
+    ).drop_duplicates(["student_id", "cohort"], keep="first")
+    within = scores.groupby(["cohort", "subject", "test_name"])["scale_score"]
+    quarter = 1 + (4 * (within.rank(method="min").astype("int64") - 1)) // within.transform("size")
+    prior = pd.DataFrame(
+        {
+            "student_id": scores["student_id"],
+            "cohort": scores["cohort"],
+            "prior_achievement": "q" + quarter.astype(str),
+        }
+    )
+
     outcomes = tables["outcomes"][
         [
             "student_id",
@@ -252,6 +276,7 @@ def pipeline_cube(tables: dict[str, pd.DataFrame], settings: Settings) -> pd.Dat
         .merge(twelfth, on=["student_id", "cohort"], how="left")
         .merge(completed, on=["student_id", "cohort"], how="left")
         .merge(on_track, on=["student_id", "cohort"], how="left")
+        .merge(prior, on=["student_id", "cohort"], how="left")
         .merge(outcomes, on="student_id", how="left")
     )
     deadline = pd.to_datetime(frame["cohort"].astype(str) + "-08-31")
@@ -279,8 +304,17 @@ def pipeline_cube(tables: dict[str, pd.DataFrame], settings: Settings) -> pd.Dat
         on_track.map({True: "on_track", False: "off_track"}).fillna("unknown").astype("string")
     )
 
+    counts["prior_achievement"] = frame["prior_achievement"].fillna("no_score").astype("string")
+    counts["prior_achievement_race"] = counts["prior_achievement"] + "|" + counts["race_ethnicity"]
+
     parts = []
-    for field in ("all", *GROUP_FIELDS, "on_track_9"):
+    for field in (
+        "all",
+        *GROUP_FIELDS,
+        "on_track_9",
+        "prior_achievement",
+        "prior_achievement_race",
+    ):
         summed = counts.groupby(["cohort", field], as_index=False)[stages].sum()
         if field == "on_track_9":  # every cohort shows all three groups, zero included
             every = pd.MultiIndex.from_product(

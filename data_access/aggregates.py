@@ -42,11 +42,12 @@ from data_access.policy import (
 )
 from data_access.reading import frame
 from domain.vocabulary import GROUP_FIELDS, UNKNOWN_GROUP
+from indicators.diagnostics import COLLEGE_TIMING_GROUPING
 from indicators.observable import mark_not_yet
 from indicators.on_track import ON_TRACK_GROUPING, ON_TRACK_GROUPS
-from indicators.pipeline import GROUP_VALUE_ORDER
+from indicators.pipeline import EXTRA_GROUPINGS, GROUP_VALUE_ORDER
 from indicators.settings import load_settings
-from indicators.suppression import show_exact, suppress_groups
+from indicators.suppression import ShareOf, show_exact, suppress_groups
 
 CELLS = table_of(PipelineCell)
 PUBLIC = table_of(PipelineCellPublic)
@@ -56,8 +57,9 @@ CONSENT = table_of(Consent)
 SCHOOL = table_of(School)
 META = table_of(Meta)
 ALL = "all"
-#: Groupings of the stored cube: the fields of docs/command-line.md plus grade-9 on-track status.
-PIPELINE_GROUPINGS = (*GROUP_FIELDS, ON_TRACK_GROUPING)
+#: Groupings of the stored cube: the `--by` fields plus grade-9 on-track status and the
+#: college-going diagnostic's (indicators.diagnostics; the timing split counts graduates).
+PIPELINE_GROUPINGS = (*GROUP_FIELDS, *EXTRA_GROUPINGS, COLLEGE_TIMING_GROUPING)
 _SCHEMA = {
     "cohort": pl.Int64,
     "stage_order": pl.Int64,
@@ -140,7 +142,8 @@ def pipeline_in(
             schema=_SCHEMA,
         )
         rows = _ordered(cells)
-        rows = show_exact(rows.drop("stage_order")) if rows.height else _empty()
+        share_of: ShareOf = "total" if group_by == COLLEGE_TIMING_GROUPING else "first_stage"
+        rows = show_exact(rows.drop("stage_order"), share_of) if rows.height else _empty()
         return PipelineView(
             mark_not_yet(rows.select(*_COLUMNS), as_of), exact=True, observed_as_of=as_of
         )

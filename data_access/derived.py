@@ -37,8 +37,13 @@ from data_access.models import (
 )
 from data_access.policy import current_school_year
 from domain.progress import Progress, no_progress
+from indicators.diagnostics import (
+    PRIOR_ACHIEVEMENT_RACE_GROUPING,
+    college_timing_cells,
+    protect_diagnostics,
+)
 from indicators.observable import suppress_observed_cube
-from indicators.pipeline import pipeline_cube
+from indicators.pipeline import cube_of, stage_plan
 from indicators.settings import Settings, load_settings
 from indicators.student import compute_student_indicators
 from indicators.tables import SCHEMAS as RAW_SCHEMAS
@@ -97,14 +102,26 @@ def derive(
     indicators = indicators.join(trajectory, on="student_id", how="left").with_columns(
         school_year=pl.lit(school_year), computed_as_of=pl.lit(as_of)
     )
-    cube = pipeline_cube(tables, None, settings)
+    plan = stage_plan(tables, None, settings).collect()
+    cube = cube_of(plan.lazy())
+    # Stages not observable as of the refresh are stored as not_yet, and the small-cell
+    # rules run over the others only (indicators.observable). The quartile x race table is
+    # not published to protected viewers at all: its margins are published elsewhere and
+    # its protection (indicators.diagnostics.protect_two_way) is proven only for small
+    # tables, so leaders alone see it. The college-timing split is protected on its own.
+    two_way = pl.col("group_by") == PRIOR_ACHIEVEMENT_RACE_GROUPING
+    public = suppress_observed_cube(cube.filter(two_way.not_()), settings.min_cell, as_of)
+    timing = college_timing_cells(plan, tables.outcomes, as_of)
+    withheld = cube.filter(two_way).head(0)
+    public = pl.concat(
+        [public, protect_diagnostics(withheld, timing, public, settings.min_cell)],
+        how="vertical_relaxed",
+    )
+    cube = pl.concat([cube, timing])
     order = {stage: i for i, stage in enumerate(settings.funnel_stages)}
     cube = cube.with_columns(
         stage_order=pl.col("stage").replace_strict(order, return_dtype=pl.Int64)
     )
-    # Stages not observable as of the refresh are stored as not_yet, and the small-cell
-    # rules run over the others only (indicators.observable).
-    public = suppress_observed_cube(cube.drop("stage_order"), settings.min_cell, as_of)
     public = public.with_columns(
         stage_order=pl.col("stage").replace_strict(order, return_dtype=pl.Int64)
     )

@@ -46,6 +46,17 @@ from domain.vocabulary import (
     UNKNOWN_GROUP,
 )
 from indicators import fafsa, marks
+from indicators.diagnostics import (
+    COLLEGE_TIMING_GROUPING,
+    NO_SCORE,
+    PAIR_SEPARATOR,
+    PRIOR_ACHIEVEMENT_GROUPING,
+    PRIOR_ACHIEVEMENT_GROUPS,
+    PRIOR_ACHIEVEMENT_RACE_GROUPING,
+    TIMING_GROUPS,
+    prior_achievement_quartiles,
+    two_way_order,
+)
 from indicators.on_track import ON_TRACK_GROUPING, ON_TRACK_GROUPS
 from indicators.settings import Settings
 from indicators.tables import RawTables
@@ -61,7 +72,17 @@ GROUP_VALUE_ORDER: Final[dict[str, tuple[str, ...]]] = {
     "english_learner": YES_NO,
     "disability": YES_NO,
     "econ_disadvantaged": YES_NO,
+    PRIOR_ACHIEVEMENT_GROUPING: PRIOR_ACHIEVEMENT_GROUPS,
+    PRIOR_ACHIEVEMENT_RACE_GROUPING: two_way_order(),
+    COLLEGE_TIMING_GROUPING: TIMING_GROUPS,
 }
+#: Groupings of the cube beyond `export pipeline --by`'s fields: grade-9 on-track status, the quartile of
+#: prior achievement and quartile x race (indicators.diagnostics).
+EXTRA_GROUPINGS: Final = (
+    ON_TRACK_GROUPING,
+    PRIOR_ACHIEVEMENT_GROUPING,
+    PRIOR_ACHIEVEMENT_RACE_GROUPING,
+)
 NINTH_GRADE: Final = 9
 TWELFTH_GRADE: Final = 12
 BOOLEAN_FIELDS: Final = ("english_learner", "disability", "econ_disadvantaged")
@@ -181,11 +202,16 @@ def _stages(tables: RawTables, cohorts: Iterable[int] | None, settings: Settings
         pl.col("persisted_second_year").alias("persisted"),
     )
     keys = ["student_id", "cohort"]
+    members = cohort_members(tables, years)
     raw = (
-        cohort_members(tables, years)
-        .join(_grade_milestones(tables.enrollments.lazy()), on=keys, how="left")
+        members.join(_grade_milestones(tables.enrollments.lazy()), on=keys, how="left")
         .join(completed, on=keys, how="left")
         .join(_ninth_grade_on_track(tables, [y - 3 for y in years], settings), on=keys, how="left")
+        .join(
+            prior_achievement_quartiles(tables.test_scores.lazy(), members),
+            on=keys,
+            how="left",
+        )
         .join(outcomes, on="student_id", how="left")
         .with_columns(
             (
@@ -201,12 +227,19 @@ def _stages(tables: RawTables, cohorts: Iterable[int] | None, settings: Settings
         nested.append(so_far.alias(stage))
     on_track_known = pl.when(pl.col("entered_grade_9").fill_null(False)).then(pl.col("on_track"))
     return raw.select(
-        "cohort", "student_id", *GROUP_FIELDS, on_track_known.alias("on_track"), *nested
+        "cohort",
+        "student_id",
+        *GROUP_FIELDS,
+        on_track_known.alias("on_track"),
+        pl.col(PRIOR_ACHIEVEMENT_GROUPING).fill_null(NO_SCORE),
+        *nested,
     )
 
 
 def _labelled(stages: pl.LazyFrame) -> pl.LazyFrame:
-    return stages.with_columns(group_label(field) for field in GROUP_FIELDS)
+    return stages.with_columns(group_label(field) for field in GROUP_FIELDS).drop(
+        PRIOR_ACHIEVEMENT_GROUPING, strict=False
+    )
 
 
 def cohort_stages(
@@ -285,6 +318,20 @@ def pipeline_cube(
     return _cube(_stages(tables, cohorts, settings))
 
 
+def stage_plan(
+    tables: RawTables, cohorts: Iterable[int] | None, settings: Settings
+) -> pl.LazyFrame:
+    """The per-student plan behind `pipeline_cube` (raw group fields, on_track,
+    prior_achievement and the nested stages), for the refresh to collect once and hand to
+    `cube_of` and to the diagnostic views that need student rows."""
+    return _stages(tables, cohorts, settings)
+
+
+def cube_of(stages: pl.LazyFrame) -> pl.DataFrame:
+    """`pipeline_cube` from a `stage_plan` (collected or not)."""
+    return _cube(stages)
+
+
 def _cube(stages: pl.LazyFrame) -> pl.DataFrame:
     """Count the students once per combination of all group fields and on-track status,
     label that small frame, then sum it for every grouping at once (one unpivot, one
@@ -292,7 +339,7 @@ def _cube(stages: pl.LazyFrame) -> pl.DataFrame:
     operations replaces one plan per funnel."""
     schema = stages.collect_schema()
     stage_names = [s for s in PIPELINE_STAGES if s in schema.names()]
-    groupings = [ALL, *GROUP_FIELDS, ON_TRACK_GROUPING]
+    groupings = [ALL, *GROUP_FIELDS, *EXTRA_GROUPINGS]
     status = (
         pl.when(pl.col("on_track"))
         .then(pl.lit(ON_TRACK_GROUPS[0]))
@@ -301,7 +348,7 @@ def _cube(stages: pl.LazyFrame) -> pl.DataFrame:
         .otherwise(pl.lit(UNKNOWN_GROUP))
     )
     cells = (
-        stages.group_by("cohort", "on_track", *GROUP_FIELDS)
+        stages.group_by("cohort", "on_track", PRIOR_ACHIEVEMENT_GROUPING, *GROUP_FIELDS)
         .agg(pl.col(stage_names).sum().cast(pl.Int64))
         .select(
             "cohort",
@@ -309,6 +356,12 @@ def _cube(stages: pl.LazyFrame) -> pl.DataFrame:
             pl.lit(ALL).alias(ALL),
             *(group_label(field, schema[field]) for field in GROUP_FIELDS),
             status.alias(ON_TRACK_GROUPING),
+            PRIOR_ACHIEVEMENT_GROUPING,
+        )
+        .with_columns(
+            pl.concat_str(
+                PRIOR_ACHIEVEMENT_GROUPING, "race_ethnicity", separator=PAIR_SEPARATOR
+            ).alias(PRIOR_ACHIEVEMENT_RACE_GROUPING)
         )
         .unpivot(
             groupings, index=["cohort", *stage_names], variable_name="group_by", value_name="group"
@@ -353,6 +406,7 @@ def _rank_tables() -> tuple[pl.DataFrame, pl.DataFrame]:
     """(group_by, group) -> display rank of the known values, and group_by -> how many
     values are known (the rank of any other value; "unknown" comes after it)."""
     order = {**GROUP_VALUE_ORDER, ON_TRACK_GROUPING: ON_TRACK_GROUPS}
+    every = (ALL, *GROUP_FIELDS, *EXTRA_GROUPINGS)
     ranks = pl.DataFrame(
         [
             (field, value, rank)
@@ -364,8 +418,8 @@ def _rank_tables() -> tuple[pl.DataFrame, pl.DataFrame]:
     )
     known = pl.DataFrame(
         {
-            "group_by": [ALL, *GROUP_FIELDS, ON_TRACK_GROUPING],
-            "_known": [len(order.get(f, ())) for f in (ALL, *GROUP_FIELDS, ON_TRACK_GROUPING)],
+            "group_by": list(every),
+            "_known": [len(order.get(f, ())) for f in every],
         },
         schema={"group_by": pl.String, "_known": pl.Int64},
     )

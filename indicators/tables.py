@@ -81,6 +81,8 @@ SCHEMAS: Final[dict[str, _Schema]] = {
         "graduated": (pl.Boolean(), False),
         "graduation_date": (pl.Date(), False),
         "postsecondary_enrolled": (pl.Boolean(), False),
+        "postsecondary_start_date": (pl.Date(), False),
+        "institution_level": (pl.String(), False),
         "persisted_second_year": (pl.Boolean(), False),
     },
 }

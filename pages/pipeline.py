@@ -25,6 +25,7 @@ from ui.components import (
     page_header,
 )
 from ui.fafsa_season import fafsa_season_section
+from ui.pipeline_diagnostics import diagnostics_section
 from ui.session import require_principal
 from ui.text import md, plain_html
 
@@ -163,6 +164,7 @@ def pipeline_page() -> None:
     _trend(trend, meeting=meeting)
     fafsa_season_section(principal)
     _on_track(principal, int(cohort))
+    diagnostics_section(principal, int(cohort))
     _coverage(principal)
     next_step(
         "Take the biggest leak to your work group: which partners act at that step, and which "

@@ -29,6 +29,7 @@ from hypothesis import strategies as st
 from domain.vocabulary import GROUP_FIELDS, PIPELINE_STAGES
 from indicators.on_track import ON_TRACK_GROUPING
 from indicators.pipeline import (
+    EXTRA_GROUPINGS,
     biggest_leak,
     cohort_stages,
     funnel,
@@ -237,9 +238,9 @@ def test_the_cube_holds_all_students_every_group_field_and_the_on_track_split(
     assert cube.columns == ["cohort", "group_by", "group", "stage", "count"]
     assert cube["cohort"].unique().sort().to_list() == [C - 1, C]
     groupings = cube["group_by"].unique(maintain_order=True).to_list()
-    assert groupings == ["all", *GROUP_FIELDS, ON_TRACK_GROUPING]
+    assert groupings == ["all", *GROUP_FIELDS, *EXTRA_GROUPINGS]
     totals = cube.filter(pl.col("group_by") == "all").select("cohort", "stage", "count")
-    for field in (*GROUP_FIELDS, ON_TRACK_GROUPING):
+    for field in (*GROUP_FIELDS, *EXTRA_GROUPINGS):
         summed = (
             cube.filter(pl.col("group_by") == field)
             .group_by("cohort", "stage")
