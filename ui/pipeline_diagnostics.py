@@ -28,7 +28,7 @@ from indicators.diagnostics import (
     seamless_deadline,
 )
 from indicators.on_track import ON_TRACK_GROUPING
-from ui.components import PALETTE, STAGE_LABELS, figure_layout
+from ui.components import PALETTE, STAGE_LABELS, VALUE_HEADROOM, figure_layout
 from ui.text import md, plain_html
 
 #: Marks this module's figures in their JSON (layout.meta), for tests and tooling.
@@ -113,10 +113,15 @@ def which_schools_leak(principal: api.Principal, cohort: int) -> None:
             yanchor="bottom",
         )  # fmt: skip
     fig.update_xaxes(title=f"% of grade-9 entrants who {STAGE_LABELS[str(stage)].lower()}",
-                     range=[0, 125], ticksuffix="%")  # fmt: skip
+                     range=[0, 100 / (1 - VALUE_HEADROOM)], ticksuffix="%")  # fmt: skip
     fig.update_yaxes(automargin=True, categoryorder="array", categoryarray=labels)
     st.plotly_chart(
-        _tagged(figure_layout(fig, height=max(320, 60 * len(labels) + 120))), width="stretch"
+        _tagged(
+            figure_layout(
+                fig, height=max(320, 60 * len(labels) + 120), meeting=principal.meeting_mode
+            )
+        ),
+        width="stretch",
     )
     _hidden_note(
         [f"{names.get(g, g)} ({d})" for g, d in rates.filter(pl.col("share").is_null())
@@ -144,9 +149,10 @@ def _grouped_bars(rows: pl.DataFrame, groups: list[str], labels: dict[str, str],
             text=[f"{v:.1f}%" if v is not None else "" for v in (values.get(c) for c in categories)],
             textposition="outside", cliponaxis=False,
         )  # fmt: skip
-    fig.update_yaxes(range=[0, 115], ticksuffix="%", automargin=True)
+    # 100% is the longest bar: the axis leaves VALUE_HEADROOM past it for the label.
+    fig.update_yaxes(range=[0, 100 / (1 - VALUE_HEADROOM)], ticksuffix="%", automargin=True)
     fig.update_xaxes(automargin=True)
-    fig.update_layout(barmode="group", legend={"orientation": "h", "y": -0.2, "x": 0})
+    fig.update_layout(barmode="group")
     return fig
 
 
@@ -161,7 +167,9 @@ def does_prior_achievement_explain(principal: api.Principal, cohort: int) -> Non
     groups = rows["group"].unique(maintain_order=True).to_list()
     fig = _grouped_bars(rows, groups, QUARTILE_LABELS, "stage", stages, STAGE_LABELS)
     fig.update_yaxes(title="% of grade-9 entrants")
-    st.plotly_chart(_tagged(figure_layout(fig, height=480)), width="stretch")
+    st.plotly_chart(
+        _tagged(figure_layout(fig, height=480, meeting=principal.meeting_mode)), width="stretch"
+    )
     hidden = rows.filter(pl.col("share").is_null() & (pl.col("stage") != stages[0]))
     _hidden_note(
         [f"{QUARTILE_LABELS.get(g, g)}, {STAGE_LABELS.get(s, s).lower()}"
@@ -187,7 +195,12 @@ def does_prior_achievement_explain(principal: api.Principal, cohort: int) -> Non
             fig = _grouped_bars(part, races, RACE_LABELS, "q", quartiles, QUARTILE_LABELS)
             fig.update_yaxes(title=f"% {STAGE_LABELS[stage].lower()}")
             title = f"{STAGE_LABELS[stage]} by prior achievement and race"
-            st.plotly_chart(_tagged(figure_layout(fig, height=480, title=title)), width="stretch")
+            st.plotly_chart(
+                _tagged(
+                    figure_layout(fig, height=480, title=title, meeting=principal.meeting_mode)
+                ),
+                width="stretch",
+            )
     st.caption(
         "Quarters of the class by the student's earliest state test score in high school "
         "(math, or ELA without a math score), ranked within the class and test; students "
@@ -229,7 +242,12 @@ def seamless_or_delayed(principal: api.Principal, cohort: int) -> None:
     fig.update_xaxes(title="% of graduates", range=[0, 125], ticksuffix="%")
     fig.update_yaxes(automargin=True, categoryorder="array", categoryarray=labels[::-1])
     st.plotly_chart(
-        _tagged(figure_layout(fig, height=max(300, 50 * len(labels) + 120))), width="stretch"
+        _tagged(
+            figure_layout(
+                fig, height=max(300, 50 * len(labels) + 120), meeting=principal.meeting_mode
+            )
+        ),
+        width="stretch",
     )
     _hidden_note(
         [f"{_timing_label(g, cohort)} ({d})"
@@ -255,7 +273,9 @@ def on_track_and_after(principal: api.Principal, cohort: int) -> None:
     groups = rows["group"].unique(maintain_order=True).to_list()
     fig = _grouped_bars(rows, groups, ON_TRACK_LABELS, "stage", stages, STAGE_LABELS)
     fig.update_yaxes(title="% of grade-9 entrants")
-    st.plotly_chart(_tagged(figure_layout(fig, height=460)), width="stretch")
+    st.plotly_chart(
+        _tagged(figure_layout(fig, height=460, meeting=principal.meeting_mode)), width="stretch"
+    )
     hidden = rows.filter(pl.col("share").is_null() & pl.col("stage").is_in(stages))
     _hidden_note(
         [f"{ON_TRACK_LABELS.get(g, g)}, {STAGE_LABELS.get(s, s).lower()}"

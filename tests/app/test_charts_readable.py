@@ -59,11 +59,22 @@ def assert_readable(figure: Figure, *, minimum: int) -> None:
         if trace.get("text"):
             # A label past the end of a bar is drawn even outside the axis range...
             assert trace.get("cliponaxis") is False, trace.get("name")
-    if bars:
-        # ...and the axis leaves room for it past the longest bar.
-        longest = max(max(t["x"]) for t in bars if t.get("x"))
-        low, high = layout["xaxis"]["range"]
-        assert low == 0 and longest <= high * (1 - VALUE_HEADROOM) + 1e-9, (longest, high)
+    for orientation, values, axis in (("h", "x", "xaxis"), ("v", "y", "yaxis")):
+        # ...and the value axis leaves room for it past the longest bar.
+        lengths = [
+            v
+            for t in bars
+            if t.get("orientation", "v") == orientation
+            for v in t.get(values) or []
+            if isinstance(v, int | float)
+        ]
+        if lengths:
+            low, high = layout[axis]["range"]
+            assert low == 0 and max(lengths) <= high * (1 - VALUE_HEADROOM) + 1e-9, (
+                axis,
+                max(lengths),
+                high,
+            )
     if layout.get("showlegend", True) and len(figure["data"]) > 1:
         legend = layout["legend"]
         # Outside the plotting area [0, 1] x [0, 1] of paper coordinates.
