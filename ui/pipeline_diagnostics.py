@@ -119,7 +119,7 @@ def which_schools_leak(principal: api.Principal, cohort: int) -> None:
         _tagged(
             figure_layout(
                 fig, height=max(320, 60 * len(labels) + 120), meeting=principal.meeting_mode
-            )
+            ).update_layout(margin={"t": 80})  # room for the district average's label
         ),
         width="stretch",
     )
