@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import date
 
-from sqlalchemy import Engine
+from sqlalchemy import Connection, Engine
 
 from data_access.audit import record_event
 from data_access.policy import AccessDenied, Principal, resolve_principal
@@ -29,16 +29,7 @@ def sign_in(
             return replace(resolve_principal(connection, email, today), os_user=os_user)
         except AccessDenied as denied:
             refusal = denied
-            record_event(
-                connection,
-                None,
-                "sign_in",
-                outcome="denied",
-                email=(email or "").strip().lower() or "unknown",
-                detail={"reason": denied.code},
-                today=today,
-                os_user=os_user,
-            )
+            _record_refusal(connection, email, denied, today=today, os_user=os_user)
     raise refusal
 
 
@@ -46,11 +37,24 @@ def refuse_sign_in(engine: Engine, email: str, refusal: AccessDenied) -> None:
     """Record a sign-in refused before the users table was asked (the identity provider did
     not vouch for the email, docs/access-rules.md "Signing in"): every refusal is audited."""
     with engine.begin() as connection:
-        record_event(
-            connection,
-            None,
-            "sign_in",
-            outcome="denied",
-            email=(email or "").strip().lower() or "unknown",
-            detail={"reason": refusal.code},
-        )
+        _record_refusal(connection, email, refusal)
+
+
+def _record_refusal(
+    connection: Connection,
+    email: str,
+    refusal: AccessDenied,
+    *,
+    today: date | None = None,
+    os_user: str | None = None,
+) -> None:
+    record_event(
+        connection,
+        None,
+        "sign_in",
+        outcome="denied",
+        email=(email or "").strip().lower() or "unknown",
+        detail={"reason": refusal.code},
+        today=today,
+        os_user=os_user,
+    )

@@ -30,7 +30,13 @@ from typing import Final
 import polars as pl
 
 from domain.vocabulary import INSTITUTION_LEVELS, RACE_ETHNICITIES, UNKNOWN_GROUP
-from indicators.suppression import SUPPRESSED, show_exact, suppress_groups
+from indicators.suppression import (
+    SUPPRESSED,
+    show_exact,
+    suppress_groups,
+    tighten_chain,
+    tighten_sum,
+)
 
 PRIOR_ACHIEVEMENT_GROUPING: Final = "prior_achievement"
 #: Quartile 1 is the lowest quarter of scores; students without a score are their own group.
@@ -354,31 +360,6 @@ def _bounds(
     ]
     total_m = [interval(totals[s], (table.total_states or ["exact"] * s_n)[s]) for s in range(s_n)]
 
-    def tighten(parts: list[list[int]], total: list[int]) -> bool:
-        changed = False
-        low = sum(p[0] for p in parts)
-        high = sum(p[1] for p in parts)
-        if low > total[0]:
-            total[0], changed = low, True
-        if high < total[1]:
-            total[1], changed = high, True
-        for p in parts:
-            new = [max(p[0], total[0] - (high - p[1])), min(p[1], total[1] - (low - p[0]))]
-            if new != p:
-                p[0], p[1] = new
-                changed = True
-        return changed
-
-    def chain_tighten(chain: list[list[int]]) -> bool:
-        changed = False
-        for s in range(1, len(chain)):
-            if chain[s][1] > chain[s - 1][1]:
-                chain[s][1], changed = chain[s - 1][1], True
-        for s in range(len(chain) - 2, -1, -1):
-            if chain[s][0] < chain[s + 1][0]:
-                chain[s][0], changed = chain[s + 1][0], True
-        return changed
-
     Bounds = list[list[list[list[int]]]]
     Margins = list[list[list[int]]]
 
@@ -388,14 +369,14 @@ def _bounds(
         for _ in range(500):
             changed = False
             for chain in chains:
-                changed |= chain_tighten(chain)
+                changed |= tighten_chain(chain)
             for s in range(s_n):
-                changed |= tighten([row_m[q][s] for q in range(q_n)], total_m[s])
-                changed |= tighten([col_m[r][s] for r in range(r_n)], total_m[s])
+                changed |= tighten_sum(total_m[s], [row_m[q][s] for q in range(q_n)])
+                changed |= tighten_sum(total_m[s], [col_m[r][s] for r in range(r_n)])
                 for q in range(q_n):
-                    changed |= tighten([b[q][r][s] for r in range(r_n)], row_m[q][s])
+                    changed |= tighten_sum(row_m[q][s], [b[q][r][s] for r in range(r_n)])
                 for r in range(r_n):
-                    changed |= tighten([b[q][r][s] for q in range(q_n)], col_m[r][s])
+                    changed |= tighten_sum(col_m[r][s], [b[q][r][s] for q in range(q_n)])
             if any(low > high for chain in chains for low, high in chain):
                 return False
             if not changed:

@@ -111,7 +111,9 @@ class _Bounds:
     cells: list[list[list[list[int]]]]  # grouping -> group -> stage -> [low, high]
 
 
-def _tighten_chain(chain: list[list[int]]) -> bool:
+def tighten_chain(chain: list[list[int]]) -> bool:
+    """Narrow the `[low, high]` intervals of one funnel by its nesting (a later stage never
+    exceeds an earlier one); True when an interval changed."""
     changed = False
     for s in range(1, len(chain)):  # a later stage never exceeds an earlier one
         if chain[s][1] > chain[s - 1][1]:
@@ -124,7 +126,9 @@ def _tighten_chain(chain: list[list[int]]) -> bool:
     return changed
 
 
-def _tighten_sum(total: list[int], parts: list[list[int]]) -> bool:
+def tighten_sum(total: list[int], parts: list[list[int]]) -> bool:
+    """Narrow the intervals of `parts` and of their `total` by the sum; True when one
+    changed."""
     changed = False
     low = sum(p[0] for p in parts)
     high = sum(p[1] for p in parts)
@@ -160,12 +164,12 @@ def _bounds(
         ],
     )
     for _ in range(_MAX_PASSES):
-        changed = _tighten_chain(bounds.totals)
+        changed = tighten_chain(bounds.totals)
         for grouping in bounds.cells:
             for chain in grouping:
-                changed |= _tighten_chain(chain)
+                changed |= tighten_chain(chain)
             for s, total in enumerate(bounds.totals):
-                changed |= _tighten_sum(total, [chain[s] for chain in grouping])
+                changed |= tighten_sum(total, [chain[s] for chain in grouping])
         if not changed:
             break
     return bounds
