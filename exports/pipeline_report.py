@@ -22,7 +22,7 @@ from __future__ import annotations
 import io
 import textwrap
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 
 import matplotlib
@@ -35,6 +35,7 @@ from domain.presentation import (
     HIDDEN_COLOUR,
     LINE_STYLES,
     NOT_YET_COLOUR,
+    NOT_YET_DISPLAY,
     NOT_YET_LABEL,
     PALETTE,
     SHORT_STAGE_LABELS,
@@ -43,6 +44,7 @@ from domain.presentation import (
     is_not_yet,
     not_yet_text,
 )
+from indicators.observable import not_yet_words
 from indicators.shown import biggest_leak_shown, gaps_shown
 
 # Chart labels as TrueType text (searchable, extractable), not Type 3 glyph procedures.
@@ -96,6 +98,7 @@ class PipelineReport:
 def build_report(report: PipelineReport) -> bytes:
     """The report as PDF bytes, on one page: laid out at full size, and again a little
     smaller when a long grouping (eight groups, five long equity-gap sentences) overflows."""
+    report = replace(report, funnel=_dated(report.funnel, report.cohort, report.as_of))
     for scale in SCALES:
         page = _Page(scale)
         try:
@@ -119,6 +122,16 @@ def build_report(report: PipelineReport) -> bytes:
         },
     )
     return buffer.getvalue()
+
+
+def _dated(funnel: pl.DataFrame, cohort: int, as_of: date) -> pl.DataFrame:
+    """The funnel with each not-yet stage's words and date, as the page prints them."""
+    stages = funnel["stage"].to_list()
+    words = [
+        not_yet_words(stage, cohort, stages, as_of) if display == NOT_YET_DISPLAY else display
+        for stage, display in funnel.select("stage", "display").iter_rows()
+    ]
+    return funnel.with_columns(display=pl.Series(words, dtype=pl.String))
 
 
 class _Page:

@@ -84,6 +84,17 @@ def funnel_observable_from(stage: str, cohort: int, stages: Sequence[str]) -> da
     return max(observable_from(s, cohort) for s in prefix)
 
 
+def not_yet_words(stage: str, cohort: int, stages: Sequence[str], as_of: date) -> str:
+    """What a stage not shown yet says: "not yet (from Sep 1, 2027)". When that date has
+    passed but the stored figures were refreshed before it, it says they come with the
+    next refresh (the page and the PDF report print the same words)."""
+    start = funnel_observable_from(stage, cohort, stages)
+    day = f"{start:%b} {start.day}, {start.year}"
+    if start <= as_of:
+        return f"not yet (from {day}; figures refreshed before then)"
+    return f"not yet (from {day})"
+
+
 def observed_stages(cohort: int, stages: Sequence[str], as_of: date) -> list[str]:
     """The stages of a nested funnel that may be shown as of `as_of` (always a prefix)."""
     return [s for s in stages if as_of >= funnel_observable_from(s, cohort, stages)]

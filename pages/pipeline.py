@@ -12,7 +12,7 @@ from data_access import api
 from domain.presentation import LINE_STYLES, SHORT_STAGE_LABELS, chart_text
 from domain.vocabulary import GROUP_FIELDS, PIPELINE_STAGES
 from indicators.definitions import small_counts_rule
-from indicators.observable import NOT_YET, funnel_observable_from
+from indicators.observable import NOT_YET, not_yet_words
 from indicators.settings import load_settings
 from indicators.shown import biggest_leak_shown, gaps_shown
 from ui.components import (
@@ -61,19 +61,6 @@ def _cohort_label(cohort: int, in_progress: set[int]) -> str:
     return f"Class of {cohort} — in progress" if cohort in in_progress else f"Class of {cohort}"
 
 
-def _day(day: date) -> str:
-    return f"{day:%b} {day.day}, {day.year}"
-
-
-def not_yet_text(stage: str, cohort: int, stages: list[str], today: date) -> str:
-    """'not yet (from DATE)' for a stage not observed yet; when DATE has passed but the
-    figures were refreshed before it, it says they come with the next refresh."""
-    start = funnel_observable_from(stage, cohort, stages)
-    if start <= today:
-        return f"not yet (from {_day(start)}; figures refreshed before then)"
-    return f"not yet (from {_day(start)})"
-
-
 def _labels(stages: list[str], labels: dict[str, str] = STAGE_LABELS) -> list[str]:
     return [labels.get(s, s) for s in stages]
 
@@ -96,7 +83,7 @@ def _funnel(
         rows["share"].to_list(),
         title=title,
         not_yet=[
-            not_yet_text(stage, int(cohort), stages, today) if display == NOT_YET else None
+            not_yet_words(stage, int(cohort), stages, today) if display == NOT_YET else None
             for stage, cohort, display in rows.select("stage", "cohort", "display").iter_rows()
         ],
         meeting=meeting,
@@ -266,7 +253,7 @@ def _on_track(principal: api.Principal, cohort: int) -> None:
             row = graduated.row(0, named=True)
             display = row["display"]
             if display == NOT_YET:
-                display = not_yet_text("graduated", cohort, stages, principal.today)
+                display = not_yet_words("graduated", cohort, stages, principal.today)
             cells.append((label, row["share"], display))
     columns = st.columns(len(cells) or 1)
     for column, (label, share, display) in zip(columns, cells, strict=False):

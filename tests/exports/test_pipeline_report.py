@@ -67,14 +67,17 @@ def test_a_stage_not_observable_yet_prints_not_yet_and_no_number() -> None:
     assert "suppressed" not in text
 
 
-def test_the_cubes_not_yet_code_prints_not_yet() -> None:
+def test_the_cubes_not_yet_code_prints_not_yet_with_the_date_it_becomes_observable() -> None:
     rows = funnel(
         ["412", "377", "not_yet", "not_yet", "not_yet", "not_yet"],
         [412, 377, None, None, None, None],
         [100.0, 91.5, None, None, None, None],
     )
     text = text_of(build_report(report(rows)))
-    assert text.count("not yet") >= 4 and "not_yet" not in text and "suppressed" not in text
+    assert "not_yet" not in text and "suppressed" not in text
+    # The class of 2027 as of Nov 30, 2026: graduation (and FAFSA with it) from Sep 1, 2027.
+    assert text.count("not yet (from Sep 1, 2027)") == 2
+    assert "not yet (from Nov 1, 2027)" in text and "not yet (from Nov 1, 2028)" in text
 
 
 def test_the_longest_grouping_fits_on_one_page() -> None:
