@@ -133,6 +133,9 @@ class Service(SQLModel, table=True):
     service_type: str = Field(primary_key=True, max_length=32)
     start_date: date = Field(primary_key=True)
     end_date: date | None = None
+    #: Dosage, when the partner's export has it (migration 0005).
+    sessions: int | None = None
+    hours: float | None = None
 
     __table_args__ = (Index("ix_service_org", "org_id"),)
 
