@@ -25,6 +25,7 @@ from ui.components import (
     page_header,
 )
 from ui.fafsa_season import fafsa_season_section
+from ui.figure_memo import memo_figure
 from ui.pipeline_diagnostics import diagnostics_section
 from ui.session import require_principal
 from ui.text import md, plain_html
@@ -65,6 +66,7 @@ def _labels(stages: list[str], labels: dict[str, str] = STAGE_LABELS) -> list[st
     return [labels.get(s, s) for s in stages]
 
 
+@memo_figure
 def _funnel(
     rows: pl.DataFrame,
     today: date,
@@ -213,6 +215,12 @@ def _trend(trend: pl.DataFrame, *, meeting: bool = False) -> None:
     if shares.height == 0:
         st.caption("Not enough figures can be shown.")
         return
+    st.plotly_chart(_trend_figure(shares, meeting=meeting), width="stretch")
+
+
+@memo_figure
+def _trend_figure(shares: pl.DataFrame, *, meeting: bool) -> go.Figure:
+    """Each stage's share of the entering class, one line per stage across cohorts."""
     fig = go.Figure()
     for i, stage in enumerate(PIPELINE_STAGES[1:]):
         part = shares.filter(pl.col("stage") == stage).sort("cohort")
@@ -225,10 +233,7 @@ def _trend(trend: pl.DataFrame, *, meeting: bool = False) -> None:
             )  # fmt: skip
     fig.update_yaxes(title="% of entering class", ticksuffix="%", rangemode="tozero")
     fig.update_xaxes(title="Class of", dtick=1)
-    st.plotly_chart(
-        figure_layout(fig, height=460 + 2 * chart_text(meeting).legend, meeting=meeting),
-        width="stretch",
-    )
+    return figure_layout(fig, height=460 + 2 * chart_text(meeting).legend, meeting=meeting)
 
 
 def _on_track(principal: api.Principal, cohort: int) -> None:

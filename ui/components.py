@@ -99,30 +99,50 @@ def figure_layout(
     mode), axis labels that push the margins instead of being clipped (`automargin`), and a
     legend above the plotting area, never over the data."""
     text: ChartText = chart_text(meeting)
-    fig.update_layout(
-        font={"size": text.body, "family": FONT_FAMILY},
-        height=height,
-        title={"text": title, "font": {"size": text.title}, "x": 0, "xanchor": "left"}
-        if title
-        else None,
-        margin={"l": 10, "r": 10, "t": 60 if title else 20, "b": 10},
-        plot_bgcolor="white",
-        paper_bgcolor="white",
-        hoverlabel={"font_size": text.hover},
-        legend={
-            "font": {"size": text.legend},
-            "orientation": "h",
-            "x": 0,
-            "xanchor": "left",
-            "y": 1.02,
-            "yanchor": "bottom",
-        },
-    )
     ticks = {"size": text.tick, "color": TEXT_COLOUR}
     titles = {"size": text.body, "color": TEXT_COLOUR}
-    fig.update_xaxes(automargin=True, tickfont=ticks, title_font=titles)
-    fig.update_yaxes(automargin=True, tickfont=ticks, title_font=titles)
+    # One update with nested dicts for every axis the figure has: plotly validates each
+    # call and each "magic underscore" path, which cost ~100 ms per small-multiples chart.
+    axes = {
+        name: {"automargin": True, "tickfont": ticks, "title": {"font": titles}}
+        for name in _axis_names(fig)
+    }
+    fig.update_layout(
+        {
+            "font": {"size": text.body, "family": FONT_FAMILY},
+            "height": height,
+            "title": {"text": title, "font": {"size": text.title}, "x": 0, "xanchor": "left"}
+            if title
+            else None,
+            "margin": {"l": 10, "r": 10, "t": 60 if title else 20, "b": 10},
+            "plot_bgcolor": "white",
+            "paper_bgcolor": "white",
+            "hoverlabel": {"font": {"size": text.hover}},
+            "legend": {
+                "font": {"size": text.legend},
+                "orientation": "h",
+                "x": 0,
+                "xanchor": "left",
+                "y": 1.02,
+                "yanchor": "bottom",
+            },
+            **axes,
+        }
+    )
     return fig
+
+
+def _axis_names(fig: go.Figure) -> list[str]:
+    """The layout keys of the figure's axes: `xaxis`, `yaxis`, and `xaxis2`... for subplots."""
+    names = {"xaxis", "yaxis"}
+    names.update(key for key in fig.layout.to_plotly_json() if key[1:5] == "axis")
+    names.update(
+        f"{letter}axis{anchor[1:]}"
+        for trace in fig.data
+        for letter, anchor in (("x", trace.xaxis or "x"), ("y", trace.yaxis or "y"))
+        if hasattr(trace, "xaxis")
+    )
+    return sorted(names)
 
 
 def funnel_figure(

@@ -18,6 +18,7 @@ import streamlit as st
 from data_access import api
 from indicators.fafsa_season import ALL, gaps_at_week, season_end
 from ui.components import PALETTE, figure_layout
+from ui.figure_memo import memo_figure
 from ui.text import md, plain_html
 
 DISTRICT_LABEL = "District (all schools)"
@@ -63,6 +64,7 @@ def _gap_sentence(view: api.FafsaSeason, week: int, names: dict[str, str]) -> st
     return f"{md(name)} is {how} at this week ({worst['share']:.0f}% against {worst['last_year']:.0f}%)."
 
 
+@memo_figure
 def _figure(view: api.FafsaSeason, group: str, title: str, *, meeting: bool = False) -> go.Figure:
     rows = view.series.filter(pl.col("group") == group)
     # The x axis is this season's calendar: week k of every class sits at this class's

@@ -29,6 +29,7 @@ from indicators.diagnostics import (
 )
 from indicators.on_track import ON_TRACK_GROUPING
 from ui.components import PALETTE, STAGE_LABELS, VALUE_HEADROOM, figure_layout
+from ui.figure_memo import memo_figure
 from ui.text import md, plain_html
 
 #: Marks this module's figures in their JSON (layout.meta), for tests and tooling.
@@ -93,34 +94,10 @@ def which_schools_leak(principal: api.Principal, cohort: int) -> None:
     names = api.school_names()
     rates = school_rates(rows, district, str(stage))
     shown = rates.filter(pl.col("share").is_not_null())
-    colours = [
-        LOWEST if mark == "lowest" else HIGHEST if mark == "highest" else OTHER
-        for mark in shown["mark"].to_list()
-    ]
     labels = [plain_html(str(names.get(g, g))) for g in shown["group"].to_list()]
-    fig = go.Figure(
-        go.Bar(
-            y=labels, x=shown["share"].to_list(), orientation="h", marker_color=colours,
-            text=[f"{v:.1f}%" + (f" ({m})" if m else "") for v, m in shown.select("share", "mark").rows()],
-            textposition="outside", cliponaxis=False, hovertemplate="%{y}: %{x:.1f}%<extra></extra>",
-        )
-    )  # fmt: skip
     average = rates["district_share"][0] if rates.height else None
-    if average is not None:
-        fig.add_vline(x=average, line_dash="dash", line_color="#000000", line_width=2)
-        fig.add_annotation(
-            x=average, y=1.02, yref="paper", text=f"District {average:.1f}%", showarrow=False,
-            yanchor="bottom",
-        )  # fmt: skip
-    fig.update_xaxes(title=f"% of grade-9 entrants who {STAGE_LABELS[str(stage)].lower()}",
-                     range=[0, 100 / (1 - VALUE_HEADROOM)], ticksuffix="%")  # fmt: skip
-    fig.update_yaxes(automargin=True, categoryorder="array", categoryarray=labels)
     st.plotly_chart(
-        _tagged(
-            figure_layout(
-                fig, height=max(320, 60 * len(labels) + 120), meeting=principal.meeting_mode
-            ).update_layout(margin={"t": 80})  # room for the district average's label
-        ),
+        _leak_figure(shown, labels, average, str(stage), meeting=principal.meeting_mode),
         width="stretch",
     )
     _hidden_note(
@@ -133,6 +110,59 @@ def which_schools_leak(principal: api.Principal, cohort: int) -> None:
         f"Lowest school in vermillion, highest in green. Source: {SDP}, "
         "“Overall Progression” by high school (chart A1)."
     )
+
+
+@memo_figure
+def _leak_figure(
+    shown: pl.DataFrame, labels: list[str], average: float | None, stage: str, *, meeting: bool
+) -> go.Figure:
+    """Chart A1: one bar per school at `stage`, lowest and highest marked, the district
+    average as a dashed line."""
+    colours = [
+        LOWEST if mark == "lowest" else HIGHEST if mark == "highest" else OTHER
+        for mark in shown["mark"].to_list()
+    ]
+    fig = go.Figure(
+        go.Bar(
+            y=labels, x=shown["share"].to_list(), orientation="h", marker_color=colours,
+            text=[f"{v:.1f}%" + (f" ({m})" if m else "") for v, m in shown.select("share", "mark").rows()],
+            textposition="outside", cliponaxis=False, hovertemplate="%{y}: %{x:.1f}%<extra></extra>",
+        )
+    )  # fmt: skip
+    if average is not None:
+        fig.add_vline(x=average, line_dash="dash", line_color="#000000", line_width=2)
+        fig.add_annotation(
+            x=average, y=1.02, yref="paper", text=f"District {average:.1f}%", showarrow=False,
+            yanchor="bottom",
+        )  # fmt: skip
+    fig.update_xaxes(title=f"% of grade-9 entrants who {STAGE_LABELS[stage].lower()}",
+                     range=[0, 100 / (1 - VALUE_HEADROOM)], ticksuffix="%")  # fmt: skip
+    fig.update_yaxes(automargin=True, categoryorder="array", categoryarray=labels)
+    return _tagged(
+        figure_layout(fig, height=max(320, 60 * len(labels) + 120), meeting=meeting).update_layout(
+            margin={"t": 80}  # room for the district average's label
+        )
+    )
+
+
+@memo_figure
+def _bars_figure(
+    rows: pl.DataFrame,
+    groups: list[str],
+    labels: dict[str, str],
+    x_of: str,
+    categories: list[str],
+    x_label: dict[str, str],
+    *,
+    y_title: str,
+    height: int,
+    meeting: bool,
+    title: str | None = None,
+) -> go.Figure:
+    """Grouped bars (`_grouped_bars`) framed for the page."""
+    fig = _grouped_bars(rows, groups, labels, x_of, categories, x_label)
+    fig.update_yaxes(title=y_title)
+    return _tagged(figure_layout(fig, height=height, title=title, meeting=meeting))
 
 
 def _grouped_bars(rows: pl.DataFrame, groups: list[str], labels: dict[str, str], x_of: str,
@@ -165,11 +195,10 @@ def does_prior_achievement_explain(principal: api.Principal, cohort: int) -> Non
         return
     stages = rows["stage"].unique(maintain_order=True).to_list()
     groups = rows["group"].unique(maintain_order=True).to_list()
-    fig = _grouped_bars(rows, groups, QUARTILE_LABELS, "stage", stages, STAGE_LABELS)
-    fig.update_yaxes(title="% of grade-9 entrants")
-    st.plotly_chart(
-        _tagged(figure_layout(fig, height=480, meeting=principal.meeting_mode)), width="stretch"
-    )
+    fig = _bars_figure(rows, groups, QUARTILE_LABELS, "stage", stages, STAGE_LABELS,
+                       y_title="% of grade-9 entrants", height=480,
+                       meeting=principal.meeting_mode)  # fmt: skip
+    st.plotly_chart(fig, width="stretch")
     hidden = rows.filter(pl.col("share").is_null() & (pl.col("stage") != stages[0]))
     _hidden_note(
         [f"{QUARTILE_LABELS.get(g, g)}, {STAGE_LABELS.get(s, s).lower()}"
@@ -192,15 +221,11 @@ def does_prior_achievement_explain(principal: api.Principal, cohort: int) -> Non
             part = split.filter(pl.col("stage") == stage).rename({"r": "group"})
             if part.height == 0:
                 continue
-            fig = _grouped_bars(part, races, RACE_LABELS, "q", quartiles, QUARTILE_LABELS)
-            fig.update_yaxes(title=f"% {STAGE_LABELS[stage].lower()}")
-            title = f"{STAGE_LABELS[stage]} by prior achievement and race"
-            st.plotly_chart(
-                _tagged(
-                    figure_layout(fig, height=480, title=title, meeting=principal.meeting_mode)
-                ),
-                width="stretch",
-            )
+            fig = _bars_figure(part, races, RACE_LABELS, "q", quartiles, QUARTILE_LABELS,
+                               y_title=f"% {STAGE_LABELS[stage].lower()}", height=480,
+                               meeting=principal.meeting_mode,
+                               title=f"{STAGE_LABELS[stage]} by prior achievement and race")  # fmt: skip
+            st.plotly_chart(fig, width="stretch")
     st.caption(
         "Quarters of the class by the student's earliest state test score in high school "
         "(math, or ELA without a math score), ranked within the class and test; students "
@@ -220,6 +245,21 @@ def _timing_label(group: str, cohort: int) -> str:
     return f"{when.capitalize()}, {LEVEL_LABELS.get(level, 'level not reported')}"
 
 
+@memo_figure
+def _timing_figure(shown: pl.DataFrame, labels: list[str], *, meeting: bool) -> go.Figure:
+    """Charts D1/D2: graduates by when and where they first enrolled."""
+    fig = go.Figure(
+        go.Bar(
+            y=labels, x=shown["share"].to_list(), orientation="h", marker_color=OTHER,
+            text=[f"{v:.1f}% ({d})" for v, d in shown.select("share", "display").rows()],
+            textposition="outside", cliponaxis=False, hovertemplate="%{y}: %{x:.1f}%<extra></extra>",
+        )
+    )  # fmt: skip
+    fig.update_xaxes(title="% of graduates", range=[0, 125], ticksuffix="%")
+    fig.update_yaxes(automargin=True, categoryorder="array", categoryarray=labels[::-1])
+    return _tagged(figure_layout(fig, height=max(300, 50 * len(labels) + 120), meeting=meeting))
+
+
 def seamless_or_delayed(principal: api.Principal, cohort: int) -> None:
     """SDP D1/D2: graduates by when (seamless, delayed) and where they first enrolled."""
     st.subheader("Seamless or delayed, two-year or four-year?")
@@ -232,23 +272,7 @@ def seamless_or_delayed(principal: api.Principal, cohort: int) -> None:
         return
     shown = rows.filter(pl.col("share").is_not_null())
     labels = [_timing_label(g, cohort) for g in shown["group"].to_list()]
-    fig = go.Figure(
-        go.Bar(
-            y=labels, x=shown["share"].to_list(), orientation="h", marker_color=OTHER,
-            text=[f"{v:.1f}% ({d})" for v, d in shown.select("share", "display").rows()],
-            textposition="outside", cliponaxis=False, hovertemplate="%{y}: %{x:.1f}%<extra></extra>",
-        )
-    )  # fmt: skip
-    fig.update_xaxes(title="% of graduates", range=[0, 125], ticksuffix="%")
-    fig.update_yaxes(automargin=True, categoryorder="array", categoryarray=labels[::-1])
-    st.plotly_chart(
-        _tagged(
-            figure_layout(
-                fig, height=max(300, 50 * len(labels) + 120), meeting=principal.meeting_mode
-            )
-        ),
-        width="stretch",
-    )
+    st.plotly_chart(_timing_figure(shown, labels, meeting=principal.meeting_mode), width="stretch")
     _hidden_note(
         [f"{_timing_label(g, cohort)} ({d})"
          for g, d in rows.filter(pl.col("share").is_null()).select("group", "display").rows()]
@@ -271,11 +295,10 @@ def on_track_and_after(principal: api.Principal, cohort: int) -> None:
         return
     stages = rows["stage"].unique(maintain_order=True).to_list()[1:]
     groups = rows["group"].unique(maintain_order=True).to_list()
-    fig = _grouped_bars(rows, groups, ON_TRACK_LABELS, "stage", stages, STAGE_LABELS)
-    fig.update_yaxes(title="% of grade-9 entrants")
-    st.plotly_chart(
-        _tagged(figure_layout(fig, height=460, meeting=principal.meeting_mode)), width="stretch"
-    )
+    fig = _bars_figure(rows, groups, ON_TRACK_LABELS, "stage", stages, STAGE_LABELS,
+                       y_title="% of grade-9 entrants", height=460,
+                       meeting=principal.meeting_mode)  # fmt: skip
+    st.plotly_chart(fig, width="stretch")
     hidden = rows.filter(pl.col("share").is_null() & pl.col("stage").is_in(stages))
     _hidden_note(
         [f"{ON_TRACK_LABELS.get(g, g)}, {STAGE_LABELS.get(s, s).lower()}"
