@@ -169,3 +169,49 @@ class Outcomes:
     balance: pl.DataFrame
     trajectory: pl.DataFrame
     served_students: pl.DataFrame
+
+
+def small_world_outcomes(year: int) -> Outcomes:
+    """Outcome figures for tests/worlds.py's small world (its students S1-S4 served by
+    ORGA's mentoring): ORGA mentoring (40 served: HS1 32, HS2 8; absence_rate and
+    core_fails) and ORGC college_access (25 served, fafsa_completed)."""
+    orga = {"org": "ORGA", "service_type": "mentoring", "year": year}
+    orgc = {"org": "ORGC", "service_type": "college_access", "year": year}
+    rows = [
+        *grouped({"HS1": (32, 30, 61), "HS2": (8, 8, 14)}, **orga),
+        *grouped({"HS1": (32, 30, 61), "HS2": (8, 8, 14)}, measure="core_fails", effect=-0.42, **orga),
+        estimate(measure="fafsa_completed", served=25, matched=22, comparison=50, effect=11.5, **orgc),
+    ]  # fmt: skip
+    return Outcomes(
+        estimates=estimates(rows),
+        balance=pl.concat(
+            [
+                balance("ORGA", "mentoring", year=year),
+                balance("ORGC", "college_access", "fafsa_completed", year=year),
+            ]
+        ),  # fmt: skip
+        trajectory=pl.concat(
+            [trajectory("ORGA", "mentoring", year=year, students={-1: 9, 0: 40, 1: 38})]
+        ),  # fmt: skip
+        served_students=pl.concat(
+            [
+                served_students(["S1", "S2", "S3", "S4"], "ORGA", "mentoring", year=year),
+                served_students(["S5"], "ORGC", "college_access", year=year),
+            ]
+        ),  # fmt: skip
+    )
+
+
+def store_outcomes(engine: Any, outcomes: Outcomes, min_cell: int = 10) -> None:
+    """Write `outcomes` (and their protected versions) as the refresh does."""
+    from data_access.derived import outcomes_to_store, write_outcomes
+
+    stored = outcomes_to_store(
+        outcomes.estimates,
+        outcomes.balance,
+        outcomes.trajectory,
+        outcomes.served_students,
+        min_cell,
+    )
+    with engine.begin() as connection:
+        write_outcomes(connection, stored)

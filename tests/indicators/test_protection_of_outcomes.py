@@ -126,7 +126,9 @@ class Program:
 
     def table(self, grouping: int, what: str) -> dict[str, list[int]]:
         """Per group: [served, matched] (what="funnel") or [comparison]."""
-        names = sorted({s[grouping] for s in self.served} | {c[grouping] for c in self.comparison})
+        names = sorted(
+            {str(s[grouping]) for s in self.served} | {c[grouping] for c in self.comparison}
+        )
         if what == "funnel":
             return {
                 g: [sum(1 for s in self.served if s[grouping] == g),

@@ -12,6 +12,8 @@ protected) and the served students (read only through the policy's student scope
 
 from __future__ import annotations
 
+from typing import Any
+
 import sqlalchemy as sa
 from alembic import op
 
@@ -33,7 +35,7 @@ _MEANS_AND_EFFECTS = (
 )
 
 
-def _program() -> list[sa.Column[object]]:
+def _program() -> list[sa.Column[Any]]:
     return [
         sa.Column("school_year", sa.Integer(), nullable=False),
         sa.Column("org_id", sa.String(length=64), nullable=False),
@@ -41,7 +43,7 @@ def _program() -> list[sa.Column[object]]:
     ]
 
 
-def _estimate_keys() -> list[sa.Column[object]]:
+def _estimate_keys() -> list[sa.Column[Any]]:
     return [
         *_program(),
         sa.Column("measure", sa.String(length=32), nullable=False),
@@ -50,7 +52,7 @@ def _estimate_keys() -> list[sa.Column[object]]:
     ]
 
 
-def _estimate_figures() -> list[sa.Column[object]]:
+def _estimate_figures() -> list[sa.Column[Any]]:
     return [
         *(sa.Column(name, sa.Float(), nullable=True) for name in _MEANS_AND_EFFECTS),
         sa.Column("effect_size_kind", sa.String(length=16), nullable=True),
@@ -63,7 +65,7 @@ def _estimate_figures() -> list[sa.Column[object]]:
     ]
 
 
-def _trajectory_keys() -> list[sa.Column[object]]:
+def _trajectory_keys() -> list[sa.Column[Any]]:
     return [
         *_program(),
         sa.Column("group", sa.String(length=16), nullable=False),
