@@ -175,8 +175,8 @@ def small_world_outcomes(year: int) -> Outcomes:
     """Outcome figures for tests/worlds.py's small world (its students S1-S4 served by
     ORGA's mentoring): ORGA mentoring (40 served: HS1 32, HS2 8; absence_rate and
     core_fails) and ORGC college_access (25 served, fafsa_completed)."""
-    orga = {"org": "ORGA", "service_type": "mentoring", "year": year}
-    orgc = {"org": "ORGC", "service_type": "college_access", "year": year}
+    orga: dict[str, Any] = {"org": "ORGA", "service_type": "mentoring", "year": year}
+    orgc: dict[str, Any] = {"org": "ORGC", "service_type": "college_access", "year": year}
     rows = [
         *grouped({"HS1": (32, 30, 61), "HS2": (8, 8, 14)}, **orga),
         *grouped({"HS1": (32, 30, 61), "HS2": (8, 8, 14)}, measure="core_fails", effect=-0.42, **orga),

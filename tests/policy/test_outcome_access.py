@@ -4,6 +4,7 @@ students of a program through the student scope, audited."""
 from __future__ import annotations
 
 import json
+from typing import Any
 
 import polars as pl
 import pytest
@@ -16,7 +17,7 @@ from data_access.policy import AccessDenied, Principal
 from tests.outcome_rows import small_world_outcomes, store_outcomes
 from tests.worlds import TODAY, YEAR, build_small_world
 
-MENTORING = {"school_year": YEAR, "org_id": "ORGA", "service_type": "mentoring"}
+MENTORING: dict[str, Any] = {"school_year": YEAR, "org_id": "ORGA", "service_type": "mentoring"}
 
 
 @pytest.fixture
@@ -41,7 +42,7 @@ def audit(engine: Engine, action: str) -> list[tuple[str, str, str]]:
         .order_by(AUDIT_EVENT.c.event_id, AUDIT_STUDENT.c.student_id)
     )
     with engine.connect() as connection:
-        return [tuple(r) for r in connection.execute(query)]  # type: ignore[misc]
+        return [tuple(r) for r in connection.execute(query)]
 
 
 @pytest.mark.parametrize("email", ["leader@d.org", "admin@d.org"])
