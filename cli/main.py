@@ -121,7 +121,7 @@ def build_parser() -> argparse.ArgumentParser:
     user_commands.add_parser("list", help="list users")
 
     export = commands.add_parser(
-        "export", help="export what a user may see (flags, pipeline, student)"
+        "export", help="export what a user may see (flags, pipeline, outcomes, student)"
     )
     exports = export.add_subparsers(dest="export_command", required=True, metavar="WHAT")
     flags = exports.add_parser("flags", help="the early-warning list the user may see, as CSV")
@@ -135,6 +135,14 @@ def build_parser() -> argparse.ArgumentParser:
     funnel.add_argument("--by", default=None, metavar="FIELD", choices=GROUP_FIELDS)
     funnel.add_argument("--as-of", type=_date, default=None, metavar="DATE")
     funnel.add_argument("--out", default=None, metavar="FILE")
+    outcomes = exports.add_parser(
+        "outcomes", help="the program outcomes the user may see (Is it working?), as CSV"
+    )
+    outcomes.add_argument("--as", dest="as_email", required=True, metavar="EMAIL")
+    outcomes.add_argument("--school-year", type=int, default=None, metavar="Y")
+    outcomes.add_argument("--org", default=None, metavar="ID")
+    outcomes.add_argument("--as-of", type=_date, default=None, metavar="DATE")
+    outcomes.add_argument("--out", default=None, metavar="FILE")
     one = exports.add_parser("student", help="one student's record as the user may see it, as JSON")
     one.add_argument("student_id", metavar="ID")
     one.add_argument("--as", dest="as_email", required=True, metavar="EMAIL")
@@ -452,12 +460,14 @@ def _export(args: argparse.Namespace) -> int:
             )
         elif args.export_command == "pipeline":
             text = to_csv(api.export_pipeline(principal, args.cohort, args.by))
+        elif args.export_command == "outcomes":
+            text = api.export_outcomes(principal, school_year=args.school_year, org_id=args.org)
         else:
             text = to_json(api.export_student(principal, args.student_id), notice=notice)
     except api.AccessDenied as denied:
         print(f"pathwise export: {denied.reason}", file=sys.stderr)
         return EXIT_FORBIDDEN
-    if notice and args.export_command != "pipeline":
+    if notice and args.export_command not in ("pipeline", "outcomes"):
         print(notice, file=sys.stderr)
     _write(text, args.out)
     return EXIT_OK

@@ -22,6 +22,7 @@ from data_access import (
     aggregates,
     disclosures,
     notes,
+    outcomes,
     records,
     referrals,
     roster,
@@ -50,6 +51,7 @@ from data_access.importing.writing import FileRecord
 from data_access.meta import LoadedCounts, is_demo, loaded_counts, read_meta
 from data_access.models import User, table_of
 from data_access.notes import InvalidNote
+from data_access.outcomes import OutcomesView, ProgramDetail
 from data_access.policy import (
     AccessDenied,
     Action,
@@ -57,6 +59,7 @@ from data_access.policy import (
     Scope,
     lands_on_figures,
     require,
+    require_program,
     sees_services,
 )
 from data_access.records import StudentRecord, VisibilityReason
@@ -66,6 +69,7 @@ from data_access.users import InvalidUser, UserRequest
 from domain.progress import Progress, no_progress
 from domain.vocabulary import PIPELINE_STAGES, ROLES
 from exports import formats as export_format
+from exports.outcomes_csv import outcomes_csv
 from exports.pipeline_report import Definition as ReportDefinition
 from exports.pipeline_report import PipelineReport, build_report
 from indicators.definitions import SUPPRESSION_SOURCE, definitions, small_counts_rule
@@ -95,6 +99,11 @@ __all__ = [
     "PIPELINE_GROUPINGS",
     "ListFilters",
     "PipelineView",
+    "OutcomesView",
+    "ProgramDetail",
+    "program_outcomes",
+    "program_detail",
+    "export_outcomes",
     "partner_organisations",
     "at_risk_list",
     "consent_coverage",
@@ -323,6 +332,33 @@ def fafsa_season(principal: Principal) -> FafsaSeason:
     return _fafsa_season.fafsa_season(get_engine(), principal)
 
 
+def program_outcomes(
+    principal: Principal,
+    *,
+    school_year: int | None = None,
+    org_id: str | None = None,
+    service_type: str | None = None,
+    group_by: str = "all",
+    group_value: str | None = None,
+) -> OutcomesView:
+    """ "Is it working?": the stored outcome estimates the principal may see (exact for
+    leaders and stewards, protected for the others; a partner its own programs only)."""
+    return outcomes.program_outcomes(
+        get_engine(), principal, school_year=school_year, org_id=org_id,
+        service_type=service_type, group_by=group_by, group_value=group_value,
+    )  # fmt: skip
+
+
+def program_detail(
+    principal: Principal, *, school_year: int, org_id: str, service_type: str
+) -> ProgramDetail:
+    """One program-year's estimates, balance, trajectory and (for those who may see them,
+    audited) served students."""
+    return outcomes.program_detail(
+        get_engine(), principal, school_year=school_year, org_id=org_id, service_type=service_type
+    )
+
+
 def school_names() -> dict[str, str]:
     """School ids and names (not student data)."""
     return aggregates.school_names(get_engine())
@@ -386,6 +422,27 @@ def export_pipeline(principal: Principal, cohort: int, by: str | None = None) ->
             detail={"cohort": cohort, "by": by, "exact": view.exact},
         )
     return export_format.pipeline_table(view.rows)
+
+
+def export_outcomes(
+    principal: Principal, *, school_year: int | None = None, org_id: str | None = None
+) -> str:
+    """`export outcomes`: the CSV of docs/command-line.md (program-years the user may see,
+    exact or protected as on the page), read and audited in one transaction; a role
+    without outcome rights, or a partner naming another organisation, is refused
+    (audited)."""
+    engine = get_engine()
+    with recording_refusals(engine, principal, "outcomes.export"):
+        require_program(principal, Action.EXPORT_OUTCOMES, org_id)
+    with engine.begin() as connection:
+        view = outcomes.outcomes_in(connection, principal, school_year=school_year, org_id=org_id)
+        record_event(
+            connection,
+            principal,
+            "outcomes.export",
+            detail={"school_year": school_year, "org_id": org_id, "exact": view.exact},
+        )
+    return outcomes_csv(view.rows)
 
 
 def pipeline_report(

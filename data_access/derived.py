@@ -5,8 +5,10 @@
 for every cohort, applies the small-cell rules once over the whole cube (so every viewer
 who may not see the students gets the same, consistent figures) over the stages
 observable as of the refresh date (the others are stored as `not_yet`,
-indicators.observable), and replaces the derived tables in one transaction. Pages then
-read a few hundred indexed rows.
+indicators.observable), computes the program outcomes of "Is it working?" from the raw
+tables and the services (`indicators.outcomes`) with their protected version
+(`indicators.outcomes_protection`), and replaces the derived tables in one transaction.
+Pages then read a few hundred indexed rows.
 
 An import commits before its refresh runs, so a refresh that is interrupted (the process
 killed, the machine restarted) leaves the import in and the indicators computed before
@@ -17,13 +19,14 @@ freshness panel and the pages say so, and `pathwise refresh` repairs it.
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import time
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 
 import polars as pl
-from sqlalchemy import Engine, delete, select
+from sqlalchemy import Connection, Engine, delete, select
 
 from data_access.bulk import insert_frame, read_table
 from data_access.meta import read_meta, set_meta
@@ -32,6 +35,13 @@ from data_access.models import (
     ImportRun,
     PipelineCell,
     PipelineCellPublic,
+    ProgramBalance,
+    ProgramEstimate,
+    ProgramEstimatePublic,
+    ProgramServedStudent,
+    ProgramTrajectory,
+    ProgramTrajectoryPublic,
+    Service,
     StudentIndicator,
     table_of,
 )
@@ -43,6 +53,15 @@ from indicators.diagnostics import (
     protect_diagnostics,
 )
 from indicators.observable import suppress_observed_cube
+from indicators.outcomes_protection import protect_estimates, protect_trajectory
+from indicators.outcomes_schema import (
+    BALANCE_SCHEMA,
+    ESTIMATES_SCHEMA,
+    SERVED_STUDENTS_SCHEMA,
+    TRAJECTORY_SCHEMA,
+    conform,
+    empty,
+)
 from indicators.pipeline import cube_of, stage_plan
 from indicators.settings import Settings, load_settings
 from indicators.student import compute_student_indicators
@@ -63,6 +82,26 @@ INDICATORS = table_of(StudentIndicator)
 CELLS = table_of(PipelineCell)
 PUBLIC_CELLS = table_of(PipelineCellPublic)
 RUNS = table_of(ImportRun)
+SERVICES = table_of(Service)
+#: The columns of `services` the outcome method reads (the issue-13 contract).
+SERVICE_COLUMNS = (
+    "student_id",
+    "org_id",
+    "service_type",
+    "start_date",
+    "end_date",
+    "sessions",
+    "hours",
+)
+#: The outcome tables, in the order they are replaced.
+OUTCOME_TABLES = {
+    "estimates": table_of(ProgramEstimate),
+    "estimates_public": table_of(ProgramEstimatePublic),
+    "balance": table_of(ProgramBalance),
+    "trajectory": table_of(ProgramTrajectory),
+    "trajectory_public": table_of(ProgramTrajectoryPublic),
+    "served_students": table_of(ProgramServedStudent),
+}
 #: pathwise_meta: the id of the last import the stored indicators were computed after.
 AFTER_IMPORT_KEY = "indicators_after_import"
 #: pathwise_meta: when the stored indicators were computed (UTC, ISO 8601).
@@ -132,6 +171,69 @@ def derive(
     )
 
 
+@dataclass(frozen=True)
+class StoredOutcomes:
+    """The six outcome frames as they are stored (indicators/outcomes_schema.py)."""
+
+    estimates: pl.DataFrame
+    estimates_public: pl.DataFrame
+    balance: pl.DataFrame
+    trajectory: pl.DataFrame
+    trajectory_public: pl.DataFrame
+    served_students: pl.DataFrame
+
+
+def read_services(engine: Engine) -> pl.DataFrame:
+    """The services table, with the columns the outcome method reads."""
+    return read_table(engine, SERVICES, SERVICE_COLUMNS)
+
+
+def _program_outcomes(
+    tables: RawTables, services: pl.DataFrame, as_of: date, settings: Settings
+) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame, pl.DataFrame]:
+    """`indicators.outcomes.program_outcomes`'s four frames (estimates, balance,
+    trajectory, served students)."""
+    # until indicators.outcomes lands (issue 13 core): no method, no figures.
+    if importlib.util.find_spec("indicators.outcomes") is None:
+        return (
+            empty(ESTIMATES_SCHEMA),
+            empty(BALANCE_SCHEMA),
+            empty(TRAJECTORY_SCHEMA),
+            empty(SERVED_STUDENTS_SCHEMA),
+        )
+    outcomes_module = importlib.import_module("indicators.outcomes")
+    result = outcomes_module.program_outcomes(tables, services, as_of, settings)
+    return result.estimates, result.balance, result.trajectory, result.served_students
+
+
+def outcomes_to_store(
+    estimates: pl.DataFrame,
+    balance: pl.DataFrame,
+    trajectory: pl.DataFrame,
+    served_students: pl.DataFrame,
+    min_cell: int,
+) -> StoredOutcomes:
+    """The method's frames and their protected versions, as the outcome tables hold them."""
+    estimates = conform(estimates, ESTIMATES_SCHEMA)
+    public = protect_estimates(estimates, min_cell)
+    trajectory = conform(trajectory, TRAJECTORY_SCHEMA)
+    return StoredOutcomes(
+        estimates=estimates,
+        estimates_public=public,
+        balance=conform(balance, BALANCE_SCHEMA),
+        trajectory=trajectory,
+        trajectory_public=protect_trajectory(trajectory, public, min_cell),
+        served_students=conform(served_students, SERVED_STUDENTS_SCHEMA),
+    )
+
+
+def write_outcomes(connection: Connection, outcomes: StoredOutcomes) -> None:
+    """Replace the six outcome tables (on the caller's transaction)."""
+    for name, table in OUTCOME_TABLES.items():
+        connection.execute(delete(table))
+        insert_frame(connection, table, getattr(outcomes, name))
+
+
 FRESHNESS = (
     ("enrollments", "school_year", "latest school year"),
     ("attendance", "as_of_date", "latest snapshot"),
@@ -170,27 +272,35 @@ def refresh_derived(
     settings: Settings | None = None,
     progress: Progress = no_progress,
     tables: RawTables | None = None,
+    services: pl.DataFrame | None = None,
 ) -> RefreshSummary:
-    """Recompute and replace every derived table (one transaction). `tables` may hand in
-    the raw tables already in memory (the demo build), instead of reading them back."""
+    """Recompute and replace every derived table (one transaction). `tables` (and
+    `services`) may hand in the raw tables already in memory (the demo build), instead of
+    reading them back."""
     started = time.perf_counter()
     settings = settings or load_settings()
     as_of = as_of or date.today()
-    progress(0, 3, "reading the data")
+    progress(0, 4, "reading the data")
     seen = _last_import(engine)
     last_import = (seen.import_id if seen else None) or 0
     tables = tables if tables is not None else read_raw_tables(engine)
+    services = services if services is not None else read_services(engine)
     with engine.connect() as connection:
         school_year = current_school_year(connection, as_of)
-    progress(1, 3, "computing indicators and the pipeline")
+    progress(1, 4, "computing indicators and the pipeline")
     indicators, cube, public = derive(tables, school_year, as_of, settings)
-    progress(2, 3, "saving")
+    progress(2, 4, "computing program outcomes")
+    outcomes = outcomes_to_store(
+        *_program_outcomes(tables, services, as_of, settings), settings.min_cell
+    )
+    progress(3, 4, "saving")
     with engine.begin() as connection:
         for table in (INDICATORS, CELLS, PUBLIC_CELLS):
             connection.execute(delete(table))
         insert_frame(connection, INDICATORS, indicators)
         insert_frame(connection, CELLS, cube)
         insert_frame(connection, PUBLIC_CELLS, public)
+        write_outcomes(connection, outcomes)
         set_meta(
             connection,
             {
@@ -202,7 +312,7 @@ def refresh_derived(
             },
         )
     analyze(engine)
-    progress(3, 3, "done")
+    progress(4, 4, "done")
     return RefreshSummary(
         school_year, as_of, indicators.height, cube.height, time.perf_counter() - started
     )

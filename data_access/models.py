@@ -389,3 +389,146 @@ class PipelineCellPublic(SQLModel, table=True):
     display: str = Field(max_length=16)
     shown: int | None = None
     share: float | None = None
+
+
+# ---------------------------------------------------------------------------------------
+# "Is it working?" (issue 13): program outcomes, recomputed by the refresh. The columns are
+# those of indicators/outcomes_schema.py; the `_public` tables hold only what a viewer
+# without exact rights may see (indicators/outcomes_protection.py), not a hidden value.
+# ---------------------------------------------------------------------------------------
+
+
+class ProgramEstimate(SQLModel, table=True):
+    """Exact outcome figures: one program-year, one measure, one group."""
+
+    __tablename__ = "program_estimate"
+    school_year: int = Field(primary_key=True)
+    org_id: str = Field(primary_key=True, max_length=64)
+    service_type: str = Field(primary_key=True, max_length=32)
+    measure: str = Field(primary_key=True, max_length=32)
+    group_by: str = Field(primary_key=True, max_length=32)
+    group_value: str = Field(primary_key=True, max_length=64)
+    served: int
+    excluded: int
+    matched: int
+    comparison: int
+    unserved: int
+    served_before: float | None = None
+    served_after: float | None = None
+    comparison_before: float | None = None
+    comparison_after: float | None = None
+    effect: float | None = None
+    ci_low: float | None = None
+    ci_high: float | None = None
+    effect_size: float | None = None
+    effect_size_kind: str | None = Field(default=None, max_length=16)
+    max_smd: float | None = None
+    balance: str | None = Field(default=None, max_length=16)
+    naive_effect: float | None = None
+    verdict: str = Field(max_length=16)
+    mean_sessions: float | None = None
+    mean_hours: float | None = None
+
+    __table_args__ = (
+        Index("ix_program_estimate_grouping", "school_year", "group_by", "group_value"),
+        Index("ix_program_estimate_org", "org_id", "school_year"),
+    )
+
+
+class ProgramEstimatePublic(SQLModel, table=True):
+    """The same rows as a viewer without exact rights may see them (docs/access-rules.md,
+    "Is it working?"): a hidden count has its integer null and `_display` "<10" or "*";
+    means, effects and balance are null where a side has fewer than min_cell students."""
+
+    __tablename__ = "program_estimate_public"
+    school_year: int = Field(primary_key=True)
+    org_id: str = Field(primary_key=True, max_length=64)
+    service_type: str = Field(primary_key=True, max_length=32)
+    measure: str = Field(primary_key=True, max_length=32)
+    group_by: str = Field(primary_key=True, max_length=32)
+    group_value: str = Field(primary_key=True, max_length=64)
+    served: int | None = None
+    served_display: str = Field(max_length=16)
+    matched: int | None = None
+    matched_display: str = Field(max_length=16)
+    comparison: int | None = None
+    comparison_display: str = Field(max_length=16)
+    served_before: float | None = None
+    served_after: float | None = None
+    comparison_before: float | None = None
+    comparison_after: float | None = None
+    effect: float | None = None
+    ci_low: float | None = None
+    ci_high: float | None = None
+    effect_size: float | None = None
+    effect_size_kind: str | None = Field(default=None, max_length=16)
+    max_smd: float | None = None
+    balance: str | None = Field(default=None, max_length=16)
+    naive_effect: float | None = None
+    verdict: str = Field(max_length=16)
+    mean_sessions: float | None = None
+    mean_hours: float | None = None
+
+    __table_args__ = (
+        Index("ix_program_estimate_public_grouping", "school_year", "group_by", "group_value"),
+        Index("ix_program_estimate_public_org", "org_id", "school_year"),
+    )
+
+
+class ProgramBalance(SQLModel, table=True):
+    """Baseline balance of one program-year's measure: one covariate's means and SMDs."""
+
+    __tablename__ = "program_balance"
+    school_year: int = Field(primary_key=True)
+    org_id: str = Field(primary_key=True, max_length=64)
+    service_type: str = Field(primary_key=True, max_length=32)
+    measure: str = Field(primary_key=True, max_length=32)
+    covariate: str = Field(primary_key=True, max_length=64)
+    served_mean: float | None = None
+    pool_mean: float | None = None
+    comparison_mean: float | None = None
+    smd_before: float | None = None
+    smd_after: float | None = None
+
+
+class ProgramTrajectory(SQLModel, table=True):
+    """Absence rate by month relative to the start month, served against comparison."""
+
+    __tablename__ = "program_trajectory"
+    school_year: int = Field(primary_key=True)
+    org_id: str = Field(primary_key=True, max_length=64)
+    service_type: str = Field(primary_key=True, max_length=32)
+    group: str = Field(primary_key=True, max_length=16)
+    month_offset: int = Field(primary_key=True)
+    absence_rate: float | None = None
+    students: int
+
+
+class ProgramTrajectoryPublic(SQLModel, table=True):
+    """The trajectory as a viewer without exact rights sees it: a point of fewer than
+    min_cell students has no rate and `students_display` "<10" (`students` null)."""
+
+    __tablename__ = "program_trajectory_public"
+    school_year: int = Field(primary_key=True)
+    org_id: str = Field(primary_key=True, max_length=64)
+    service_type: str = Field(primary_key=True, max_length=32)
+    group: str = Field(primary_key=True, max_length=16)
+    month_offset: int = Field(primary_key=True)
+    absence_rate: float | None = None
+    students: int | None = None
+    students_display: str = Field(max_length=16)
+
+
+class ProgramServedStudent(SQLModel, table=True):
+    """A student served by a program in a school year (read only through the policy's
+    student scope; comparison students are never stored)."""
+
+    __tablename__ = "program_served_student"
+    school_year: int = Field(primary_key=True)
+    org_id: str = Field(primary_key=True, max_length=64)
+    service_type: str = Field(primary_key=True, max_length=32)
+    student_id: str = Field(primary_key=True, max_length=64, index=True)
+    start_date: date
+    matched: bool
+    sessions: int | None = None
+    hours: float | None = None

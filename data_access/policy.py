@@ -35,6 +35,11 @@ Contract (docs/access-rules.md):
     respond to referral                  org_staff (of the addressed organisation)
     see aggregates, export pipeline      admin, leader, counselor, org_staff, viewer (also in m.m.)
     see exact aggregates                 admin, leader; not in meeting mode
+    see outcomes, export outcomes        admin, leader, viewer, org_staff (also in m.m.; a
+                                         partner only its own organisation's programs:
+                                         `visible_programs`); exact as "see exact aggregates"
+    list program students                admin, leader, org_staff (within the row scope);
+                                         not in meeting mode
     read audit log                       admin
     read disclosures                     admin (one student at a time), parent, student
     administer users/releases/agreements,
@@ -150,6 +155,9 @@ class Action(StrEnum):
     ADMINISTER_AGREEMENTS = "administer agreements"
     IMPORT_FILES = "import files"
     LIST_ORGANISATIONS = "list organisations"
+    SEE_OUTCOMES = "see outcomes"
+    EXPORT_OUTCOMES = "export outcomes"
+    LIST_PROGRAM_STUDENTS = "list program students"
 
 
 class Scope(StrEnum):
@@ -206,6 +214,14 @@ _STUDENT_DATA = Rule(
 )
 _AGGREGATES = Rule(ROLES_WITH_AGGREGATES, KEPT, "Your role does not see district figures.")
 _STEWARD = "Only data stewards (admins) manage users, agreements and releases."
+#: "Is it working?" (issue 13): leaders and stewards (exact), work groups and partners
+#: (protected; a partner its own organisation's programs only). Not counselors: the
+#: issue names who asks, and a school's staff are not among them.
+_OUTCOMES = Rule(
+    frozenset({Role.ADMIN, Role.DISTRICT_LEADER, Role.VIEWER, Role.ORG_STAFF}),
+    KEPT,
+    "Your role does not see program outcomes.",
+)
 
 #: The action table: every "may I" of Pathwise (docs/access-rules.md, "Roles").
 RULES: dict[Action, Rule] = {
@@ -274,6 +290,13 @@ RULES: dict[Action, Rule] = {
     ),
     Action.LIST_ORGANISATIONS: Rule(
         EVERY_ROLE - {Role.PARENT, Role.STUDENT}, KEPT, "Families do not list organisations here."
+    ),
+    Action.SEE_OUTCOMES: _OUTCOMES,
+    Action.EXPORT_OUTCOMES: _OUTCOMES,
+    Action.LIST_PROGRAM_STUDENTS: Rule(
+        frozenset({Role.ADMIN, Role.DISTRICT_LEADER, Role.ORG_STAFF}),
+        REFUSED,
+        "Your role does not see which students a program serves.",
     ),
 }
 
@@ -660,6 +683,26 @@ def visible_services(
     ):
         return false()
     return true()
+
+
+#: The refusal of another organisation's programs to partner staff.
+OTHER_ORGANISATION = "Partner staff see their own organisation's programs only."
+
+
+def visible_programs(principal: Principal, org_column: ColumnElement[str]) -> ColumnElement[bool]:
+    """The programs (`org_column`: their organisation) whose outcome figures the principal
+    may see: a partner its own organisation's; every other role allowed them, all."""
+    if principal.partner:
+        return org_column == (principal.org_id or "")
+    return true()
+
+
+def require_program(principal: Principal, action: Action, org_id: str | None) -> None:
+    """`require(principal, action)`, and for a partner asking about another organisation's
+    program (`org_id`), `AccessDenied` (code "forbidden")."""
+    require(principal, action)
+    if principal.partner and org_id is not None and org_id != principal.org_id:
+        raise AccessDenied(OTHER_ORGANISATION, code="forbidden")
 
 
 def visible_consents(principal: Principal, categories: frozenset[str]) -> ColumnElement[bool]:

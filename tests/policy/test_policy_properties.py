@@ -19,6 +19,7 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import polars as pl
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -490,3 +491,148 @@ def test_the_early_warning_list_holds_exactly_the_allowed_students_and_columns(
                     if row[f] is not None
                 )
                 assert row["flag_count"] == flags_seen
+
+
+# --------------------------------------------------------------------------------------
+# "Is it working?": program outcomes (access-rules.md, "Is it working? Program outcomes")
+# --------------------------------------------------------------------------------------
+
+MIN_CELL = 10
+
+
+def outcomes_oracle(world: World, email: str, meeting: bool) -> tuple[str, str | None] | None:
+    """("exact" | "protected", the one organisation whose programs it sees or None for
+    all), or None when refused: leaders and stewards exact (protected in meeting mode),
+    work groups protected, partners protected and their own organisation's only."""
+    role = role_of(world, email)
+    if role in ("admin", "district_leader"):
+        return ("protected" if meeting else "exact"), None
+    if role == "viewer":
+        return "protected", None
+    if role == "org_staff":
+        return "protected", next(u["org_id"] for u in world.users if u["email"] == email)
+    return None
+
+
+def served_list_oracle(
+    world: World, email: str, org: str, meeting: bool, today: date
+) -> set[str] | None:
+    """The served students of `org`'s program the user may see listed: leaders and
+    stewards all of them, a partner those it may see of its own programs; nobody in
+    meeting mode, nor any other role."""
+    role = role_of(world, email)
+    allowed = oracle(world, email, today) or {}
+    served = {s["student_id"] for s in world.services if s["org_id"] == org}
+    if meeting or role not in ("admin", "district_leader", "org_staff"):
+        return None
+    if role == "org_staff" and next(u["org_id"] for u in world.users if u["email"] == email) != org:
+        return None
+    return served & set(allowed)
+
+
+def world_outcomes(world: World, counts: list[tuple[int, int]]) -> Any:
+    """A mentoring program per organisation with `counts` served at HS1 and HS2 (matched:
+    all but one, comparison: twice as many), and the world's served students."""
+    from tests.outcome_rows import Outcomes, estimates, grouped, served_students, trajectory
+
+    rows = []
+    for org, (hs1, hs2) in zip(world.orgs, counts, strict=False):
+        groups = {"HS1": (hs1, max(hs1 - 1, 0), 2 * hs1), "HS2": (hs2, max(hs2 - 1, 0), 2 * hs2)}
+        rows += grouped(groups, org=org, service_type="mentoring", year=YEAR)
+    served = [
+        served_students(sorted({s["student_id"] for s in world.services if s["org_id"] == org}), org, "mentoring", year=YEAR)
+        for org in world.orgs
+    ]  # fmt: skip
+    return Outcomes(
+        estimates=estimates(rows),
+        balance=pl.DataFrame(),
+        trajectory=pl.concat([trajectory(org, "mentoring", year=YEAR) for org in world.orgs]),
+        served_students=pl.concat(served),
+    )
+
+
+@SETTINGS
+@given(
+    world=worlds(),
+    counts=st.lists(st.tuples(st.integers(0, 25), st.integers(0, 25)), min_size=3, max_size=3),
+)
+def test_no_principal_gets_another_organisations_program_a_small_number_or_a_student_out_of_scope(
+    fresh_database: Callable[[], Iterator[Engine]], world: World, counts: list[tuple[int, int]]
+) -> None:
+    from data_access import outcomes
+    from tests.outcome_rows import balance, store_outcomes
+
+    figures = world_outcomes(world, counts)
+    figures = type(figures)(
+        estimates=figures.estimates,
+        balance=pl.concat([balance(org, "mentoring", year=YEAR) for org in world.orgs]),
+        trajectory=figures.trajectory,
+        served_students=figures.served_students,
+    )
+    truth = {
+        (r["org_id"], r["group_value"]): r
+        for r in figures.estimates.iter_rows(named=True)
+        if r["group_by"] in ("all", "school_id")
+    }
+    for engine in fresh_database():
+        load(engine, world)
+        store_outcomes(engine, figures, MIN_CELL)
+        listed_pairs: set[tuple[str, str]] = set()
+        for email, signed_in in principals(engine, world):
+            if signed_in is None:
+                continue
+            for principal, meeting in ((signed_in, False), (signed_in.in_meeting_mode(), True)):
+                expected = outcomes_oracle(world, email, meeting)
+                if expected is None:
+                    with pytest.raises(AccessDenied):
+                        outcomes.program_outcomes(engine, principal, group_by="school_id")
+                    continue
+                kind, only_org = expected
+                view = outcomes.program_outcomes(engine, principal, group_by="school_id")
+                assert view.exact == (kind == "exact"), email
+                assert only_org is None or set(view.rows["org_id"]) <= {only_org}, email
+                expected_orgs = {o for o, _ in truth if only_org in (None, o)}
+                assert set(view.rows["org_id"]) == expected_orgs, email
+                for row in view.rows.iter_rows(named=True):
+                    exact = truth[(row["org_id"], row["group_value"])]
+                    if kind == "exact":
+                        assert row["served"] == exact["served"], email
+                        continue
+                    for count in ("served", "matched", "comparison"):
+                        assert row[count] is None or row[count] == exact[count] >= MIN_CELL
+                    if row["effect"] is not None or row["served_after"] is not None:
+                        assert (
+                            min(exact["served"], exact["matched"], exact["comparison"]) >= MIN_CELL
+                        )
+                for org in world.orgs:
+                    if only_org not in (None, org):
+                        with pytest.raises(AccessDenied):
+                            outcomes.program_detail(
+                                engine,
+                                principal,
+                                school_year=YEAR,
+                                org_id=org,
+                                service_type="mentoring",
+                            )
+                        continue
+                    detail = outcomes.program_detail(
+                        engine, principal, school_year=YEAR, org_id=org, service_type="mentoring"
+                    )
+                    listed = served_list_oracle(world, email, org, meeting, world.today)
+                    got = (
+                        None
+                        if detail.served_students is None
+                        else set(detail.served_students["student_id"])
+                    )
+                    assert got == (listed or None), (email, org, meeting)
+                    listed_pairs |= {(email, s) for s in got or ()}
+                    if kind != "exact" and detail.balance.height:
+                        everyone = truth[(org, "all")]
+                        assert min(everyone["served"], everyone["comparison"]) >= MIN_CELL
+        with engine.connect() as connection:
+            audited = connection.execute(
+                select(AUDIT_EVENT.c.user_email, AUDIT_STUDENT.c.student_id)
+                .join(AUDIT_STUDENT, AUDIT_STUDENT.c.event_id == AUDIT_EVENT.c.event_id)
+                .where(AUDIT_EVENT.c.action == "outcomes.served_students")
+            ).all()
+        assert set(audited) == listed_pairs  # exactly the students returned
