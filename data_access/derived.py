@@ -29,6 +29,8 @@ from data_access.bulk import insert_frame, read_table
 from data_access.meta import read_meta, set_meta
 from data_access.models import (
     IMPORT_TABLES,
+    FafsaSeasonCompletions,
+    FafsaSeasonSeniors,
     ImportRun,
     PipelineCell,
     PipelineCellPublic,
@@ -42,6 +44,7 @@ from indicators.diagnostics import (
     college_timing_cells,
     protect_diagnostics,
 )
+from indicators.fafsa_season import season_counts
 from indicators.observable import suppress_observed_cube
 from indicators.pipeline import cube_of, stage_plan
 from indicators.settings import Settings, load_settings
@@ -62,6 +65,8 @@ RAW_FILES = (
 INDICATORS = table_of(StudentIndicator)
 CELLS = table_of(PipelineCell)
 PUBLIC_CELLS = table_of(PipelineCellPublic)
+SEASON_SENIORS = table_of(FafsaSeasonSeniors)
+SEASON_COMPLETIONS = table_of(FafsaSeasonCompletions)
 RUNS = table_of(ImportRun)
 #: pathwise_meta: the id of the last import the stored indicators were computed after.
 AFTER_IMPORT_KEY = "indicators_after_import"
@@ -184,13 +189,16 @@ def refresh_derived(
         school_year = current_school_year(connection, as_of)
     progress(1, 3, "computing indicators and the pipeline")
     indicators, cube, public = derive(tables, school_year, as_of, settings)
+    seniors, completions = season_counts(tables.students, tables.enrollments, tables.fafsa)
     progress(2, 3, "saving")
     with engine.begin() as connection:
-        for table in (INDICATORS, CELLS, PUBLIC_CELLS):
+        for table in (INDICATORS, CELLS, PUBLIC_CELLS, SEASON_SENIORS, SEASON_COMPLETIONS):
             connection.execute(delete(table))
         insert_frame(connection, INDICATORS, indicators)
         insert_frame(connection, CELLS, cube)
         insert_frame(connection, PUBLIC_CELLS, public)
+        insert_frame(connection, SEASON_SENIORS, seniors)
+        insert_frame(connection, SEASON_COMPLETIONS, completions)
         set_meta(
             connection,
             {
