@@ -32,6 +32,8 @@ from data_access.bulk import insert_frame, read_table
 from data_access.meta import read_meta, set_meta
 from data_access.models import (
     IMPORT_TABLES,
+    FafsaSeasonCompletions,
+    FafsaSeasonSeniors,
     ImportRun,
     PipelineCell,
     PipelineCellPublic,
@@ -52,6 +54,7 @@ from indicators.diagnostics import (
     college_timing_cells,
     protect_diagnostics,
 )
+from indicators.fafsa_season import season_counts
 from indicators.observable import suppress_observed_cube
 from indicators.outcomes_protection import protect_estimates, protect_trajectory
 from indicators.outcomes_schema import (
@@ -81,6 +84,8 @@ RAW_FILES = (
 INDICATORS = table_of(StudentIndicator)
 CELLS = table_of(PipelineCell)
 PUBLIC_CELLS = table_of(PipelineCellPublic)
+SEASON_SENIORS = table_of(FafsaSeasonSeniors)
+SEASON_COMPLETIONS = table_of(FafsaSeasonCompletions)
 RUNS = table_of(ImportRun)
 SERVICES = table_of(Service)
 #: The columns of `services` the outcome method reads (the issue-13 contract).
@@ -289,17 +294,20 @@ def refresh_derived(
         school_year = current_school_year(connection, as_of)
     progress(1, 4, "computing indicators and the pipeline")
     indicators, cube, public = derive(tables, school_year, as_of, settings)
+    seniors, completions = season_counts(tables.students, tables.enrollments, tables.fafsa)
     progress(2, 4, "computing program outcomes")
     outcomes = outcomes_to_store(
         *_program_outcomes(tables, services, as_of, settings), settings.min_cell
     )
     progress(3, 4, "saving")
     with engine.begin() as connection:
-        for table in (INDICATORS, CELLS, PUBLIC_CELLS):
+        for table in (INDICATORS, CELLS, PUBLIC_CELLS, SEASON_SENIORS, SEASON_COMPLETIONS):
             connection.execute(delete(table))
         insert_frame(connection, INDICATORS, indicators)
         insert_frame(connection, CELLS, cube)
         insert_frame(connection, PUBLIC_CELLS, public)
+        insert_frame(connection, SEASON_SENIORS, seniors)
+        insert_frame(connection, SEASON_COMPLETIONS, completions)
         write_outcomes(connection, outcomes)
         set_meta(
             connection,

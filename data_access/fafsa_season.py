@@ -1,11 +1,10 @@
 """The FAFSA season, week by week: the figures behind the pipeline page's season chart.
 
 What it computes is `indicators.fafsa_season` (docs/indicators.md, "The FAFSA season"); this
-module only reads the counts behind it, grouped in SQL so that a few thousand rows reach
-Python however many students there are: the seniors of each class by school, and their
-`completed` FAFSA records by school and status date. Documented transfers out leave the
-cohort as in the pipeline (`indicators.pipeline.transferred_out`, applied to the few
-students with a transfer on record).
+module only reads the counts behind it, which every refresh stores
+(`indicators.fafsa_season.season_counts`: the seniors of each class by school, less
+documented transfers out as in the pipeline, and their `completed` FAFSA records by school
+and status date), so a few thousand rows reach Python however many students there are.
 
 Like every figure about groups (docs/access-rules.md, "Figures about groups"), it covers
 the whole district and is read by the roles with aggregate rights only (a refusal is recorded);
@@ -22,22 +21,19 @@ from datetime import date
 from typing import Final
 
 import polars as pl
-from sqlalchemy import Engine, and_, func, select
+from sqlalchemy import Engine, select
 
 from data_access.aggregates import require_aggregates
 from data_access.derived import REFRESHED_AT_KEY
 from data_access.meta import read_meta
-from data_access.models import Enrollment, Fafsa, Student, table_of
+from data_access.models import FafsaSeasonCompletions, FafsaSeasonSeniors, table_of
 from data_access.policy import Principal
 from data_access.reading import frame
 from indicators import fafsa_season as season
-from indicators.fafsa import COMPLETED
-from indicators.pipeline import TRANSFERRED, transferred_out
 from indicators.settings import load_settings
 
-STUDENT = table_of(Student)
-FAFSA = table_of(Fafsa)
-ENROLLMENT = table_of(Enrollment)
+SENIORS = table_of(FafsaSeasonSeniors)
+COMPLETIONS = table_of(FafsaSeasonCompletions)
 #: How many classes are drawn: this one and the ones before it.
 CLASSES_SHOWN: Final = 5
 ACTION: Final = "fafsa_season.read"
@@ -67,78 +63,29 @@ class FafsaSeason:
 def season_counts(
     engine: Engine, classes: list[int], today: date
 ) -> tuple[pl.DataFrame, pl.DataFrame]:
-    """(seniors, completions) of `classes` as `indicators.fafsa_season` takes them: a
-    system read of counts (no viewer; callers check access first)."""
-    cohort = STUDENT.c.cohort_year
-    completed = and_(
-        FAFSA.c.student_id == STUDENT.c.student_id,
-        FAFSA.c.award_year == cohort,
-        FAFSA.c.status == COMPLETED,
-        FAFSA.c.status_date.is_not(None),
-        FAFSA.c.status_date <= today,
-    )
+    """(seniors, completions) of `classes` as `indicators.fafsa_season` takes them, from the
+    counts the last refresh stored (`indicators.fafsa_season.season_counts`), completions
+    dated on or before `today`: a system read of counts (no viewer; callers check access
+    first)."""
     with engine.connect() as connection:
         seniors = frame(
             connection,
-            select(cohort.label("class_of"), STUDENT.c.school_id, func.count().label("seniors"))
-            .where(cohort.in_(classes))
-            .group_by(cohort, STUDENT.c.school_id),
+            select(SENIORS.c.class_of, SENIORS.c.school_id, SENIORS.c.seniors)
+            .where(SENIORS.c.class_of.in_(classes))
+            .order_by(SENIORS.c.class_of, SENIORS.c.school_id),
             schema={"class_of": pl.Int64, "school_id": pl.String, "seniors": pl.Int64},
         )
         completions = frame(
             connection,
-            select(cohort.label("class_of"), STUDENT.c.school_id, FAFSA.c.status_date,
-                   func.count().label("completed"))
-            .select_from(STUDENT.join(FAFSA, completed))
-            .where(cohort.in_(classes))
-            .group_by(cohort, STUDENT.c.school_id, FAFSA.c.status_date),
+            select(COMPLETIONS.c.class_of, COMPLETIONS.c.school_id, COMPLETIONS.c.status_date,
+                   COMPLETIONS.c.completed)
+            .where(COMPLETIONS.c.class_of.in_(classes), COMPLETIONS.c.status_date <= today)
+            .order_by(COMPLETIONS.c.class_of, COMPLETIONS.c.school_id,
+                      COMPLETIONS.c.status_date),
             schema={"class_of": pl.Int64, "school_id": pl.String, "status_date": pl.Date,
                     "completed": pl.Int64},
         )  # fmt: skip
-        with_transfer = select(ENROLLMENT.c.student_id).where(ENROLLMENT.c.exit_code == TRANSFERRED)
-        members = select(STUDENT.c.student_id).where(cohort.in_(classes))
-        enrollments = frame(
-            connection,
-            select(ENROLLMENT.c.student_id, ENROLLMENT.c.school_year, ENROLLMENT.c.school_id,
-                   ENROLLMENT.c.entry_date, ENROLLMENT.c.exit_date, ENROLLMENT.c.exit_code)
-            .where(ENROLLMENT.c.student_id.in_(with_transfer),
-                   ENROLLMENT.c.student_id.in_(members)),
-            schema={"student_id": pl.String, "school_year": pl.Int64, "school_id": pl.String,
-                    "entry_date": pl.Date, "exit_date": pl.Date, "exit_code": pl.String},
-        )  # fmt: skip
-        left = transferred_out(enrollments.lazy()).collect()["student_id"].to_list()
-        gone = pl.DataFrame(
-            schema={"class_of": pl.Int64, "school_id": pl.String, "status_date": pl.Date,
-                    "status": pl.String}
-        )  # fmt: skip
-        if left:
-            gone = frame(
-                connection,
-                select(cohort.label("class_of"), STUDENT.c.school_id, FAFSA.c.status_date,
-                       FAFSA.c.status)
-                .select_from(STUDENT.outerjoin(FAFSA, completed))
-                .where(STUDENT.c.student_id.in_(left)),
-                schema=dict(gone.schema),
-            )  # fmt: skip
-    seniors = _less(seniors, gone.group_by("class_of", "school_id").agg(pl.len()), "seniors")
-    done = gone.filter(pl.col("status").is_not_null())
-    completions = _less(
-        completions,
-        done.group_by("class_of", "school_id", "status_date").agg(pl.len()),
-        "completed",
-    )
     return seniors, completions
-
-
-def _less(counts: pl.DataFrame, gone: pl.DataFrame, column: str) -> pl.DataFrame:
-    """`counts` less the students who left the cohort (rows that reach 0 are dropped)."""
-    keys = [c for c in counts.columns if c != column]
-    return (
-        counts.join(gone, on=keys, how="left")
-        .with_columns((pl.col(column) - pl.col("len").fill_null(0)).cast(pl.Int64))
-        .filter(pl.col(column) > 0)
-        .select(counts.columns)
-    )
 
 
 #: Per engine: (refresh stamp, today, exact, min_cell) -> the season, computed once per

@@ -532,3 +532,24 @@ class ProgramServedStudent(SQLModel, table=True):
     matched: bool
     sessions: int | None = None
     hours: float | None = None
+
+
+class FafsaSeasonSeniors(SQLModel, table=True):
+    """The seniors of each class by school of record, less transfers out: what the FAFSA
+    season's shares are of (indicators.fafsa_season.season_counts). Exact counts, read
+    only through data_access/fafsa_season.py."""
+
+    __tablename__ = "fafsa_season_seniors"
+    class_of: int = Field(primary_key=True)
+    school_id: str = Field(primary_key=True, max_length=64)
+    seniors: int
+
+
+class FafsaSeasonCompletions(SQLModel, table=True):
+    """How many of those seniors completed the FAFSA on each day (exact counts)."""
+
+    __tablename__ = "fafsa_season_completions"
+    class_of: int = Field(primary_key=True)
+    school_id: str = Field(primary_key=True, max_length=64)
+    status_date: date = Field(primary_key=True)
+    completed: int

@@ -40,6 +40,9 @@ from typing import Final
 
 import polars as pl
 
+from indicators.fafsa import COMPLETED
+from indicators.pipeline import transferred_out
+
 ALL: Final = "all"
 OPENS: Final = (10, 1)  # October 1: the FAFSA opens (in most years)
 CLOSES: Final = (6, 30)  # June 30: NCAN's completion benchmark
@@ -48,6 +51,40 @@ WEEK_DAYS: Final = 7
 SERIES_COLUMNS: Final = ("class_of", "group", "week", "week_end", "seniors", "completed", "share")
 #: The columns of the protected weekly series: no count at all.
 PROTECTED_COLUMNS: Final = ("class_of", "group", "week", "week_end", "share", "updated")
+
+
+def season_counts(
+    students: pl.DataFrame, enrollments: pl.DataFrame, fafsa: pl.DataFrame
+) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """What the season is computed from, for every class (computed at each refresh and
+    stored, so a page view reads a few thousand rows):
+
+    - seniors: class_of, school_id, seniors: the students of `cohort_year` class_of by
+      school of record, less documented transfers out (`indicators.pipeline`);
+    - completions: class_of, school_id, status_date, completed: how many of those seniors
+      have a `completed` FAFSA for award year class_of dated that day (every dated
+      completion; a reader keeps those on or before its own day).
+    """
+    gone = transferred_out(enrollments.lazy()).collect()["student_id"]
+    members = students.lazy().filter(pl.col("student_id").is_in(gone.implode()).not_())
+    seniors = (
+        members.group_by(pl.col("cohort_year").alias("class_of"), "school_id")
+        .agg(pl.len().cast(pl.Int64).alias("seniors"))
+        .sort("class_of", "school_id")
+    )
+    completions = (
+        fafsa.lazy()
+        .filter((pl.col("status") == COMPLETED) & pl.col("status_date").is_not_null())
+        .join(members, on="student_id")
+        .filter(pl.col("award_year") == pl.col("cohort_year"))
+        .group_by(pl.col("cohort_year").alias("class_of"), "school_id", "status_date")
+        .agg(pl.len().cast(pl.Int64).alias("completed"))
+        .sort("class_of", "school_id", "status_date")
+    )
+    return (
+        seniors.select("class_of", "school_id", "seniors").collect(),
+        completions.select("class_of", "school_id", "status_date", "completed").collect(),
+    )
 
 
 def season_start(class_of: int) -> date:

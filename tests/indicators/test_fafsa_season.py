@@ -23,6 +23,7 @@ from indicators.fafsa_season import (
     protect_series,
     same_day,
     season_class,
+    season_counts,
     week_ends,
     week_of,
     weekly_series,
@@ -271,3 +272,40 @@ def test_nothing_published_pins_a_hidden_count_or_a_weekly_increase(data: st.Dat
             left = {n - p[week] for p in possible}
             if len(left) == 1:
                 assert not 0 < next(iter(left)) < m, (week, left, shown, true)
+
+
+def test_season_counts_are_the_cohort_less_transfers_out_and_its_dated_completions() -> None:
+    students = pl.DataFrame(
+        {
+            "student_id": ["A", "B", "C", "D", "E"],
+            "school_id": ["HS1", "HS1", "HS1", "HS2", "HS2"],
+            "cohort_year": [2027, 2027, 2027, 2027, 2026],
+        }
+    )
+    # B transferred out (its last enrollment); D transferred between schools and came back.
+    enrollments = pl.DataFrame(
+        {
+            "student_id": ["B", "D", "D"],
+            "school_year": [2027, 2026, 2027],
+            "school_id": ["HS1", "HS1", "HS2"],
+            "entry_date": [date(2026, 8, 27), date(2025, 8, 27), date(2026, 8, 27)],
+            "exit_date": [date(2026, 10, 20), date(2026, 1, 10), None],
+            "exit_code": ["transferred", "transferred", None],
+        }
+    )
+    fafsa = pl.DataFrame(
+        {
+            "student_id": ["A", "B", "C", "D", "E", "A"],
+            "award_year": [2027, 2027, 2027, 2027, 2026, 2026],
+            "status": ["completed", "completed", "completed", "submitted", "completed",
+                       "completed"],
+            "status_date": [date(2026, 10, 2), date(2026, 10, 2), None, date(2026, 10, 9),
+                            date(2025, 11, 1), date(2025, 12, 1)],
+        }
+    )  # fmt: skip
+    seniors, completions = season_counts(students, enrollments, fafsa)
+    assert seniors.rows() == [(2026, "HS2", 1), (2027, "HS1", 2), (2027, "HS2", 1)]
+    # C's completion has no date, D's FAFSA is not completed, A's 2026 record is for
+    # another award year than A's class, B left the cohort.
+    assert completions.rows() == [(2026, "HS2", date(2025, 11, 1), 1),
+                                  (2027, "HS1", date(2026, 10, 2), 1)]  # fmt: skip

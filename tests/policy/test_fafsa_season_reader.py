@@ -20,6 +20,7 @@ import pytest
 from sqlalchemy import Engine, insert, select
 
 from data_access.audit import AUDIT_EVENT
+from data_access.derived import refresh_derived
 from data_access.fafsa_season import fafsa_season
 from data_access.models import Enrollment, Fafsa, Student, table_of
 from data_access.policy import AccessDenied
@@ -66,6 +67,7 @@ def season_world(engine: Engine) -> Engine:
             + [_fafsa(s, 2026, "completed", date(2025, 10, 3)) for s in last[:4]]
             + [_fafsa(s, 2026, "completed", date(2025, 11, 22)) for s in last[4:]],
         )
+    refresh_derived(engine, as_of=date(2026, 11, 22))
     return engine
 
 
