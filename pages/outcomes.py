@@ -54,7 +54,8 @@ METHOD = (
     "random, so this is strong evidence, not proof: a difference the matching cannot see "
     "(such as motivation) can still explain part of an effect."
 )
-METHOD_DOC = Path(__file__).resolve().parents[1] / "docs" / "outcomes.md"
+#: The method in full, for a data steward (written with the method, issue 13).
+METHOD_DOC = "docs/outcomes.md"
 
 Program = tuple[int, str, str]
 
@@ -346,9 +347,10 @@ def _balance(balance: pl.DataFrame) -> None:
 def _method() -> None:
     st.subheader("How is this worked out?")
     st.markdown(METHOD)
-    if METHOD_DOC.exists():
-        with st.expander("The method in full, with its sources (docs/outcomes.md)"):
-            st.markdown(METHOD_DOC.read_text(encoding="utf-8"))
+    document = Path(__file__).resolve().parents[1] / METHOD_DOC
+    if document.exists():
+        with st.expander(f"The method in full, with its sources ({METHOD_DOC})"):
+            st.markdown(document.read_text(encoding="utf-8"))
 
 
 def _served(principal: api.Principal, detail: api.ProgramDetail) -> None:
