@@ -11,7 +11,7 @@ from collections.abc import Callable
 import streamlit as st
 
 from data_access.api import Action, lands_on_figures
-from pages import account, administration, at_risk, my_record, pipeline, student
+from pages import account, administration, at_risk, my_record, outcomes, pipeline, student
 from ui.components import demo_banner, meeting_banner
 from ui.guard import guarded
 from ui.navigation import register
@@ -36,6 +36,19 @@ def _page(
 Spec = tuple[PageFunction, str, str, str]  # function, title, url path, icon
 PIPELINE: Spec = (pipeline.pipeline_page, "Pipeline", "pipeline", ":material/filter_alt:")
 AT_RISK: Spec = (at_risk.at_risk_page, "Who needs help", "at-risk", ":material/priority_high:")
+OUTCOMES: Spec = (
+    outcomes.outcomes_page,
+    "Is it working?",
+    outcomes.LIST_URL,
+    ":material/insights:",
+)
+#: Opened from "Is it working?" (a program of its list), never from the sidebar.
+OUTCOMES_PROGRAM: Spec = (
+    outcomes.program_page,
+    "Is it working? A program",
+    outcomes.PROGRAM_URL,
+    ":material/insights:",
+)
 PROFILE: Spec = (student.student_page, "Student profile", "student", ":material/person:")
 MY_RECORD: Spec = (my_record.my_record_page, "My record", "my-record", ":material/family_restroom:")
 ADMIN: Spec = (
@@ -59,7 +72,10 @@ def role_pages(state: SessionState) -> list[Spec]:
     if principal is None:
         return []
     if principal.meeting_mode:  # only protected figures, and only for roles that have them
-        return [PIPELINE] if principal.sees_aggregates else [MEETING_EMPTY]
+        figures = [PIPELINE] if principal.sees_aggregates else []
+        if principal.can(Action.OUTCOMES_VIEW):
+            figures.append(OUTCOMES)
+        return figures or [MEETING_EMPTY]
     pages: list[Spec] = []
     if lands_on_figures(principal):
         pages.append(PIPELINE)
@@ -67,6 +83,8 @@ def role_pages(state: SessionState) -> list[Spec]:
         pages += [AT_RISK, PROFILE]
     if principal.can(Action.SEE_AGGREGATES) and PIPELINE not in pages:
         pages.append(PIPELINE)
+    if principal.can(Action.OUTCOMES_VIEW):
+        pages.append(OUTCOMES)
     if principal.can(Action.READ_OWN_RECORD):
         pages.append(MY_RECORD)
     if principal.can(Action.ADMINISTER_USERS):
@@ -76,7 +94,16 @@ def role_pages(state: SessionState) -> list[Spec]:
 
 #: Every page a signed-in user can have, by URL: opened before signing in (a deep link, a
 #: reload), each asks to sign in instead of "Page not found".
-KNOWN_PAGES: list[Spec] = [PIPELINE, AT_RISK, PROFILE, MY_RECORD, ADMIN, MEETING_EMPTY]
+KNOWN_PAGES: list[Spec] = [
+    PIPELINE,
+    OUTCOMES,
+    OUTCOMES_PROGRAM,
+    AT_RISK,
+    PROFILE,
+    MY_RECORD,
+    ADMIN,
+    MEETING_EMPTY,
+]
 SIGN_OUT: Spec = (account.sign_out_page, "Sign out", "sign-out", ":material/logout:")
 
 
@@ -109,8 +136,14 @@ def pages_for(state: SessionState) -> list[st.Page] | dict[str, list[st.Page]]:
         if state.denied is None:
             door = (account.sign_in_page, "Sign in", "sign-in", ":material/login:")
         return [_page(*door, default=True), *_waiting_pages(door[2], state)]
-    work = [_page(*spec) for spec in role_pages(state)]
+    specs = role_pages(state)
+    work = [_page(*spec) for spec in specs]
     landing = work[0]
+    if OUTCOMES in specs:
+        function, title, url, icon = OUTCOMES_PROGRAM
+        work.append(
+            st.Page(guarded(function), title=title, url_path=url, icon=icon, visibility="hidden")
+        )
 
     def home() -> None:
         st.switch_page(landing)

@@ -108,3 +108,43 @@ def is_not_yet(display: str | None) -> bool:
 def not_yet_text(display: str) -> str:
     """What a not-yet stage says: the page's own text, or "not yet" for the cube's code."""
     return NOT_YET_LABEL if display == NOT_YET_DISPLAY else display
+
+
+# --- "Is it working?" (issue 13): program outcomes --------------------------------------
+
+#: The outcome measures of a program, in the order the page lists them, and their names.
+OUTCOME_LABELS: Final = {
+    "absence_rate": "Absence rate",
+    "core_fails": "Failing core marks",
+    "on_track": "On track at the end of grade 9",
+    "fafsa_completed": "FAFSA completed by June 30",
+    "graduated": "Graduated",
+    "enrolled_postsecondary": "Enrolled in college",
+    "persisted": "Second year of college",
+}
+#: Change measures: a lower figure is the better one (fewer days missed, fewer failing marks).
+#: Every other measure is a yes/no share, where higher is better.
+LOWER_IS_BETTER: Final = frozenset({"absence_rate", "core_fails"})
+#: What each verdict of an outcome estimate says, in plain words.
+VERDICT_LABELS: Final = {
+    "better": "Better than similar students",
+    "worse": "Worse than similar students",
+    "no_difference": "No clear difference",
+    "too_few": "Too few students to tell",
+    "not_comparable": "Comparison not credible",
+}
+#: The verdicts that come with an estimate (the others show no effect).
+ESTIMATED_VERDICTS: Final = ("better", "worse", "no_difference")
+#: (Okabe-Ito colour, Plotly marker symbol) of each estimated verdict on an effect chart:
+#: the symbols differ too, so the chart reads in greyscale.
+VERDICT_STYLES: Final = {
+    "better": (PALETTE[2], "circle"),
+    "worse": (PALETTE[3], "square"),
+    "no_difference": (PALETTE[0], "diamond"),
+}
+#: The What Works Clearinghouse bands of baseline balance (largest |SMD| after matching).
+BALANCE_LABELS: Final = {
+    "ok": "Well matched",
+    "adjusted": "Close; adjusted for the rest",
+    "not_comparable": "Not comparable",
+}
