@@ -73,7 +73,7 @@ def role_pages(state: SessionState) -> list[Spec]:
         return []
     if principal.meeting_mode:  # only protected figures, and only for roles that have them
         figures = [PIPELINE] if principal.sees_aggregates else []
-        if principal.can(Action.OUTCOMES_VIEW):
+        if principal.can(Action.SEE_OUTCOMES):
             figures.append(OUTCOMES)
         return figures or [MEETING_EMPTY]
     pages: list[Spec] = []
@@ -83,7 +83,7 @@ def role_pages(state: SessionState) -> list[Spec]:
         pages += [AT_RISK, PROFILE]
     if principal.can(Action.SEE_AGGREGATES) and PIPELINE not in pages:
         pages.append(PIPELINE)
-    if principal.can(Action.OUTCOMES_VIEW):
+    if principal.can(Action.SEE_OUTCOMES):
         pages.append(OUTCOMES)
     if principal.can(Action.READ_OWN_RECORD):
         pages.append(MY_RECORD)
