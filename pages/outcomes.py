@@ -29,7 +29,6 @@ from ui.outcomes import (
     balance_table,
     effect_chart_measures,
     effect_figure,
-    figures_csv,
     not_drawn,
     program_names,
     program_table,
@@ -89,9 +88,13 @@ def outcomes_page() -> None:
     _effects(rows, view.org_names, meeting=principal.meeting_mode)
     _program_links(rows, view.org_names)
     _program_list(rows, view.org_names)
+    years = rows["school_year"].unique().to_list()
+    orgs = rows["org_id"].unique().to_list()
+    year = years[0] if len(years) == 1 else None
+    org = orgs[0] if len(orgs) == 1 else None
     st.download_button(
-        "Download these figures (CSV)",
-        figures_csv(rows),
+        "Download the figures (CSV, as `pathwise export outcomes` writes them)",
+        lambda: api.export_outcomes(principal, school_year=year, org_id=org),
         file_name="pathwise-program-outcomes.csv",
         mime="text/csv",
         on_click="ignore",
@@ -284,8 +287,8 @@ def program_page() -> None:
         column_config={c: st.column_config.TextColumn(t) for c, t in TABLE_COLUMNS.items()},
     )
     st.download_button(
-        "Download these figures (CSV)",
-        figures_csv(estimates),
+        "Download the organisation's figures (CSV, as `pathwise export outcomes` writes them)",
+        lambda: api.export_outcomes(principal, school_year=school_year, org_id=org_id),
         file_name=f"pathwise-outcomes-{org_id}-{service_type}-{school_year}.csv",
         mime="text/csv",
         on_click="ignore",

@@ -46,7 +46,6 @@ from domain.presentation import (
 )
 from domain.school_year import label as school_year_label
 from domain.vocabulary import GENDERS, RACE_ETHNICITIES, UNKNOWN_GROUP
-from exports.formats import to_csv
 from ui.components import figure_layout
 from ui.text import plain_html
 
@@ -627,68 +626,6 @@ def served_table(served: pl.DataFrame, school_names: Mapping[str, str]) -> pl.Da
         "sessions",
         "hours",
     )
-
-
-#: The header of the figures CSV: the `pathwise export outcomes` layout (issue 13).
-CSV_HEADER: Final = (
-    "org_id",
-    "service_type",
-    "school_year",
-    "measure",
-    "served",
-    "matched",
-    "served_before",
-    "served_after",
-    "comparison_before",
-    "comparison_after",
-    "effect",
-    "ci_low",
-    "ci_high",
-    "effect_size",
-    "balance",
-    "naive_effect",
-    "verdict",
-)
-
-
-def _rounded_mean(column: str) -> pl.Expr:
-    """As `export outcomes` writes a group mean: the absence rate to two decimals, failing
-    marks per student to three, shares to one."""
-    measure = pl.col("measure")
-    return (
-        pl.when(measure == "absence_rate")
-        .then(pl.col(column).round(2))
-        .when(measure == "core_fails")
-        .then(pl.col(column).round(3))
-        .otherwise(pl.col(column).round(1))
-        .alias(column)
-    )
-
-
-def figures_csv(rows: pl.DataFrame) -> str:
-    """The estimate rows as CSV in the `export outcomes` layout: counts as shown ("123",
-    "<10", "*"), means and effects rounded as that command writes them, empty where hidden.
-    Text cells are made formula-safe; numbers stay numbers."""
-    means = ("served_before", "served_after", "comparison_before", "comparison_after")
-    table = pl.DataFrame(
-        {
-            **{c: rows[c] for c in ("org_id", "service_type", "school_year", "measure")},
-            "served": [count_display(r, "served") for r in rows.iter_rows(named=True)],
-            "matched": [count_display(r, "matched") for r in rows.iter_rows(named=True)],
-            **{c: rows[c] for c in (*means, "effect", "ci_low", "ci_high", "effect_size")},
-            "balance": rows["balance"],
-            "naive_effect": rows["naive_effect"],
-            "verdict": rows["verdict"],
-        },
-        schema_overrides={"served": pl.String, "matched": pl.String},
-    ).with_columns(
-        *(_rounded_mean(c) for c in means),
-        *(
-            pl.col(c).round(2)
-            for c in ("effect", "ci_low", "ci_high", "effect_size", "naive_effect")
-        ),
-    )
-    return to_csv(table.select(CSV_HEADER))
 
 
 def effect_chart_measures(rows: pl.DataFrame) -> list[str]:

@@ -24,7 +24,6 @@ from domain.presentation import (
 )
 from tests.app.test_charts_readable import assert_readable
 from ui.outcomes import (
-    CSV_HEADER,
     EFFECT_HEADROOM,
     LIKELY_TO,
     MATCHING_NOTE,
@@ -34,7 +33,6 @@ from ui.outcomes import (
     WWC_SATISFIED,
     balance_table,
     effect_figure,
-    figures_csv,
     month_label,
     naive_note,
     not_drawn,
@@ -294,19 +292,6 @@ def test_a_protected_row_is_not_drawn_and_is_listed_as_hidden() -> None:
     ]
     drawn = as_json(effect_figure(frame(exact, other), ORG_NAMES, measure="absence_rate"))
     assert sum(len(t["x"]) for t in drawn["data"]) == 2  # the exact row is drawn
-
-
-def test_the_figures_csv_has_the_export_header_and_hides_what_the_row_hides() -> None:
-    _, protected = protected_pair()
-    csv = figures_csv(frame(protected, estimate(org_id="ORG03", service_type="academic")))
-    lines = csv.splitlines()
-    assert lines[0] == ",".join(CSV_HEADER)
-    cells = dict(zip(CSV_HEADER, lines[1].split(","), strict=True))
-    assert cells["served"] == "<10" and cells["matched"] == "*"
-    assert cells["effect"] == cells["ci_low"] == cells["naive_effect"] == ""
-    assert not [f for f in HIDDEN_FIGURES if f in lines[1]]
-    exact_cells = dict(zip(CSV_HEADER, lines[2].split(","), strict=True))
-    assert float(exact_cells["effect"]) < 0 and exact_cells["served"] == "84"
 
 
 # --- the naive comparison ----------------------------------------------------------------------
