@@ -47,6 +47,7 @@ PAGES = [
     "student.student_page",
     "my_record.my_record_page",
     "administration.administration_page",
+    "outcomes.outcomes_page",
 ]
 
 
