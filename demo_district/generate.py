@@ -10,6 +10,11 @@ completion near 55%, on-track ninth graders graduating far more often). Some dat
 missing on purpose: a few students without attendance, without test scores or without
 demographics, late enrollees with fewer than ten days.
 
+Partner programs choose their students in the last complete school year and the current
+one on the record before each start (selection on risk), and three of them have true
+effects on what follows the start (`world.DemoOrg`; docs/demo-district.md, "Programs
+and their true effects"). Services and effects draw from a random stream of their own.
+
 Everything is deterministic for a given (students, seed, today). Students are generated
 by cohort in chunks of at most `CHUNK` so that memory stays flat at a million students.
 """
