@@ -10,6 +10,11 @@ completion near 55%, on-track ninth graders graduating far more often). Some dat
 missing on purpose: a few students without attendance, without test scores or without
 demographics, late enrollees with fewer than ten days.
 
+Partner programs choose their students in the last complete school year and the current
+one on the record before each start (selection on risk), and three of them have true
+effects on what follows the start (`world.DemoOrg`; docs/demo-district.md, "Programs
+and their true effects"). Services and effects draw from a random stream of their own.
+
 Everything is deterministic for a given (students, seed, today). Students are generated
 by cohort in chunks of at most `CHUNK` so that memory stays flat at a million students.
 """
@@ -41,7 +46,10 @@ DEFAULT_SEED = 2026
 RACE_SHARES = np.array([0.64, 0.15, 0.10, 0.055, 0.01, 0.005, 0.04])
 #: Extra latent risk by race/ethnicity, reflecting the opportunity gaps districts report.
 RACE_EFFECT = np.array([0.12, 0.15, -0.15, -0.3, 0.2, 0.1, 0.0])
-SEASON = np.array([-0.15, -0.1, 0.0, 0.15, 0.05, 0.1, 0.0, 0.05, 0.1, 0.3])
+#: The season of absence, September first: percentage points added to every student's
+#: rate in each month (the same for all, so that trajectories are parallel whatever the
+#: risk, as a difference in differences assumes).
+SEASON = np.array([-1.2, -0.8, 0.0, 1.2, 0.4, 0.8, 0.0, 0.4, 0.8, 2.4]) / 100
 LETTERS = ("A", "A-", "B+", "B", "B-", "C+", "C", "C-", "D+", "D")
 LETTER_POINTS = np.array([4.0, 3.7, 3.3, 3.0, 2.7, 2.3, 2.0, 1.7, 1.3, 1.0])
 CORE_COURSES = (
@@ -82,6 +90,10 @@ class DemoSpec:
     students: int = DEFAULT_STUDENTS
     seed: int = DEFAULT_SEED
     today: date = field(default_factory=date.today)
+    #: Whether the programs' true effects (`world.DemoOrg`) change the outcomes. Only the
+    #: tests switch them off, to compare the same district with and without them: every
+    #: random draw is the same either way, so only what the effects touch differs.
+    program_effects: bool = True
 
     @property
     def current_year(self) -> int:
@@ -310,8 +322,17 @@ def _simulate_chunk(spec: DemoSpec, cohort: int, first: int, size: int) -> DemoP
     graduate = np.zeros(n, dtype=bool)
     grad_late = np.zeros(n, dtype=bool)
     no_attendance = rng.random(n) < 0.004
+    # The record a program sees before choosing a student, carried from year to year.
+    prev_term_fails = np.full(n, np.nan)  # failing core marks in the last term of last year
+    last_proficient = np.full(n, np.nan)  # proficient on the latest state ELA test
+    served_before = np.zeros((n, len(ORGS)), dtype=bool)
+    fafsa_points = np.zeros(n)  # true FAFSA effect of the program serving a senior
+    fafsa_start = np.full(n, np.datetime64("NaT"), dtype="datetime64[D]")
+    # Services and their effects draw from a stream of their own, so that every other
+    # draw is the same whoever is served and whether the effects are on.
+    rng_svc = np.random.default_rng([spec.seed, cohort, first, 1])
 
-    enrollments, attendance, marks, tests = _Rows(), _Rows(), _Rows(), _Rows()
+    enrollments, attendance, marks, tests, svc = _Rows(), _Rows(), _Rows(), _Rows(), _Rows()
 
     for t in range(4):
         year = cohort - 3 + t
@@ -354,14 +375,82 @@ def _simulate_chunk(spec: DemoSpec, cohort: int, first: int, size: int) -> DemoP
         slope = rng.normal(0, 0.35, k)
         enrolled_days = np.zeros((k, 10), dtype=np.int64)
         absent_days = np.zeros((k, 10), dtype=np.int64)
+        rates = np.zeros((k, 10))
         for m in range(10):
             in_month = (m >= start_m) & (m <= last_m)
             d = np.where(in_month, days_m[m], 0)
             d = np.where(in_month & late & (m == start_m), d // 2, d)
             d = np.where(in_month & exited & (m == last_m), d // 2, d)
-            rate = _sigmoid(base_logit + slope * (m - 4.5) / 4.5 + SEASON[m])
+            # A student's own drift over the year (mean zero), then the season.
+            drift = slope * (m - 4.5) / 4.5 * base_rate * (1 - base_rate)
+            rate = np.clip(base_rate + drift + SEASON[m], 0.0, 1.0)
             enrolled_days[:, m] = d
             absent_days[:, m] = rng.binomial(d, rate)
+            rates[:, m] = rate
+
+        # Marks are drawn before the year's services are chosen: the term before a start
+        # is part of the record a program chooses on.
+        year_done = year < y_now or prog.complete
+        if t == 0 or year >= y_now - 2:
+            p_fail = _sigmoid(-3.2 + 0.95 * zt + 5.0 * (base_rate - 0.09))
+            courses, fails, points = _marks(rng, t, p_fail, zt)
+        in_jan = (start_m <= 4) & (last_m >= 4)
+
+        # Services of the last complete school year and the current one, chosen on the
+        # record before each start; then their true effects.
+        pass_chance = np.zeros(k)
+        helped_after = np.full(k, np.datetime64("NaT"), dtype="datetime64[D]")
+        u_pass = np.ones((k, 6, 2))
+        if year >= y_now - 1:
+            core_s1 = np.array([c for c, course in enumerate(courses) if course[3]])
+            s1_fails = np.where(in_jan, fails[:, core_s1, 0].sum(axis=1), np.nan)
+            chosen = _serve(
+                rng_svc,
+                spec,
+                year,
+                t,
+                start_m,
+                last_m,
+                enrolled_days,
+                absent_days,
+                prev_term_fails[idx],
+                s1_fails,
+                last_proficient[idx],
+                0.3 * econ[idx] + 0.3 * disability[idx] + 0.2 * el[idx],
+                served_before[idx],
+            )
+            absence_cut = np.zeros((k, 10))
+            for o, org in enumerate(ORGS):
+                rows = chosen.org == o
+                who = chosen.local[rows]
+                served_before[idx[who], o] = True
+                if org.absence_points:
+                    after = np.arange(10)[None, :] >= chosen.start_month[rows][:, None]
+                    absence_cut[who] = np.where(after, org.absence_points / 100, 0.0)
+                if org.failing_mark_pass_chance:
+                    pass_chance[who] = org.failing_mark_pass_chance
+                    helped_after[who] = chosen.start[rows]
+                if org.fafsa_points and t == 3:
+                    fafsa_points[idx[who]] = org.fafsa_points
+                    fafsa_start[idx[who]] = chosen.start[rows]
+            svc.add(
+                row=idx[chosen.local],
+                org=chosen.org,
+                service_type=chosen.service_type,
+                start_date=chosen.start,
+                end_date=chosen.end,
+                sessions=chosen.sessions,
+                hours=chosen.hours,
+            )
+            # Each absent day of a month at or after the start is forgiven with the chance
+            # cut/rate, so the expected rate falls by the cut (by the whole rate if lower).
+            forgive = np.divide(absence_cut, rates, out=np.zeros_like(rates), where=rates > 0).clip(
+                0.0, 1.0
+            )
+            forgiven = rng_svc.binomial(absent_days, forgive)
+            u_pass = rng_svc.random((k, len(courses), 2))
+            if spec.program_effects:
+                absent_days = absent_days - forgiven
         total_enrolled = enrolled_days.sum(axis=1)
         abs_rate_year[idx, t] = np.divide(
             absent_days.sum(axis=1),
@@ -378,7 +467,6 @@ def _simulate_chunk(spec: DemoSpec, cohort: int, first: int, size: int) -> DemoP
         )
         exit_a = np.full(k, np.datetime64("NaT"), dtype="datetime64[D]")
         code_a = np.full(k, None, dtype=object)
-        year_done = year < y_now or prog.complete
         if t == 3 and year_done:
             completes = ~exited
             p_grad = _sigmoid(3.6 - 1.1 * zt - 1.7 * (np.nan_to_num(on_track9[idx], nan=0.6) < 0.5))
@@ -424,7 +512,8 @@ def _simulate_chunk(spec: DemoSpec, cohort: int, first: int, size: int) -> DemoP
             cur_school[idx[bi]] = other_school[bi]
         last_school[idx] = cur_school[idx]
 
-        # Attendance snapshots: monthly for the current year, at the end of each stint before.
+        # Attendance snapshots: monthly for the current and the last complete year, at the
+        # end of each stint before.
         seg_of_month = np.where(
             internal[:, None] & (np.arange(10)[None, :] >= switch_m[:, None]), 1, 0
         )
@@ -440,7 +529,7 @@ def _simulate_chunk(spec: DemoSpec, cohort: int, first: int, size: int) -> DemoP
             snap = _date_array(cal.month_end(year, m) if m < prog.full_months else prog.latest, k)
             is_last_of_seg = (m == last_m) | (internal & (m == switch_m - 1)) | (m == months - 1)
             emit = (m >= start_m) & (m <= last_m) & (cum_enrolled[:, m] > 0) & ~no_attendance[idx]
-            if year != y_now:
+            if year < y_now - 1:
                 emit &= is_last_of_seg
             snap = np.where(~np.isnat(seg_exit[:, m]), np.minimum(snap, seg_exit[:, m]), snap)
             e = np.nonzero(emit)[0]
@@ -453,12 +542,9 @@ def _simulate_chunk(spec: DemoSpec, cohort: int, first: int, size: int) -> DemoP
                 days_absent=cum_absent[e, m],
             )
 
-        # Course marks: the grade-9 year (for on-track) and the current year.
-        if t == 0 or year == y_now:
-            p_fail = _sigmoid(-3.2 + 0.95 * zt + 5.0 * (base_rate - 0.09))
-            courses, fails, points = _marks(rng, t, p_fail, zt)
+        # Course marks: the grade-9 year (for on-track) and the last three school years.
+        if t == 0 or year >= y_now - 2:
             numeric = numeric_school[seg_a_school]
-            in_jan = (start_m <= 4) & (last_m >= 4)
             in_june = last_m == 9
             if year_done:
                 periods = [("S1", 0, in_jan, True), ("S2", 1, in_june, True)]
@@ -471,6 +557,7 @@ def _simulate_chunk(spec: DemoSpec, cohort: int, first: int, size: int) -> DemoP
                 if 7 <= prog.full_months < 10:
                     periods.append(("Q3", 1, (start_m <= 6) & (last_m >= 6), True))
             semester_fs = np.zeros(k, dtype=np.int64)
+            last_fails = np.zeros(k)
             credits = np.zeros(k)
             has_year_end = np.zeros(k, dtype=bool)
             for c, (subject, course_id, title, core) in enumerate(courses):
@@ -483,6 +570,13 @@ def _simulate_chunk(spec: DemoSpec, cohort: int, first: int, size: int) -> DemoP
                     if not len(w):
                         continue
                     fail = fails[w, c, p]
+                    if core and spec.program_effects:
+                        # Tutoring: a failing core mark of a term ending after the start
+                        # passes with the program's chance.
+                        helped = (u_pass[w, c, p] < pass_chance[w]) & (
+                            helped_after[w] < np.datetime64(_term_end(year, term), "D")
+                        )
+                        fail = fail & ~helped
                     text = _mark_text(fail, points[w, c, p], numeric[w], rng)
                     semester = term in ("S1", "S2", "Y")
                     attempted = (1.0 if term == "Y" else 0.5) if semester else np.nan
@@ -505,6 +599,10 @@ def _simulate_chunk(spec: DemoSpec, cohort: int, first: int, size: int) -> DemoP
                             has_year_end[w] = True
                         if core and term in ("S1", "S2"):
                             semester_fs[w] += fail
+                        if core and term == "S2":
+                            last_fails[w] += fail
+            if year_done:
+                prev_term_fails[idx] = np.where(in_june, last_fails, np.nan)
             if t == 0 and year_done:
                 on_track9[idx] = np.where(
                     has_year_end, (credits >= 5.0) & (semester_fs <= 1), np.nan
@@ -519,6 +617,8 @@ def _simulate_chunk(spec: DemoSpec, cohort: int, first: int, size: int) -> DemoP
             for subject, shift in (("ela", 0.55), ("math", 0.2)):
                 ability = -zt[w] + shift - 0.45 * el[idx[w]] + rng.normal(0, 0.8, len(w))
                 level = np.clip(np.digitize(ability, [-1.1, -0.1, 1.1]) + 1, 1, 4)
+                if subject == "ela":
+                    last_proficient[idx[w]] = level >= 3
                 if t == 2:
                     scale = np.clip(np.round(500 + 95 * ability / 1.2, -1), 200, 800)
                 else:
@@ -559,6 +659,8 @@ def _simulate_chunk(spec: DemoSpec, cohort: int, first: int, size: int) -> DemoP
             0.55 - 0.95 * zs + 0.5 * otrack - 0.9 * (left_code[seniors] == "dropped_out")
         )
         u = rng.random(len(seniors))
+        if spec.program_effects:
+            p_complete = np.minimum(1.0, p_complete + fafsa_points[seniors] / 100)
         completed = u < p_complete * elapsed**0.7
         submitted = ~completed & (u < p_complete * elapsed**0.4)
         incomplete = ~completed & ~submitted & (rng.random(len(seniors)) < 0.08 * elapsed)
@@ -575,6 +677,9 @@ def _simulate_chunk(spec: DemoSpec, cohort: int, first: int, size: int) -> DemoP
         when = np.datetime64(opens, "D") + rng.integers(0, span + 1, len(seniors)).astype(
             "timedelta64[D]"
         )
+        # A served senior's FAFSA is dated after the program started.
+        served_on = fafsa_start[seniors]
+        when = np.where(~np.isnat(served_on) & (when < served_on), served_on, when)
         r = np.nonzero(recorded)[0]
         fafsa.add(
             student_id=ids[seniors[r]],
@@ -745,16 +850,7 @@ def _simulate_chunk(spec: DemoSpec, cohort: int, first: int, size: int) -> DemoP
         pl.col("credits_attempted").fill_nan(None), pl.col("credits_earned").fill_nan(None)
     )
     current = np.nonzero(enrolled_now)[0]
-    services, consents = _services_and_consents(
-        rng,
-        spec,
-        ids[current],
-        z[current],
-        last_grade[current],
-        abs_rate_year[current],
-        birth[current],
-        last_names[current],
-    )
+    services, consents = _services_and_consents(rng_svc, spec, svc, ids, birth, last_names)
     tables["services"] = services
     tables["consents"] = consents
     tables["_roster"] = pl.DataFrame(
@@ -815,58 +911,211 @@ def _guardians(rng: np.random.Generator, ids: np.ndarray, last_names: np.ndarray
     ).sort("student_id", "guardian_email")
 
 
+def _term_end(school_year: int, term: str) -> date:
+    """The last day of a term of the demo's calendar: Q1 October, S1 January, Q3 March,
+    S2 and full-year marks the year's last day."""
+    month_index = {"Q1": 1, "S1": 4, "Q3": 6}.get(term)
+    if month_index is None:
+        return cal.year_end(school_year)
+    return cal.month_end(school_year, month_index)
+
+
+#: The months a program may start in (November..March, in their first week), so that the
+#: year has at least two months of attendance before every start and a term after it.
+START_MONTHS: tuple[int, ...] = (2, 3, 4, 5, 6)
+#: Grade factors of each focus (grades 9..12): how much likelier a grade is to be served.
+GRADE_FOCUS: dict[str, tuple[float, float, float, float]] = {
+    "seniors": (0.15, 0.15, 4.0, 4.0),
+    "grade9": (3.0, 3.0, 0.5, 0.5),
+}
+#: Per school year, the share of present students an organisation serves, relative to its
+#: `share_served`.
+YEARLY_SHARE = 0.8
+
+
+@dataclass(frozen=True)
+class _Served:
+    """The services of one school year: one row per (student, organisation) chosen."""
+
+    local: np.ndarray  # index into the year's present students
+    org: np.ndarray  # index into ORGS
+    service_type: np.ndarray
+    start_month: np.ndarray
+    start: np.ndarray  # datetime64[D]
+    end: np.ndarray
+    sessions: np.ndarray  # float, NaN when the partner does not report it
+    hours: np.ndarray
+
+
+def record_risk(
+    pre_rate: np.ndarray, term_fails: np.ndarray, proficient: np.ndarray, need: np.ndarray
+) -> np.ndarray:
+    """The risk a program sees in a student's record before the start (higher = struggling).
+
+    Absence rate of the year so far, failing core marks in the term before the start, not
+    proficient on the latest state test, and need (economic disadvantage, disability,
+    English learning). Unknown parts count as a typical student's.
+    """
+    return (
+        5.0 * np.nan_to_num(pre_rate, nan=0.06)
+        + 0.5 * np.nan_to_num(term_fails, nan=0.4)
+        + 0.5 * (1.0 - np.nan_to_num(proficient, nan=0.5))
+        + need
+    )
+
+
+def _serve(
+    rng: np.random.Generator,
+    spec: DemoSpec,
+    year: int,
+    grade_index: int,
+    start_m: np.ndarray,
+    last_m: np.ndarray,
+    enrolled_days: np.ndarray,
+    absent_days: np.ndarray,
+    prev_term_fails: np.ndarray,
+    s1_fails: np.ndarray,
+    proficient: np.ndarray,
+    need: np.ndarray,
+    served_before: np.ndarray,
+) -> _Served:
+    """Which of a year's present students each organisation serves, from when, how much.
+
+    Selection on risk: the chance grows with `record_risk` (exp(risk) for the
+    attendance and risk programs, exp(0.7 x risk) for the others but the hub, which takes
+    anyone) and, for attendance programs, four times for a student already missing 10% of
+    the year before the start (half for the others). Only the record before the start
+    counts, so a comparison that sees the same record can undo the selection. A student
+    is served only if enrolled before the start month and still there in it, and at most
+    once by an organisation over the years. Every draw is made for every student and
+    organisation, so the stream does not depend on who is chosen.
+    """
+    k, orgs = len(start_m), len(ORGS)
+    today = np.datetime64(spec.today, "D")
+    month = rng.integers(START_MONTHS[0], START_MONTHS[-1] + 1, (k, orgs))
+    day = rng.integers(0, 7, (k, orgs)).astype("timedelta64[D]")
+    pick = rng.random((k, orgs))
+    type_draw = rng.integers(0, 1_000_000, (k, orgs))
+    ended = rng.random((k, orgs)) < 0.3
+    length = rng.integers(60, 300, (k, orgs)).astype("timedelta64[D]")
+    attended = 0.55 + 0.45 * rng.random((k, orgs))
+    dose_blank = rng.random((k, orgs)) < 0.1
+    firsts = np.array([cal.month_start(year, m) for m in range(10)], dtype="datetime64[D]")
+    cum_enrolled = np.cumsum(enrolled_days, axis=1)
+    cum_absent = np.cumsum(absent_days, axis=1)
+    rows = np.arange(k)
+    parts: list[tuple[np.ndarray, ...]] = []
+    for o, org in enumerate(ORGS):
+        effective, expires = agreement_dates(org)
+        if expires is not None and expires < cal.year_start(year):
+            continue
+        s = month[:, o]
+        enrolled_before = cum_enrolled[rows, s - 1]
+        pre_rate = np.divide(
+            cum_absent[rows, s - 1],
+            enrolled_before,
+            out=np.full(k, np.nan),
+            where=enrolled_before > 0,
+        )
+        term_fails = np.where(s <= 4, prev_term_fails, s1_fails)
+        risk = record_risk(pre_rate, term_fails, proficient, need)
+        if org.focus == "any":
+            weight = np.ones(k)
+        elif org.focus in ("risk", "attendance"):
+            weight = np.exp(1.0 * risk)
+        else:
+            weight = np.exp(0.7 * risk)
+        if org.focus == "attendance":
+            weight *= np.where(np.nan_to_num(pre_rate) >= 0.1, 4.0, 0.5)
+        grades = GRADE_FOCUS.get(org.focus, (1.0, 1.0, 1.0, 1.0))
+        grade_factor = grades[grade_index] / np.mean(grades)
+        chance = np.minimum(
+            0.9, org.share_served * YEARLY_SHARE * grade_factor * weight / weight.mean()
+        )
+        start = firsts[s] + day[:, o]
+        end = np.where(ended[:, o], start + length[:, o], np.datetime64("NaT"))
+        end = np.where(end < today, end, np.datetime64("NaT"))
+        if expires is not None:
+            start = np.minimum(start, np.datetime64(expires, "D") - np.timedelta64(40, "D"))
+            end = np.where(np.isnat(end), np.datetime64(expires, "D"), end)
+        chosen = (
+            (pick[:, o] < chance)
+            & (start_m < s)
+            & (last_m >= s)
+            & ~served_before[:, o]
+            & (start <= today - np.timedelta64(14, "D"))
+            & (start >= np.datetime64(effective, "D"))
+        )
+        w = np.nonzero(chosen)[0]
+        until = np.where(np.isnat(end[w]), today, np.minimum(end[w], today))
+        weeks = (until - start[w]).astype(int) / 7.0
+        sessions = np.round(weeks * org.sessions_per_week * attended[w, o])
+        hours = np.round(sessions * org.session_hours * 4) / 4
+        blank = dose_blank[w, o] | (not org.reports_dose)
+        types = np.array(org.service_types)[type_draw[w, o] % len(org.service_types)]
+        parts.append(
+            (
+                w,
+                np.full(len(w), o),
+                types.astype(object),
+                s[w],
+                start[w],
+                end[w],
+                np.where(blank, np.nan, sessions),
+                np.where(blank, np.nan, hours),
+            )
+        )
+    if not parts:
+        empty = np.array([], dtype=int)
+        no_days = np.array([], dtype="datetime64[D]")
+        return _Served(
+            empty,
+            empty,
+            np.array([], dtype=object),
+            empty,
+            no_days,
+            no_days,
+            np.array([]),
+            np.array([]),
+        )
+    columns = [np.concatenate(column) for column in zip(*parts, strict=True)]
+    return _Served(*columns)
+
+
 def _services_and_consents(
     rng: np.random.Generator,
     spec: DemoSpec,
+    svc: _Rows,
     ids: np.ndarray,
-    z: np.ndarray,
-    grade: np.ndarray,
-    abs_rate: np.ndarray,
     birth: np.ndarray,
     last_names: np.ndarray,
 ) -> tuple[pl.DataFrame, pl.DataFrame]:
-    """Which current students each organisation serves, and the parent releases behind it."""
+    """The services chosen year by year (`svc`, by student row) and the releases behind them."""
     today = spec.today
     y_now = spec.current_year
-    n = len(ids)
-    svc, con = _Rows(), _Rows()
-    if n == 0:
+    con = _Rows()
+    if not svc.columns:
         return _empty_services(), _empty_consents()
-    latest_rate = np.nan_to_num(abs_rate[np.arange(n), np.clip(grade - 9, 0, 3)], nan=0.0)
-    horizon_start = np.datetime64(date(y_now - 2, 9, 1), "D")
-    span = max(1, (today - date(y_now - 2, 9, 1)).days - 14)
+    rows = np.concatenate(svc.columns["row"])
+    org_of = np.concatenate(svc.columns["org"])
+    starts = np.concatenate(svc.columns["start_date"]).astype("datetime64[D]")
+    detail = {name: dtype for name, dtype in _SERVICE_SCHEMA.items() if name in svc.columns}
+    services = (
+        svc.frame(detail)
+        .with_columns(
+            student_id=pl.Series(ids[rows]),
+            org_id=pl.Series(np.array([o.org_id for o in ORGS])[org_of]),
+        )
+        .select(list(_SERVICE_SCHEMA))
+    )
+    services = services.with_columns(pl.col("hours").fill_nan(None))
     for number, org in enumerate(ORGS, start=1):
-        weight = np.exp(0.8 * z)
-        if org.focus == "seniors":
-            weight *= np.where(grade >= 11, 4.0, 0.15)
-        elif org.focus == "attendance":
-            weight *= np.where(latest_rate >= 0.1, 4.0, 0.5)
-        elif org.focus == "grade9":
-            weight *= np.where(grade <= 10, 3.0, 0.5)
-        elif org.focus == "any":
-            weight = np.ones(n)
-        count = min(n, int(round(org.share_served * n * 1.0)))
+        mine = np.nonzero(org_of == number - 1)[0]
+        chosen = rows[mine]
+        start = starts[mine]
+        count = len(chosen)
         if count == 0:
             continue
-        chosen = rng.choice(n, count, replace=False, p=weight / weight.sum())
-        start = horizon_start + rng.integers(0, span, count).astype("timedelta64[D]")
-        if org.agreement_expires:
-            start = np.minimum(
-                start, np.datetime64(date(*org.agreement_expires), "D") - np.timedelta64(40, "D")
-            )
-        ended = rng.random(count) < 0.3
-        end = start + rng.integers(60, 300, count).astype("timedelta64[D]")
-        end = np.where(ended & (end < np.datetime64(today, "D")), end, np.datetime64("NaT"))
-        if org.agreement_expires:
-            end = np.where(np.isnat(end), np.datetime64(date(*org.agreement_expires), "D"), end)
-        stype = np.array(org.service_types)[rng.integers(0, len(org.service_types), count)]
-        svc.add(
-            student_id=ids[chosen],
-            org_id=np.full(count, org.org_id),
-            service_type=stype,
-            start_date=start,
-            end_date=end,
-        )
 
         # Parent releases: most served students have one; some expired, some revoked, some
         # narrower than the agreement, a few broader (the intersection rule then applies).
@@ -953,9 +1202,6 @@ def _services_and_consents(
             revoked_date=revoked,
             language=language,
         )
-    services = svc.frame(_SERVICE_SCHEMA).unique(
-        ["student_id", "org_id", "service_type", "start_date"], keep="first", maintain_order=True
-    )
     return services, con.frame(_CONSENT_SCHEMA)
 
 
@@ -965,6 +1211,8 @@ _SERVICE_SCHEMA: dict[str, pl.DataType | type[pl.DataType]] = {
     "service_type": pl.String,
     "start_date": pl.Date,
     "end_date": pl.Date,
+    "sessions": pl.Int64,
+    "hours": pl.Float64,
 }
 _CONSENT_SCHEMA: dict[str, pl.DataType | type[pl.DataType]] = {
     "consent_id": pl.String,

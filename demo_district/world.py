@@ -3,7 +3,10 @@
 Each school has a size weight, a risk effect and its share of economically disadvantaged
 students; one reports marks as numbers (0..100) instead of letters, as real districts
 mix both. Each organisation has its services, the categories of its data-sharing agreement
-(different for each; one agreement has expired) and how many students it serves.
+(different for each; one agreement has expired), how many students it serves, how it
+chooses them, how often it meets them and the TRUE effect of its program (none for most),
+which docs/demo-district.md ("Programs and their true effects") states and the tests of
+"Is it working?" check the estimates against.
 """
 
 from __future__ import annotations
@@ -44,8 +47,25 @@ class DemoOrg:
     agreement_categories: tuple[str, ...]
     agreement_effective: tuple[int, int, int]
     agreement_expires: tuple[int, int, int] | None
-    share_served: float  # of current students
+    share_served: float  # of present students, in each school year it serves
     focus: str  # "risk", "seniors", "attendance", "grade9", "any"
+    #: Sessions a week and hours a session; `reports_dose` False leaves both blank.
+    sessions_per_week: float = 1.0
+    session_hours: float = 1.0
+    reports_dose: bool = True
+    #: True effects (0 = none). Absence: percentage points off each served student's
+    #: absence rate from the start month to the end of that school year (never below 0).
+    absence_points: float = 0.0
+    #: Failing core marks: the chance that each failing core mark of a term ending after
+    #: the start passes instead (that school year).
+    failing_mark_pass_chance: float = 0.0
+    #: FAFSA: percentage points added to the chance of completing it by June 30 of grade
+    #: 12, for students served in their grade-12 year.
+    fafsa_points: float = 0.0
+
+    @property
+    def has_effect(self) -> bool:
+        return bool(self.absence_points or self.failing_mark_pass_chance or self.fafsa_points)
 
 
 ORGS: tuple[DemoOrg, ...] = (
@@ -59,6 +79,7 @@ ORGS: tuple[DemoOrg, ...] = (
         None,
         0.035,
         "risk",
+        reports_dose=False,
     ),
     DemoOrg(
         "ORG02",
@@ -70,6 +91,8 @@ ORGS: tuple[DemoOrg, ...] = (
         None,
         0.06,
         "seniors",
+        session_hours=1.5,
+        fafsa_points=15.0,
     ),
     DemoOrg(
         "ORG03",
@@ -81,6 +104,8 @@ ORGS: tuple[DemoOrg, ...] = (
         None,
         0.05,
         "risk",
+        sessions_per_week=2.0,
+        failing_mark_pass_chance=0.4,
     ),
     DemoOrg(
         "ORG04",
@@ -103,6 +128,9 @@ ORGS: tuple[DemoOrg, ...] = (
         None,
         0.04,
         "attendance",
+        sessions_per_week=2.0,
+        session_hours=0.5,
+        absence_points=3.0,
     ),
     DemoOrg(
         "ORG06",
@@ -147,6 +175,7 @@ ORGS: tuple[DemoOrg, ...] = (
         (2025, 9, 30),
         0.02,
         "seniors",
+        reports_dose=False,
     ),
     DemoOrg(
         "ORG10",
@@ -158,6 +187,7 @@ ORGS: tuple[DemoOrg, ...] = (
         None,
         0.025,
         "any",
+        reports_dose=False,
     ),
 )
 

@@ -248,6 +248,8 @@ FILE_FORMATS: Final[dict[str, FileFormat]] = {
             _c("service_type", Kind.CHOICE, True, choices=SERVICE_TYPES),
             _c("start_date", Kind.DATE, True),
             _c("end_date", Kind.DATE),
+            _c("sessions", Kind.INT),
+            _c("hours", Kind.NUMBER),
         ),
         _file(
             "agreements",
@@ -310,6 +312,7 @@ NOT_ABOVE: Final = (
 NOT_NEGATIVE: Final = {
     "attendance": ("days_enrolled", "days_absent"),
     "course_marks": ("credits_attempted", "credits_earned"),
+    "services": ("sessions", "hours"),
 }
 #: Attendance statuses that count as a day absent when daily attendance is aggregated
 #: (every status but `present`: absent_excused + absent_unexcused + suspended).
