@@ -616,26 +616,57 @@ def _empty(schema: dict[str, pl.DataType] | dict[str, type[pl.DataType]]) -> pl.
     return pl.DataFrame(schema=schema)
 
 
+def _matched(
+    tables: RawTables, services: pl.DataFrame, as_of: date, settings: Settings
+) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame, pl.DataFrame, pl.DataFrame] | None:
+    """(served, programs, sample, matched rows of every grouping, attendance series)."""
+    services = _services(services)
+    served = served_students(services, as_of, settings)
+    if served.height == 0:
+        return None
+    rows, series = _study(tables, services, served, as_of, settings)
+    programs = rows.select("pyid", *PROGRAM_KEYS).unique().sort("pyid")
+    sample = measure_sample(rows, as_of, settings)
+    strata = sample.filter(pl.col("valid")).with_columns(coarsened(settings))
+    matched = _groupings(cem_weights(strata, ["pyid", "measure"]))
+    return served, programs, sample, matched, series
+
+
+def matched_students(
+    tables: RawTables, services: pl.DataFrame, as_of: date, settings: Settings
+) -> pl.DataFrame:
+    """The matched students behind the `all` estimates, one row per program-year, measure
+    and student: school_year, org_id, service_type, measure, student_id, served, weight
+    (CEM), before, after and the baseline covariates. For tests and the benchmark's
+    independent reference; never shown (it names comparison students)."""
+    found = _matched(tables, services, as_of, settings)
+    columns = ["measure", "student_id", "served", "weight", "before", "after", *COVARIATES]
+    if found is None:
+        return pl.DataFrame(schema={**{k: ESTIMATE_SCHEMA[k] for k in PROGRAM_KEYS}})
+    _, programs, _, matched, _ = found
+    return (
+        matched.filter(pl.col("group_by") == ALL)
+        .join(programs, on="pyid")
+        .select(*PROGRAM_KEYS, *columns)
+        .sort(*PROGRAM_KEYS, "measure", "served", "student_id")
+    )
+
+
 def program_outcomes(
     tables: RawTables, services: pl.DataFrame, as_of: date, settings: Settings
 ) -> ProgramOutcomes:
     """Every program-year's outcome estimates as of `as_of` (see the module docstring and
     docs/outcomes.md). `services` holds student_id, org_id, service_type, start_date,
     end_date and optionally sessions and hours."""
-    services = _services(services)
-    served = served_students(services, as_of, settings)
-    if served.height == 0:
+    found = _matched(tables, services, as_of, settings)
+    if found is None:
         return ProgramOutcomes(
             _empty(ESTIMATE_SCHEMA),
             _empty(BALANCE_SCHEMA),
             _empty(TRAJECTORY_SCHEMA),
             _empty(SERVED_SCHEMA),
         )
-    rows, series = _study(tables, services, served, as_of, settings)
-    programs = rows.select("pyid", *PROGRAM_KEYS).unique().sort("pyid")
-    sample = measure_sample(rows, as_of, settings)
-    strata = sample.filter(pl.col("valid")).with_columns(coarsened(settings))
-    matched = _groupings(cem_weights(strata, ["pyid", "measure"]))
+    served, programs, sample, matched, series = found
     return ProgramOutcomes(
         estimates=_estimates(sample, matched, programs, settings),
         balance=_balance(sample, matched, programs),

@@ -110,11 +110,17 @@ def smd_frame(
     stats = frame.group_by(*keys, "served").agg(
         [e for c in covariates for e in _moments(c, weight)]
     )
-    long = stats.unpivot(index=[*keys, "served"], variable_name="_stat").with_columns(
-        pl.col("_stat").str.split_exact(":", 1).struct.rename_fields(["covariate", "_m"])
-    )
-    long = long.unnest("_stat").pivot(on="_m", index=[*keys, "served", "covariate"], values="value")
-    long = long.with_columns(
+    long = pl.concat(
+        [
+            stats.select(
+                *keys,
+                "served",
+                pl.lit(c).alias("covariate"),
+                *(pl.col(f"{c}:{m}").alias(m) for m in ("n", "s1", "s2")),
+            )
+            for c in covariates
+        ]
+    ).with_columns(
         (pl.col("s1") / pl.col("n")).alias("mean"),
         ((pl.col("s2") - pl.col("s1") ** 2 / pl.col("n")) / (pl.col("n") - 1)).alias("var"),
     )
