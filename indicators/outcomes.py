@@ -628,7 +628,9 @@ def _matched(
     programs = rows.select("pyid", *PROGRAM_KEYS).unique().sort("pyid")
     sample = measure_sample(rows, as_of, settings)
     strata = sample.filter(pl.col("valid")).with_columns(coarsened(settings))
-    matched = _groupings(cem_weights(strata, ["pyid", "measure"]))
+    matched = _groupings(
+        cem_weights(strata, ["pyid", "measure"], settings.outcomes_max_comparisons)
+    )
     return served, programs, sample, matched, series
 
 

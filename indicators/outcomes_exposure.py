@@ -19,7 +19,8 @@ Rules (docs/outcomes.md, "Who counts as served" and "Comparison students"):
   served student of the same program-year and *exact cell* (school, grade, english_learner,
   disability, econ_disadvantaged), drawn with a NumPy generator seeded by
   `outcomes_match_seed` over the pool sorted by program-year and student_id, so the same
-  data and seed always give the same windows. A pool student whose cell holds no served
+  data and seed always give the same windows. A second draw of the same generator
+  (`draw`) orders the pool students for `indicators.outcomes_matching.cem_weights`. A pool student whose cell holds no served
   student takes a window from a served student of the same grade (they can never be
   matched, but they count in the naive comparison).
 
@@ -54,6 +55,7 @@ ROW_COLUMNS: Final = (
     "race_ethnicity",
     "gender",
     "cohort_year",
+    "draw",
 )
 
 
@@ -158,7 +160,7 @@ def study_rows(
     treated = (
         served.join(programs, on=list(PROGRAM_KEYS))
         .join(people, on=["school_year", "student_id"], how="inner")
-        .with_columns(pl.lit(True).alias("served"))
+        .with_columns(pl.lit(True).alias("served"), pl.lit(None, dtype=pl.Float64).alias("draw"))
     )
     grades = treated.select("pyid", "school_year", "service_type", "grade_level").unique()
     pool = (
@@ -173,13 +175,16 @@ def study_rows(
     )
     rng = np.random.default_rng(settings.outcomes_match_seed)
     draw = pl.Series("_u", rng.random(pool.height))
+    # A second, independent draw orders the comparison students of a stratum when a
+    # stratum has more than `outcomes_max_comparisons` per served student.
+    order = pl.Series("draw", rng.random(pool.height))
     by_cell = _ranked(treated, ["pyid", *CELL], "_cell_rank")
     by_grade = _ranked(treated, ["pyid", "grade_level"], "_grade_rank")
     cell_sizes = by_cell.group_by("pyid", *CELL).agg(pl.len().alias("_cell_n"))
     grade_sizes = by_grade.group_by("pyid", "grade_level").agg(pl.len().alias("_grade_n"))
     window = ["start_date", "follow_end"]
     pool = (
-        pool.with_columns(draw)
+        pool.with_columns(draw, order)
         .join(cell_sizes, on=["pyid", *CELL], how="left")
         .join(grade_sizes, on=["pyid", "grade_level"], how="left")
         .with_columns(

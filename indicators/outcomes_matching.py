@@ -12,7 +12,9 @@ ATT weights of the paper, section 3.2, and of the `cem` software): 1 for a match
 student, (served in stratum / comparison in stratum) x (comparison matched / served
 matched) for a matched comparison student, so the comparison weights add up to the number
 of matched comparison students and each stratum's comparison students stand for its
-served ones.
+served ones. To keep the refresh fast, a stratum keeps at most
+`outcomes_max_comparisons` comparison students per served student (a seeded random
+subset; the `cem` software's k2k option is the 1-per-served special case).
 
 Balance: for each baseline covariate, the standardised mean difference (SMD) of served and
 comparison students, in the form of Hedges' g of the WWC Procedures Handbook (pooled
@@ -65,11 +67,18 @@ def coarsened(settings: Settings) -> list[pl.Expr]:
     ]
 
 
-def cem_weights(frame: pl.DataFrame, keys: Sequence[str]) -> pl.DataFrame:
+def cem_weights(
+    frame: pl.DataFrame, keys: Sequence[str], max_comparisons: int | None = None
+) -> pl.DataFrame:
     """The rows of `frame` in matched strata, with `weight` (CEM ATT weights). Strata are
-    `STRATUM` within each combination of `keys`; `served` tells the groups apart."""
+    `STRATUM` within each combination of `keys`; `served` tells the groups apart. With
+    `max_comparisons`, a stratum keeps at most that many comparison students per served
+    student: those first in the seeded `draw` order."""
     stratum = [*keys, *STRATUM]
     served = pl.col("served")
+    if max_comparisons is not None:
+        rank = pl.col("draw").rank("ordinal").over([*stratum, "served"])
+        frame = frame.filter(served | (rank <= max_comparisons * served.sum().over(stratum)))
     counted = frame.with_columns(
         served.sum().over(stratum).alias("_s"), (~served).sum().over(stratum).alias("_c")
     ).filter((pl.col("_s") > 0) & (pl.col("_c") > 0))
