@@ -44,6 +44,7 @@ from indicators.observable import OBSERVABLE_FROM
 from indicators.outcomes_exposure import PROGRAM_KEYS, served_students, study_rows
 from indicators.outcomes_matching import (
     BALANCE_COVARIATES,
+    STRATUM,
     balance_band,
     cem_weights,
     coarsened,
@@ -632,6 +633,38 @@ def _matched(
         cem_weights(strata, ["pyid", "measure"], settings.outcomes_max_comparisons)
     )
     return served, programs, sample, matched, series
+
+
+def outcome_sample(
+    tables: RawTables, services: pl.DataFrame, as_of: date, settings: Settings
+) -> pl.DataFrame:
+    """The students the matching starts from: one row per program-year, measure and
+    student with the measure known (served or pool): school_year, org_id, service_type,
+    measure, student_id, served, before, after, the baseline covariates, the exact cell,
+    the coarsened bins and `draw` (the seeded order). For the benchmark's independent
+    reference; never shown."""
+    services = _services(services)
+    served = served_students(services, as_of, settings)
+    if served.height == 0:
+        return pl.DataFrame()
+    rows, _ = _study(tables, services, served, as_of, settings)
+    return (
+        measure_sample(rows, as_of, settings)
+        .filter(pl.col("valid"))
+        .with_columns(coarsened(settings))
+        .select(
+            *PROGRAM_KEYS,
+            "measure",
+            "student_id",
+            "served",
+            "before",
+            "after",
+            *COVARIATES,
+            *STRATUM,
+            "draw",
+        )
+        .sort(*PROGRAM_KEYS, "measure", "student_id")
+    )
 
 
 def matched_students(

@@ -4,6 +4,7 @@ and the WWC effect sizes against worked examples."""
 from __future__ import annotations
 
 from dataclasses import replace
+from typing import Any
 
 import numpy as np
 import polars as pl
@@ -21,24 +22,25 @@ from indicators.outcomes_estimation import (
     verdict,
 )
 from indicators.settings import Settings
+from indicators.tables import RawTables
 from tests.indicators.outcome_worlds import AS_OF, attendance_world
 
 TRUE_EFFECT = -4.0  # percentage points of days absent
 
 
-def overall(estimates: pl.DataFrame, measure: str = "absence_rate") -> dict[str, object]:
-    return estimates.filter(
-        (pl.col("measure") == measure) & (pl.col("group_by") == "all")
-    ).row(0, named=True)
+def overall(estimates: pl.DataFrame, measure: str = "absence_rate") -> dict[str, Any]:
+    return estimates.filter((pl.col("measure") == measure) & (pl.col("group_by") == "all")).row(
+        0, named=True
+    )
 
 
 @pytest.fixture(scope="module")
-def effective() -> tuple[object, pl.DataFrame]:
+def effective() -> tuple[RawTables, pl.DataFrame]:
     return attendance_world(3000, effect=0.04)
 
 
 def test_the_matched_estimate_recovers_a_known_effect_the_naive_one_has_the_wrong_sign(
-    effective: tuple[object, pl.DataFrame],
+    effective: tuple[RawTables, pl.DataFrame],
 ) -> None:
     tables, services = effective
     row = overall(program_outcomes(tables, services, AS_OF, Settings()).estimates)
@@ -58,7 +60,7 @@ def test_in_a_world_without_an_effect_the_interval_contains_zero() -> None:
 
 
 def test_the_estimate_and_interval_are_statsmodels_own_on_the_matched_students(
-    effective: tuple[object, pl.DataFrame],
+    effective: tuple[RawTables, pl.DataFrame],
 ) -> None:
     tables, services = effective
     row = overall(program_outcomes(tables, services, AS_OF, Settings()).estimates)
@@ -99,7 +101,7 @@ def test_fit_effect_equals_statsmodels_wls_with_hc1_and_a_missing_indicator() ->
 
 
 def test_below_min_matched_the_verdict_is_too_few_and_there_is_no_effect(
-    effective: tuple[object, pl.DataFrame],
+    effective: tuple[RawTables, pl.DataFrame],
 ) -> None:
     tables, services = effective
     matched = overall(program_outcomes(tables, services, AS_OF, Settings()).estimates)["matched"]
@@ -113,15 +115,16 @@ def test_below_min_matched_the_verdict_is_too_few_and_there_is_no_effect(
         None,
     )
     at_the_limit = replace(Settings(), outcomes_min_matched=matched)
-    assert overall(program_outcomes(tables, services, AS_OF, at_the_limit).estimates)[
-        "verdict"
-    ] == "better"
+    assert (
+        overall(program_outcomes(tables, services, AS_OF, at_the_limit).estimates)["verdict"]
+        == "better"
+    )
 
 
 def test_hedges_g_matches_the_worked_example() -> None:
     # baselinr's documented WWC example: 5, 6, 7 against 4, 5, 6 gives g = 0.8 (pooled SD
     # 1, difference 1, omega = 1 - 3 / (4 x 6 - 9) = 0.8).
-    sd = pooled_sd(3, np.var([5, 6, 7], ddof=1), 3, np.var([4, 5, 6], ddof=1))
+    sd = pooled_sd(3, float(np.var([5, 6, 7], ddof=1)), 3, float(np.var([4, 5, 6], ddof=1)))
     assert sd == pytest.approx(1.0)
     assert small_sample_correction(6) == pytest.approx(0.8)
     assert hedges_g(1.0, sd, 3, 3) == pytest.approx(0.8)
