@@ -408,15 +408,16 @@ def _regressions(matched: pl.DataFrame, groups: pl.DataFrame, settings: Settings
             pl.col("served").cast(pl.Float64),
             *(pl.col(c).cast(pl.Float64).fill_null(float("nan")) for c in COVARIATES),
             "weight",
+            "student_id",
         )
-        .sort(*GROUP_KEYS)
+        .sort(*GROUP_KEYS, "served", "student_id")
     )
     results: dict[str, list[object]] = {k: [] for k in (*GROUP_KEYS, "effect", "ci_low", "ci_high")}
     for key, part in data.partition_by(list(GROUP_KEYS), as_dict=True, maintain_order=True).items():
         fit = estimation.fit_effect(
             part["_y"].to_numpy(),
             part["served"].to_numpy(),
-            part.select(COVARIATES).to_numpy(),
+            part.select(COVARIATES).to_numpy(),  # rows in student order: reproducible sums
             part["weight"].to_numpy(),
         )
         for name, value in zip(GROUP_KEYS, key, strict=True):

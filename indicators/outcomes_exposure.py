@@ -208,6 +208,4 @@ def study_rows(
             pl.lit(False).alias("served"),
         )
     )
-    return pl.concat([treated.select(ROW_COLUMNS), pool.select(ROW_COLUMNS)]).sort(
-        "pyid", "served", "student_id", descending=[False, True, False]
-    )
+    return pl.concat([treated.select(ROW_COLUMNS), pool.select(ROW_COLUMNS)])
