@@ -328,3 +328,78 @@ def pipeline_cube(tables: dict[str, pd.DataFrame], settings: Settings) -> pd.Dat
         long.insert(1, "group_by", field)
         parts.append(long)
     return pd.concat(parts, ignore_index=True)
+
+
+# ---------------------------------------------------------------------------------------
+# Program outcomes (docs/outcomes.md): CEM weights and the WLS estimate, the plain way
+# ---------------------------------------------------------------------------------------
+
+OUTCOME_STRATUM = (
+    "school_id",
+    "grade_level",
+    "english_learner",
+    "disability",
+    "econ_disadvantaged",
+    "_absence_bin",
+    "_fails_bin",
+    "_proficiency_bin",
+)
+OUTCOME_COVARIATES = ("baseline_absence", "baseline_core_fails", "prior_proficiency")
+CHANGE_MEASURES = ("absence_rate", "core_fails")
+
+
+def _cem(group: pd.DataFrame, max_comparisons: int) -> pd.DataFrame:
+    """The matched rows of one program-year and measure with their CEM weights."""
+    served = group["served"]
+    stratum = group.groupby(list(OUTCOME_STRATUM), dropna=False, sort=False).ngroup()
+    group = group.assign(_stratum=stratum)
+    n_served = served.groupby(stratum).transform("sum")
+    order = group.groupby(["_stratum", "served"])["draw"].rank(method="first")
+    group = group[served | (order <= max_comparisons * n_served)]
+    served = group["served"]
+    n_served = served.groupby(group["_stratum"]).transform("sum")
+    n_other = (~served).groupby(group["_stratum"]).transform("sum")
+    group = group[(n_served > 0) & (n_other > 0)]
+    served = group["served"]
+    n_served = n_served.loc[group.index]
+    n_other = n_other.loc[group.index]
+    ratio = (~served).sum() / max(1, served.sum())
+    weight = np.where(served, 1.0, n_served / n_other * ratio)
+    return group.assign(weight=weight)
+
+
+def program_estimates(sample: pd.DataFrame, settings: Settings) -> pd.DataFrame:
+    """The overall (`all`) estimate of every program-year and measure from
+    `indicators.outcomes.outcome_sample`: CEM in pandas, then statsmodels' formula API
+    (`smf.wls(...).fit(cov_type="HC1")`) per program-year and measure. Columns
+    school_year, org_id, service_type, measure, matched, effect, ci_low, ci_high (measure
+    units, before display scaling)."""
+    import statsmodels.formula.api as smf
+
+    rows = []
+    keys = ["school_year", "org_id", "service_type", "measure"]
+    for key, group in sample.groupby(keys, sort=True):
+        matched = _cem(group, settings.outcomes_max_comparisons)
+        n_matched = int(matched["served"].sum())
+        if n_matched < settings.outcomes_min_matched:
+            continue
+        data = pd.DataFrame({"served": matched["served"].astype(float)})
+        if key[3] in CHANGE_MEASURES:
+            data["y"] = matched["after"] - matched["before"]
+        else:
+            data["y"] = matched["after"]
+        terms = []
+        for column in OUTCOME_COVARIATES:
+            values = matched[column].astype(float)
+            for name, part in (
+                (column, values.fillna(0.0)),
+                (f"{column}_missing", values.isna().astype(float)),
+            ):
+                if part.max() > part.min():
+                    data[name] = part.to_numpy()
+                    terms.append(name)
+        formula = "y ~ served" + "".join(f" + {t}" for t in terms)
+        fit = smf.wls(formula, data=data, weights=matched["weight"].to_numpy()).fit(cov_type="HC1")
+        low, high = fit.conf_int().loc["served"]
+        rows.append((*key, n_matched, fit.params["served"], low, high))
+    return pd.DataFrame(rows, columns=[*keys, "matched", "effect", "ci_low", "ci_high"])

@@ -17,6 +17,7 @@ SUITES: dict[str, str] = {
     "queries": "bench.queries_suite:run",
     "app": "bench.app_suite:run",
     "import": "bench.import_bench:suite",
+    "outcomes": "bench.outcomes_suite:run",
 }
 
 

@@ -120,6 +120,20 @@ GROUP_FIELDS: Final = (
 )
 UNKNOWN_GROUP: Final = "unknown"
 
+#: Program outcome measures (docs/outcomes.md): the change measures, then the yes/no ones.
+OUTCOME_CHANGE_MEASURES: Final = ("absence_rate", "core_fails")
+OUTCOME_YES_NO_MEASURES: Final = (
+    "on_track",
+    "fafsa_completed",
+    "graduated",
+    "enrolled_postsecondary",
+    "persisted",
+)
+OUTCOME_MEASURES: Final = OUTCOME_CHANGE_MEASURES + OUTCOME_YES_NO_MEASURES
+#: WWC baseline-equivalence bands of the largest absolute SMD after matching.
+OUTCOME_BALANCE_BANDS: Final = ("ok", "adjusted", "not_comparable")
+OUTCOME_VERDICTS: Final = ("better", "worse", "no_difference", "too_few", "not_comparable")
+
 AUDIT_OUTCOMES: Final = ("allowed", "denied")
 
 

@@ -17,10 +17,18 @@ import os
 import tomllib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, fields
+from datetime import date
 from pathlib import Path
 from typing import Any, Final
 
-from domain.vocabulary import FLAGS, PIPELINE_STAGES, SUBJECTS
+from domain.vocabulary import (
+    FLAGS,
+    OUTCOME_MEASURES,
+    PIPELINE_STAGES,
+    SERVICE_TYPES,
+    SUBJECTS,
+    TERMS,
+)
 
 DEFAULTS_PATH: Final = Path(__file__).with_name("defaults.toml")
 ENV_VAR: Final = "PATHWISE_SETTINGS"
@@ -50,6 +58,37 @@ class Settings:
     tier2_min_flags: int = 1
     funnel_stages: tuple[str, ...] = PIPELINE_STAGES
     min_cell: int = 10
+    #: Program outcomes (docs/outcomes.md): days a service must cover to count as served.
+    outcomes_min_days_served: int = 30
+    #: Fewest matched served students for an estimate ("too few students to tell" below).
+    outcomes_min_matched: int = 30
+    #: Fewest days enrolled in each attendance window for absence_rate.
+    outcomes_min_window_days: int = 10
+    #: Most comparison students kept per served student in a matching stratum.
+    outcomes_max_comparisons: int = 10
+    #: Seed of the generator that gives comparison students a served student's windows.
+    outcomes_match_seed: int = 20260113
+    #: Cut points of the coarsened baseline absence rate (fractions) and core fails.
+    outcomes_absence_bins: tuple[float, ...] = (0.025, 0.05, 0.075, 0.10, 0.15, 0.20, 0.30)
+    outcomes_core_fails_bins: tuple[int, ...] = (1, 2)
+    #: (term, month, day) on which each term of course_marks ends (Aug..Dec: the year
+    #: before the school_year; Jan..Jul: the school_year itself).
+    outcomes_term_ends: tuple[tuple[str, int, int], ...] = (
+        ("Q1", 10, 31),
+        ("T1", 11, 30),
+        ("S1", 1, 31),
+        ("Q2", 1, 31),
+        ("T2", 3, 15),
+        ("Q3", 3, 31),
+        ("S2", 6, 30),
+        ("Q4", 6, 30),
+        ("T3", 6, 30),
+        ("Y", 6, 30),
+    )
+    #: Measures that apply to some service types only (a measure not named: every type).
+    outcomes_measure_service_types: tuple[tuple[str, tuple[str, ...]], ...] = (
+        ("fafsa_completed", ("college_access", "mentoring", "career")),
+    )
 
     @property
     def suppressed_label(self) -> str:
@@ -134,6 +173,53 @@ def _words_from(allowed: tuple[str, ...], *, ordered: bool = False) -> _Parser:
     return parse
 
 
+def _cut_points(low: float, high: float | None, whole: bool) -> _Parser:
+    def parse(value: Any) -> tuple[float, ...] | tuple[int, ...]:
+        if not isinstance(value, list) or not value:
+            raise _Invalid(f"must be a non-empty list of numbers, got {value!r}")
+        kind = "whole numbers" if whole else "numbers"
+        for v in value:
+            if (whole and (not isinstance(v, int) or isinstance(v, bool))) or not _is_number(v):
+                raise _Invalid(f"must be a list of {kind}, got {value!r}")
+            if v < low or (high is not None and v >= high):
+                bound = f"between {low:g} and {high:g}" if high is not None else f"from {low:g}"
+                raise _Invalid(f"cut points must be {bound}, got {value!r}")
+        if any(a >= b for a, b in zip(value, value[1:], strict=False)):
+            raise _Invalid(f"cut points must increase, got {value!r}")
+        return tuple(int(v) for v in value) if whole else tuple(float(v) for v in value)
+
+    return parse
+
+
+def _term_ends(value: Any) -> tuple[tuple[str, int, int], ...]:
+    if not isinstance(value, dict) or not value:
+        raise _Invalid(f'must be a table of term = "MM-DD", got {value!r}')
+    ends = []
+    for term, day in value.items():
+        if term not in TERMS:
+            raise _Invalid(f"unknown term {term!r}; terms: {', '.join(TERMS)}")
+        try:
+            month, dom = (int(part) for part in str(day).split("-"))
+            date(2000, month, dom)  # a leap year, so 02-29 is allowed
+        except ValueError:
+            raise _Invalid(f'{term} must be a month and day "MM-DD", got {day!r}') from None
+        ends.append((term, month, dom))
+    missing = [t for t in TERMS if t not in value]
+    if missing:
+        raise _Invalid(f"every term needs an end; missing {', '.join(missing)}")
+    return tuple(ends)
+
+
+def _measure_service_types(value: Any) -> tuple[tuple[str, tuple[str, ...]], ...]:
+    if not isinstance(value, dict):
+        raise _Invalid(f"must be a table of measure = [service types], got {value!r}")
+    unknown = [m for m in value if m not in OUTCOME_MEASURES]
+    if unknown:
+        raise _Invalid(f"unknown measure(s) {unknown!r}; measures: {', '.join(OUTCOME_MEASURES)}")
+    parse_types = _words_from(SERVICE_TYPES)
+    return tuple((measure, parse_types(types)) for measure, types in value.items())
+
+
 _LAYOUT: Final[dict[tuple[str, str], tuple[str, _Parser]]] = {
     ("attendance", "band_thresholds"): ("band_thresholds", _bands),
     ("attendance", "chronic_threshold"): ("chronic_threshold", _fraction),
@@ -150,6 +236,18 @@ _LAYOUT: Final[dict[tuple[str, str], tuple[str, _Parser]]] = {
     ("tiers", "tier2_min_flags"): ("tier2_min_flags", _int_at_least(1)),
     ("pipeline", "stages"): ("funnel_stages", _words_from(PIPELINE_STAGES, ordered=True)),
     ("suppression", "min_cell"): ("min_cell", _int_at_least(1)),
+    ("outcomes", "min_days_served"): ("outcomes_min_days_served", _int_at_least(1)),
+    ("outcomes", "min_matched"): ("outcomes_min_matched", _int_at_least(2)),
+    ("outcomes", "min_window_days"): ("outcomes_min_window_days", _int_at_least(1)),
+    ("outcomes", "max_comparisons"): ("outcomes_max_comparisons", _int_at_least(1)),
+    ("outcomes", "match_seed"): ("outcomes_match_seed", _int_at_least(0)),
+    ("outcomes", "absence_bins"): ("outcomes_absence_bins", _cut_points(0, 1, whole=False)),
+    ("outcomes", "core_fails_bins"): ("outcomes_core_fails_bins", _cut_points(1, None, whole=True)),
+    ("outcomes", "term_ends"): ("outcomes_term_ends", _term_ends),
+    ("outcomes", "measure_service_types"): (
+        "outcomes_measure_service_types",
+        _measure_service_types,
+    ),
 }
 _SECTIONS: Final = frozenset(section for section, _ in _LAYOUT)
 assert {field for field, _ in _LAYOUT.values()} == {f.name for f in fields(Settings)}

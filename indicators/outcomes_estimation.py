@@ -1,0 +1,110 @@
+"""Program outcomes, step 4: the regression-adjusted estimate, effect sizes and verdicts.
+
+- Estimate (docs/outcomes.md, "The estimate"): weighted least squares with the CEM
+  weights, of the change (after - before) for a change measure, or of the outcome (a
+  linear probability model) for a yes/no measure, on an intercept, `served` and the
+  baseline covariates (baseline absence rate, baseline failing core marks, prior
+  proficiency; a missing value is entered as 0 with a missing-indicator column; columns
+  constant in the sample are left out). Standard errors are heteroskedasticity-robust HC1
+  (one row per student), and the 95% confidence interval is statsmodels' own (normal
+  quantiles, as statsmodels uses for a robust covariance). statsmodels does all the
+  statistics: `statsmodels.regression.linear_model.WLS(...).fit(cov_type="HC1")`.
+- Effect sizes, What Works Clearinghouse Procedures Handbook, Version 5.0 (2022), chapter
+  VI and appendix E: Hedges' g = omega x (adjusted difference) / pooled within-group
+  standard deviation of the outcome, omega = 1 - 3 / (4N - 9); the Cox index = omega x
+  (ln(p_t / (1 - p_t)) - ln(p_c / (1 - p_c))) / 1.65 with p_c the comparison share and p_t
+  = p_c + the adjusted difference (undefined, so null, when a share is 0 or 1).
+- Verdict: `too_few` below `outcomes_min_matched` matched served students;
+  `not_comparable` when the balance band is; otherwise `better` when the interval excludes
+  0 on the good side (lower absence, fewer failing marks, higher shares), `worse` when it
+  excludes 0 on the other side, `no_difference` when it contains 0.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Final
+
+import numpy as np
+import statsmodels.api as sm
+
+#: The WWC constant that puts a log odds ratio on the scale of a standardised difference.
+COX_DIVISOR: Final = 1.65
+CONFIDENCE: Final = 0.95
+
+
+@dataclass(frozen=True)
+class Fit:
+    """The coefficient of `served` and its 95% confidence interval (outcome units)."""
+
+    effect: float
+    ci_low: float
+    ci_high: float
+
+
+def design(served: np.ndarray, covariates: np.ndarray) -> np.ndarray:
+    """The regression's columns: intercept, served, then each covariate (a missing value
+    entered as 0 beside a missing-indicator column); constant columns are left out."""
+    columns = [np.ones(len(served)), served.astype(float)]
+    for j in range(covariates.shape[1]):
+        values = covariates[:, j]
+        missing = np.isnan(values)
+        for column in (np.where(missing, 0.0, values), missing.astype(float)):
+            if np.ptp(column) > 0:
+                columns.append(column)
+    return np.column_stack(columns)
+
+
+def fit_effect(
+    outcome: np.ndarray, served: np.ndarray, covariates: np.ndarray, weights: np.ndarray
+) -> Fit:
+    """statsmodels WLS of `outcome` on served and the covariates, HC1 standard errors."""
+    result = sm.WLS(outcome, design(served, covariates), weights=weights).fit(cov_type="HC1")
+    low, high = result.conf_int(alpha=1 - CONFIDENCE)[1]
+    return Fit(float(result.params[1]), float(low), float(high))
+
+
+def small_sample_correction(n: float) -> float:
+    """omega = 1 - 3 / (4N - 9), N the students of both groups (WWC Handbook v5.0)."""
+    return 1 - 3 / (4 * n - 9)
+
+
+def pooled_sd(n_t: float, var_t: float, n_c: float, var_c: float) -> float:
+    """The pooled within-group standard deviation of the WWC Handbook."""
+    return math.sqrt(((n_t - 1) * var_t + (n_c - 1) * var_c) / (n_t + n_c - 2))
+
+
+def hedges_g(difference: float, sd: float, n_t: float, n_c: float) -> float | None:
+    """Hedges' g of a (regression-adjusted) difference: omega x difference / pooled SD."""
+    if not sd > 0 or n_t + n_c <= 2:
+        return None
+    return small_sample_correction(n_t + n_c) * difference / sd
+
+
+def cox_index(p_t: float, p_c: float, n_t: float, n_c: float) -> float | None:
+    """The WWC Cox index of two shares; null when a share is 0 or 1 (or beyond)."""
+    if not (0 < p_t < 1 and 0 < p_c < 1) or n_t + n_c <= 2:
+        return None
+    log_odds = math.log(p_t / (1 - p_t)) - math.log(p_c / (1 - p_c))
+    return small_sample_correction(n_t + n_c) * log_odds / COX_DIVISOR
+
+
+def verdict(
+    matched: int,
+    min_matched: int,
+    balance: str | None,
+    ci_low: float | None,
+    ci_high: float | None,
+    lower_is_better: bool,
+) -> str:
+    """`too_few`, `not_comparable`, `better`, `worse` or `no_difference` (see the module)."""
+    if matched < min_matched or ci_low is None or ci_high is None:
+        return "too_few"
+    if balance == "not_comparable":
+        return "not_comparable"
+    if ci_high < 0:
+        return "better" if lower_is_better else "worse"
+    if ci_low > 0:
+        return "worse" if lower_is_better else "better"
+    return "no_difference"

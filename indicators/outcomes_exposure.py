@@ -1,0 +1,211 @@
+"""Program outcomes, step 1: who was served, who may be compared, and their windows.
+
+Rules (docs/outcomes.md, "Who counts as served" and "Comparison students"):
+- A *program* is (org_id, service_type); a program-year adds the school year the service
+  started in (`domain.school_year`: Aug 1 .. Jul 31, named by the year it ends in).
+- A services row *qualifies* when it covers at least `outcomes_min_days_served` (30) days,
+  counted from its start_date to the earlier of its end_date and the as-of date, both days
+  included (a row starting Jan 1 and ending Jan 30 covers 30 days). Rows starting after
+  the as-of date are not known yet and are ignored.
+- A student is *served* by a program in school year Y when a qualifying row of that
+  organisation and service type starts in Y. The start date is the earliest such start;
+  the follow-up ends at the earlier of that row's end and the as-of date. Dose: the
+  sessions and hours of the qualifying rows, summed (null when none are given).
+- *Comparison pool* of a program-year: students enrolled in Y, in a grade the program
+  served that year, with no services row of the same service type (any organisation)
+  overlapping Y. So a student with a row of that type that does not qualify, or that
+  started in an earlier year and runs into Y, is neither served nor in the pool.
+- Each pool student takes the calendar windows (start date and follow-up end) of one
+  served student of the same program-year and *exact cell* (school, grade, english_learner,
+  disability, econ_disadvantaged), drawn with a NumPy generator seeded by
+  `outcomes_match_seed` over the pool sorted by program-year and student_id, so the same
+  data and seed always give the same windows. A second draw of the same generator
+  (`draw`) orders the pool students for `indicators.outcomes_matching.cem_weights`. A pool student whose cell holds no served
+  student takes a window from a served student of the same grade (they can never be
+  matched, but they count in the naive comparison).
+
+The school and grade of a student in year Y are those of their latest enrollment of Y (by
+entry_date, then school_id) that began on or before the as-of date.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Final
+
+import numpy as np
+import polars as pl
+
+from domain.vocabulary import GROUP_FIELDS
+from indicators.pipeline import group_label
+from indicators.settings import Settings
+from indicators.tables import RawTables
+
+PROGRAM_KEYS: Final = ("school_year", "org_id", "service_type")
+#: The exact part of the match: school, grade and the three need flags (as group labels).
+CELL: Final = ("school_id", "grade_level", "english_learner", "disability", "econ_disadvantaged")
+ROW_COLUMNS: Final = (
+    "pyid",
+    *PROGRAM_KEYS,
+    "student_id",
+    "served",
+    "start_date",
+    "follow_end",
+    *CELL,
+    "race_ethnicity",
+    "gender",
+    "cohort_year",
+    "draw",
+)
+
+
+def school_year_of(column: str) -> pl.Expr:
+    """The school year a date column falls in (domain.school_year.school_year_of)."""
+    day = pl.col(column)
+    return (day.dt.year() + (day.dt.month() >= 8).cast(pl.Int32)).cast(pl.Int64)
+
+
+def _covered_days(as_of: date) -> pl.Expr:
+    last = pl.min_horizontal(pl.col("end_date").fill_null(as_of), pl.lit(as_of))
+    return (last - pl.col("start_date")).dt.total_days() + 1
+
+
+def _summed_or_null(column: str) -> pl.Expr:
+    return pl.when(pl.col(column).is_not_null().any()).then(pl.col(column).sum()).alias(column)
+
+
+def served_students(services: pl.DataFrame, as_of: date, settings: Settings) -> pl.DataFrame:
+    """One row per program-year and served student: school_year, org_id, service_type,
+    student_id, start_date, follow_end, sessions (Int64), hours (Float64)."""
+    rows = services.lazy().filter(pl.col("start_date") <= as_of)
+    qualifying = rows.with_columns(school_year_of("start_date").alias("school_year")).filter(
+        _covered_days(as_of) >= settings.outcomes_min_days_served
+    )
+    return (
+        qualifying.group_by(*PROGRAM_KEYS, "student_id")
+        .agg(
+            pl.col("start_date").min(),
+            # The end of the earliest-starting row (an open row, null, sorts as the latest).
+            pl.col("end_date")
+            .sort_by("start_date", pl.col("end_date").fill_null(date.max), descending=[False, True])
+            .first(),
+            _summed_or_null("sessions").cast(pl.Int64),
+            _summed_or_null("hours").cast(pl.Float64),
+        )
+        .with_columns(
+            pl.min_horizontal(pl.col("end_date").fill_null(as_of), pl.lit(as_of)).alias(
+                "follow_end"
+            )
+        )
+        .select(*PROGRAM_KEYS, "student_id", "start_date", "follow_end", "sessions", "hours")
+        .sort(*PROGRAM_KEYS, "student_id")
+        .collect()
+    )
+
+
+def blocked(services: pl.DataFrame, years: list[int], as_of: date) -> pl.LazyFrame:
+    """(school_year, service_type, student_id) of every student with a services row of that
+    type overlapping the school year (and started by the as-of date)."""
+    year_list = pl.LazyFrame({"school_year": years}, schema={"school_year": pl.Int64})
+    first_day = pl.date(pl.col("school_year") - 1, 8, 1)
+    last_day = pl.date(pl.col("school_year"), 7, 31)
+    return (
+        services.lazy()
+        .filter(pl.col("start_date") <= as_of)
+        .select("student_id", "service_type", "start_date", "end_date")
+        .join(year_list, how="cross")
+        .filter(
+            (pl.col("start_date") <= last_day)
+            & (pl.col("end_date").is_null() | (pl.col("end_date") >= first_day))
+        )
+        .select("school_year", "service_type", "student_id")
+        .unique()
+    )
+
+
+def student_years(tables: RawTables, years: list[int], as_of: date) -> pl.DataFrame:
+    """Per (school_year, student_id) enrolled in one of `years`: the school and grade of the
+    latest enrollment begun by the as-of date, the group fields as group labels (booleans
+    Y/N, blanks "unknown", as in indicators.pipeline) and cohort_year."""
+    enrolled = (
+        tables.enrollments.lazy()
+        .filter(pl.col("school_year").is_in(years) & (pl.col("entry_date") <= as_of))
+        .group_by("school_year", "student_id")
+        .agg(pl.col("school_id", "grade_level").sort_by("entry_date", "school_id").last())
+    )
+    fields = [f for f in GROUP_FIELDS if f != "school_id"]
+    people = tables.students.lazy().select("student_id", "cohort_year", *fields)
+    return (
+        enrolled.join(people, on="student_id", how="inner")
+        .with_columns(group_label(f) for f in GROUP_FIELDS)
+        .collect()
+    )
+
+
+def _ranked(served: pl.DataFrame, by: list[str], name: str) -> pl.DataFrame:
+    return served.sort("pyid", "student_id").with_columns(
+        pl.int_range(pl.len(), dtype=pl.Int64).over(by).alias(name)
+    )
+
+
+def study_rows(
+    tables: RawTables, services: pl.DataFrame, served: pl.DataFrame, as_of: date, settings: Settings
+) -> pl.DataFrame:
+    """Served students and their program-year's comparison pool, one row each, with the
+    windows: columns `ROW_COLUMNS` (pyid numbers the program-years in sorted order)."""
+    years = sorted(served["school_year"].unique().to_list())
+    people = student_years(tables, years, as_of)
+    programs = served.select(PROGRAM_KEYS).unique().sort(PROGRAM_KEYS)
+    programs = programs.with_row_index("pyid").with_columns(pl.col("pyid").cast(pl.Int64))
+    treated = (
+        served.join(programs, on=list(PROGRAM_KEYS))
+        .join(people, on=["school_year", "student_id"], how="inner")
+        .with_columns(pl.lit(True).alias("served"), pl.lit(None, dtype=pl.Float64).alias("draw"))
+    )
+    grades = treated.select("pyid", "school_year", "service_type", "grade_level").unique()
+    pool = (
+        people.join(grades, on=["school_year", "grade_level"], how="inner")
+        .join(
+            blocked(services, years, as_of).collect(),
+            on=["school_year", "service_type", "student_id"],
+            how="anti",
+        )
+        .join(programs.select("pyid", "org_id"), on="pyid")
+        .sort("pyid", "student_id")
+    )
+    rng = np.random.default_rng(settings.outcomes_match_seed)
+    draw = pl.Series("_u", rng.random(pool.height))
+    # A second, independent draw orders the comparison students of a stratum when a
+    # stratum has more than `outcomes_max_comparisons` per served student.
+    order = pl.Series("draw", rng.random(pool.height))
+    by_cell = _ranked(treated, ["pyid", *CELL], "_cell_rank")
+    by_grade = _ranked(treated, ["pyid", "grade_level"], "_grade_rank")
+    cell_sizes = by_cell.group_by("pyid", *CELL).agg(pl.len().alias("_cell_n"))
+    grade_sizes = by_grade.group_by("pyid", "grade_level").agg(pl.len().alias("_grade_n"))
+    window = ["start_date", "follow_end"]
+    pool = (
+        pool.with_columns(draw, order)
+        .join(cell_sizes, on=["pyid", *CELL], how="left")
+        .join(grade_sizes, on=["pyid", "grade_level"], how="left")
+        .with_columns(
+            (pl.col("_u") * pl.col("_cell_n")).floor().cast(pl.Int64).alias("_cell_rank"),
+            (pl.col("_u") * pl.col("_grade_n")).floor().cast(pl.Int64).alias("_grade_rank"),
+        )
+        .join(
+            by_cell.select("pyid", *CELL, "_cell_rank", *window),
+            on=["pyid", *CELL, "_cell_rank"],
+            how="left",
+        )
+        .join(
+            by_grade.select(
+                "pyid", "grade_level", "_grade_rank", *(pl.col(c).alias(f"_g_{c}") for c in window)
+            ),
+            on=["pyid", "grade_level", "_grade_rank"],
+            how="left",
+        )
+        .with_columns(
+            *(pl.coalesce(c, f"_g_{c}").alias(c) for c in window),
+            pl.lit(False).alias("served"),
+        )
+    )
+    return pl.concat([treated.select(ROW_COLUMNS), pool.select(ROW_COLUMNS)])

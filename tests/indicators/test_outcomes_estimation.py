@@ -1,0 +1,158 @@
+"""Program outcomes: the estimate against known truths and against statsmodels itself,
+and the WWC effect sizes against worked examples."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from typing import Any
+
+import numpy as np
+import polars as pl
+import pytest
+import statsmodels.api as sm
+import statsmodels.formula.api as smf
+
+from indicators.outcomes import matched_students, program_outcomes
+from indicators.outcomes_estimation import (
+    cox_index,
+    fit_effect,
+    hedges_g,
+    pooled_sd,
+    small_sample_correction,
+    verdict,
+)
+from indicators.settings import Settings
+from indicators.tables import RawTables
+from tests.indicators.outcome_worlds import AS_OF, attendance_world
+
+TRUE_EFFECT = -4.0  # percentage points of days absent
+
+
+def overall(estimates: pl.DataFrame, measure: str = "absence_rate") -> dict[str, Any]:
+    return estimates.filter((pl.col("measure") == measure) & (pl.col("group_by") == "all")).row(
+        0, named=True
+    )
+
+
+@pytest.fixture(scope="module")
+def effective() -> tuple[RawTables, pl.DataFrame]:
+    return attendance_world(3000, effect=0.04)
+
+
+def test_the_matched_estimate_recovers_a_known_effect_the_naive_one_has_the_wrong_sign(
+    effective: tuple[RawTables, pl.DataFrame],
+) -> None:
+    tables, services = effective
+    row = overall(program_outcomes(tables, services, AS_OF, Settings()).estimates)
+    assert row["ci_low"] <= TRUE_EFFECT <= row["ci_high"]
+    assert row["verdict"] == "better"
+    assert row["naive_effect"] > 0  # served students were absent more to begin with
+    assert row["effect_size_kind"] == "hedges_g"
+    assert row["effect_size"] < 0
+
+
+def test_in_a_world_without_an_effect_the_interval_contains_zero() -> None:
+    tables, services = attendance_world(3000, effect=0.0)
+    row = overall(program_outcomes(tables, services, AS_OF, Settings()).estimates)
+    assert row["ci_low"] <= 0 <= row["ci_high"]
+    assert row["verdict"] == "no_difference"
+    assert row["naive_effect"] > 0
+
+
+def test_the_estimate_and_interval_are_statsmodels_own_on_the_matched_students(
+    effective: tuple[RawTables, pl.DataFrame],
+) -> None:
+    tables, services = effective
+    row = overall(program_outcomes(tables, services, AS_OF, Settings()).estimates)
+    data = (
+        matched_students(tables, services, AS_OF, Settings())
+        .filter(pl.col("measure") == "absence_rate")
+        .with_columns(
+            (pl.col("after") - pl.col("before")).alias("change"),
+            pl.col("served").cast(pl.Float64),
+        )
+        .to_pandas()
+    )
+    # The world has no marks or tests: baseline absence is the only covariate that varies.
+    formula = smf.wls("change ~ served + baseline_absence", data=data, weights=data["weight"])
+    fitted = formula.fit(cov_type="HC1")
+    low, high = fitted.conf_int().loc["served"]
+    assert row["effect"] == pytest.approx(100 * fitted.params["served"], rel=1e-9)
+    assert row["ci_low"] == pytest.approx(100 * low, rel=1e-9)
+    assert row["ci_high"] == pytest.approx(100 * high, rel=1e-9)
+
+
+def test_fit_effect_equals_statsmodels_wls_with_hc1_and_a_missing_indicator() -> None:
+    rng = np.random.default_rng(3)
+    n = 200
+    served = (rng.random(n) < 0.4).astype(float)
+    x = rng.normal(size=n)
+    proficiency = np.where(rng.random(n) < 0.2, np.nan, rng.integers(0, 3, n) / 2)
+    y = 0.5 * served + 0.8 * x + rng.normal(size=n)
+    w = rng.uniform(0.5, 2.0, n)
+    fit = fit_effect(y, served, np.column_stack([x, proficiency]), w)
+    missing = np.isnan(proficiency)
+    design = np.column_stack(
+        [np.ones(n), served, x, np.where(missing, 0, proficiency), missing.astype(float)]
+    )
+    reference = sm.WLS(y, design, weights=w).fit(cov_type="HC1")
+    assert fit.effect == pytest.approx(reference.params[1], rel=1e-12)
+    assert (fit.ci_low, fit.ci_high) == pytest.approx(tuple(reference.conf_int()[1]), rel=1e-12)
+
+
+def test_below_min_matched_the_verdict_is_too_few_and_there_is_no_effect(
+    effective: tuple[RawTables, pl.DataFrame],
+) -> None:
+    tables, services = effective
+    matched = overall(program_outcomes(tables, services, AS_OF, Settings()).estimates)["matched"]
+    assert isinstance(matched, int)
+    settings = replace(Settings(), outcomes_min_matched=matched + 1)
+    row = overall(program_outcomes(tables, services, AS_OF, settings).estimates)
+    assert (row["verdict"], row["effect"], row["ci_low"], row["balance"]) == (
+        "too_few",
+        None,
+        None,
+        None,
+    )
+    at_the_limit = replace(Settings(), outcomes_min_matched=matched)
+    assert (
+        overall(program_outcomes(tables, services, AS_OF, at_the_limit).estimates)["verdict"]
+        == "better"
+    )
+
+
+def test_hedges_g_matches_the_worked_example() -> None:
+    # baselinr's documented WWC example: 5, 6, 7 against 4, 5, 6 gives g = 0.8 (pooled SD
+    # 1, difference 1, omega = 1 - 3 / (4 x 6 - 9) = 0.8).
+    sd = pooled_sd(3, float(np.var([5, 6, 7], ddof=1)), 3, float(np.var([4, 5, 6], ddof=1)))
+    assert sd == pytest.approx(1.0)
+    assert small_sample_correction(6) == pytest.approx(0.8)
+    assert hedges_g(1.0, sd, 3, 3) == pytest.approx(0.8)
+
+
+def test_the_cox_index_matches_the_worked_example_with_the_small_sample_correction() -> None:
+    # Shares 2/3 against 1/3: (ln 2 - ln 0.5) / 1.65 = 0.8401784 (baselinr's WWC example),
+    # times omega = 0.8 for 3 + 3 students.
+    assert cox_index(2 / 3, 1 / 3, 3, 3) == pytest.approx(0.8 * 0.8401784, rel=1e-6)
+    assert cox_index(2 / 3, 1 / 3, 1000, 1000) == pytest.approx(0.8401784, rel=1e-3)
+    assert cox_index(1.0, 0.5, 50, 50) is None
+
+
+@pytest.mark.parametrize(
+    ("low", "high", "lower_is_better", "expected"),
+    [
+        (-3.0, -1.0, True, "better"),
+        (-3.0, -1.0, False, "worse"),
+        (1.0, 3.0, True, "worse"),
+        (1.0, 3.0, False, "better"),
+        (-1.0, 1.0, True, "no_difference"),
+    ],
+)
+def test_the_verdict_reads_the_interval_on_the_measures_good_side(
+    low: float, high: float, lower_is_better: bool, expected: str
+) -> None:
+    assert verdict(40, 30, "adjusted", low, high, lower_is_better) == expected
+
+
+def test_an_imbalanced_comparison_is_not_comparable_whatever_the_interval() -> None:
+    assert verdict(40, 30, "not_comparable", -3.0, -1.0, True) == "not_comparable"
