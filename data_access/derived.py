@@ -19,7 +19,6 @@ freshness panel and the pages say so, and `pathwise refresh` repairs it.
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import time
 from dataclasses import dataclass
@@ -56,6 +55,7 @@ from indicators.diagnostics import (
 )
 from indicators.fafsa_season import season_counts
 from indicators.observable import suppress_observed_cube
+from indicators.outcomes import program_outcomes
 from indicators.outcomes_protection import protect_estimates, protect_trajectory
 from indicators.outcomes_schema import (
     BALANCE_SCHEMA,
@@ -63,7 +63,6 @@ from indicators.outcomes_schema import (
     SERVED_STUDENTS_SCHEMA,
     TRAJECTORY_SCHEMA,
     conform,
-    empty,
 )
 from indicators.pipeline import cube_of, stage_plan
 from indicators.settings import Settings, load_settings
@@ -198,16 +197,7 @@ def _program_outcomes(
 ) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame, pl.DataFrame]:
     """`indicators.outcomes.program_outcomes`'s four frames (estimates, balance,
     trajectory, served students)."""
-    # until indicators.outcomes lands (issue 13 core): no method, no figures.
-    if importlib.util.find_spec("indicators.outcomes") is None:
-        return (
-            empty(ESTIMATES_SCHEMA),
-            empty(BALANCE_SCHEMA),
-            empty(TRAJECTORY_SCHEMA),
-            empty(SERVED_STUDENTS_SCHEMA),
-        )
-    outcomes_module = importlib.import_module("indicators.outcomes")
-    result = outcomes_module.program_outcomes(tables, services, as_of, settings)
+    result = program_outcomes(tables, services, as_of, settings)
     return result.estimates, result.balance, result.trajectory, result.served_students
 
 
