@@ -207,7 +207,7 @@ def test_a_leader_answers_is_every_day_counts_helping_and_sees_its_served_studen
     assert len(served) == 1
     assert set(served[0].value["student_id"]) == set(detail.served_students["student_id"])
     labels = [b.proto.label for b in at.get("download_button")]
-    assert "Download these figures (CSV)" in labels
+    assert any("figures (CSV, as `pathwise export outcomes`" in label for label in labels)
 
 
 @pytest.mark.parametrize(("who", "state"), [("viewer", {}), ("leader", {"meeting_mode": True})])
