@@ -17,7 +17,7 @@ import polars as pl
 import streamlit as st
 
 from data_access import api
-from domain.presentation import OUTCOME_LABELS
+from domain.presentation import ESTIMATED_VERDICTS, OUTCOME_LABELS
 from domain.school_year import label as school_year_label
 from domain.vocabulary import SERVICE_TYPES
 from indicators.definitions import small_counts_rule
@@ -114,6 +114,14 @@ def _protection_caption(principal: api.Principal) -> None:
         )
 
 
+def default_year(catalogue: api.OutcomesView) -> int:
+    """The newest school year with an estimate to show (a year in progress usually has too
+    few students served long enough yet), else the newest."""
+    estimated = catalogue.rows.filter(pl.col("verdict").is_in(ESTIMATED_VERDICTS))
+    years = [y for y in catalogue.school_years if y in set(estimated["school_year"].to_list())]
+    return years[0] if years else catalogue.school_years[0]
+
+
 def _filtered(principal: api.Principal, catalogue: api.OutcomesView) -> api.OutcomesView:
     """The filters (school year, organisation, service type, school, subgroup) and the
     figures they select."""
@@ -126,7 +134,12 @@ def _filtered(principal: api.Principal, catalogue: api.OutcomesView) -> api.Outc
     schools = catalogue.school_names
     with st.container(border=True):
         first, second, third = st.columns(3)
-        year = first.selectbox("School year", catalogue.school_years, format_func=school_year_label)
+        year = first.selectbox(
+            "School year",
+            catalogue.school_years,
+            index=catalogue.school_years.index(default_year(catalogue)),
+            format_func=school_year_label,
+        )
         org_id = second.selectbox(
             "Organisation",
             [None, *orgs],

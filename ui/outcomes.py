@@ -241,6 +241,8 @@ def _too_few_sentence(row: Row, program: str) -> str:
     head = f"Too few students to tell whether {program} makes a difference to {topic}"
     if matched is None or served is None:
         return f"{head}: too few of its students could be matched with similar students who were not served."
+    if matched.startswith("fewer") and served.startswith("fewer"):
+        return f"{head}: it served {served} students."
     verb = "were" if matched.startswith("fewer") else plural(matched, "was", "were")
     return (
         f"{head}: {matched} of {served} served {plural(served, 'student')} {verb} matched with "

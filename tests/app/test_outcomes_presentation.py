@@ -471,3 +471,13 @@ def test_each_covariate_gets_its_wwc_band_from_its_difference_after_matching() -
         "Well matched", "Close; adjusted for the rest", "Not comparable", "—",
     ]  # fmt: skip
     assert table["covariate"][0] == "Absence rate before the start (%)"
+
+
+def test_too_few_when_both_counts_are_small_says_how_few_it_served_once() -> None:
+    tiny = estimate(
+        verdict="too_few", served=None, served_display="<10", matched=None,
+        matched_display="<10", effect=None, ci_low=None, ci_high=None,
+    )  # fmt: skip
+    said = outcome_sentence(tiny, PROGRAM)
+    assert said.endswith("to absence: it served fewer than 10 students.")
+    assert "fewer than 10 of fewer than 10" not in said
