@@ -402,8 +402,16 @@ def _simulate_chunk(spec: DemoSpec, cohort: int, first: int, size: int) -> DemoP
         helped_after = np.full(k, np.datetime64("NaT"), dtype="datetime64[D]")
         u_pass = np.ones((k, 6, 2))
         if year >= y_now - 1:
+            # The first-semester draw is this year's first term: `S1` (ends in January)
+            # once the year has it, the current year's `Q1` (ends in October) before.
             core_s1 = np.array([c for c, course in enumerate(courses) if course[3]])
-            s1_fails = np.where(in_jan, fails[:, core_s1, 0].sum(axis=1), np.nan)
+            if year_done or prog.full_months >= 5:
+                first_term, has_first = "S1", in_jan
+            elif prog.full_months >= 2:
+                first_term, has_first = "Q1", start_m <= 1
+            else:
+                first_term, has_first = "", np.zeros(k, dtype=bool)
+            first_fails = np.where(has_first, fails[:, core_s1, 0].sum(axis=1), np.nan)
             chosen = _serve(
                 rng_svc,
                 spec,
@@ -414,7 +422,8 @@ def _simulate_chunk(spec: DemoSpec, cohort: int, first: int, size: int) -> DemoP
                 enrolled_days,
                 absent_days,
                 prev_term_fails[idx],
-                s1_fails,
+                first_fails,
+                _term_end(year, first_term) if first_term else None,
                 last_proficient[idx],
                 0.3 * econ[idx] + 0.3 * disability[idx] + 0.2 * el[idx],
                 served_before[idx],
@@ -974,7 +983,8 @@ def _serve(
     enrolled_days: np.ndarray,
     absent_days: np.ndarray,
     prev_term_fails: np.ndarray,
-    s1_fails: np.ndarray,
+    first_fails: np.ndarray,
+    first_term_end: date | None,
     proficient: np.ndarray,
     need: np.ndarray,
     served_before: np.ndarray,
@@ -985,10 +995,17 @@ def _serve(
     attendance and risk programs, exp(0.7 x risk) for the others but the hub, which takes
     anyone) and, for attendance programs, four times for a student already missing 10% of
     the year before the start (half for the others). Only the record before the start
-    counts, so a comparison that sees the same record can undo the selection. A student
-    is served only if enrolled before the start month and still there in it, and at most
-    once by an organisation over the years. Every draw is made for every student and
-    organisation, so the stream does not depend on who is chosen.
+    date counts, as the outcome method reads it (docs/outcomes.md): the absence rate at
+    the last month-end snapshot on or before the start, the failing core marks of the
+    last term ended on or before it (this year's first term, `first_fails` ending
+    `first_term_end`, once it has ended; else the last term of last year) and the latest
+    ELA test. So a
+    comparison that sees the same record can undo the selection. A start moved before
+    the school year by an expiring agreement is chosen on last year's record alone. A
+    student is served only if enrolled before the start month and still there in it (from
+    the first day, for a start before the year), and at most once by an organisation over
+    the years. Every draw is made for every student and organisation, so the stream does
+    not depend on who is chosen.
     """
     k, orgs = len(start_m), len(ORGS)
     today = np.datetime64(spec.today, "D")
@@ -1001,6 +1018,8 @@ def _serve(
     attended = 0.55 + 0.45 * rng.random((k, orgs))
     dose_blank = rng.random((k, orgs)) < 0.1
     firsts = np.array([cal.month_start(year, m) for m in range(10)], dtype="datetime64[D]")
+    month_ends = np.array([cal.month_end(year, m) for m in range(10)], dtype="datetime64[D]")
+    first_end = np.datetime64(first_term_end, "D") if first_term_end else None
     cum_enrolled = np.cumsum(enrolled_days, axis=1)
     cum_absent = np.cumsum(absent_days, axis=1)
     rows = np.arange(k)
@@ -1010,14 +1029,25 @@ def _serve(
         if expires is not None and expires < cal.year_start(year):
             continue
         s = month[:, o]
-        enrolled_before = cum_enrolled[rows, s - 1]
+        start = firsts[s] + day[:, o]
+        end = np.where(ended[:, o], start + length[:, o], np.datetime64("NaT"))
+        end = np.where(end < today, end, np.datetime64("NaT"))
+        if expires is not None:
+            start = np.minimum(start, np.datetime64(expires, "D") - np.timedelta64(40, "D"))
+            end = np.where(np.isnat(end), np.datetime64(expires, "D"), end)
+        # The record the program sees: months whose snapshot is on or before the start.
+        seen = (month_ends[None, :] <= start[:, None]).sum(axis=1)
+        last_seen = np.maximum(seen - 1, 0)
+        enrolled_before = np.where(seen > 0, cum_enrolled[rows, last_seen], 0)
         pre_rate = np.divide(
-            cum_absent[rows, s - 1],
+            cum_absent[rows, last_seen],
             enrolled_before,
             out=np.full(k, np.nan),
             where=enrolled_before > 0,
         )
-        term_fails = np.where(s <= 4, prev_term_fails, s1_fails)
+        term_fails = prev_term_fails
+        if first_end is not None:
+            term_fails = np.where(first_end <= start, first_fails, prev_term_fails)
         risk = record_risk(pre_rate, term_fails, proficient, need)
         if org.focus == "any":
             weight = np.ones(k)
@@ -1032,16 +1062,10 @@ def _serve(
         chance = np.minimum(
             0.9, org.share_served * YEARLY_SHARE * grade_factor * weight / weight.mean()
         )
-        start = firsts[s] + day[:, o]
-        end = np.where(ended[:, o], start + length[:, o], np.datetime64("NaT"))
-        end = np.where(end < today, end, np.datetime64("NaT"))
-        if expires is not None:
-            start = np.minimum(start, np.datetime64(expires, "D") - np.timedelta64(40, "D"))
-            end = np.where(np.isnat(end), np.datetime64(expires, "D"), end)
         chosen = (
             (pick[:, o] < chance)
-            & (start_m < s)
-            & (last_m >= s)
+            & (start_m < np.maximum(seen, 1))
+            & (last_m >= seen)
             & ~served_before[:, o]
             & (start <= today - np.timedelta64(14, "D"))
             & (start >= np.datetime64(effective, "D"))
