@@ -42,6 +42,7 @@ from domain.vocabulary import (
 from indicators import outcomes_estimation as estimation
 from indicators.observable import OBSERVABLE_FROM
 from indicators.outcomes_exposure import PROGRAM_KEYS, served_students, study_rows
+from indicators.outcomes_keys import coded, decoded, student_codes
 from indicators.outcomes_matching import (
     BALANCE_COVARIATES,
     STRATUM,
@@ -247,9 +248,8 @@ def _study(
     flags = ("english_learner", "disability", "econ_disadvantaged")
     later = later_outcomes(tables)
     frame = (
-        with_core_fails(
-            with_absence(rows.lazy(), series, settings), tables.course_marks, as_of, settings
-        )
+        with_core_fails(with_absence(rows, series, settings), tables.course_marks, as_of, settings)
+        .lazy()
         .join(
             prior_proficiency(tables.test_scores, years).lazy(),
             on=["school_year", "student_id"],
@@ -325,20 +325,37 @@ def _group_values(frame: pl.DataFrame) -> list[pl.DataFrame]:
 
 
 def _counts(sample: pl.DataFrame) -> pl.DataFrame:
-    """Per group: served, excluded, unserved and the naive comparison (in measure units)."""
-    served, valid = pl.col("served"), pl.col("valid")
-    narrow = sample.select("pyid", "measure", *GROUP_FIELDS, "served", "valid", "after")
+    """Per group: served, excluded, unserved and the naive comparison (in measure units).
+
+    One pass over the sample, by program-year, measure and every group field at once;
+    each grouping then adds up those partial counts and sums (so the means are the same
+    sums, added in another order)."""
+    served, valid, after = pl.col("served"), pl.col("valid"), pl.col("after")
+    counted = ("served", "excluded", "unserved", "_n_t", "_sum_t", "_n_c", "_sum_c")
+    fine = sample.group_by("pyid", "measure", *GROUP_FIELDS).agg(
+        served.sum().cast(pl.Int64).alias("served"),
+        (served & ~valid).sum().cast(pl.Int64).alias("excluded"),
+        (~served & valid).sum().cast(pl.Int64).alias("unserved"),
+        (served & valid).sum().cast(pl.Int64).alias("_n_t"),
+        pl.when(served & valid).then(after).sum().alias("_sum_t"),
+        (~served & valid).sum().cast(pl.Int64).alias("_n_c"),
+        pl.when(~served & valid).then(after).sum().alias("_sum_c"),
+    )
+
+    def mean(total: str, n: str) -> pl.Expr:
+        return pl.when(pl.col(n) > 0).then(pl.col(total) / pl.col(n))
+
     parts = [
-        part.group_by(*GROUP_KEYS).agg(
-            served.sum().cast(pl.Int64).alias("served"),
-            (served & ~valid).sum().cast(pl.Int64).alias("excluded"),
-            (~served & valid).sum().cast(pl.Int64).alias("unserved"),
-            (
-                pl.col("after").filter(served & valid).mean()
-                - pl.col("after").filter(~served & valid).mean()
-            ).alias("naive_effect"),
+        part.group_by(*GROUP_KEYS)
+        .agg(pl.col(c).sum() for c in counted)
+        .select(
+            *GROUP_KEYS,
+            "served",
+            "excluded",
+            "unserved",
+            (mean("_sum_t", "_n_t") - mean("_sum_c", "_n_c")).alias("naive_effect"),
         )
-        for part in _group_values(narrow)
+        for part in _group_values(fine)
     ]
     return pl.concat(parts).filter(pl.col("served") > 0)
 
@@ -609,7 +626,12 @@ def _served_list(
     return (
         served.join(was_matched, on=[*PROGRAM_KEYS, "student_id"], how="left")
         .with_columns(pl.col("matched").fill_null(False))
-        .select([pl.col(c).cast(t) for c, t in SERVED_SCHEMA.items()])
+        .select(  # student_id stays a code: the caller decodes it
+            [
+                pl.col(c) if c == "student_id" else pl.col(c).cast(t)
+                for c, t in SERVED_SCHEMA.items()
+            ]
+        )
         .sort(*PROGRAM_KEYS, "student_id")
     )
 
@@ -621,8 +643,10 @@ def _empty(schema: dict[str, pl.DataType] | dict[str, type[pl.DataType]]) -> pl.
 def _matched(
     tables: RawTables, services: pl.DataFrame, as_of: date, settings: Settings
 ) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame, pl.DataFrame, pl.DataFrame] | None:
-    """(served, programs, sample, matched rows of every grouping, attendance series)."""
+    """(served, programs, sample, matched rows of every grouping, attendance series),
+    students as the codes of `indicators.outcomes_keys` (the caller decodes)."""
     services = _services(services)
+    tables, services = coded(tables, services, student_codes(tables))
     served = served_students(services, as_of, settings)
     if served.height == 0:
         return None
@@ -645,11 +669,13 @@ def outcome_sample(
     the coarsened bins and `draw` (the seeded order). For the benchmark's independent
     reference; never shown."""
     services = _services(services)
+    ids = student_codes(tables)
+    tables, services = coded(tables, services, ids)
     served = served_students(services, as_of, settings)
     if served.height == 0:
         return pl.DataFrame()
     rows, _ = _study(tables, services, served, as_of, settings)
-    return (
+    return decoded(
         measure_sample(rows, as_of, settings)
         .filter(pl.col("valid"))
         .with_columns(coarsened(settings))
@@ -664,7 +690,8 @@ def outcome_sample(
             *STRATUM,
             "draw",
         )
-        .sort(*PROGRAM_KEYS, "measure", "student_id")
+        .sort(*PROGRAM_KEYS, "measure", "student_id"),
+        ids,
     )
 
 
@@ -680,11 +707,12 @@ def matched_students(
     if found is None:
         return pl.DataFrame(schema={**{k: ESTIMATE_SCHEMA[k] for k in PROGRAM_KEYS}})
     _, programs, _, matched, _ = found
-    return (
+    return decoded(
         matched.filter(pl.col("group_by") == ALL)
         .join(programs, on="pyid")
         .select(*PROGRAM_KEYS, *columns)
-        .sort(*PROGRAM_KEYS, "measure", "served", "student_id")
+        .sort(*PROGRAM_KEYS, "measure", "served", "student_id"),
+        student_codes(tables),
     )
 
 
@@ -707,5 +735,5 @@ def program_outcomes(
         estimates=_estimates(sample, matched, programs, settings),
         balance=_balance(sample, matched, programs),
         trajectory=_trajectory(matched, series, programs),
-        served_students=_served_list(served, matched, programs),
+        served_students=decoded(_served_list(served, matched, programs), student_codes(tables)),
     )
