@@ -414,10 +414,11 @@ def _regressions(matched: pl.DataFrame, groups: pl.DataFrame, settings: Settings
     if enough.height == 0:
         return empty
     change = pl.col("measure").is_in(list(OUTCOME_CHANGE_MEASURES))
+    enough = enough.with_row_index("_group")
     data = (
-        matched.join(enough, on=list(GROUP_KEYS), how="semi")
+        matched.join(enough, on=list(GROUP_KEYS), how="inner")
         .select(
-            *GROUP_KEYS,
+            "_group",
             pl.when(change)
             .then(pl.col("after") - pl.col("before"))
             .otherwise(pl.col("after"))
@@ -427,22 +428,30 @@ def _regressions(matched: pl.DataFrame, groups: pl.DataFrame, settings: Settings
             "weight",
             "student_id",
         )
-        .sort(*GROUP_KEYS, "served", "student_id")
+        .sort("_group", "served", "student_id")
     )
-    results: dict[str, list[object]] = {k: [] for k in (*GROUP_KEYS, "effect", "ci_low", "ci_high")}
-    for key, part in data.partition_by(list(GROUP_KEYS), as_dict=True, maintain_order=True).items():
-        fit = estimation.fit_effect(
-            part["_y"].to_numpy(),
-            part["served"].to_numpy(),
-            part.select(COVARIATES).to_numpy(),  # rows in student order: reproducible sums
-            part["weight"].to_numpy(),
+    # The sorted rows cut into one slice per group (rows in student order: reproducible
+    # sums); the columns go to NumPy once.
+    sizes = data.group_by("_group", maintain_order=True).len()
+    ends = np.cumsum(sizes["len"].to_numpy().astype(np.int64))
+    outcome, served = data["_y"].to_numpy(), data["served"].to_numpy()
+    covariates, weights = data.select(COVARIATES).to_numpy(), data["weight"].to_numpy()
+    fits = [
+        estimation.fit_effect(
+            outcome[start:end], served[start:end], covariates[start:end], weights[start:end]
         )
-        for name, value in zip(GROUP_KEYS, key, strict=True):
-            results[name].append(value)
-        results["effect"].append(fit.effect)
-        results["ci_low"].append(fit.ci_low)
-        results["ci_high"].append(fit.ci_high)
-    return pl.DataFrame(results, schema=empty.schema)
+        for start, end in zip(np.concatenate([[0], ends[:-1]]), ends, strict=True)
+    ]
+    return (
+        sizes.select("_group")
+        .join(enough, on="_group", how="left", maintain_order="left")
+        .select(*GROUP_KEYS)
+        .with_columns(
+            pl.Series("effect", [f.effect for f in fits], dtype=pl.Float64),
+            pl.Series("ci_low", [f.ci_low for f in fits], dtype=pl.Float64),
+            pl.Series("ci_high", [f.ci_high for f in fits], dtype=pl.Float64),
+        )
+    )
 
 
 def _effect_sizes(frame: pl.DataFrame) -> pl.Series:
