@@ -71,6 +71,22 @@ from indicators.tables import RawTables
 
 NINTH_GRADE: Final = 9
 TWELFTH_GRADE: Final = 12
+#: Study-row columns the sample no longer needs once `before` and `after` are set.
+SAMPLE_DROPPED: Final = (
+    "org_id",
+    "service_type",
+    "follow_end",
+    "cohort_year",
+    "absence_before",
+    "absence_after",
+    "core_fails_before",
+    "core_fails_after",
+    "on_track",
+    "fafsa_completed",
+    "graduated",
+    "enrolled_postsecondary",
+    "persisted",
+)
 #: Measures read from a stage of the cohort pipeline, for their observability.
 STAGE_OF: Final = {
     "fafsa_completed": "fafsa_completed",
@@ -156,7 +172,9 @@ def _values(measure: str) -> tuple[pl.Expr, pl.Expr]:
 
 def measure_sample(rows: pl.DataFrame, as_of: date, settings: Settings) -> pl.DataFrame:
     """The study rows of every measure they are in scope for, long: the row columns plus
-    measure, before, after and valid (the measure is known for the student)."""
+    measure, before, after and valid (the measure is known for the student), less the
+    columns read only to find those (`SAMPLE_DROPPED`; org_id and service_type are
+    `pyid`'s)."""
     parts = []
     for measure in OUTCOME_MEASURES:
         before, after = _values(measure)
@@ -172,6 +190,7 @@ def measure_sample(rows: pl.DataFrame, as_of: date, settings: Settings) -> pl.Da
                 after.cast(pl.Float64).alias("after"),
                 valid.alias("valid"),
             )
+            .drop(SAMPLE_DROPPED)
         )
     return pl.concat(parts).collect()
 
@@ -284,6 +303,7 @@ def outcome_sample(
     return decoded(
         measure_sample(rows, as_of, settings)
         .filter(pl.col("valid"))
+        .join(rows.select("pyid", *PROGRAM_KEYS).unique(), on=["pyid", "school_year"])
         .with_columns(coarsened(settings))
         .select(
             *PROGRAM_KEYS,
