@@ -9,8 +9,8 @@ refresh does (`data_access.derived.read_raw_tables`, `read_services`) and comput
 (before the change); `compare` computes them again (after it) and checks them against
 DIR: the same columns, dtypes and rows in the same order, every value equal, floating
 point values equal to `RELATIVE` (1e-9) relative (absolute 1e-12 below 0.001), as the
-order of a sum moves the last bits: Polars' parallel group-by sums do not add in a fixed
-order, so even two runs of the same code differ there (by about 1e-15). Exit status 0 when equal, 1 otherwise, with the differences printed.
+order of a sum moves the last bits (before the study rows were sorted, joins on several
+threads left them in no fixed order, and two runs of the same code differed by ~1e-15). Exit status 0 when equal, 1 otherwise, with the differences printed.
 """
 
 from __future__ import annotations

@@ -238,6 +238,10 @@ def _study(
             .alias(f"_{f}")
             for f in flags
         )
+        # A fixed row order: every mean and SMD downstream adds its rows in this order,
+        # so the same data gives the same figures to the last bit (joins on several
+        # threads return their rows in no fixed order).
+        .sort("pyid", "student_id")
         .collect()
     )
     return frame, series

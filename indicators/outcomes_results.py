@@ -122,7 +122,7 @@ def _counts(sample: pl.DataFrame) -> pl.DataFrame:
     sums, added in another order)."""
     served, valid, after = pl.col("served"), pl.col("valid"), pl.col("after")
     counted = ("served", "excluded", "unserved", "_n_t", "_sum_t", "_n_c", "_sum_c")
-    fine = sample.group_by("pyid", "measure", *GROUP_FIELDS).agg(
+    fine = sample.group_by("pyid", "measure", *GROUP_FIELDS, maintain_order=True).agg(
         served.sum().cast(pl.Int64).alias("served"),
         (served & ~valid).sum().cast(pl.Int64).alias("excluded"),
         (~served & valid).sum().cast(pl.Int64).alias("unserved"),
@@ -379,7 +379,9 @@ def trajectory(matched: pl.DataFrame, series: pl.DataFrame, programs: pl.DataFra
     start = pl.col("start_date").dt.year() * 12 + pl.col("start_date").dt.month()
     w = pl.col("weight")
     return (
-        people.join(series, on=["student_id", "school_year"], how="inner")
+        people.join(
+            series, on=["student_id", "school_year"], how="inner", maintain_order="left_right"
+        )
         .with_columns((month - start).cast(pl.Int64).alias("month_offset"))
         .group_by("pyid", "served", "month_offset")
         .agg(
