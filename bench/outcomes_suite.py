@@ -17,7 +17,8 @@ import polars as pl
 from bench import pandas_reference
 from bench.indicators_suite import TODAY, demo_tables
 from bench.report import best_of, load_average, machine
-from indicators.outcomes import SCALE, outcome_sample, program_outcomes
+from indicators.outcomes import outcome_sample, program_outcomes
+from indicators.outcomes_results import SCALE
 from indicators.settings import Settings, load_settings
 from indicators.tables import RawTables
 

@@ -9,7 +9,10 @@ overall and for every group of `domain.vocabulary.GROUP_FIELDS`:
 2. the measures and baseline covariates of every student (`indicators.outcomes_measures`);
 3. coarsened exact matching and balance (`indicators.outcomes_matching`);
 4. the regression-adjusted estimate, effect sizes and verdicts with statsmodels
-   (`indicators.outcomes_estimation`).
+   (`indicators.outcomes_estimation`);
+5. the four frames of the contract (`indicators.outcomes_results`).
+
+While it runs, students are integer codes (`indicators.outcomes_keys`), for speed.
 
 Which measure applies to whom (issue 13's table): absence_rate and core_fails to every
 served student; on_track to grade-9 students served before the end of the year (the end of
@@ -30,7 +33,6 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Final
 
-import numpy as np
 import polars as pl
 
 from domain.vocabulary import (
@@ -39,17 +41,10 @@ from domain.vocabulary import (
     OUTCOME_MEASURES,
     SERVICE_TYPES,
 )
-from indicators import outcomes_estimation as estimation
 from indicators.observable import OBSERVABLE_FROM
 from indicators.outcomes_exposure import PROGRAM_KEYS, served_students, study_rows
-from indicators.outcomes_matching import (
-    BALANCE_COVARIATES,
-    STRATUM,
-    balance_band,
-    cem_weights,
-    coarsened,
-    smd_frame,
-)
+from indicators.outcomes_keys import coded, decoded, student_codes
+from indicators.outcomes_matching import STRATUM, cem_weights, coarsened
 from indicators.outcomes_measures import (
     COVARIATES,
     attendance_series,
@@ -59,12 +54,39 @@ from indicators.outcomes_measures import (
     with_core_fails,
     yes_no_outcomes,
 )
+from indicators.outcomes_results import (
+    ALL,
+    BALANCE_SCHEMA,
+    ESTIMATE_SCHEMA,
+    GROUP_KEYS,
+    SERVED_SCHEMA,
+    TRAJECTORY_SCHEMA,
+    balance,
+    estimates,
+    served_list,
+    trajectory,
+)
 from indicators.settings import Settings
 from indicators.tables import RawTables
 
-ALL: Final = "all"
 NINTH_GRADE: Final = 9
 TWELFTH_GRADE: Final = 12
+#: Study-row columns the sample no longer needs once `before` and `after` are set.
+SAMPLE_DROPPED: Final = (
+    "org_id",
+    "service_type",
+    "follow_end",
+    "cohort_year",
+    "absence_before",
+    "absence_after",
+    "core_fails_before",
+    "core_fails_after",
+    "on_track",
+    "fafsa_completed",
+    "graduated",
+    "enrolled_postsecondary",
+    "persisted",
+)
 #: Measures read from a stage of the cohort pipeline, for their observability.
 STAGE_OF: Final = {
     "fafsa_completed": "fafsa_completed",
@@ -73,68 +95,6 @@ STAGE_OF: Final = {
     "persisted": "persisted",
 }
 #: Display units: fractions become percent (percentage points for effects); counts stay.
-SCALE: Final = dict.fromkeys(OUTCOME_MEASURES, 100.0) | {"core_fails": 1.0}
-GROUP_KEYS: Final = ("pyid", "measure", "group_by", "group_value")
-
-ESTIMATE_SCHEMA: Final = {
-    "school_year": pl.Int64,
-    "org_id": pl.String,
-    "service_type": pl.String,
-    "measure": pl.String,
-    "group_by": pl.String,
-    "group_value": pl.String,
-    "served": pl.Int64,
-    "excluded": pl.Int64,
-    "matched": pl.Int64,
-    "comparison": pl.Int64,
-    "unserved": pl.Int64,
-    "served_before": pl.Float64,
-    "served_after": pl.Float64,
-    "comparison_before": pl.Float64,
-    "comparison_after": pl.Float64,
-    "effect": pl.Float64,
-    "ci_low": pl.Float64,
-    "ci_high": pl.Float64,
-    "effect_size": pl.Float64,
-    "effect_size_kind": pl.String,
-    "max_smd": pl.Float64,
-    "balance": pl.String,
-    "naive_effect": pl.Float64,
-    "verdict": pl.String,
-    "mean_sessions": pl.Float64,
-    "mean_hours": pl.Float64,
-}
-BALANCE_SCHEMA: Final = {
-    "school_year": pl.Int64,
-    "org_id": pl.String,
-    "service_type": pl.String,
-    "measure": pl.String,
-    "covariate": pl.String,
-    "served_mean": pl.Float64,
-    "pool_mean": pl.Float64,
-    "comparison_mean": pl.Float64,
-    "smd_before": pl.Float64,
-    "smd_after": pl.Float64,
-}
-TRAJECTORY_SCHEMA: Final = {
-    "school_year": pl.Int64,
-    "org_id": pl.String,
-    "service_type": pl.String,
-    "group": pl.String,
-    "month_offset": pl.Int64,
-    "absence_rate": pl.Float64,
-    "students": pl.Int64,
-}
-SERVED_SCHEMA: Final = {
-    "school_year": pl.Int64,
-    "org_id": pl.String,
-    "service_type": pl.String,
-    "student_id": pl.String,
-    "start_date": pl.Date,
-    "matched": pl.Boolean,
-    "sessions": pl.Int64,
-    "hours": pl.Float64,
-}
 
 
 @dataclass(frozen=True)
@@ -212,7 +172,9 @@ def _values(measure: str) -> tuple[pl.Expr, pl.Expr]:
 
 def measure_sample(rows: pl.DataFrame, as_of: date, settings: Settings) -> pl.DataFrame:
     """The study rows of every measure they are in scope for, long: the row columns plus
-    measure, before, after and valid (the measure is known for the student)."""
+    measure, before, after and valid (the measure is known for the student), less the
+    columns read only to find those (`SAMPLE_DROPPED`; org_id and service_type are
+    `pyid`'s)."""
     parts = []
     for measure in OUTCOME_MEASURES:
         before, after = _values(measure)
@@ -228,6 +190,7 @@ def measure_sample(rows: pl.DataFrame, as_of: date, settings: Settings) -> pl.Da
                 after.cast(pl.Float64).alias("after"),
                 valid.alias("valid"),
             )
+            .drop(SAMPLE_DROPPED)
         )
     return pl.concat(parts).collect()
 
@@ -247,9 +210,8 @@ def _study(
     flags = ("english_learner", "disability", "econ_disadvantaged")
     later = later_outcomes(tables)
     frame = (
-        with_core_fails(
-            with_absence(rows.lazy(), series, settings), tables.course_marks, as_of, settings
-        )
+        with_core_fails(with_absence(rows, series, settings), tables.course_marks, as_of, settings)
+        .lazy()
         .join(
             prior_proficiency(tables.test_scores, years).lazy(),
             on=["school_year", "student_id"],
@@ -276,24 +238,13 @@ def _study(
             .alias(f"_{f}")
             for f in flags
         )
+        # A fixed row order: every mean and SMD downstream adds its rows in this order,
+        # so the same data gives the same figures to the last bit (joins on several
+        # threads return their rows in no fixed order).
+        .sort("pyid", "student_id")
         .collect()
     )
     return frame, series
-
-
-def _balance_input(frame: pl.DataFrame) -> pl.DataFrame:
-    """The covariates of the balance table, numeric (the need flags as 1/0, unknown null)."""
-    keys = [k for k in GROUP_KEYS if k in frame.columns]
-    weight = [pl.col("weight")] if "weight" in frame.columns else []
-    return frame.select(
-        *keys,
-        "served",
-        *weight,
-        *(
-            pl.col(f"_{c}").alias(c) if f"_{c}" in frame.columns else pl.col(c)
-            for c in BALANCE_COVARIATES
-        ),
-    )
 
 
 def _groupings(matched_all: pl.DataFrame) -> pl.DataFrame:
@@ -314,306 +265,6 @@ def _groupings(matched_all: pl.DataFrame) -> pl.DataFrame:
     return pl.concat([part.select(columns) for part in parts])
 
 
-def _group_values(frame: pl.DataFrame) -> list[pl.DataFrame]:
-    """`frame` once per grouping, with group_by and group_value columns."""
-    out = [frame.with_columns(pl.lit(ALL).alias("group_by"), pl.lit(ALL).alias("group_value"))]
-    out += [
-        frame.with_columns(pl.lit(f).alias("group_by"), pl.col(f).alias("group_value"))
-        for f in GROUP_FIELDS
-    ]
-    return out
-
-
-def _counts(sample: pl.DataFrame) -> pl.DataFrame:
-    """Per group: served, excluded, unserved and the naive comparison (in measure units)."""
-    served, valid = pl.col("served"), pl.col("valid")
-    narrow = sample.select("pyid", "measure", *GROUP_FIELDS, "served", "valid", "after")
-    parts = [
-        part.group_by(*GROUP_KEYS).agg(
-            served.sum().cast(pl.Int64).alias("served"),
-            (served & ~valid).sum().cast(pl.Int64).alias("excluded"),
-            (~served & valid).sum().cast(pl.Int64).alias("unserved"),
-            (
-                pl.col("after").filter(served & valid).mean()
-                - pl.col("after").filter(~served & valid).mean()
-            ).alias("naive_effect"),
-        )
-        for part in _group_values(narrow)
-    ]
-    return pl.concat(parts).filter(pl.col("served") > 0)
-
-
-def _weighted(column: str) -> tuple[pl.Expr, pl.Expr]:
-    """(weighted mean, weighted variance) of `column` over the rows of a group."""
-    w, x = pl.col("weight"), pl.col(column)
-    n = w.filter(x.is_not_null()).sum()
-    mean = (w * x).sum() / n
-    return mean, ((w * x * x).sum() - n * mean * mean) / (n - 1)
-
-
-def _means(matched: pl.DataFrame) -> pl.DataFrame:
-    """Per group: matched, comparison, before/after means of both sides, the variance of
-    the after values (for Hedges' g) and the dose of the matched served students."""
-    before_mean, _ = _weighted("before")
-    after_mean, after_var = _weighted("after")
-    sides = matched.group_by(*GROUP_KEYS, "served").agg(
-        pl.len().cast(pl.Int64).alias("n"),
-        before_mean.alias("before_mean"),
-        after_mean.alias("after_mean"),
-        after_var.alias("after_var"),
-        pl.col("sessions").mean().alias("mean_sessions"),
-        pl.col("hours").mean().alias("mean_hours"),
-    )
-    treated = sides.filter(pl.col("served")).select(
-        *GROUP_KEYS,
-        pl.col("n").alias("matched"),
-        pl.col("before_mean").alias("served_before"),
-        pl.col("after_mean").alias("served_after"),
-        pl.col("after_var").alias("_var_t"),
-        "mean_sessions",
-        "mean_hours",
-    )
-    other = sides.filter(~pl.col("served")).select(
-        *GROUP_KEYS,
-        pl.col("n").alias("comparison"),
-        pl.col("before_mean").alias("comparison_before"),
-        pl.col("after_mean").alias("comparison_after"),
-        pl.col("after_var").alias("_var_c"),
-    )
-    return treated.join(other, on=list(GROUP_KEYS), how="inner")
-
-
-def _regressions(matched: pl.DataFrame, groups: pl.DataFrame, settings: Settings) -> pl.DataFrame:
-    """effect, ci_low, ci_high (measure units) of every group with enough matched served."""
-    enough = groups.filter(pl.col("matched") >= settings.outcomes_min_matched).select(GROUP_KEYS)
-    empty = pl.DataFrame(
-        schema={
-            **{k: matched.schema[k] for k in GROUP_KEYS},
-            "effect": pl.Float64,
-            "ci_low": pl.Float64,
-            "ci_high": pl.Float64,
-        }
-    )
-    if enough.height == 0:
-        return empty
-    change = pl.col("measure").is_in(list(OUTCOME_CHANGE_MEASURES))
-    data = (
-        matched.join(enough, on=list(GROUP_KEYS), how="semi")
-        .select(
-            *GROUP_KEYS,
-            pl.when(change)
-            .then(pl.col("after") - pl.col("before"))
-            .otherwise(pl.col("after"))
-            .alias("_y"),
-            pl.col("served").cast(pl.Float64),
-            *(pl.col(c).cast(pl.Float64).fill_null(float("nan")) for c in COVARIATES),
-            "weight",
-            "student_id",
-        )
-        .sort(*GROUP_KEYS, "served", "student_id")
-    )
-    results: dict[str, list[object]] = {k: [] for k in (*GROUP_KEYS, "effect", "ci_low", "ci_high")}
-    for key, part in data.partition_by(list(GROUP_KEYS), as_dict=True, maintain_order=True).items():
-        fit = estimation.fit_effect(
-            part["_y"].to_numpy(),
-            part["served"].to_numpy(),
-            part.select(COVARIATES).to_numpy(),  # rows in student order: reproducible sums
-            part["weight"].to_numpy(),
-        )
-        for name, value in zip(GROUP_KEYS, key, strict=True):
-            results[name].append(value)
-        results["effect"].append(fit.effect)
-        results["ci_low"].append(fit.ci_low)
-        results["ci_high"].append(fit.ci_high)
-    return pl.DataFrame(results, schema=empty.schema)
-
-
-def _effect_sizes(frame: pl.DataFrame) -> pl.Series:
-    """Hedges' g (change measures) or the Cox index (yes/no), per estimate row."""
-    sizes: list[float | None] = []
-    for row in frame.select(
-        "measure",
-        "effect",
-        "matched",
-        "comparison",
-        "served_after",
-        "comparison_after",
-        "_var_t",
-        "_var_c",
-    ).iter_rows(named=True):
-        size = None
-        if row["effect"] is not None and not np.isnan(row["effect"]):
-            n_t, n_c = row["matched"], row["comparison"]
-            if row["measure"] in OUTCOME_CHANGE_MEASURES:
-                if row["_var_t"] is not None and row["_var_c"] is not None and n_t + n_c > 2:
-                    sd = estimation.pooled_sd(n_t, row["_var_t"], n_c, row["_var_c"])
-                    size = estimation.hedges_g(row["effect"], sd, n_t, n_c)
-            else:
-                p_c = row["comparison_after"]
-                size = estimation.cox_index(p_c + row["effect"], p_c, n_t, n_c)
-        sizes.append(size)
-    return pl.Series("effect_size", sizes, dtype=pl.Float64)
-
-
-def _estimates(
-    sample: pl.DataFrame, matched: pl.DataFrame, programs: pl.DataFrame, settings: Settings
-) -> pl.DataFrame:
-    groups = _means(matched)
-    smd = smd_frame(_balance_input(matched), GROUP_KEYS, pl.col("weight"), BALANCE_COVARIATES)
-    worst = smd.group_by(*GROUP_KEYS).agg(pl.col("smd").abs().max().alias("max_smd"))
-    fits = _regressions(matched, groups, settings)
-    frame = (
-        _counts(sample)
-        .join(groups, on=list(GROUP_KEYS), how="left")
-        .join(worst, on=list(GROUP_KEYS), how="left")
-        .join(fits, on=list(GROUP_KEYS), how="left")
-        .with_columns(
-            pl.col("matched", "comparison").fill_null(0),
-            pl.when(pl.col("matched").fill_null(0) >= settings.outcomes_min_matched)
-            .then(balance_band(pl.col("max_smd")))
-            .alias("balance"),
-        )
-    )
-    frame = frame.with_columns(_effect_sizes(frame))
-    lower_better = pl.col("measure").is_in(list(OUTCOME_CHANGE_MEASURES))
-    verdicts = [
-        estimation.verdict(m, settings.outcomes_min_matched, b, lo, hi, lb)
-        for m, b, lo, hi, lb in frame.select(
-            "matched", "balance", "ci_low", "ci_high", lower_better.alias("_lb")
-        ).iter_rows()
-    ]
-    shown = pl.col("verdict").is_in(["better", "worse", "no_difference"])
-    scale = pl.col("measure").replace_strict(SCALE, return_dtype=pl.Float64)
-    return (
-        frame.with_columns(pl.Series("verdict", verdicts, dtype=pl.String))
-        .with_columns(
-            *(
-                (pl.col(c) * scale).alias(c)
-                for c in (
-                    "served_before",
-                    "served_after",
-                    "comparison_before",
-                    "comparison_after",
-                    "naive_effect",
-                )
-            ),
-            *(
-                pl.when(shown).then(pl.col(c) * scale).alias(c)
-                for c in ("effect", "ci_low", "ci_high")
-            ),
-            pl.when(shown).then(pl.col("effect_size")).alias("effect_size"),
-            pl.when(lower_better)
-            .then(pl.lit("hedges_g"))
-            .otherwise(pl.lit("cox_index"))
-            .alias("effect_size_kind"),
-        )
-        .join(programs, on="pyid")
-        .with_columns(pl.col(pl.Float64).fill_nan(None))
-        .select([pl.col(c).cast(t) for c, t in ESTIMATE_SCHEMA.items()])
-        .sort(*list(ESTIMATE_SCHEMA)[:6])
-    )
-
-
-def _balance(sample: pl.DataFrame, matched: pl.DataFrame, programs: pl.DataFrame) -> pl.DataFrame:
-    """The balance table (group_by `all`): covariate means of served students (matched),
-    of the whole pool and of the matched comparison students (weighted); SMD before (every
-    served student with the measure against the pool) and after matching."""
-    keys = ["pyid", "measure"]
-    before = smd_frame(
-        _balance_input(sample.filter(pl.col("valid"))), keys, pl.lit(1.0), BALANCE_COVARIATES
-    ).select(
-        *keys,
-        "covariate",
-        pl.col("other_mean").alias("pool_mean"),
-        pl.col("smd").alias("smd_before"),
-    )
-    after = smd_frame(
-        _balance_input(matched.filter(pl.col("group_by") == ALL)),
-        keys,
-        pl.col("weight"),
-        BALANCE_COVARIATES,
-    ).select(
-        *keys,
-        "covariate",
-        "served_mean",
-        pl.col("other_mean").alias("comparison_mean"),
-        pl.col("smd").alias("smd_after"),
-    )
-    order = pl.col("covariate").replace_strict(
-        list(BALANCE_COVARIATES), list(range(len(BALANCE_COVARIATES))), return_dtype=pl.Int64
-    )
-    return (
-        after.join(before, on=[*keys, "covariate"], how="left")
-        .join(programs, on="pyid")
-        .with_columns(order.alias("_order"), pl.col(pl.Float64).fill_nan(None))
-        .sort("school_year", "org_id", "service_type", "measure", "_order")
-        .select([pl.col(c).cast(t) for c, t in BALANCE_SCHEMA.items()])
-    )
-
-
-def _trajectory(
-    matched: pl.DataFrame, series: pl.DataFrame, programs: pl.DataFrame
-) -> pl.DataFrame:
-    """Absence rate by month relative to the start month, served (matched) against their
-    comparison students (CEM-weighted), from the absence_rate sample of group `all`. Each
-    snapshot's days since the previous one count in the snapshot's month; a month's rate is
-    weighted days absent / weighted days enrolled, in percent."""
-    people = matched.filter(
-        (pl.col("group_by") == ALL) & (pl.col("measure") == "absence_rate")
-    ).select("pyid", "school_year", "student_id", "served", "start_date", "weight")
-    month = pl.col("as_of_date").dt.year() * 12 + pl.col("as_of_date").dt.month()
-    start = pl.col("start_date").dt.year() * 12 + pl.col("start_date").dt.month()
-    w = pl.col("weight")
-    return (
-        people.join(series, on=["student_id", "school_year"], how="inner")
-        .with_columns((month - start).cast(pl.Int64).alias("month_offset"))
-        .group_by("pyid", "served", "month_offset")
-        .agg(
-            ((w * pl.col("new_absent")).sum() / (w * pl.col("new_enrolled")).sum() * 100).alias(
-                "absence_rate"
-            ),
-            pl.col("student_id").n_unique().cast(pl.Int64).alias("students"),
-        )
-        .with_columns(
-            pl.when(pl.col("served"))
-            .then(pl.lit("served"))
-            .otherwise(pl.lit("comparison"))
-            .alias("group"),
-            pl.col("absence_rate").fill_nan(None),
-        )
-        .join(programs, on="pyid")
-        .sort(
-            "school_year",
-            "org_id",
-            "service_type",
-            "group",
-            "month_offset",
-            descending=[False, False, False, True, False],
-        )
-        .select([pl.col(c).cast(t) for c, t in TRAJECTORY_SCHEMA.items()])
-    )
-
-
-def _served_list(
-    served: pl.DataFrame, matched: pl.DataFrame, programs: pl.DataFrame
-) -> pl.DataFrame:
-    """Every served student of every program-year; `matched` when matched in the overall
-    comparison of at least one measure."""
-    was_matched = (
-        matched.filter(pl.col("served") & (pl.col("group_by") == ALL))
-        .join(programs, on="pyid")
-        .select(*PROGRAM_KEYS, "student_id")
-        .unique()
-        .with_columns(pl.lit(True).alias("matched"))
-    )
-    return (
-        served.join(was_matched, on=[*PROGRAM_KEYS, "student_id"], how="left")
-        .with_columns(pl.col("matched").fill_null(False))
-        .select([pl.col(c).cast(t) for c, t in SERVED_SCHEMA.items()])
-        .sort(*PROGRAM_KEYS, "student_id")
-    )
-
-
 def _empty(schema: dict[str, pl.DataType] | dict[str, type[pl.DataType]]) -> pl.DataFrame:
     return pl.DataFrame(schema=schema)
 
@@ -621,8 +272,10 @@ def _empty(schema: dict[str, pl.DataType] | dict[str, type[pl.DataType]]) -> pl.
 def _matched(
     tables: RawTables, services: pl.DataFrame, as_of: date, settings: Settings
 ) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame, pl.DataFrame, pl.DataFrame] | None:
-    """(served, programs, sample, matched rows of every grouping, attendance series)."""
+    """(served, programs, sample, matched rows of every grouping, attendance series),
+    students as the codes of `indicators.outcomes_keys` (the caller decodes)."""
     services = _services(services)
+    tables, services = coded(tables, services, student_codes(tables))
     served = served_students(services, as_of, settings)
     if served.height == 0:
         return None
@@ -645,13 +298,16 @@ def outcome_sample(
     the coarsened bins and `draw` (the seeded order). For the benchmark's independent
     reference; never shown."""
     services = _services(services)
+    ids = student_codes(tables)
+    tables, services = coded(tables, services, ids)
     served = served_students(services, as_of, settings)
     if served.height == 0:
         return pl.DataFrame()
     rows, _ = _study(tables, services, served, as_of, settings)
-    return (
+    return decoded(
         measure_sample(rows, as_of, settings)
         .filter(pl.col("valid"))
+        .join(rows.select("pyid", *PROGRAM_KEYS).unique(), on=["pyid", "school_year"])
         .with_columns(coarsened(settings))
         .select(
             *PROGRAM_KEYS,
@@ -664,7 +320,8 @@ def outcome_sample(
             *STRATUM,
             "draw",
         )
-        .sort(*PROGRAM_KEYS, "measure", "student_id")
+        .sort(*PROGRAM_KEYS, "measure", "student_id"),
+        ids,
     )
 
 
@@ -680,11 +337,12 @@ def matched_students(
     if found is None:
         return pl.DataFrame(schema={**{k: ESTIMATE_SCHEMA[k] for k in PROGRAM_KEYS}})
     _, programs, _, matched, _ = found
-    return (
+    return decoded(
         matched.filter(pl.col("group_by") == ALL)
         .join(programs, on="pyid")
         .select(*PROGRAM_KEYS, *columns)
-        .sort(*PROGRAM_KEYS, "measure", "served", "student_id")
+        .sort(*PROGRAM_KEYS, "measure", "served", "student_id"),
+        student_codes(tables),
     )
 
 
@@ -704,8 +362,8 @@ def program_outcomes(
         )
     served, programs, sample, matched, series = found
     return ProgramOutcomes(
-        estimates=_estimates(sample, matched, programs, settings),
-        balance=_balance(sample, matched, programs),
-        trajectory=_trajectory(matched, series, programs),
-        served_students=_served_list(served, matched, programs),
+        estimates=estimates(sample, matched, programs, settings),
+        balance=balance(sample, matched, programs),
+        trajectory=trajectory(matched, series, programs),
+        served_students=decoded(served_list(served, matched, programs), student_codes(tables)),
     )

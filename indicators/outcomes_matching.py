@@ -67,6 +67,13 @@ def coarsened(settings: Settings) -> list[pl.Expr]:
     ]
 
 
+def _numbered(frame: pl.DataFrame, columns: Sequence[str], name: str) -> pl.DataFrame:
+    """`frame` with `name`: one integer per distinct combination of `columns` (so that the
+    windows below partition by one integer rather than by many columns and strings)."""
+    ids = frame.select(columns).unique().with_row_index(name)
+    return frame.join(ids, on=list(columns), how="left", nulls_equal=True, maintain_order="left")
+
+
 def cem_weights(
     frame: pl.DataFrame, keys: Sequence[str], max_comparisons: int | None = None
 ) -> pl.DataFrame:
@@ -74,13 +81,16 @@ def cem_weights(
     `STRATUM` within each combination of `keys`; `served` tells the groups apart. With
     `max_comparisons`, a stratum keeps at most that many comparison students per served
     student: those first in the seeded `draw` order."""
-    stratum = [*keys, *STRATUM]
+    numbered = _numbered(frame, keys, "_key")
+    numbered = _numbered(numbered, ["_key", *STRATUM], "_stratum")
     served = pl.col("served")
     if max_comparisons is not None:
-        rank = pl.col("draw").rank("ordinal").over([*stratum, "served"])
-        frame = frame.filter(served | (rank <= max_comparisons * served.sum().over(stratum)))
-    counted = frame.with_columns(
-        served.sum().over(stratum).alias("_s"), (~served).sum().over(stratum).alias("_c")
+        rank = pl.col("draw").rank("ordinal").over("_stratum", "served")
+        numbered = numbered.filter(
+            served | (rank <= max_comparisons * served.sum().over("_stratum"))
+        )
+    counted = numbered.with_columns(
+        served.sum().over("_stratum").alias("_s"), (~served).sum().over("_stratum").alias("_c")
     ).filter((pl.col("_s") > 0) & (pl.col("_c") > 0))
     return counted.with_columns(
         pl.when(served)
@@ -88,11 +98,11 @@ def cem_weights(
         .otherwise(
             pl.col("_s")
             / pl.col("_c")
-            * (~served).sum().over(keys)
-            / served.sum().over(keys).cast(pl.Float64)
+            * (~served).sum().over("_key")
+            / served.sum().over("_key").cast(pl.Float64)
         )
         .alias("weight")
-    ).drop("_s", "_c")
+    ).drop("_s", "_c", "_key", "_stratum")
 
 
 def correction(n: pl.Expr) -> pl.Expr:

@@ -27,6 +27,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Final
 
+import numpy as np
 import polars as pl
 
 from indicators import assessments, fafsa, marks
@@ -34,6 +35,11 @@ from indicators.settings import Settings
 from indicators.tables import RawTables
 
 COVARIATES: Final = ("baseline_absence", "baseline_core_fails", "prior_proficiency")
+#: Bits of a day in `_key` (days since 1970, offset to be positive: years ~ -900 to 4800).
+DAY_BITS: Final = 21
+DAY_OFFSET: Final = 1 << (DAY_BITS - 1)
+#: Bits of a school year in `_key` (a year of 0 to 4095).
+YEAR_BITS: Final = 12
 
 
 def attendance_series(attendance: pl.DataFrame, years: list[int], as_of: date) -> pl.DataFrame:
@@ -64,29 +70,66 @@ def attendance_series(attendance: pl.DataFrame, years: list[int], as_of: date) -
     )
 
 
-def _at(rows: pl.LazyFrame, series: pl.LazyFrame, on: str, by: list[str]) -> pl.LazyFrame:
-    return rows.sort(on).join_asof(
-        series, left_on=on, right_on="_at", by=by, strategy="backward", check_sortedness=False
-    )
+def _key(student: pl.Expr, day: pl.Expr, year: pl.Expr | None = None) -> pl.Expr:
+    """One Int64 per (student code, [school year,] day) that sorts as the tuple does
+    (codes below 2**30); null when the day is null."""
+    group = student.cast(pl.Int64)
+    if year is not None:
+        group = group * (1 << YEAR_BITS) + year.cast(pl.Int64)
+    return group * (1 << DAY_BITS) + day.cast(pl.Int32).cast(pl.Int64) + DAY_OFFSET
 
 
-def with_absence(rows: pl.LazyFrame, series: pl.DataFrame, settings: Settings) -> pl.LazyFrame:
+def _latest_at(keys: pl.Series, query: pl.Series) -> pl.Series:
+    """For each `query` key, the position in `keys` (sorted, unique) of the latest key of
+    the same student (and year) on or before its day; null when there is none: an as-of
+    join, backward, on sorted integers."""
+    known = keys.to_numpy()
+    asked = query.fill_null(-1).to_numpy()
+    position = np.searchsorted(known, asked, side="right") - 1
+    found = (position >= 0) & query.is_not_null().to_numpy()
+    group = asked >> DAY_BITS
+    found[found] = (known[position[found]] >> DAY_BITS) == group[found]
+    return pl.select(
+        pl.when(pl.Series(found)).then(pl.Series(position, dtype=pl.Int64))
+    ).to_series()
+
+
+def _values_at(
+    rows: pl.DataFrame, table: pl.DataFrame, query: pl.Expr, columns: dict[str, str]
+) -> list[pl.Series]:
+    """`columns` of `table` (sorted by its `_key`) at the latest key on or before `query`
+    of each row, renamed (null without one)."""
+    position = _latest_at(table["_key"], rows.select(query).to_series())
+    return [table[old].gather(position).alias(new) for old, new in columns.items()]
+
+
+def with_absence(rows: pl.DataFrame, series: pl.DataFrame, settings: Settings) -> pl.DataFrame:
     """`rows` with baseline_absence (fraction; null under the minimum days),
     absence_before and absence_after (null unless both windows have the minimum days)."""
-    totals = series.lazy().select(
-        "student_id", "school_year", pl.col("as_of_date").alias("_at"), "enrolled", "absent"
-    )
-    by = ["student_id", "school_year"]
-    start = totals.rename({"enrolled": "_e0", "absent": "_a0"})
-    end = totals.rename({"enrolled": "_e1", "absent": "_a1"})
+    student, year = pl.col("student_id"), pl.col("school_year")
+    totals = series.select(
+        _key(student, pl.col("as_of_date"), year).alias("_key"), "enrolled", "absent"
+    ).sort("_key")
     least = settings.outcomes_min_window_days
     base_days = pl.col("_e0").fill_null(0)
     follow_days = pl.col("_e1").fill_null(0) - base_days
     base_rate = pl.when(base_days >= least).then(pl.col("_a0") / pl.col("_e0"))
     follow_rate = (pl.col("_a1").fill_null(0) - pl.col("_a0").fill_null(0)) / follow_days
     return (
-        _at(_at(rows, start, "start_date", by).drop("_at"), end, "follow_end", by)
-        .drop("_at")
+        rows.with_columns(
+            *_values_at(
+                rows,
+                totals,
+                _key(student, pl.col("start_date"), year),
+                {"enrolled": "_e0", "absent": "_a0"},
+            ),
+            *_values_at(
+                rows,
+                totals,
+                _key(student, pl.col("follow_end"), year),
+                {"enrolled": "_e1", "absent": "_a1"},
+            ),
+        )
         .with_columns(
             base_rate.alias("baseline_absence"),
             pl.when((base_days >= least) & (follow_days >= least))
@@ -116,11 +159,11 @@ def term_end(settings: Settings) -> pl.Expr:
 
 
 def with_core_fails(
-    rows: pl.LazyFrame, course_marks: pl.DataFrame, as_of: date, settings: Settings
-) -> pl.LazyFrame:
+    rows: pl.DataFrame, course_marks: pl.DataFrame, as_of: date, settings: Settings
+) -> pl.DataFrame:
     """`rows` with baseline_core_fails, core_fails_before and core_fails_after (see the
     module docstring; null when a side has no marks)."""
-    years = rows.select(pl.col("school_year").unique()).collect()["school_year"].to_list()
+    years = rows["school_year"].unique().to_list()
     wanted = sorted({y for year in years for y in (year - 1, year)})
     finals = course_marks.lazy().filter(pl.col("final") & pl.col("school_year").is_in(wanted))
     failing = marks.failing_marks(finals, settings)
@@ -131,34 +174,35 @@ def with_core_fails(
         finals.select("student_id", term_end(settings).alias("_at"), core_fail.alias("_fail"))
         .group_by("student_id", "_at")
         .agg(pl.col("_fail").sum().cast(pl.Int64).alias("_fails"), pl.len().alias("_marks"))
-        .sort("_at")
+        .with_columns(_key(pl.col("student_id"), pl.col("_at")).alias("_key"))
+        .sort("_key")
         .with_columns(
             pl.col("_fails").cum_sum().over("student_id").alias("_cum_fails"),
             pl.col("_marks").cum_sum().over("student_id").alias("_cum_marks"),
         )
-        .sort("_at")
-    )
-    before = per_term.select(
-        "student_id",
-        "_at",
-        pl.col("_at").alias("_term"),
-        pl.col("_fails").alias("_f0"),
-        pl.col("_cum_fails").alias("_cf0"),
-        pl.col("_cum_marks").alias("_cm0"),
-    )
-    after = per_term.select(
-        "student_id", "_at", pl.col("_cum_fails").alias("_cf1"), pl.col("_cum_marks").alias("_cm1")
+        .collect()
     )
     after_end = pl.min_horizontal(pl.lit(as_of), pl.date(pl.col("school_year"), 7, 31))
     recent = pl.col("_term") >= pl.date(pl.col("school_year") - 2, 8, 1)
     marks_after = pl.col("_cm1").fill_null(0) - pl.col("_cm0").fill_null(0)
     fails_after = pl.col("_cf1").fill_null(0) - pl.col("_cf0").fill_null(0)
     base = pl.when(recent).then(pl.col("_f0"))
+    student = pl.col("student_id")
     return (
-        _at(rows, before, "start_date", ["student_id"])
-        .drop("_at")
-        .with_columns(after_end.alias("_after_end"))
-        .pipe(lambda joined: _at(joined, after, "_after_end", ["student_id"]))
+        rows.with_columns(
+            *_values_at(
+                rows,
+                per_term,
+                _key(student, pl.col("start_date")),
+                {"_at": "_term", "_fails": "_f0", "_cum_fails": "_cf0", "_cum_marks": "_cm0"},
+            ),
+            *_values_at(
+                rows,
+                per_term,
+                _key(student, after_end),
+                {"_cum_fails": "_cf1", "_cum_marks": "_cm1"},
+            ),
+        )
         .with_columns(base.alias("baseline_core_fails"))
         .with_columns(
             pl.when(base.is_not_null() & (marks_after > 0))
@@ -170,7 +214,7 @@ def with_core_fails(
             .then(pl.col("baseline_core_fails").cast(pl.Float64))
             .alias("core_fails_before")
         )
-        .drop("_at", "_term", "_f0", "_cf0", "_cm0", "_cf1", "_cm1", "_after_end")
+        .drop("_term", "_f0", "_cf0", "_cm0", "_cf1", "_cm1")
     )
 
 

@@ -1,0 +1,435 @@
+"""Program outcomes, step 5: the four frames of the contract from the matched rows.
+
+`indicators.outcomes` builds the study (exposure, measures, matching); this module turns
+its sample (every study row of every measure) and its matched rows (every grouping, CEM
+weights) into the frames the refresh stores (docs/outcomes.md, "The estimate", "The other
+figures"): `estimates` (counts, means, the naive comparison, balance band, the
+regression-adjusted effect and its interval, effect size and verdict per program-year,
+measure and group), `balance` (the balance table), `trajectory` (absence by month from
+the start) and `served_list` (the served students). Program-years are numbered (`pyid`)
+while the method runs; `programs` maps them back to school_year, org_id and service_type.
+"""
+
+from __future__ import annotations
+
+from typing import Final
+
+import numpy as np
+import polars as pl
+
+from domain.vocabulary import GROUP_FIELDS, OUTCOME_CHANGE_MEASURES, OUTCOME_MEASURES
+from indicators import outcomes_estimation as estimation
+from indicators.outcomes_exposure import PROGRAM_KEYS
+from indicators.outcomes_matching import BALANCE_COVARIATES, balance_band, smd_frame
+from indicators.outcomes_measures import COVARIATES
+from indicators.settings import Settings
+
+ALL: Final = "all"
+SCALE: Final = dict.fromkeys(OUTCOME_MEASURES, 100.0) | {"core_fails": 1.0}
+GROUP_KEYS: Final = ("pyid", "measure", "group_by", "group_value")
+
+ESTIMATE_SCHEMA: Final = {
+    "school_year": pl.Int64,
+    "org_id": pl.String,
+    "service_type": pl.String,
+    "measure": pl.String,
+    "group_by": pl.String,
+    "group_value": pl.String,
+    "served": pl.Int64,
+    "excluded": pl.Int64,
+    "matched": pl.Int64,
+    "comparison": pl.Int64,
+    "unserved": pl.Int64,
+    "served_before": pl.Float64,
+    "served_after": pl.Float64,
+    "comparison_before": pl.Float64,
+    "comparison_after": pl.Float64,
+    "effect": pl.Float64,
+    "ci_low": pl.Float64,
+    "ci_high": pl.Float64,
+    "effect_size": pl.Float64,
+    "effect_size_kind": pl.String,
+    "max_smd": pl.Float64,
+    "balance": pl.String,
+    "naive_effect": pl.Float64,
+    "verdict": pl.String,
+    "mean_sessions": pl.Float64,
+    "mean_hours": pl.Float64,
+}
+BALANCE_SCHEMA: Final = {
+    "school_year": pl.Int64,
+    "org_id": pl.String,
+    "service_type": pl.String,
+    "measure": pl.String,
+    "covariate": pl.String,
+    "served_mean": pl.Float64,
+    "pool_mean": pl.Float64,
+    "comparison_mean": pl.Float64,
+    "smd_before": pl.Float64,
+    "smd_after": pl.Float64,
+}
+TRAJECTORY_SCHEMA: Final = {
+    "school_year": pl.Int64,
+    "org_id": pl.String,
+    "service_type": pl.String,
+    "group": pl.String,
+    "month_offset": pl.Int64,
+    "absence_rate": pl.Float64,
+    "students": pl.Int64,
+}
+SERVED_SCHEMA: Final = {
+    "school_year": pl.Int64,
+    "org_id": pl.String,
+    "service_type": pl.String,
+    "student_id": pl.String,
+    "start_date": pl.Date,
+    "matched": pl.Boolean,
+    "sessions": pl.Int64,
+    "hours": pl.Float64,
+}
+
+
+def _balance_input(frame: pl.DataFrame) -> pl.DataFrame:
+    """The covariates of the balance table, numeric (the need flags as 1/0, unknown null)."""
+    keys = [k for k in GROUP_KEYS if k in frame.columns]
+    weight = [pl.col("weight")] if "weight" in frame.columns else []
+    return frame.select(
+        *keys,
+        "served",
+        *weight,
+        *(
+            pl.col(f"_{c}").alias(c) if f"_{c}" in frame.columns else pl.col(c)
+            for c in BALANCE_COVARIATES
+        ),
+    )
+
+
+def _group_values(frame: pl.DataFrame) -> list[pl.DataFrame]:
+    """`frame` once per grouping, with group_by and group_value columns."""
+    out = [frame.with_columns(pl.lit(ALL).alias("group_by"), pl.lit(ALL).alias("group_value"))]
+    out += [
+        frame.with_columns(pl.lit(f).alias("group_by"), pl.col(f).alias("group_value"))
+        for f in GROUP_FIELDS
+    ]
+    return out
+
+
+def _counts(sample: pl.DataFrame) -> pl.DataFrame:
+    """Per group: served, excluded, unserved and the naive comparison (in measure units).
+
+    One pass over the sample, by program-year, measure and every group field at once;
+    each grouping then adds up those partial counts and sums (so the means are the same
+    sums, added in another order)."""
+    served, valid, after = pl.col("served"), pl.col("valid"), pl.col("after")
+    counted = ("served", "excluded", "unserved", "_n_t", "_sum_t", "_n_c", "_sum_c")
+    fine = sample.group_by("pyid", "measure", *GROUP_FIELDS, maintain_order=True).agg(
+        served.sum().cast(pl.Int64).alias("served"),
+        (served & ~valid).sum().cast(pl.Int64).alias("excluded"),
+        (~served & valid).sum().cast(pl.Int64).alias("unserved"),
+        (served & valid).sum().cast(pl.Int64).alias("_n_t"),
+        pl.when(served & valid).then(after).sum().alias("_sum_t"),
+        (~served & valid).sum().cast(pl.Int64).alias("_n_c"),
+        pl.when(~served & valid).then(after).sum().alias("_sum_c"),
+    )
+
+    def mean(total: str, n: str) -> pl.Expr:
+        return pl.when(pl.col(n) > 0).then(pl.col(total) / pl.col(n))
+
+    parts = [
+        part.group_by(*GROUP_KEYS)
+        .agg(pl.col(c).sum() for c in counted)
+        .select(
+            *GROUP_KEYS,
+            "served",
+            "excluded",
+            "unserved",
+            (mean("_sum_t", "_n_t") - mean("_sum_c", "_n_c")).alias("naive_effect"),
+        )
+        for part in _group_values(fine)
+    ]
+    return pl.concat(parts).filter(pl.col("served") > 0)
+
+
+def _weighted(column: str) -> tuple[pl.Expr, pl.Expr]:
+    """(weighted mean, weighted variance) of `column` over the rows of a group."""
+    w, x = pl.col("weight"), pl.col(column)
+    n = w.filter(x.is_not_null()).sum()
+    mean = (w * x).sum() / n
+    return mean, ((w * x * x).sum() - n * mean * mean) / (n - 1)
+
+
+def _means(matched: pl.DataFrame) -> pl.DataFrame:
+    """Per group: matched, comparison, before/after means of both sides, the variance of
+    the after values (for Hedges' g) and the dose of the matched served students."""
+    before_mean, _ = _weighted("before")
+    after_mean, after_var = _weighted("after")
+    sides = matched.group_by(*GROUP_KEYS, "served").agg(
+        pl.len().cast(pl.Int64).alias("n"),
+        before_mean.alias("before_mean"),
+        after_mean.alias("after_mean"),
+        after_var.alias("after_var"),
+        pl.col("sessions").mean().alias("mean_sessions"),
+        pl.col("hours").mean().alias("mean_hours"),
+    )
+    treated = sides.filter(pl.col("served")).select(
+        *GROUP_KEYS,
+        pl.col("n").alias("matched"),
+        pl.col("before_mean").alias("served_before"),
+        pl.col("after_mean").alias("served_after"),
+        pl.col("after_var").alias("_var_t"),
+        "mean_sessions",
+        "mean_hours",
+    )
+    other = sides.filter(~pl.col("served")).select(
+        *GROUP_KEYS,
+        pl.col("n").alias("comparison"),
+        pl.col("before_mean").alias("comparison_before"),
+        pl.col("after_mean").alias("comparison_after"),
+        pl.col("after_var").alias("_var_c"),
+    )
+    return treated.join(other, on=list(GROUP_KEYS), how="inner")
+
+
+def _regressions(matched: pl.DataFrame, groups: pl.DataFrame, settings: Settings) -> pl.DataFrame:
+    """effect, ci_low, ci_high (measure units) of every group with enough matched served."""
+    enough = groups.filter(pl.col("matched") >= settings.outcomes_min_matched).select(GROUP_KEYS)
+    empty = pl.DataFrame(
+        schema={
+            **{k: matched.schema[k] for k in GROUP_KEYS},
+            "effect": pl.Float64,
+            "ci_low": pl.Float64,
+            "ci_high": pl.Float64,
+        }
+    )
+    if enough.height == 0:
+        return empty
+    change = pl.col("measure").is_in(list(OUTCOME_CHANGE_MEASURES))
+    enough = enough.with_row_index("_group")
+    data = (
+        matched.join(enough, on=list(GROUP_KEYS), how="inner")
+        .select(
+            "_group",
+            pl.when(change)
+            .then(pl.col("after") - pl.col("before"))
+            .otherwise(pl.col("after"))
+            .alias("_y"),
+            pl.col("served").cast(pl.Float64),
+            *(pl.col(c).cast(pl.Float64).fill_null(float("nan")) for c in COVARIATES),
+            "weight",
+            "student_id",
+        )
+        .sort("_group", "served", "student_id")
+    )
+    # The sorted rows cut into one slice per group (rows in student order: reproducible
+    # sums); the columns go to NumPy once.
+    sizes = data.group_by("_group", maintain_order=True).len()
+    ends = np.cumsum(sizes["len"].to_numpy().astype(np.int64))
+    outcome, served = data["_y"].to_numpy(), data["served"].to_numpy()
+    covariates, weights = data.select(COVARIATES).to_numpy(), data["weight"].to_numpy()
+    fits = [
+        estimation.fit_effect(
+            outcome[start:end], served[start:end], covariates[start:end], weights[start:end]
+        )
+        for start, end in zip(np.concatenate([[0], ends[:-1]]), ends, strict=True)
+    ]
+    return (
+        sizes.select("_group")
+        .join(enough, on="_group", how="left", maintain_order="left")
+        .select(*GROUP_KEYS)
+        .with_columns(
+            pl.Series("effect", [f.effect for f in fits], dtype=pl.Float64),
+            pl.Series("ci_low", [f.ci_low for f in fits], dtype=pl.Float64),
+            pl.Series("ci_high", [f.ci_high for f in fits], dtype=pl.Float64),
+        )
+    )
+
+
+def _effect_sizes(frame: pl.DataFrame) -> pl.Series:
+    """Hedges' g (change measures) or the Cox index (yes/no), per estimate row."""
+    sizes: list[float | None] = []
+    for row in frame.select(
+        "measure",
+        "effect",
+        "matched",
+        "comparison",
+        "served_after",
+        "comparison_after",
+        "_var_t",
+        "_var_c",
+    ).iter_rows(named=True):
+        size = None
+        if row["effect"] is not None and not np.isnan(row["effect"]):
+            n_t, n_c = row["matched"], row["comparison"]
+            if row["measure"] in OUTCOME_CHANGE_MEASURES:
+                if row["_var_t"] is not None and row["_var_c"] is not None and n_t + n_c > 2:
+                    sd = estimation.pooled_sd(n_t, row["_var_t"], n_c, row["_var_c"])
+                    size = estimation.hedges_g(row["effect"], sd, n_t, n_c)
+            else:
+                p_c = row["comparison_after"]
+                size = estimation.cox_index(p_c + row["effect"], p_c, n_t, n_c)
+        sizes.append(size)
+    return pl.Series("effect_size", sizes, dtype=pl.Float64)
+
+
+def estimates(
+    sample: pl.DataFrame, matched: pl.DataFrame, programs: pl.DataFrame, settings: Settings
+) -> pl.DataFrame:
+    groups = _means(matched)
+    smd = smd_frame(_balance_input(matched), GROUP_KEYS, pl.col("weight"), BALANCE_COVARIATES)
+    worst = smd.group_by(*GROUP_KEYS).agg(pl.col("smd").abs().max().alias("max_smd"))
+    fits = _regressions(matched, groups, settings)
+    frame = (
+        _counts(sample)
+        .join(groups, on=list(GROUP_KEYS), how="left")
+        .join(worst, on=list(GROUP_KEYS), how="left")
+        .join(fits, on=list(GROUP_KEYS), how="left")
+        .with_columns(
+            pl.col("matched", "comparison").fill_null(0),
+            pl.when(pl.col("matched").fill_null(0) >= settings.outcomes_min_matched)
+            .then(balance_band(pl.col("max_smd")))
+            .alias("balance"),
+        )
+    )
+    frame = frame.with_columns(_effect_sizes(frame))
+    lower_better = pl.col("measure").is_in(list(OUTCOME_CHANGE_MEASURES))
+    verdicts = [
+        estimation.verdict(m, settings.outcomes_min_matched, b, lo, hi, lb)
+        for m, b, lo, hi, lb in frame.select(
+            "matched", "balance", "ci_low", "ci_high", lower_better.alias("_lb")
+        ).iter_rows()
+    ]
+    shown = pl.col("verdict").is_in(["better", "worse", "no_difference"])
+    scale = pl.col("measure").replace_strict(SCALE, return_dtype=pl.Float64)
+    return (
+        frame.with_columns(pl.Series("verdict", verdicts, dtype=pl.String))
+        .with_columns(
+            *(
+                (pl.col(c) * scale).alias(c)
+                for c in (
+                    "served_before",
+                    "served_after",
+                    "comparison_before",
+                    "comparison_after",
+                    "naive_effect",
+                )
+            ),
+            *(
+                pl.when(shown).then(pl.col(c) * scale).alias(c)
+                for c in ("effect", "ci_low", "ci_high")
+            ),
+            pl.when(shown).then(pl.col("effect_size")).alias("effect_size"),
+            pl.when(lower_better)
+            .then(pl.lit("hedges_g"))
+            .otherwise(pl.lit("cox_index"))
+            .alias("effect_size_kind"),
+        )
+        .join(programs, on="pyid")
+        .with_columns(pl.col(pl.Float64).fill_nan(None))
+        .select([pl.col(c).cast(t) for c, t in ESTIMATE_SCHEMA.items()])
+        .sort(*list(ESTIMATE_SCHEMA)[:6])
+    )
+
+
+def balance(sample: pl.DataFrame, matched: pl.DataFrame, programs: pl.DataFrame) -> pl.DataFrame:
+    """The balance table (group_by `all`): covariate means of served students (matched),
+    of the whole pool and of the matched comparison students (weighted); SMD before (every
+    served student with the measure against the pool) and after matching."""
+    keys = ["pyid", "measure"]
+    before = smd_frame(
+        _balance_input(sample.filter(pl.col("valid"))), keys, pl.lit(1.0), BALANCE_COVARIATES
+    ).select(
+        *keys,
+        "covariate",
+        pl.col("other_mean").alias("pool_mean"),
+        pl.col("smd").alias("smd_before"),
+    )
+    after = smd_frame(
+        _balance_input(matched.filter(pl.col("group_by") == ALL)),
+        keys,
+        pl.col("weight"),
+        BALANCE_COVARIATES,
+    ).select(
+        *keys,
+        "covariate",
+        "served_mean",
+        pl.col("other_mean").alias("comparison_mean"),
+        pl.col("smd").alias("smd_after"),
+    )
+    order = pl.col("covariate").replace_strict(
+        list(BALANCE_COVARIATES), list(range(len(BALANCE_COVARIATES))), return_dtype=pl.Int64
+    )
+    return (
+        after.join(before, on=[*keys, "covariate"], how="left")
+        .join(programs, on="pyid")
+        .with_columns(order.alias("_order"), pl.col(pl.Float64).fill_nan(None))
+        .sort("school_year", "org_id", "service_type", "measure", "_order")
+        .select([pl.col(c).cast(t) for c, t in BALANCE_SCHEMA.items()])
+    )
+
+
+def trajectory(matched: pl.DataFrame, series: pl.DataFrame, programs: pl.DataFrame) -> pl.DataFrame:
+    """Absence rate by month relative to the start month, served (matched) against their
+    comparison students (CEM-weighted), from the absence_rate sample of group `all`. Each
+    snapshot's days since the previous one count in the snapshot's month; a month's rate is
+    weighted days absent / weighted days enrolled, in percent."""
+    people = matched.filter(
+        (pl.col("group_by") == ALL) & (pl.col("measure") == "absence_rate")
+    ).select("pyid", "school_year", "student_id", "served", "start_date", "weight")
+    month = pl.col("as_of_date").dt.year() * 12 + pl.col("as_of_date").dt.month()
+    start = pl.col("start_date").dt.year() * 12 + pl.col("start_date").dt.month()
+    w = pl.col("weight")
+    return (
+        people.join(
+            series, on=["student_id", "school_year"], how="inner", maintain_order="left_right"
+        )
+        .with_columns((month - start).cast(pl.Int64).alias("month_offset"))
+        .group_by("pyid", "served", "month_offset")
+        .agg(
+            ((w * pl.col("new_absent")).sum() / (w * pl.col("new_enrolled")).sum() * 100).alias(
+                "absence_rate"
+            ),
+            pl.col("student_id").n_unique().cast(pl.Int64).alias("students"),
+        )
+        .with_columns(
+            pl.when(pl.col("served"))
+            .then(pl.lit("served"))
+            .otherwise(pl.lit("comparison"))
+            .alias("group"),
+            pl.col("absence_rate").fill_nan(None),
+        )
+        .join(programs, on="pyid")
+        .sort(
+            "school_year",
+            "org_id",
+            "service_type",
+            "group",
+            "month_offset",
+            descending=[False, False, False, True, False],
+        )
+        .select([pl.col(c).cast(t) for c, t in TRAJECTORY_SCHEMA.items()])
+    )
+
+
+def served_list(
+    served: pl.DataFrame, matched: pl.DataFrame, programs: pl.DataFrame
+) -> pl.DataFrame:
+    """Every served student of every program-year; `matched` when matched in the overall
+    comparison of at least one measure."""
+    was_matched = (
+        matched.filter(pl.col("served") & (pl.col("group_by") == ALL))
+        .join(programs, on="pyid")
+        .select(*PROGRAM_KEYS, "student_id")
+        .unique()
+        .with_columns(pl.lit(True).alias("matched"))
+    )
+    return (
+        served.join(was_matched, on=[*PROGRAM_KEYS, "student_id"], how="left")
+        .with_columns(pl.col("matched").fill_null(False))
+        .select(  # student_id stays a code: the caller decodes it
+            [
+                pl.col(c) if c == "student_id" else pl.col(c).cast(t)
+                for c, t in SERVED_SCHEMA.items()
+            ]
+        )
+        .sort(*PROGRAM_KEYS, "student_id")
+    )
