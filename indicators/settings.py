@@ -69,7 +69,18 @@ class Settings:
     #: Seed of the generator that gives comparison students a served student's windows.
     outcomes_match_seed: int = 20260113
     #: Cut points of the coarsened baseline absence rate (fractions) and core fails.
-    outcomes_absence_bins: tuple[float, ...] = (0.025, 0.05, 0.075, 0.10, 0.15, 0.20, 0.30)
+    outcomes_absence_bins: tuple[float, ...] = (
+        0.025,
+        0.05,
+        0.075,
+        0.10,
+        0.15,
+        0.20,
+        0.25,
+        0.30,
+        0.40,
+        0.50,
+    )
     outcomes_core_fails_bins: tuple[int, ...] = (1, 2)
     #: (term, month, day) on which each term of course_marks ends (Aug..Dec: the year
     #: before the school_year; Jan..Jul: the school_year itself).

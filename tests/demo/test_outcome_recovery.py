@@ -70,6 +70,14 @@ def test_college_access_collaborative_estimate_contains_its_true_effect(estimate
     assert contains(found, ORG["ORG02"].fafsa_points), found["effect"]
 
 
+def test_every_day_counts_estimate_contains_its_true_effect(estimates) -> None:
+    """Absence points off the served students' rate after the start (docs/demo-district.md);
+    the estimate is in percentage points, lower is better."""
+    found = row(estimates, "ORG05", "attendance", "absence_rate")
+    assert found["verdict"] == "better" and found["balance"] in ("ok", "adjusted")
+    assert contains(found, -ORG["ORG05"].absence_points), found["effect"]
+
+
 def test_the_naive_comparison_gives_every_day_counts_the_wrong_sign(estimates) -> None:
     found = row(estimates, "ORG05", "attendance", "absence_rate")
     assert found["naive_effect"] > 0
