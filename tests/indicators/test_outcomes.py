@@ -221,6 +221,34 @@ def test_the_same_seed_gives_the_same_result_and_the_seed_decides_the_windows() 
     assert len(seeds) > 1
 
 
+def test_the_pool_keeps_at_most_pool_per_served_students_per_served_student_of_a_cell() -> None:
+    ids = [f"S{i:02d}" for i in range(12)]
+    world = district(ids)
+    rows = services(service("S00", date(2025, 11, 3)))
+    for per_served, kept in ((3, 3), (40, 11)):
+        settings = Settings(outcomes_pool_per_served=per_served)
+        study = study_rows(world, rows, served_students(rows, AS_OF, settings), AS_OF, settings)
+        assert study.filter(~pl.col("served")).height == kept
+
+
+def test_one_programs_data_does_not_move_another_programs_comparisons() -> None:
+    ids = [f"S{i:02d}" for i in range(20)]
+    world = district(ids)
+    settings = Settings(outcomes_pool_per_served=3)
+    other = service("S19", date(2026, 1, 12), org="ORG2", kind="tutoring")
+
+    def org2_rows(*org1: dict[str, Any]) -> list[tuple[Any, ...]]:
+        rows = services(*org1, other)
+        study = study_rows(world, rows, served_students(rows, AS_OF, settings), AS_OF, settings)
+        return study.filter(pl.col("org_id") == "ORG2").sort("student_id").rows()
+
+    # ORG1's program sorts first: a change to it once reshuffled every later program.
+    alone = org2_rows(service("S00", date(2025, 11, 3)))
+    grown = org2_rows(service("S00", date(2025, 11, 3)), service("S01", date(2025, 12, 1)))
+    assert alone == grown
+    assert len(alone) == 4
+
+
 @pytest.mark.parametrize(
     ("largest", "band"),
     [
