@@ -178,13 +178,19 @@ def program_draws(pool: pl.DataFrame, programs: pl.DataFrame, seed: int) -> pl.D
 
 
 def study_rows(
-    tables: RawTables, services: pl.DataFrame, served: pl.DataFrame, as_of: date, settings: Settings
+    tables: RawTables,
+    services: pl.DataFrame,
+    served: pl.DataFrame,
+    as_of: date,
+    settings: Settings,
+    people: pl.DataFrame | None = None,
 ) -> pl.DataFrame:
     """Served students and the sampled comparison pool of their program-year, one row
     each, with the windows: columns `ROW_COLUMNS` (pyid numbers the program-years in
-    sorted order)."""
+    sorted order). `people`: `student_years` of the served years, when already known."""
     years = sorted(served["school_year"].unique().to_list())
-    people = student_years(tables, years, as_of)
+    if people is None:
+        people = student_years(tables, years, as_of)
     programs = served.select(PROGRAM_KEYS).unique().sort(PROGRAM_KEYS)
     programs = programs.with_row_index("pyid").with_columns(pl.col("pyid").cast(pl.Int64))
     treated = (

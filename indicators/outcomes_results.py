@@ -114,38 +114,52 @@ def _group_values(frame: pl.DataFrame) -> list[pl.DataFrame]:
     return out
 
 
-def _counts(sample: pl.DataFrame) -> pl.DataFrame:
-    """Per group: served, excluded, unserved and the naive comparison (in measure units).
+def _counts(sample: pl.DataFrame, unserved: pl.DataFrame) -> pl.DataFrame:
+    """Per group: served, excluded, unserved and the naive comparison (in measure units):
+    the served students' after-period mean against every unserved student's own figure of
+    the year (`indicators.outcomes_naive.unserved_sums`, the `unserved` frame).
 
-    One pass over the sample, by program-year, measure and every group field at once;
-    each grouping then adds up those partial counts and sums (so the means are the same
-    sums, added in another order)."""
-    served, valid, after = pl.col("served"), pl.col("valid"), pl.col("after")
-    counted = ("served", "excluded", "unserved", "_n_t", "_sum_t", "_n_c", "_sum_c")
-    fine = sample.group_by("pyid", "measure", *GROUP_FIELDS, maintain_order=True).agg(
-        served.sum().cast(pl.Int64).alias("served"),
-        (served & ~valid).sum().cast(pl.Int64).alias("excluded"),
-        (~served & valid).sum().cast(pl.Int64).alias("unserved"),
-        (served & valid).sum().cast(pl.Int64).alias("_n_t"),
-        pl.when(served & valid).then(after).sum().alias("_sum_t"),
-        (~served & valid).sum().cast(pl.Int64).alias("_n_c"),
-        pl.when(~served & valid).then(after).sum().alias("_sum_c"),
+    One pass over the served rows, by program-year, measure and every group field at
+    once; each grouping then adds up those partial counts and sums (so the means are the
+    same sums, added in another order)."""
+    valid, after = pl.col("valid"), pl.col("after")
+    counted = ("served", "excluded", "_n_t", "_sum_t")
+    keys = ["pyid", "measure", *GROUP_FIELDS]
+    fine = (
+        sample.filter(pl.col("served"))
+        .group_by(*keys, maintain_order=True)
+        .agg(
+            pl.len().cast(pl.Int64).alias("served"),
+            (~valid).sum().cast(pl.Int64).alias("excluded"),
+            valid.sum().cast(pl.Int64).alias("_n_t"),
+            pl.when(valid).then(after).sum().alias("_sum_t"),
+        )
     )
 
     def mean(total: str, n: str) -> pl.Expr:
         return pl.when(pl.col(n) > 0).then(pl.col(total) / pl.col(n))
 
+    served_groups = [
+        part.group_by(*GROUP_KEYS).agg(pl.col(c).sum() for c in counted)
+        for part in _group_values(fine)
+    ]
+    # The unserved side of a group: every unserved student of the group in the program's
+    # grades (also in a school or group no served student of that grade is in).
+    other_groups = [
+        part.group_by(*GROUP_KEYS).agg(pl.col("_n_c").sum(), pl.col("_sum_c").sum())
+        for part in _group_values(unserved.sort(keys))
+    ]
     parts = [
-        part.group_by(*GROUP_KEYS)
-        .agg(pl.col(c).sum() for c in counted)
+        mine.join(other, on=list(GROUP_KEYS), how="left")
+        .with_columns(pl.col("_n_c").fill_null(0), pl.col("_sum_c").fill_null(0.0))
         .select(
             *GROUP_KEYS,
             "served",
             "excluded",
-            "unserved",
+            pl.col("_n_c").alias("unserved"),
             (mean("_sum_t", "_n_t") - mean("_sum_c", "_n_c")).alias("naive_effect"),
         )
-        for part in _group_values(fine)
+        for mine, other in zip(served_groups, other_groups, strict=True)
     ]
     return pl.concat(parts).filter(pl.col("served") > 0)
 
@@ -272,14 +286,18 @@ def _effect_sizes(frame: pl.DataFrame) -> pl.Series:
 
 
 def estimates(
-    sample: pl.DataFrame, matched: pl.DataFrame, programs: pl.DataFrame, settings: Settings
+    sample: pl.DataFrame,
+    unserved: pl.DataFrame,
+    matched: pl.DataFrame,
+    programs: pl.DataFrame,
+    settings: Settings,
 ) -> pl.DataFrame:
     groups = _means(matched)
     smd = smd_frame(_balance_input(matched), GROUP_KEYS, pl.col("weight"), BALANCE_COVARIATES)
     worst = smd.group_by(*GROUP_KEYS).agg(pl.col("smd").abs().max().alias("max_smd"))
     fits = _regressions(matched, groups, settings)
     frame = (
-        _counts(sample)
+        _counts(sample, unserved)
         .join(groups, on=list(GROUP_KEYS), how="left")
         .join(worst, on=list(GROUP_KEYS), how="left")
         .join(fits, on=list(GROUP_KEYS), how="left")
