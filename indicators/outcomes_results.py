@@ -251,9 +251,9 @@ def _regressions(matched: pl.DataFrame, groups: pl.DataFrame, settings: Settings
         .join(enough, on="_group", how="left", maintain_order="left")
         .select(*GROUP_KEYS)
         .with_columns(
-            pl.Series("effect", [f.effect for f in fits], dtype=pl.Float64),
-            pl.Series("ci_low", [f.ci_low for f in fits], dtype=pl.Float64),
-            pl.Series("ci_high", [f.ci_high for f in fits], dtype=pl.Float64),
+            pl.Series("effect", [f and f.effect for f in fits], dtype=pl.Float64),
+            pl.Series("ci_low", [f and f.ci_low for f in fits], dtype=pl.Float64),
+            pl.Series("ci_high", [f and f.ci_high for f in fits], dtype=pl.Float64),
         )
     )
 
