@@ -388,16 +388,28 @@ def program_estimates(sample: pd.DataFrame, settings: Settings) -> pd.DataFrame:
             data["y"] = matched["after"] - matched["before"]
         else:
             data["y"] = matched["after"]
+        # Columns that add no rank (constant, duplicate, collinear) are left out, in order;
+        # without a rank of its own for `served` there is no estimate.
+        kept = [np.ones(len(data))]
         terms = []
+        candidates = [("served", data["served"])]
         for column in OUTCOME_COVARIATES:
             values = matched[column].astype(float)
-            for name, part in (
+            candidates += [
                 (column, values.fillna(0.0)),
                 (f"{column}_missing", values.isna().astype(float)),
-            ):
-                if part.max() > part.min():
+            ]
+        for name, part in candidates:
+            trial = np.column_stack([*kept, part.to_numpy()])
+            if np.linalg.matrix_rank(trial) > len(kept):
+                kept.append(part.to_numpy())
+                if name != "served":
                     data[name] = part.to_numpy()
                     terms.append(name)
+            elif name == "served":
+                break
+        if len(kept) == 1:
+            continue
         formula = "y ~ served" + "".join(f" + {t}" for t in terms)
         fit = smf.wls(formula, data=data, weights=matched["weight"].to_numpy()).fit(cov_type="HC1")
         low, high = fit.conf_int().loc["served"]

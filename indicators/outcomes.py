@@ -42,7 +42,13 @@ from domain.vocabulary import (
     SERVICE_TYPES,
 )
 from indicators.observable import OBSERVABLE_FROM
-from indicators.outcomes_exposure import PROGRAM_KEYS, served_students, study_rows
+from indicators.outcomes_exposure import (
+    PROGRAM_KEYS,
+    blocked,
+    served_students,
+    student_years,
+    study_rows,
+)
 from indicators.outcomes_keys import coded, decoded, student_codes
 from indicators.outcomes_matching import STRATUM, cem_weights, coarsened
 from indicators.outcomes_measures import (
@@ -54,6 +60,7 @@ from indicators.outcomes_measures import (
     with_core_fails,
     yes_no_outcomes,
 )
+from indicators.outcomes_naive import unserved_sums, year_absence, year_core_fails
 from indicators.outcomes_results import (
     ALL,
     BALANCE_SCHEMA,
@@ -202,13 +209,16 @@ def measure_sample(rows: pl.DataFrame, as_of: date, settings: Settings) -> pl.Da
 
 def _study(
     tables: RawTables, services: pl.DataFrame, served: pl.DataFrame, as_of: date, settings: Settings
-) -> tuple[pl.DataFrame, pl.DataFrame]:
-    """(study rows with every measure and covariate, the attendance series)."""
-    rows = study_rows(tables, services, served, as_of, settings)
-    years = sorted(rows["school_year"].unique().to_list())
+) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame]:
+    """(study rows with every measure and covariate, the attendance series, the unserved
+    side of the naive comparison: `indicators.outcomes_naive.unserved_sums`)."""
+    years = sorted(served["school_year"].unique().to_list())
+    people = student_years(tables, years, as_of)
+    rows = study_rows(tables, services, served, as_of, settings, people)
     series = attendance_series(tables.attendance, years, as_of)
     flags = ("english_learner", "disability", "econ_disadvantaged")
     later = later_outcomes(tables)
+    yes_no = yes_no_outcomes(tables, years, settings)
     frame = (
         with_core_fails(with_absence(rows, series, settings), tables.course_marks, as_of, settings)
         .lazy()
@@ -217,11 +227,7 @@ def _study(
             on=["school_year", "student_id"],
             how="left",
         )
-        .join(
-            yes_no_outcomes(tables, years, settings).lazy(),
-            on=["school_year", "student_id"],
-            how="left",
-        )
+        .join(yes_no.lazy(), on=["school_year", "student_id"], how="left")
         .join(later.lazy(), on="student_id", how="left")
         .join(
             served.lazy().select(*PROGRAM_KEYS, "student_id", "sessions", "hours"),
@@ -244,7 +250,37 @@ def _study(
         .sort("pyid", "student_id")
         .collect()
     )
-    return frame, series
+    figures = (
+        people.lazy()
+        .join(year_absence(series, settings).lazy(), on=["school_year", "student_id"], how="left")
+        .join(
+            year_core_fails(tables.course_marks, years, as_of, settings).lazy(),
+            on=["school_year", "student_id"],
+            how="left",
+        )
+        .join(yes_no.lazy(), on=["school_year", "student_id"], how="left")
+        .join(later.lazy(), on="student_id", how="left")
+        .with_columns(
+            pl.col(c).fill_null(False)
+            for c in ("fafsa_completed", "graduated", "enrolled_postsecondary", "persisted")
+        )
+        .sort("school_year", "student_id")
+        .collect()
+    )
+    program_grades = (
+        rows.filter(pl.col("served"))
+        .select("pyid", *PROGRAM_KEYS, "grade_level")
+        .unique()
+        .drop("org_id")
+    )
+    unserved = unserved_sums(
+        figures,
+        blocked(services, years, as_of).collect(),
+        program_grades,
+        as_of,
+        settings,
+    )
+    return frame, series, unserved
 
 
 def _groupings(matched_all: pl.DataFrame) -> pl.DataFrame:
@@ -271,22 +307,23 @@ def _empty(schema: dict[str, pl.DataType] | dict[str, type[pl.DataType]]) -> pl.
 
 def _matched(
     tables: RawTables, services: pl.DataFrame, as_of: date, settings: Settings
-) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame, pl.DataFrame, pl.DataFrame] | None:
-    """(served, programs, sample, matched rows of every grouping, attendance series),
+) -> tuple[pl.DataFrame, ...] | None:
+    """(served, programs, sample, matched rows of every grouping, attendance series, the
+    unserved side of the naive comparison),
     students as the codes of `indicators.outcomes_keys` (the caller decodes)."""
     services = _services(services)
     tables, services = coded(tables, services, student_codes(tables))
     served = served_students(services, as_of, settings)
     if served.height == 0:
         return None
-    rows, series = _study(tables, services, served, as_of, settings)
+    rows, series, unserved = _study(tables, services, served, as_of, settings)
     programs = rows.select("pyid", *PROGRAM_KEYS).unique().sort("pyid")
     sample = measure_sample(rows, as_of, settings)
     strata = sample.filter(pl.col("valid")).with_columns(coarsened(settings))
     matched = _groupings(
         cem_weights(strata, ["pyid", "measure"], settings.outcomes_max_comparisons)
     )
-    return served, programs, sample, matched, series
+    return served, programs, sample, matched, series, unserved
 
 
 def outcome_sample(
@@ -303,7 +340,7 @@ def outcome_sample(
     served = served_students(services, as_of, settings)
     if served.height == 0:
         return pl.DataFrame()
-    rows, _ = _study(tables, services, served, as_of, settings)
+    rows, _, _ = _study(tables, services, served, as_of, settings)
     return decoded(
         measure_sample(rows, as_of, settings)
         .filter(pl.col("valid"))
@@ -336,7 +373,7 @@ def matched_students(
     columns = ["measure", "student_id", "served", "weight", "before", "after", *COVARIATES]
     if found is None:
         return pl.DataFrame(schema={**{k: ESTIMATE_SCHEMA[k] for k in PROGRAM_KEYS}})
-    _, programs, _, matched, _ = found
+    _, programs, _, matched, _, _ = found
     return decoded(
         matched.filter(pl.col("group_by") == ALL)
         .join(programs, on="pyid")
@@ -360,9 +397,9 @@ def program_outcomes(
             _empty(TRAJECTORY_SCHEMA),
             _empty(SERVED_SCHEMA),
         )
-    served, programs, sample, matched, series = found
+    served, programs, sample, matched, series, unserved = found
     return ProgramOutcomes(
-        estimates=estimates(sample, matched, programs, settings),
+        estimates=estimates(sample, unserved, matched, programs, settings),
         balance=balance(sample, matched, programs),
         trajectory=trajectory(matched, series, programs),
         served_students=decoded(served_list(served, matched, programs), student_codes(tables)),

@@ -5,7 +5,8 @@
   linear probability model) for a yes/no measure, on an intercept, `served` and the
   baseline covariates (baseline absence rate, baseline failing core marks, prior
   proficiency; a missing value is entered as 0 with a missing-indicator column; columns
-  constant in the sample are left out). Standard errors are heteroskedasticity-robust HC1
+  constant in the sample, duplicated or otherwise collinear with the columns before them
+  are left out, and there is no estimate when `served` itself is constant or collinear). Standard errors are heteroskedasticity-robust HC1
   (one row per student), and the 95% confidence interval is statsmodels' own (normal
   quantiles, as statsmodels uses for a robust covariance). statsmodels does all the
   statistics: `statsmodels.regression.linear_model.WLS(...).fit(cov_type="HC1")`.
@@ -43,24 +44,58 @@ class Fit:
     ci_high: float
 
 
-def design(served: np.ndarray, covariates: np.ndarray) -> np.ndarray:
+#: A column whose part not explained by the columns before it is below this share of its
+#: own size adds nothing the design does not already hold (floating-point noise only).
+COLLINEAR: Final = 1e-9
+
+
+def _independent(columns: list[np.ndarray]) -> list[int]:
+    """The positions of the columns kept in order, each when it is not (up to rounding) a
+    linear combination of those kept before it: a constant column after the intercept, a
+    duplicate (two identical missing-value indicators), or any other exact collinearity."""
+    gram = np.array([[float(a @ b) for b in columns] for a in columns])
+    kept: list[int] = []
+    for j in range(len(columns)):
+        size = gram[j, j]
+        if size <= 0:
+            continue
+        if kept:
+            inner = gram[np.ix_(kept, kept)]
+            cross = gram[kept, j]
+            residual = size - cross @ np.linalg.solve(inner, cross)
+        else:
+            residual = size
+        if residual > COLLINEAR * size:
+            kept.append(j)
+    return kept
+
+
+def design(served: np.ndarray, covariates: np.ndarray) -> np.ndarray | None:
     """The regression's columns: intercept, served, then each covariate (a missing value
-    entered as 0 beside a missing-indicator column); constant columns are left out."""
+    entered as 0 beside a missing-indicator column); a column that is constant, a
+    duplicate or otherwise a linear combination of the columns before it is left out (a
+    rank-deficient design has no unique coefficients). None when `served` itself is
+    constant or collinear with the intercept: then there is no estimate."""
     columns = [np.ones(len(served)), served.astype(float)]
     for j in range(covariates.shape[1]):
         values = covariates[:, j]
         missing = np.isnan(values)
-        for column in (np.where(missing, 0.0, values), missing.astype(float)):
-            if np.ptp(column) > 0:
-                columns.append(column)
-    return np.column_stack(columns)
+        columns += [np.where(missing, 0.0, values), missing.astype(float)]
+    kept = _independent(columns)
+    if kept[:2] != [0, 1]:
+        return None
+    return np.column_stack([columns[j] for j in kept])
 
 
 def fit_effect(
     outcome: np.ndarray, served: np.ndarray, covariates: np.ndarray, weights: np.ndarray
-) -> Fit:
-    """statsmodels WLS of `outcome` on served and the covariates, HC1 standard errors."""
-    result = sm.WLS(outcome, design(served, covariates), weights=weights).fit(cov_type="HC1")
+) -> Fit | None:
+    """statsmodels WLS of `outcome` on served and the covariates, HC1 standard errors;
+    None when the design cannot identify the effect of `served`."""
+    columns = design(served, covariates)
+    if columns is None:
+        return None
+    result = sm.WLS(outcome, columns, weights=weights).fit(cov_type="HC1")
     low, high = result.conf_int(alpha=1 - CONFIDENCE)[1]
     return Fit(float(result.params[1]), float(low), float(high))
 

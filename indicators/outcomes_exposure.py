@@ -15,14 +15,18 @@ Rules (docs/outcomes.md, "Who counts as served" and "Comparison students"):
   served that year, with no services row of the same service type (any organisation)
   overlapping Y. So a student with a row of that type that does not qualify, or that
   started in an earlier year and runs into Y, is neither served nor in the pool.
-- Each pool student takes the calendar windows (start date and follow-up end) of one
-  served student of the same program-year and *exact cell* (school, grade, english_learner,
-  disability, econ_disadvantaged), drawn with a NumPy generator seeded by
-  `outcomes_match_seed` over the pool sorted by program-year and student_id, so the same
-  data and seed always give the same windows. A second draw of the same generator
-  (`draw`) orders the pool students for `indicators.outcomes_matching.cem_weights`. A pool student whose cell holds no served
-  student takes a window from a served student of the same grade (they can never be
-  matched, but they count in the naive comparison).
+- The pool is sampled before any window is computed: per program-year and exact cell
+  (school, grade, english_learner, disability, econ_disadvantaged), at most
+  `outcomes_pool_per_served` pool students per served student of the cell, those first
+  in a uniform draw; pool students of a cell without a served student are left out (they
+  could never be matched). Every draw of a program-year comes from a NumPy generator
+  seeded with (`outcomes_match_seed`, a stable integer of school_year, org_id and
+  service_type) over its pool sorted by student_id, so the same data and seed always give
+  the same rows, and one program's data never moves another program's comparisons.
+- Each kept pool student takes the calendar windows (start date and follow-up end) of
+  one served student of the same program-year and exact cell, drawn by a second draw of
+  the same generator. A third draw (`draw`) orders the pool students for
+  `indicators.outcomes_matching.cem_weights`.
 
 The school and grade of a student in year Y are those of their latest enrollment of Y (by
 entry_date, then school_id) that began on or before the as-of date.
@@ -30,6 +34,7 @@ entry_date, then school_id) that began on or before the as-of date.
 
 from __future__ import annotations
 
+import hashlib
 from datetime import date
 from typing import Final
 
@@ -148,13 +153,44 @@ def _ranked(served: pl.DataFrame, by: list[str], name: str) -> pl.DataFrame:
     )
 
 
+def program_seed(school_year: int, org_id: str, service_type: str) -> int:
+    """A stable integer of a program-year (the first 8 bytes of a SHA-256 of its keys; not
+    Python's hash(), which changes between runs)."""
+    text = f"{school_year}\x1f{org_id}\x1f{service_type}".encode()
+    return int.from_bytes(hashlib.sha256(text).digest()[:8], "big")
+
+
+def program_draws(pool: pl.DataFrame, programs: pl.DataFrame, seed: int) -> pl.DataFrame:
+    """Three uniform draws per pool row (`_keep`, `_u`, `draw`), from a generator seeded
+    with (seed, `program_seed` of the row's program-year): `pool` sorted by pyid and
+    student_id, so one program-year's draws depend on its own pool only."""
+    sizes = pool.group_by("pyid", maintain_order=True).len().join(programs, on="pyid")
+    parts = []
+    for row in sizes.iter_rows(named=True):
+        rng = np.random.default_rng(
+            [seed, program_seed(row["school_year"], row["org_id"], row["service_type"])]
+        )
+        parts.append(rng.random((3, row["len"])))
+    values = np.concatenate(parts, axis=1) if parts else np.empty((3, 0))
+    return pool.with_columns(
+        pl.Series(name, values[i]) for i, name in enumerate(("_keep", "_u", "draw"))
+    )
+
+
 def study_rows(
-    tables: RawTables, services: pl.DataFrame, served: pl.DataFrame, as_of: date, settings: Settings
+    tables: RawTables,
+    services: pl.DataFrame,
+    served: pl.DataFrame,
+    as_of: date,
+    settings: Settings,
+    people: pl.DataFrame | None = None,
 ) -> pl.DataFrame:
-    """Served students and their program-year's comparison pool, one row each, with the
-    windows: columns `ROW_COLUMNS` (pyid numbers the program-years in sorted order)."""
+    """Served students and the sampled comparison pool of their program-year, one row
+    each, with the windows: columns `ROW_COLUMNS` (pyid numbers the program-years in
+    sorted order). `people`: `student_years` of the served years, when already known."""
     years = sorted(served["school_year"].unique().to_list())
-    people = student_years(tables, years, as_of)
+    if people is None:
+        people = student_years(tables, years, as_of)
     programs = served.select(PROGRAM_KEYS).unique().sort(PROGRAM_KEYS)
     programs = programs.with_row_index("pyid").with_columns(pl.col("pyid").cast(pl.Int64))
     treated = (
@@ -162,6 +198,8 @@ def study_rows(
         .join(people, on=["school_year", "student_id"], how="inner")
         .with_columns(pl.lit(True).alias("served"), pl.lit(None, dtype=pl.Float64).alias("draw"))
     )
+    by_cell = _ranked(treated, ["pyid", *CELL], "_cell_rank")
+    cell_sizes = by_cell.group_by("pyid", *CELL).agg(pl.len().alias("_cell_n"))
     grades = treated.select("pyid", "school_year", "service_type", "grade_level").unique()
     pool = (
         people.join(grades, on=["school_year", "grade_level"], how="inner")
@@ -170,42 +208,27 @@ def study_rows(
             on=["school_year", "service_type", "student_id"],
             how="anti",
         )
-        .join(programs.select("pyid", "org_id"), on="pyid")
+        # Only cells with a served student: no other pool student can ever be matched.
+        .join(cell_sizes, on=["pyid", *CELL], how="inner")
         .sort("pyid", "student_id")
     )
-    rng = np.random.default_rng(settings.outcomes_match_seed)
-    draw = pl.Series("_u", rng.random(pool.height))
-    # A second, independent draw orders the comparison students of a stratum when a
-    # stratum has more than `outcomes_max_comparisons` per served student.
-    order = pl.Series("draw", rng.random(pool.height))
-    by_cell = _ranked(treated, ["pyid", *CELL], "_cell_rank")
-    by_grade = _ranked(treated, ["pyid", "grade_level"], "_grade_rank")
-    cell_sizes = by_cell.group_by("pyid", *CELL).agg(pl.len().alias("_cell_n"))
-    grade_sizes = by_grade.group_by("pyid", "grade_level").agg(pl.len().alias("_grade_n"))
+    pool = program_draws(pool, programs, settings.outcomes_match_seed)
+    kept = pl.col("_keep").rank("ordinal").over("pyid", *CELL) <= (
+        settings.outcomes_pool_per_served * pl.col("_cell_n")
+    )
     window = ["start_date", "follow_end"]
     pool = (
-        pool.with_columns(draw, order)
-        .join(cell_sizes, on=["pyid", *CELL], how="left")
-        .join(grade_sizes, on=["pyid", "grade_level"], how="left")
+        pool.filter(kept)
+        .join(programs.select("pyid", "org_id"), on="pyid")
         .with_columns(
             (pl.col("_u") * pl.col("_cell_n")).floor().cast(pl.Int64).alias("_cell_rank"),
-            (pl.col("_u") * pl.col("_grade_n")).floor().cast(pl.Int64).alias("_grade_rank"),
+            pl.lit(False).alias("served"),
         )
         .join(
             by_cell.select("pyid", *CELL, "_cell_rank", *window),
             on=["pyid", *CELL, "_cell_rank"],
             how="left",
         )
-        .join(
-            by_grade.select(
-                "pyid", "grade_level", "_grade_rank", *(pl.col(c).alias(f"_g_{c}") for c in window)
-            ),
-            on=["pyid", "grade_level", "_grade_rank"],
-            how="left",
-        )
-        .with_columns(
-            *(pl.coalesce(c, f"_g_{c}").alias(c) for c in window),
-            pl.lit(False).alias("served"),
-        )
+        .sort("pyid", "student_id")
     )
     return pl.concat([treated.select(ROW_COLUMNS), pool.select(ROW_COLUMNS)])

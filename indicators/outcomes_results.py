@@ -16,6 +16,7 @@ from typing import Final
 
 import numpy as np
 import polars as pl
+from threadpoolctl import threadpool_limits
 
 from domain.vocabulary import GROUP_FIELDS, OUTCOME_CHANGE_MEASURES, OUTCOME_MEASURES
 from indicators import outcomes_estimation as estimation
@@ -114,38 +115,52 @@ def _group_values(frame: pl.DataFrame) -> list[pl.DataFrame]:
     return out
 
 
-def _counts(sample: pl.DataFrame) -> pl.DataFrame:
-    """Per group: served, excluded, unserved and the naive comparison (in measure units).
+def _counts(sample: pl.DataFrame, unserved: pl.DataFrame) -> pl.DataFrame:
+    """Per group: served, excluded, unserved and the naive comparison (in measure units):
+    the served students' after-period mean against every unserved student's own figure of
+    the year (`indicators.outcomes_naive.unserved_sums`, the `unserved` frame).
 
-    One pass over the sample, by program-year, measure and every group field at once;
-    each grouping then adds up those partial counts and sums (so the means are the same
-    sums, added in another order)."""
-    served, valid, after = pl.col("served"), pl.col("valid"), pl.col("after")
-    counted = ("served", "excluded", "unserved", "_n_t", "_sum_t", "_n_c", "_sum_c")
-    fine = sample.group_by("pyid", "measure", *GROUP_FIELDS, maintain_order=True).agg(
-        served.sum().cast(pl.Int64).alias("served"),
-        (served & ~valid).sum().cast(pl.Int64).alias("excluded"),
-        (~served & valid).sum().cast(pl.Int64).alias("unserved"),
-        (served & valid).sum().cast(pl.Int64).alias("_n_t"),
-        pl.when(served & valid).then(after).sum().alias("_sum_t"),
-        (~served & valid).sum().cast(pl.Int64).alias("_n_c"),
-        pl.when(~served & valid).then(after).sum().alias("_sum_c"),
+    One pass over the served rows, by program-year, measure and every group field at
+    once; each grouping then adds up those partial counts and sums (so the means are the
+    same sums, added in another order)."""
+    valid, after = pl.col("valid"), pl.col("after")
+    counted = ("served", "excluded", "_n_t", "_sum_t")
+    keys = ["pyid", "measure", *GROUP_FIELDS]
+    fine = (
+        sample.filter(pl.col("served"))
+        .group_by(*keys, maintain_order=True)
+        .agg(
+            pl.len().cast(pl.Int64).alias("served"),
+            (~valid).sum().cast(pl.Int64).alias("excluded"),
+            valid.sum().cast(pl.Int64).alias("_n_t"),
+            pl.when(valid).then(after).sum().alias("_sum_t"),
+        )
     )
 
     def mean(total: str, n: str) -> pl.Expr:
         return pl.when(pl.col(n) > 0).then(pl.col(total) / pl.col(n))
 
+    served_groups = [
+        part.group_by(*GROUP_KEYS).agg(pl.col(c).sum() for c in counted)
+        for part in _group_values(fine)
+    ]
+    # The unserved side of a group: every unserved student of the group in the program's
+    # grades (also in a school or group no served student of that grade is in).
+    other_groups = [
+        part.group_by(*GROUP_KEYS).agg(pl.col("_n_c").sum(), pl.col("_sum_c").sum())
+        for part in _group_values(unserved.sort(keys))
+    ]
     parts = [
-        part.group_by(*GROUP_KEYS)
-        .agg(pl.col(c).sum() for c in counted)
+        mine.join(other, on=list(GROUP_KEYS), how="left")
+        .with_columns(pl.col("_n_c").fill_null(0), pl.col("_sum_c").fill_null(0.0))
         .select(
             *GROUP_KEYS,
             "served",
             "excluded",
-            "unserved",
+            pl.col("_n_c").alias("unserved"),
             (mean("_sum_t", "_n_t") - mean("_sum_c", "_n_c")).alias("naive_effect"),
         )
-        for part in _group_values(fine)
+        for mine, other in zip(served_groups, other_groups, strict=True)
     ]
     return pl.concat(parts).filter(pl.col("served") > 0)
 
@@ -226,20 +241,23 @@ def _regressions(matched: pl.DataFrame, groups: pl.DataFrame, settings: Settings
     ends = np.cumsum(sizes["len"].to_numpy().astype(np.int64))
     outcome, served = data["_y"].to_numpy(), data["served"].to_numpy()
     covariates, weights = data.select(COVARIATES).to_numpy(), data["weight"].to_numpy()
-    fits = [
-        estimation.fit_effect(
-            outcome[start:end], served[start:end], covariates[start:end], weights[start:end]
-        )
-        for start, end in zip(np.concatenate([[0], ends[:-1]]), ends, strict=True)
-    ]
+    # Each fit is a few hundred rows: BLAS threads only contend with each other (and with
+    # Polars), which made the fits 15 times slower on a busy 2-core machine.
+    with threadpool_limits(limits=1, user_api="blas"):
+        fits = [
+            estimation.fit_effect(
+                outcome[start:end], served[start:end], covariates[start:end], weights[start:end]
+            )
+            for start, end in zip(np.concatenate([[0], ends[:-1]]), ends, strict=True)
+        ]
     return (
         sizes.select("_group")
         .join(enough, on="_group", how="left", maintain_order="left")
         .select(*GROUP_KEYS)
         .with_columns(
-            pl.Series("effect", [f.effect for f in fits], dtype=pl.Float64),
-            pl.Series("ci_low", [f.ci_low for f in fits], dtype=pl.Float64),
-            pl.Series("ci_high", [f.ci_high for f in fits], dtype=pl.Float64),
+            pl.Series("effect", [f and f.effect for f in fits], dtype=pl.Float64),
+            pl.Series("ci_low", [f and f.ci_low for f in fits], dtype=pl.Float64),
+            pl.Series("ci_high", [f and f.ci_high for f in fits], dtype=pl.Float64),
         )
     )
 
@@ -272,14 +290,18 @@ def _effect_sizes(frame: pl.DataFrame) -> pl.Series:
 
 
 def estimates(
-    sample: pl.DataFrame, matched: pl.DataFrame, programs: pl.DataFrame, settings: Settings
+    sample: pl.DataFrame,
+    unserved: pl.DataFrame,
+    matched: pl.DataFrame,
+    programs: pl.DataFrame,
+    settings: Settings,
 ) -> pl.DataFrame:
     groups = _means(matched)
     smd = smd_frame(_balance_input(matched), GROUP_KEYS, pl.col("weight"), BALANCE_COVARIATES)
     worst = smd.group_by(*GROUP_KEYS).agg(pl.col("smd").abs().max().alias("max_smd"))
     fits = _regressions(matched, groups, settings)
     frame = (
-        _counts(sample)
+        _counts(sample, unserved)
         .join(groups, on=list(GROUP_KEYS), how="left")
         .join(worst, on=list(GROUP_KEYS), how="left")
         .join(fits, on=list(GROUP_KEYS), how="left")

@@ -66,6 +66,8 @@ class Settings:
     outcomes_min_window_days: int = 10
     #: Most comparison students kept per served student in a matching stratum.
     outcomes_max_comparisons: int = 10
+    #: Most comparison-pool students kept per served student of an exact cell, sampled.
+    outcomes_pool_per_served: int = 40
     #: Seed of the generator that gives comparison students a served student's windows.
     outcomes_match_seed: int = 20260113
     #: Cut points of the coarsened baseline absence rate (fractions) and core fails.
@@ -251,6 +253,7 @@ _LAYOUT: Final[dict[tuple[str, str], tuple[str, _Parser]]] = {
     ("outcomes", "min_matched"): ("outcomes_min_matched", _int_at_least(2)),
     ("outcomes", "min_window_days"): ("outcomes_min_window_days", _int_at_least(1)),
     ("outcomes", "max_comparisons"): ("outcomes_max_comparisons", _int_at_least(1)),
+    ("outcomes", "pool_per_served"): ("outcomes_pool_per_served", _int_at_least(1)),
     ("outcomes", "match_seed"): ("outcomes_match_seed", _int_at_least(0)),
     ("outcomes", "absence_bins"): ("outcomes_absence_bins", _cut_points(0, 1, whole=False)),
     ("outcomes", "core_fails_bins"): ("outcomes_core_fails_bins", _cut_points(1, None, whole=True)),

@@ -221,6 +221,58 @@ def test_the_same_seed_gives_the_same_result_and_the_seed_decides_the_windows() 
     assert len(seeds) > 1
 
 
+def test_the_pool_keeps_at_most_pool_per_served_students_per_served_student_of_a_cell() -> None:
+    ids = [f"S{i:02d}" for i in range(12)]
+    world = district(ids)
+    rows = services(service("S00", date(2025, 11, 3)))
+    for per_served, kept in ((3, 3), (40, 11)):
+        settings = Settings(outcomes_pool_per_served=per_served)
+        study = study_rows(world, rows, served_students(rows, AS_OF, settings), AS_OF, settings)
+        assert study.filter(~pl.col("served")).height == kept
+
+
+def test_one_programs_data_does_not_move_another_programs_comparisons() -> None:
+    ids = [f"S{i:02d}" for i in range(20)]
+    world = district(ids)
+    settings = Settings(outcomes_pool_per_served=3)
+    other = service("S19", date(2026, 1, 12), org="ORG2", kind="tutoring")
+
+    def org2_rows(*org1: dict[str, Any]) -> list[tuple[Any, ...]]:
+        rows = services(*org1, other)
+        study = study_rows(world, rows, served_students(rows, AS_OF, settings), AS_OF, settings)
+        return study.filter(pl.col("org_id") == "ORG2").sort("student_id").rows()
+
+    # ORG1's program sorts first: a change to it once reshuffled every later program.
+    alone = org2_rows(service("S00", date(2025, 11, 3)))
+    grown = org2_rows(service("S00", date(2025, 11, 3)), service("S01", date(2025, 12, 1)))
+    assert alone == grown
+    assert len(alone) == 4
+
+
+def test_the_naive_comparison_takes_each_unserved_students_own_year_absence() -> None:
+    # A is served from January: their follow-up runs from the December snapshot to May.
+    # B and C are unserved: their own rate from the first day to the May snapshot counts
+    # (8 and 9 days of 180), not a window borrowed from A. D has a tutoring row only, so
+    # is unserved for an attendance program; E has a short attendance row: not unserved.
+    absences = {"A": [2, 4, 20, 30], "B": [2, 4, 6, 8], "C": [1, 2, 3, 9], "D": [0, 0, 0, 0]}
+    world = district(["A", "B", "C", "D", "E"], absences)
+    rows = services(
+        service("A", date(2026, 1, 12)),
+        service("D", date(2025, 9, 1), kind="tutoring"),
+        service("E", date(2026, 1, 12), date(2026, 1, 20)),
+    )
+    out = program_outcomes(world, rows, AS_OF, Settings())
+    row = out.estimates.filter(
+        (pl.col("measure") == "absence_rate")
+        & (pl.col("group_by") == "all")
+        & (pl.col("service_type") == "attendance")
+    ).row(0, named=True)
+    served_after = (30 - 4) / (180 - 80)
+    unserved = [8 / 180, 9 / 180, 0 / 180]
+    assert row["unserved"] == len(unserved)
+    assert row["naive_effect"] == pytest.approx(100 * (served_after - sum(unserved) / 3))
+
+
 @pytest.mark.parametrize(
     ("largest", "band"),
     [

@@ -3,6 +3,7 @@ and the WWC effect sizes against worked examples."""
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import replace
 from typing import Any
 
@@ -91,6 +92,7 @@ def test_fit_effect_equals_statsmodels_wls_with_hc1_and_a_missing_indicator() ->
     y = 0.5 * served + 0.8 * x + rng.normal(size=n)
     w = rng.uniform(0.5, 2.0, n)
     fit = fit_effect(y, served, np.column_stack([x, proficiency]), w)
+    assert fit is not None
     missing = np.isnan(proficiency)
     design = np.column_stack(
         [np.ones(n), served, x, np.where(missing, 0, proficiency), missing.astype(float)]
@@ -98,6 +100,37 @@ def test_fit_effect_equals_statsmodels_wls_with_hc1_and_a_missing_indicator() ->
     reference = sm.WLS(y, design, weights=w).fit(cov_type="HC1")
     assert fit.effect == pytest.approx(reference.params[1], rel=1e-12)
     assert (fit.ci_low, fit.ci_high) == pytest.approx(tuple(reference.conf_int()[1]), rel=1e-12)
+
+
+def test_duplicate_and_constant_columns_are_dropped_before_the_fit() -> None:
+    # Two covariates missing for the same students give two identical indicators; a third
+    # covariate is constant. The fit is statsmodels' on the design without them.
+    rng = np.random.default_rng(5)
+    n = 150
+    served = (rng.random(n) < 0.5).astype(float)
+    missing = rng.random(n) < 0.3
+    a = np.where(missing, np.nan, rng.normal(size=n))
+    b = np.where(missing, np.nan, rng.integers(0, 3, n).astype(float))
+    constant = np.full(n, 2.0)
+    y = -0.3 * served + rng.normal(size=n)
+    w = rng.uniform(0.5, 2.0, n)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        fit = fit_effect(y, served, np.column_stack([a, b, constant]), w)
+    assert fit is not None
+    design = np.column_stack(
+        [np.ones(n), served, np.nan_to_num(a), missing.astype(float), np.nan_to_num(b)]
+    )
+    reference = sm.WLS(y, design, weights=w).fit(cov_type="HC1")
+    assert fit.effect == pytest.approx(reference.params[1], rel=1e-12)
+    assert (fit.ci_low, fit.ci_high) == pytest.approx(tuple(reference.conf_int()[1]), rel=1e-12)
+
+
+@pytest.mark.parametrize("served", [np.ones(40), np.zeros(40)])
+def test_no_estimate_when_served_is_constant(served: np.ndarray) -> None:
+    rng = np.random.default_rng(7)
+    fit = fit_effect(rng.normal(size=40), served, rng.normal(size=(40, 1)), np.ones(40))
+    assert fit is None
 
 
 def test_below_min_matched_the_verdict_is_too_few_and_there_is_no_effect(
