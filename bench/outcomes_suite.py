@@ -65,6 +65,8 @@ def run(sizes: list[int], runs: int) -> str:
     """The markdown section: one row per size."""
     settings = load_settings()
     lines = [
+        "## Suite `outcomes`",
+        "",
         "Program outcomes for every program-year of the demo district (as of "
         f"{TODAY}), best of {runs} run(s); {machine()}; load before: {load_average()}.",
         "",
@@ -74,4 +76,11 @@ def run(sizes: list[int], runs: int) -> str:
         "|---|---|---|---|---|---|---|---|",
     ]
     lines += [_one_size(size, runs, settings) for size in sizes]
+    lines += [
+        "",
+        "Target (issue 13): under 2 s added to the refresh at 100,000 students. Ours is the "
+        "whole computation the refresh runs (exposure, windows, measures, matching for every "
+        "grouping, estimates, balance, trajectory, naive comparison); the pandas side starts "
+        "from our per-student sample and does the overall matching and estimation only.",
+    ]
     return "\n".join(lines) + "\n"
