@@ -102,6 +102,17 @@ class Settings:
     outcomes_measure_service_types: tuple[tuple[str, tuple[str, ...]], ...] = (
         ("fafsa_completed", ("college_access", "mentoring", "career")),
     )
+    #: Need and coverage (docs/indicators.md): the service types that address each flag.
+    coverage_need_service_types: tuple[tuple[str, tuple[str, ...]], ...] = (
+        ("chronic_absence", ("attendance", "mentoring", "family_support", "behavioral_health")),
+        ("course_failure", ("academic", "mentoring")),
+        ("below_proficient", ("academic", "mentoring")),
+        ("fafsa_not_completed", ("college_access", "mentoring")),
+    )
+
+    def service_types_addressing(self, need: str) -> tuple[str, ...]:
+        """The service types that address `need` (one of FLAGS), from [coverage]."""
+        return dict(self.coverage_need_service_types)[need]
 
     @property
     def suppressed_label(self) -> str:
@@ -233,6 +244,20 @@ def _measure_service_types(value: Any) -> tuple[tuple[str, tuple[str, ...]], ...
     return tuple((measure, parse_types(types)) for measure, types in value.items())
 
 
+def _need_service_types(value: Any) -> tuple[tuple[str, tuple[str, ...]], ...]:
+    if not isinstance(value, dict):
+        raise _Invalid(f"must be a table of need = [service types], got {value!r}")
+    unknown = [n for n in value if n not in FLAGS]
+    if unknown:
+        raise _Invalid(f"unknown need(s) {unknown!r}; needs: {', '.join(FLAGS)}")
+    parse_types = _words_from(SERVICE_TYPES)
+    parsed = {need: parse_types(types) for need, types in value.items()}
+    missing = [n for n in FLAGS if n not in value]
+    if missing:
+        raise _Invalid(f"every need needs its service types; missing {', '.join(missing)}")
+    return tuple((need, parsed[need]) for need in FLAGS)
+
+
 _LAYOUT: Final[dict[tuple[str, str], tuple[str, _Parser]]] = {
     ("attendance", "band_thresholds"): ("band_thresholds", _bands),
     ("attendance", "chronic_threshold"): ("chronic_threshold", _fraction),
@@ -262,6 +287,7 @@ _LAYOUT: Final[dict[tuple[str, str], tuple[str, _Parser]]] = {
         "outcomes_measure_service_types",
         _measure_service_types,
     ),
+    ("coverage", "need_service_types"): ("coverage_need_service_types", _need_service_types),
 }
 _SECTIONS: Final = frozenset(section for section, _ in _LAYOUT)
 assert {field for field, _ in _LAYOUT.values()} == {f.name for f in fields(Settings)}

@@ -101,3 +101,35 @@ def test_a_missing_or_broken_file_is_reported(tmp_path) -> None:
         load_settings(tmp_path / "nope.toml")
     with pytest.raises(SettingsError, match="not valid TOML"):
         load_settings(write(tmp_path, "[suppression\nmin_cell = 3"))
+
+
+def test_coverage_defaults_are_the_published_practice() -> None:
+    settings = load_settings()
+    assert settings.service_types_addressing("chronic_absence") == (
+        "attendance",
+        "mentoring",
+        "family_support",
+        "behavioral_health",
+    )
+    assert settings.service_types_addressing("course_failure") == ("academic", "mentoring")
+    assert settings.service_types_addressing("below_proficient") == ("academic", "mentoring")
+    assert settings.service_types_addressing("fafsa_not_completed") == (
+        "college_access",
+        "mentoring",
+    )
+
+
+@pytest.mark.parametrize(
+    ("table", "names"),
+    [
+        ('{ absenteeism = ["attendance"] }', "unknown need(s) ['absenteeism']"),
+        ('{ chronic_absence = ["tutoring"] }', "unknown value(s) ['tutoring']"),
+        ('{ chronic_absence = ["attendance"] }', "missing course_failure"),
+    ],
+)
+def test_an_unknown_need_or_service_type_is_refused(tmp_path, table, names) -> None:
+    path = tmp_path / "site.toml"
+    path.write_text(f"[coverage]\nneed_service_types = {table}\n")
+    with pytest.raises(SettingsError, match="coverage.need_service_types") as error:
+        load_settings(path)
+    assert names in str(error.value)
