@@ -270,6 +270,25 @@ class Meta(SQLModel, table=True):
     value: str = Field(max_length=500)
 
 
+class Capacity(SQLModel, table=True):
+    """A partner's slots for one service type at one school (or any school) in a school
+    year: the `capacity` import file of issue 14. `school_id` is `ANY_SCHOOL` ("") when the
+    capacity is not tied to a school (blank in the file), so the key stays a plain primary
+    key on both databases. Open slots = slots minus the students served now."""
+
+    __tablename__ = "capacity"
+    org_id: str = Field(foreign_key="organization.org_id", primary_key=True, max_length=64)
+    school_id: str = Field(primary_key=True, max_length=64)
+    service_type: str = Field(primary_key=True, max_length=32)
+    school_year: int = Field(primary_key=True)
+    slots: int
+    accepting_referrals: bool = True
+
+
+#: `Capacity.school_id` of capacity offered at any school (blank in the import file).
+ANY_SCHOOL: str = ""
+
+
 #: Import-format file name -> table model, in dependency order (parents first).
 IMPORT_TABLES: dict[str, type[SQLModel]] = {
     "schools": School,
