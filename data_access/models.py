@@ -572,3 +572,56 @@ class FafsaSeasonCompletions(SQLModel, table=True):
     school_id: str = Field(primary_key=True, max_length=64)
     status_date: date = Field(primary_key=True)
     completed: int
+
+
+class CoverageNeed(SQLModel, table=True):
+    """Need and coverage by school x need on the refresh's date (indicators.coverage
+    .need_coverage): exact counts, read only through data_access/coverage.py."""
+
+    __tablename__ = "coverage_need"
+    school_id: str = Field(primary_key=True, max_length=64)
+    need: str = Field(primary_key=True, max_length=32)
+    flagged: int
+    served_addressing: int
+    served_addressing_with_release: int
+    served_other: int
+    unserved: int
+    duplicated: int
+
+
+class CoverageDuplication(SQLModel, table=True):
+    """Students served by two organisations with the same service type in overlapping
+    periods, by school and organisation pair (org_a < org_b; indicators.coverage.duplication)."""
+
+    __tablename__ = "coverage_duplication"
+    school_id: str = Field(primary_key=True, max_length=64)
+    service_type: str = Field(primary_key=True, max_length=32)
+    org_a: str = Field(primary_key=True, max_length=64)
+    org_b: str = Field(primary_key=True, max_length=64)
+    students: int
+
+
+class CoverageTierSupport(SQLModel, table=True):
+    """By school and tier, students with no active service, one, two or more
+    (indicators.coverage.tier_support, per school)."""
+
+    __tablename__ = "coverage_tier_support"
+    school_id: str = Field(primary_key=True, max_length=64)
+    tier: int = Field(primary_key=True)
+    students: int
+    no_service: int
+    one_service: int
+    two_or_more: int
+
+
+class CoverageServedNow(SQLModel, table=True):
+    """Students served now by each organisation, service type and school of record: what
+    open slots subtract (`students`), and of them those with an active release naming the
+    organisation (`students_with_release`: all a partner may count of its own)."""
+
+    __tablename__ = "coverage_served_now"
+    org_id: str = Field(primary_key=True, max_length=64)
+    school_id: str = Field(primary_key=True, max_length=64)
+    service_type: str = Field(primary_key=True, max_length=32)
+    students: int
+    students_with_release: int

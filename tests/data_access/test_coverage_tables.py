@@ -1,4 +1,4 @@
-"""Migration 0008: partner capacity, keyed by organisation, school (or any), type and year."""
+"""Migrations 0008 and 0009: partner capacity and the stored need-and-coverage tables."""
 
 from __future__ import annotations
 
@@ -43,3 +43,14 @@ def test_any_school_capacity_is_one_row_per_key_on_both_databases(engine: Engine
     with engine.connect() as connection:
         slots = connection.execute(select(table_of(Capacity).c.slots)).scalars().all()
     assert slots == [25]
+
+
+def test_migration_0009_creates_the_coverage_tables_exactly_as_the_models_declare_them(
+    engine: Engine,
+) -> None:
+    with engine.connect() as connection:
+        differences = compare_metadata(MigrationContext.configure(connection), SQLModel.metadata)
+    assert [d for d in differences if "coverage_" in repr(d)] == []
+    assert {"coverage_need", "coverage_duplication", "coverage_tier_support"} <= set(
+        inspect(engine).get_table_names()
+    )
