@@ -302,6 +302,7 @@ IMPORT_TABLES: dict[str, type[SQLModel]] = {
     "fafsa": Fafsa,
     "outcomes": Outcome,
     "services": Service,
+    "capacity": Capacity,
     "agreements": Agreement,
     "consents": Consent,
     "users": User,

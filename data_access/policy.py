@@ -43,7 +43,7 @@ Contract (docs/access-rules.md):
     read audit log                       admin
     read disclosures                     admin (one student at a time), parent, student
     administer users/releases/agreements,
-      import files                       admin; not in meeting mode
+      import files, edit capacity        admin; not in meeting mode
     list organisations                   every role but parent and student
   `principal.can(action)` answers; `require(principal, action)` raises `AccessDenied`
   (code "forbidden", the rule's words). About one student, `require_student(connection,
@@ -158,6 +158,7 @@ class Action(StrEnum):
     SEE_OUTCOMES = "see outcomes"
     EXPORT_OUTCOMES = "export outcomes"
     LIST_PROGRAM_STUDENTS = "list program students"
+    EDIT_CAPACITY = "edit capacity"
 
 
 class Scope(StrEnum):
@@ -297,6 +298,10 @@ RULES: dict[Action, Rule] = {
         frozenset({Role.ADMIN, Role.DISTRICT_LEADER, Role.ORG_STAFF}),
         REFUSED,
         "Your role does not see which students a program serves.",
+    ),
+    #: Partner capacity (issue 14 part 2): the steward edits it, as agreements.
+    Action.EDIT_CAPACITY: Rule(
+        frozenset({Role.ADMIN}), REFUSED, "Only data stewards (admins) edit partner capacity."
     ),
 }
 

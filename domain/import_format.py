@@ -53,6 +53,10 @@ class Kind(StrEnum):
     MARK = "mark"  # A..F with optional +/-, P, NP, or a number 0..100
 
 
+#: `school_id` of a `capacity` row offered at any school: the file's blank cell
+#: (`data_access.models.ANY_SCHOOL` and `indicators.capacity.ANY_SCHOOL` are the same "").
+ANY_SCHOOL: Final = ""
+
 #: Lowest and highest grade level (docs/import-format.md: -1 pre-K, 0 kindergarten, 1..12).
 GRADE_RANGE: Final = (-1, 12)
 #: Cells of Y/N columns, lower-cased, and what they mean.
@@ -252,6 +256,17 @@ FILE_FORMATS: Final[dict[str, FileFormat]] = {
             _c("hours", Kind.NUMBER),
         ),
         _file(
+            "capacity",
+            ("org_id", "school_id", "service_type", "school_year"),
+            _org(),
+            # Blank = any school, stored as `ANY_SCHOOL` ("") so the key has no null part.
+            _c("school_id", Kind.ID, references="schools", default=ANY_SCHOOL),
+            _c("service_type", Kind.CHOICE, True, choices=SERVICE_TYPES),
+            _c("school_year", Kind.INT, True),
+            _c("slots", Kind.INT, True),
+            _c("accepting_referrals", Kind.YES_NO, default=True),
+        ),
+        _file(
             "agreements",
             ("agreement_id",),
             _c("agreement_id", Kind.ID, True),
@@ -313,6 +328,7 @@ NOT_NEGATIVE: Final = {
     "attendance": ("days_enrolled", "days_absent"),
     "course_marks": ("credits_attempted", "credits_earned"),
     "services": ("sessions", "hours"),
+    "capacity": ("slots",),
 }
 #: Attendance statuses that count as a day absent when daily attendance is aggregated
 #: (every status but `present`: absent_excused + absent_unexcused + suspended).

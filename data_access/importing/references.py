@@ -55,10 +55,11 @@ def check_references(
             known.append(in_import[target])
         keys = pl.concat([k.cast(pl.String).rename(key) for k in known]).unique()
         noun = NOUNS[target]
+        given = pl.col(column.name).is_not_null()
+        if column.default is not None:  # a blank cell's default names nothing
+            given &= pl.col(column.name) != pl.lit(column.default)
         found.append(
-            checked.rows.filter(
-                pl.col(column.name).is_not_null() & ~pl.col(column.name).is_in(keys.implode())
-            ).select(
+            checked.rows.filter(given & ~pl.col(column.name).is_in(keys.implode())).select(
                 pl.lit(checked.file).alias("file"),
                 pl.col(LINE).alias("line"),
                 pl.lit(column.name).alias("column"),
