@@ -109,7 +109,11 @@ def test_a_bad_capacity_cell_is_named_and_nothing_is_written(
 @pytest.mark.parametrize(
     ("first", "second", "value"),
     [
-        ("ORGA,HS1,mentoring,2027,5,Y", "ORGA,HS1,mentoring,2027,9,N", "ORGA, HS1, mentoring, 2027"),
+        (
+            "ORGA,HS1,mentoring,2027,5,Y",
+            "ORGA,HS1,mentoring,2027,9,N",
+            "ORGA, HS1, mentoring, 2027",
+        ),
         ("ORGA,,mentoring,2027,5,Y", "ORGA, ,mentoring,2027,9,Y", "ORGA, , mentoring, 2027"),
     ],
     ids=["school", "any school"],
