@@ -27,11 +27,13 @@ from data_access import (
     referrals,
     roster,
 )
+from data_access import capacity as _capacity
 from data_access import fafsa_season as _fafsa_season
 from data_access.administration import AgreementRequest, ConsentRequest, InvalidChange
 from data_access.aggregates import PIPELINE_GROUPINGS, PipelineView
 from data_access.audit import record_event, recording_refusals
 from data_access.busy import BUSY_MESSAGE, DatabaseBusy
+from data_access.capacity import CapacityRow, InvalidCapacity
 from data_access.derived import IndicatorLag, refresh_derived
 from data_access.derived import indicators_lag as _indicators_lag
 from data_access.engine import get_engine
@@ -78,6 +80,12 @@ from indicators.settings import load_settings
 USER = table_of(User)
 
 __all__ = [
+    "CapacityRow",
+    "InvalidCapacity",
+    "capacity_rows",
+    "open_capacity",
+    "admin_save_capacity",
+    "admin_delete_capacity",
     "AccessDenied",
     "Action",
     "BUSY_MESSAGE",
@@ -272,6 +280,33 @@ def admin_agreements(principal: Principal) -> pl.DataFrame:
 
 def admin_save_agreement(principal: Principal, request: AgreementRequest) -> None:
     administration.save_agreement(get_engine(), principal, request)
+
+
+def capacity_rows(principal: Principal, school_year: int) -> pl.DataFrame:
+    """One school year's partner capacity rows (data_access/capacity.py)."""
+    return _capacity.read_capacity(get_engine(), principal=principal, school_year=school_year)
+
+
+def open_capacity(principal: Principal, school_year: int) -> pl.DataFrame:
+    """Open slots of one school year's capacity, as the principal may see them."""
+    return _capacity.open_capacity(get_engine(), principal=principal, school_year=school_year)
+
+
+def admin_save_capacity(principal: Principal, row: CapacityRow) -> bool:
+    """Add or change a capacity row (steward only, audited); returns whether it was new."""
+    return _capacity.save_capacity_row(get_engine(), principal=principal, row=row)
+
+
+def admin_delete_capacity(principal: Principal, row: CapacityRow) -> bool:
+    """Delete the capacity row with `row`'s key (steward only, audited)."""
+    return _capacity.delete_capacity_row(
+        get_engine(),
+        principal=principal,
+        org_id=row.org_id,
+        school_id=row.school_id,
+        service_type=row.service_type,
+        school_year=row.school_year,
+    )
 
 
 def admin_consents(

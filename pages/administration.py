@@ -8,7 +8,8 @@ import polars as pl
 import streamlit as st
 
 from data_access import api
-from domain.vocabulary import CATEGORIES, ROLES, SIGNER_RELATIONSHIPS
+from domain.school_year import school_year_of
+from domain.vocabulary import CATEGORIES, ROLES, SERVICE_TYPES, SIGNER_RELATIONSHIPS
 from ui.components import next_step, page_header, releases_table
 from ui.session import require_principal
 from ui.text import md
@@ -18,7 +19,7 @@ def administration_page() -> None:
     principal = require_principal()
     page_header(
         "Is our data current, and is every look at it allowed?",
-        "Users, parent releases, agreements, imports and the audit log of this deployment.",
+        "Users, parent releases, agreements, partner capacity, imports and the audit log of this deployment.",
     )
     if not principal.can(api.Action.ADMINISTER_USERS):
         st.error("Only data stewards see this page.")
@@ -28,6 +29,7 @@ def administration_page() -> None:
         "Releases": _releases,
         "Users": _users,
         "Agreements": _agreements,
+        "Capacity": _capacity,
         "Import": _imports,
         "Data freshness": _freshness,
         "Audit log": _audit,
@@ -189,6 +191,107 @@ def _agreements(principal: api.Principal) -> None:
                 st.success(f"Agreement {md(agreement_id)} saved.")
             except api.InvalidChange as problem:
                 st.error(md(problem))
+
+
+#: How the capacity editor names a row offered at any school (`school_id` "").
+ANY_SCHOOL_LABEL = "Any school"
+
+
+def _capacity(principal: api.Principal) -> None:
+    """Partner capacity (issue 14 part 2): the year's rows with their open slots, and a
+    form to add, change or delete one (the same checks as the `capacity` import file)."""
+    year = int(
+        st.number_input(
+            "School year (the year it ends)",
+            min_value=2000,
+            max_value=2100,
+            value=school_year_of(principal.today),
+            step=1,
+            key="capacity_year",
+        )
+    )
+    schools = api.school_names()
+    # The table is drawn last (in this place), so that it shows a change just made.
+    table = st.container()
+    organisations = api.admin_organisations(principal)
+    school_choices = [ANY_SCHOOL_LABEL, *schools]
+    with st.form("capacity"):
+        st.write("**Add or change a row** (the same partner, school, type and year replaces it)")
+        left, right = st.columns(2)
+        org = left.selectbox(
+            "Partner",
+            organisations["org_id"].to_list(),
+            format_func=dict(
+                zip(organisations["org_id"], organisations["org_name"], strict=True)
+            ).get,
+        )
+        school = right.selectbox("School", school_choices, format_func=lambda s: schools.get(s, s))
+        service_type = left.selectbox("Service type", SERVICE_TYPES)
+        slots = right.number_input("Slots", min_value=0, max_value=1_000_000, value=0, step=1)
+        accepting = left.checkbox("Takes referrals", value=True)
+        if st.form_submit_button("Save capacity", type="primary"):
+            row = api.CapacityRow(
+                str(org),
+                "" if school == ANY_SCHOOL_LABEL else str(school),
+                str(service_type),
+                year,
+                int(slots),
+                bool(accepting),
+            )
+            try:
+                new = api.admin_save_capacity(principal, row)
+                st.success("Capacity added." if new else "Capacity changed.")
+            except api.InvalidCapacity as problem:
+                st.error(md(problem))
+    rows = api.capacity_rows(principal, year)
+    if rows.height:
+        keys = rows.select("org_id", "org_name", "school_id", "service_type").rows()
+        with st.form("capacity_delete"):
+            chosen = st.selectbox(
+                "Delete a row",
+                range(len(keys)),
+                format_func=lambda i: (
+                    f"{keys[i][1]}, {schools.get(keys[i][2], keys[i][2] or ANY_SCHOOL_LABEL)}, "
+                    f"{keys[i][3]}"
+                ),
+            )
+            if st.form_submit_button("Delete capacity") and chosen is not None:
+                org_id, _name, school_id, service = keys[chosen]
+                api.admin_delete_capacity(
+                    principal, api.CapacityRow(org_id, school_id, service, year, 0)
+                )
+                st.success("Capacity deleted.")
+    with table:
+        shown = api.open_capacity(principal, year)
+        if shown.height == 0:
+            st.caption(f"No partner capacity recorded for {year - 1}-{str(year)[-2:]} yet.")
+        else:
+            st.dataframe(
+                shown.select(
+                    "org_name",
+                    pl.col("school_id").replace({"": ANY_SCHOOL_LABEL, **schools}).alias("school"),
+                    "service_type",
+                    "slots",
+                    "served",
+                    "open_display",
+                    "accepting_referrals",
+                ),
+                hide_index=True,
+                width="stretch",
+                column_config={
+                    "org_name": "Partner",
+                    "school": "School",
+                    "service_type": "Service type",
+                    "slots": st.column_config.NumberColumn("Slots"),
+                    "served": st.column_config.NumberColumn("Served now"),
+                    "open_display": "Open slots",
+                    "accepting_referrals": st.column_config.CheckboxColumn("Takes referrals"),
+                },
+            )
+    next_step(
+        "Check the open slots against unmet need on the coverage page, and ask the partners "
+        "with open slots whether they would take referrals at the schools with the most need."
+    )
 
 
 def _imports(principal: api.Principal) -> None:

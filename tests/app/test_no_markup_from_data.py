@@ -209,7 +209,8 @@ def test_the_family_view_shows_hostile_names_as_text(
 
 
 @pytest.mark.parametrize(
-    "section", ["Releases", "Users", "Agreements", "Import", "Data freshness", "Audit log"]
+    "section",
+    ["Releases", "Users", "Agreements", "Capacity", "Import", "Data freshness", "Audit log"],
 )
 def test_administration_sections_render_no_markup_from_the_data(
     hostile_page: Callable[..., AppTest], section: str
