@@ -218,12 +218,9 @@ def _capacity(principal: api.Principal) -> None:
     with st.form("capacity"):
         st.write("**Add or change a row** (the same partner, school, type and year replaces it)")
         left, right = st.columns(2)
+        names = dict(zip(organisations["org_id"], organisations["org_name"], strict=True))
         org = left.selectbox(
-            "Partner",
-            organisations["org_id"].to_list(),
-            format_func=dict(
-                zip(organisations["org_id"], organisations["org_name"], strict=True)
-            ).get,
+            "Partner", organisations["org_id"].to_list(), format_func=lambda o: str(names[o])
         )
         school = right.selectbox("School", school_choices, format_func=lambda s: schools.get(s, s))
         service_type = left.selectbox("Service type", SERVICE_TYPES)

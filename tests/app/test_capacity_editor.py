@@ -8,6 +8,7 @@ from collections.abc import Callable
 from datetime import date
 
 from streamlit.testing.v1 import AppTest
+from streamlit.testing.v1.element_tree import Button
 
 from domain.school_year import school_year_of
 
@@ -24,7 +25,7 @@ def _editor(page_as: Callable[..., AppTest]) -> AppTest:
     return at
 
 
-def _button(at: AppTest, label: str):  # type: ignore[no-untyped-def]
+def _button(at: AppTest, label: str) -> Button:
     return next(b for b in at.button if b.label == label)
 
 
