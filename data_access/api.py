@@ -84,6 +84,7 @@ __all__ = [
     "InvalidCapacity",
     "capacity_rows",
     "open_capacity",
+    "realignment",
     "admin_save_capacity",
     "admin_delete_capacity",
     "AccessDenied",
@@ -290,6 +291,11 @@ def capacity_rows(principal: Principal, school_year: int) -> pl.DataFrame:
 def open_capacity(principal: Principal, school_year: int) -> pl.DataFrame:
     """Open slots of one school year's capacity, as the principal may see them."""
     return _capacity.open_capacity(get_engine(), principal=principal, school_year=school_year)
+
+
+def realignment(principal: Principal, *, meeting: bool = False) -> pl.DataFrame:
+    """Unmet need against open capacity at other schools (data_access/capacity.py)."""
+    return _capacity.realignment_view(get_engine(), principal=principal, meeting=meeting)
 
 
 def admin_save_capacity(principal: Principal, row: CapacityRow) -> bool:

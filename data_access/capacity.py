@@ -32,6 +32,7 @@ from data_access.audit import record_event, recording_refusals
 from data_access.models import (
     ANY_SCHOOL,
     Capacity,
+    CoverageNeed,
     CoverageServedNow,
     Organization,
     School,
@@ -39,14 +40,17 @@ from data_access.models import (
 )
 from data_access.policy import Action, Principal, require
 from data_access.reading import frame
-from domain.vocabulary import SERVICE_TYPES, Role
+from domain.school_year import school_year_of
+from domain.vocabulary import FLAGS, SERVICE_TYPES, Role
 from indicators import capacity as capacity_rules
+from indicators.realignment import realignment
 from indicators.settings import load_settings
 
 CAPACITY = table_of(Capacity)
 SERVED_NOW = table_of(CoverageServedNow)
 ORGANIZATION = table_of(Organization)
 SCHOOL = table_of(School)
+NEED = table_of(CoverageNeed)
 
 #: The columns of `read_capacity`, in order.
 CAPACITY_COLUMNS = (
@@ -277,4 +281,37 @@ def open_capacity(engine: Engine, *, principal: Principal, school_year: int) -> 
         )
     return result.join(names, on="org_id", how="left").select(
         "org_name", *capacity_rules.OPEN_SLOTS_COLUMNS
+    )
+
+
+def realignment_view(
+    engine: Engine, *, principal: Principal, meeting: bool = False
+) -> pl.DataFrame:
+    """Unmet need against open capacity elsewhere (`indicators.realignment`) for the
+    current school year, from the stored need and coverage of the last refresh and the
+    viewer's open slots; exact only for admins and leaders outside meeting mode (the
+    module's rules). For every role that sees district figures."""
+    viewer = principal.in_meeting_mode() if meeting else principal
+    _may_see(engine, viewer, "realignment.read")
+    settings = load_settings()
+    with engine.connect() as connection:
+        need = frame(
+            connection,
+            select(NEED.c.school_id, NEED.c.need, NEED.c.unserved, NEED.c.served_other),
+            schema={"unserved": pl.Int64, "served_other": pl.Int64},
+        )
+        names = {
+            str(school_id): str(name)
+            for school_id, name in connection.execute(
+                select(SCHOOL.c.school_id, SCHOOL.c.school_name)
+            )
+        }
+    slots = open_capacity(engine, principal=viewer, school_year=school_year_of(viewer.today))
+    return realignment(
+        need.with_columns(pl.col("unserved", "served_other").cast(pl.Int64)),
+        slots,
+        {need: settings.service_types_addressing(need) for need in FLAGS},
+        names,
+        exact=viewer.exact_aggregates,
+        min_cell=settings.min_cell,
     )

@@ -1,0 +1,78 @@
+"""The realignment section: where unmet need and open partner capacity sit at different
+schools (issue 14 part 2), for the end of the coverage page.
+
+The figures come from `api.realignment` (indicators/realignment.py): exact for leaders and
+the steward, protected for everyone else and in meeting mode (`<10`, open slots as a
+range); the sentences are built there from shown figures only, and every name from the
+data is escaped here (`ui.text.md`). The section ends in an action: the steward edits
+capacity in Administration, everyone else takes the pairs to the partners.
+"""
+
+from __future__ import annotations
+
+import polars as pl
+import streamlit as st
+
+from data_access import api
+from ui.components import next_step
+from ui.text import md
+
+TITLE = "Where could open capacity meet unmet need?"
+#: Sentences shown above the table: the largest unmet needs, one partner each.
+TOP_SENTENCES = 3
+
+
+def render_realignment(principal: api.Principal, *, meeting: bool) -> None:
+    """Draw the section for `principal` (protected in meeting mode)."""
+    st.subheader(TITLE)
+    if not principal.sees_aggregates:
+        st.info("Your role does not see district figures.")
+        return
+    rows = api.realignment(principal, meeting=meeting)
+    if rows.height == 0:
+        st.caption(
+            "No school has more unmet need than open slots there while a partner has open "
+            "slots of a matching service at another school (or no capacity is recorded)."
+        )
+    else:
+        st.caption(
+            "Unmet need: flagged students no service addressing that need reaches. Open "
+            "slots: slots minus the students served now, of partners accepting referrals."
+        )
+        top = rows.unique(["school_id", "need"], keep="first", maintain_order=True)
+        for sentence in top["sentence"].head(TOP_SENTENCES):
+            st.markdown(f"- {md(sentence)}")
+        st.dataframe(
+            rows.select(
+                "school_name",
+                pl.col("need").str.replace_all("_", " "),
+                "unmet_display",
+                "open_here_display",
+                "org_name",
+                "partner_school_name",
+                pl.col("service_type").str.replace_all("_", " "),
+                "open_display",
+            ),
+            hide_index=True,
+            width="stretch",
+            column_config={
+                "school_name": "School",
+                "need": "Need",
+                "unmet_display": "Unmet need",
+                "open_here_display": "Open slots there",
+                "org_name": "Partner",
+                "partner_school_name": "Its open slots at",
+                "service_type": "Service",
+                "open_display": "Open slots",
+            },
+        )
+    if not meeting and principal.can(api.Action.EDIT_CAPACITY):
+        next_step(
+            "Edit capacity: in Administration, section Capacity, record the slots a partner "
+            "agrees to move to the schools at the top of this list."
+        )
+    else:
+        next_step(
+            "Ask the partners at the top of this list whether they would take referrals at "
+            "the schools where the need is."
+        )
