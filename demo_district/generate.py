@@ -29,6 +29,7 @@ import numpy as np
 import polars as pl
 
 from demo_district import calendar as cal
+from demo_district.capacity import capacity_table, loop_referrals
 from demo_district.names import FIRST_NAMES, LAST_NAMES, NOTE_TEMPLATES, REFERRAL_REASONS
 from demo_district.world import (
     DEMO_EMAIL_DOMAIN,
@@ -1573,18 +1574,39 @@ def district(spec: DemoSpec) -> Iterator[DemoPart]:
     caseloads, notes and referrals, which are the application's own records).
     """
     yield fixed_part()
-    rosters, consents, family_guardians = [], [], []
+    rosters, consents, family_guardians, services = [], [], [], []
     for cohort, first, size in _cohort_chunks(spec):
         part = _simulate_chunk(spec, cohort, first, size)
         roster = part.tables.pop("_roster")
         rosters.append(roster)
         consents.append(part.tables["consents"])
+        services.append(part.tables["services"])
         served = part.tables["consents"].select("student_id").unique()
         family_guardians.append(part.tables["guardians"].join(served, on="student_id"))
         yield part
-    yield people_part(
+    people = people_part(
         spec,
         pl.concat(rosters),
         pl.concat(consents),
         pl.concat(family_guardians),
     )
+    # Issue 14: capacity, and referrals in every state of the loop (demo_district/capacity.py).
+    all_services = pl.concat(services)
+    current = pl.concat(rosters)
+    people.tables["capacity"] = capacity_table(
+        spec.seed, spec.current_year, all_services, current, spec.today
+    )
+    people.tables["_referrals"] = pl.concat(
+        [
+            people.tables["_referrals"],
+            loop_referrals(
+                spec.seed,
+                spec.today,
+                current,
+                all_services,
+                _active_consents(pl.concat(consents), spec.today),
+                cal.year_start(spec.current_year - 1),
+            ),
+        ]
+    )
+    yield people
