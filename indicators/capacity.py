@@ -13,7 +13,7 @@ Rules (docs/indicators.md, "Partner capacity"):
   subtracted twice. Open slots = slots - served, never below zero (an over-full
   partner has none open).
 - Served counts are counts of students: a viewer who may not see those students gets
-  them only under the small-cell rules (access.md rule 1). So for such a viewer a
+  them only under the small-cell rules (docs/access-rules.md rule 1). So for such a viewer a
   served count under `min_cell` (zero included) is hidden, and the open slots become
   the range they could be: from slots - (min_cell - 1) to slots, never below zero. A
   range tells a work group as much as it needs ("16 to 25 open") and nothing about

@@ -20,7 +20,7 @@ Rules:
   uncovered school and need with one partner's capacity of an addressing type at another
   school that certainly has open slots (`open_low > 0`). Rows are sorted by unmet need
   (largest first), then by the partner's open slots.
-- Protected viewers (access.md rule 1, as indicators/suppression.py): an unmet count under
+- Protected viewers (docs/access-rules.md rule 1, as indicators/suppression.py): an unmet count under
   `min_cell`, zero included, is shown as `<10` and its number is not in the frame
   (`unmet` null, rule 5). Whether such a school and need appears depends only on shown
   figures: it appears exactly when no open slot can be there (`open_high` = 0). Sentences

@@ -1,9 +1,9 @@
 """Partner capacity in data_access/capacity.py: the steward edits, everyone with district
-figures reads, and open slots reach each viewer as access.md allows (issue 14 part 2).
+figures reads, and open slots reach each viewer as docs/access-rules.md allows (issue 14 part 2).
 
 The small world of tests/worlds.py (HS1, HS2; partners ORGA, ORGB, ORGC), with capacity
 rows and the `coverage_served_now` table written here as the refresh would write them.
-The property test's oracle restates the open-slot rule from the issue and access.md rule 1
+The property test's oracle restates the open-slot rule from the issue and docs/access-rules.md rule 1
 in its own code: open = slots - served (never below 0); an any-school row's served are
 those at schools where the partner has no row of its own; a protected viewer never gets a
 served count under min_cell (zero included), only the range the open slots could be.
@@ -34,7 +34,7 @@ from tests.worlds import TODAY, YEAR, build_small_world
 
 CAPACITY = table_of(Capacity)
 SERVED = table_of(CoverageServedNow)
-MIN_CELL = 10  # access.md: the minimum cell size unless the deployment sets another
+MIN_CELL = 10  # docs/access-rules.md: the minimum cell size unless the deployment sets another
 
 
 @pytest.fixture

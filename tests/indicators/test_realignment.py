@@ -150,7 +150,7 @@ def test_a_protected_viewers_realignment_depends_only_on_what_is_shown(
     unserved: int, served_other: int, slots: int, taken: int
 ) -> None:
     """Two districts whose hidden figures differ but whose shown figures agree give a
-    protected viewer the same rows and sentences (access.md rule 1: a count under
+    protected viewer the same rows and sentences (docs/access-rules.md rule 1: a count under
     min_cell is never learnt, not even from which rows appear)."""
     need = _need(("HS05", "chronic_absence", unserved, served_other))
     capacity = _capacity(("FRC", "HS02", "family_support", slots, True))
