@@ -670,3 +670,21 @@ def resolve_review(
     if loaded and after_resolve is not None:
         after_resolve(engine)
     return loaded
+
+
+def file_columns(name: str, data: bytes) -> tuple[tuple[str, ...], dict[str, list[str]]]:
+    """A file's header and, per column, its distinct values (at most 50 each), for building
+    a mapping on the Administration page. Raises `ImportRejected`-free `ValueError` for a
+    file that cannot be read."""
+    from data_access.importing.reading import Unreadable, cell_column, file_parts
+
+    try:
+        parts = list(file_parts(name, data, name.lower().endswith(".xlsx")))
+    except Unreadable as unreadable:
+        raise ValueError(str(unreadable.problems[0])) from unreadable
+    header = parts[0].header
+    values: dict[str, list[str]] = {}
+    for position, column in enumerate(header):
+        seen = pl.concat([p.cells.get_column(cell_column(position)) for p in parts])
+        values[column] = sorted(seen.drop_nulls().unique().head(50).to_list())
+    return header, values

@@ -9,6 +9,7 @@ import streamlit as st
 
 from data_access import api
 from domain.vocabulary import CATEGORIES, ROLES, SIGNER_RELATIONSHIPS
+from pages import mapped_files
 from ui.components import next_step, page_header, releases_table
 from ui.session import require_principal
 from ui.text import md
@@ -29,6 +30,8 @@ def administration_page() -> None:
         "Users": _users,
         "Agreements": _agreements,
         "Import": _imports,
+        "Mappings": mapped_files.mappings_section,
+        "Matching review": mapped_files.review_section,
         "Data freshness": _freshness,
         "Audit log": _audit,
     }

@@ -11,11 +11,11 @@ import polars as pl
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from sqlalchemy import Engine, func, select
+from sqlalchemy import Engine, Table, func, select
 
 from data_access.bulk import read_table
 from data_access.importing import ImportRejected, import_files
-from data_access.mapped_import import REVIEW_TABLE, import_mapped, open_reviews
+from data_access.mapped_import import REVIEW_TABLE, MappedResult, import_mapped, open_reviews
 from data_access.mappings import InvalidResolution, load_mapping, resolve, save_mapping
 from data_access.models import AuditEvent, Fafsa, Service, table_of
 from data_access.policy import Principal, operator
@@ -69,13 +69,22 @@ def world(engine: Engine) -> Engine:
     return engine
 
 
-def _import(engine: Engine, data: bytes, mapping: Mapping = FAFSA_MAPPING, **extra: object):
+def _import(
+    engine: Engine, data: bytes, mapping: Mapping = FAFSA_MAPPING, *, dry_run: bool = False
+) -> MappedResult:
     return import_mapped(
-        engine, "state.csv", data, mapping, principal=STEWARD, near=0.85, gap_days=30, **extra
+        engine,
+        "state.csv",
+        data,
+        mapping,
+        principal=STEWARD,
+        near=0.85,
+        gap_days=30,
+        dry_run=dry_run,
     )
 
 
-def _rows(engine: Engine, table: object) -> int:
+def _rows(engine: Engine, table: Table) -> int:
     with engine.connect() as connection:
         return int(connection.execute(select(func.count()).select_from(table)).scalar_one())
 
