@@ -674,7 +674,7 @@ def resolve_review(
 
 def file_columns(name: str, data: bytes) -> tuple[tuple[str, ...], dict[str, list[str]]]:
     """A file's header and, per column, its distinct values (at most 50 each), for building
-    a mapping on the Administration page. Raises `ImportRejected`-free `ValueError` for a
+    a mapping on the Administration page. Raises `ValueError` (its first problem) for a
     file that cannot be read."""
     from data_access.importing.reading import Unreadable, cell_column, file_parts
 
