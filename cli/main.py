@@ -83,6 +83,20 @@ def build_parser() -> argparse.ArgumentParser:
     load = commands.add_parser("import", help="load files in the import format, in one transaction")
     load.add_argument("path", type=Path, metavar="PATH", help="one file, or a folder of files")
     load.add_argument(
+        "file",
+        nargs="?",
+        type=Path,
+        metavar="FILE",
+        help="with PATH `fafsa` or `services`: a state FAFSA file or a partner's service "
+        "export, read through --mapping",
+    )
+    load.add_argument(
+        "--mapping",
+        metavar="NAME|PATH.toml",
+        help="the column mapping of `import fafsa FILE` / `import services FILE`: a saved "
+        "mapping's name or a TOML file",
+    )
+    load.add_argument(
         "--dry-run",
         action="store_true",
         help="check everything and count the rows that would be inserted and updated; "
@@ -270,7 +284,83 @@ def _demo_csv(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _import_mapped(args: argparse.Namespace) -> int:
+    """`pathwise import fafsa|services FILE --mapping NAME|PATH.toml` (issue 15)."""
+    from data_access import schema
+    from data_access.api import mapped_import, saved_mapping
+    from data_access.derived import refresh_derived
+    from data_access.engine import get_engine
+    from data_access.importing import ImportBusy, ImportRefused, ImportRejected
+    from domain.mapping import parse_toml
+
+    target = str(args.path)
+    if not args.mapping:
+        print(f"pathwise import {target}: --mapping NAME|PATH.toml is required", file=sys.stderr)
+        return EXIT_USAGE
+    schema.upgrade(get_engine())
+    principal = _operator()
+    source = Path(args.mapping)
+    try:
+        if args.mapping.endswith(".toml"):
+            mapping = parse_toml(source.read_text(encoding="utf-8"), default_name=source.stem)
+        else:
+            found = saved_mapping(principal, args.mapping)
+            if found is None:
+                print(f"pathwise import: no saved mapping named {args.mapping}", file=sys.stderr)
+                return EXIT_USAGE
+            mapping = found
+        if mapping.target != target:
+            print(
+                f"pathwise import: mapping {mapping.name} is for {mapping.target}, not {target}",
+                file=sys.stderr,
+            )
+            return EXIT_USAGE
+        data = args.file.read_bytes()
+    except (OSError, ValueError) as error:
+        print(f"pathwise import: {error}", file=sys.stderr)
+        return EXIT_USAGE
+    try:
+        result = mapped_import(
+            principal,
+            args.file.name,
+            data,
+            mapping,
+            dry_run=args.dry_run,
+            progress=ProgressBar(None),
+            after_import=refresh_derived,
+        )
+    except (ImportRefused, ImportBusy) as refusal:
+        print(f"pathwise import: {refusal}", file=sys.stderr)
+        return EXIT_INVALID
+    except ImportRejected as rejected:
+        for line in rejected.report_lines():
+            print(line, file=sys.stderr)
+        print(f"pathwise import: {rejected}", file=sys.stderr)
+        return EXIT_INVALID
+    verb = ("would insert", "would update") if result.dry_run else ("inserted", "updated")
+    print(
+        f"  {result.file}: {result.source_rows:,} rows read; matched {result.matched:,}, "
+        f"ambiguous {result.ambiguous:,}, unmatched {result.unmatched:,} "
+        f"({result.queued:,} to the review queue); {target}: {result.inserted:,} {verb[0]}, "
+        f"{result.updated:,} {verb[1]}"
+    )
+    if result.dry_run:
+        print("Dry run, nothing written.")
+    else:
+        print(f"Imported {result.file} (import {result.import_id}, mapping {result.mapping})")
+    return EXIT_OK
+
+
 def _import(args: argparse.Namespace) -> int:
+    if args.file is not None or args.mapping is not None:
+        if str(args.path) not in ("fafsa", "services") or args.file is None:
+            print(
+                "pathwise import: FILE and --mapping go with `import fafsa FILE` or "
+                "`import services FILE`",
+                file=sys.stderr,
+            )
+            return EXIT_USAGE
+        return _import_mapped(args)
     from data_access import schema
     from data_access.api import admin_import_path
     from data_access.derived import refresh_derived

@@ -29,6 +29,8 @@ from data_access import (
 )
 from data_access import capacity as _capacity
 from data_access import fafsa_season as _fafsa_season
+from data_access import mapped_import as _mapped
+from data_access import mappings as _mappings
 from data_access.administration import AgreementRequest, ConsentRequest, InvalidChange
 from data_access.aggregates import PIPELINE_GROUPINGS, PipelineView
 from data_access.audit import record_event, recording_refusals
@@ -50,6 +52,8 @@ from data_access.importing import (
 )
 from data_access.importing.api import AfterImport, RecordImport
 from data_access.importing.writing import FileRecord
+from data_access.mapped_import import MappedResult
+from data_access.mappings import InvalidMapping, InvalidResolution
 from data_access.meta import LoadedCounts, is_demo, loaded_counts, read_meta
 from data_access.models import User, table_of
 from data_access.notes import InvalidNote
@@ -68,6 +72,7 @@ from data_access.records import StudentRecord, VisibilityReason
 from data_access.referrals import InvalidReferral
 from data_access.roster import AtRiskList, ListFilters
 from data_access.users import InvalidUser, UserRequest
+from domain.mapping import Mapping
 from domain.progress import Progress, no_progress
 from domain.vocabulary import PIPELINE_STAGES, ROLES
 from exports import formats as export_format
@@ -87,6 +92,10 @@ __all__ = [
     "realignment",
     "admin_save_capacity",
     "admin_delete_capacity",
+    "InvalidMapping",
+    "InvalidResolution",
+    "Mapping",
+    "MappedResult",
     "AccessDenied",
     "Action",
     "BUSY_MESSAGE",
@@ -607,3 +616,116 @@ def _recording_import(principal: Principal) -> RecordImport:
         )
 
     return record
+
+
+# --- Mapped files: state FAFSA files and partners' service exports (issue 15) ------------
+
+
+def mapped_import(
+    principal: Principal,
+    file: str,
+    data: bytes,
+    mapping: Mapping,
+    *,
+    dry_run: bool = True,
+    progress: Progress = no_progress,
+    after_import: AfterImport | None = refresh_derived,
+) -> MappedResult:
+    """Load a state FAFSA file or a partner's service export through `mapping`. Data
+    stewards load either; partner staff only services, only their own organisation's
+    (policy `IMPORT_SERVICES`). Raises `ImportRejected` (nothing written)."""
+    engine = get_engine()
+    only_org: str | None = None
+    with recording_refusals(engine, principal, "import"):
+        if mapping.target == "services" and not principal.can(Action.IMPORT_FILES):
+            require(principal, Action.IMPORT_SERVICES)
+            only_org = principal.org_id
+            if only_org is None:
+                raise AccessDenied("Your account names no organisation.")
+            if mapping.org_id is not None and mapping.org_id != only_org:
+                raise AccessDenied("You may import only your organisation's services.")
+        else:
+            require(principal, Action.IMPORT_FILES)
+    settings = load_settings()
+    return _mapped.import_mapped(
+        engine,
+        file,
+        data,
+        mapping,
+        principal=principal,
+        near=settings.near_match_score,
+        gap_days=settings.service_period_gap_days,
+        dry_run=dry_run,
+        only_org=only_org,
+        progress=progress,
+        after_import=after_import,
+    )
+
+
+def saved_mapping(principal: Principal, name: str) -> Mapping | None:
+    """A saved mapping by name (stewards; partner staff for services)."""
+    if not (principal.can(Action.IMPORT_FILES) or principal.can(Action.IMPORT_SERVICES)):
+        return None
+    return _mappings.load_mapping(get_engine(), name)
+
+
+def saved_mapping_names(principal: Principal, target: str | None = None) -> list[str]:
+    if not (principal.can(Action.IMPORT_FILES) or principal.can(Action.IMPORT_SERVICES)):
+        return []
+    return _mappings.mapping_names(get_engine(), target)
+
+
+def save_mapping(principal: Principal, mapping: Mapping) -> None:
+    """Save a mapping (stewards only); raises `InvalidMapping`."""
+    engine = get_engine()
+    with recording_refusals(engine, principal, "save mapping"):
+        require(principal, Action.IMPORT_FILES)
+    _mappings.save_mapping(engine, mapping, principal.email)
+
+
+def review_queue(principal: Principal) -> pl.DataFrame:
+    """The open review items (stewards only). Reading them is audited: they hold names and
+    birth dates, and their candidates are students."""
+    engine = get_engine()
+    with recording_refusals(engine, principal, "read review queue"):
+        require(principal, Action.IMPORT_FILES)
+    items = _mapped.open_reviews(engine)
+    with engine.begin() as connection:
+        record_event(connection, principal, "read review queue", detail={"items": items.height})
+    return items
+
+
+def resolve_review(
+    principal: Principal,
+    review_id: int,
+    student_id: str | None,
+    *,
+    after_resolve: AfterImport | None = refresh_derived,
+) -> int:
+    """Pick a student for a review item (its rows are loaded) or reject it (`student_id`
+    None). Stewards only; audited. Raises `InvalidResolution`."""
+    engine = get_engine()
+    with recording_refusals(engine, principal, "resolve match"):
+        require(principal, Action.IMPORT_FILES)
+    loaded = _mappings.resolve(engine, principal, review_id, student_id)
+    if loaded and after_resolve is not None:
+        after_resolve(engine)
+    return loaded
+
+
+def file_columns(name: str, data: bytes) -> tuple[tuple[str, ...], dict[str, list[str]]]:
+    """A file's header and, per column, its distinct values (at most 50 each), for building
+    a mapping on the Administration page. Raises `ValueError` (its first problem) for a
+    file that cannot be read."""
+    from data_access.importing.reading import Unreadable, cell_column, file_parts
+
+    try:
+        parts = list(file_parts(name, data, name.lower().endswith(".xlsx")))
+    except Unreadable as unreadable:
+        raise ValueError(str(unreadable.problems[0])) from unreadable
+    header = parts[0].header
+    values: dict[str, list[str]] = {}
+    for position, column in enumerate(header):
+        seen = pl.concat([p.cells.get_column(cell_column(position)) for p in parts])
+        values[column] = sorted(seen.drop_nulls().unique().head(50).to_list())
+    return header, values

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import Column, Index, Table, Text
+from sqlalchemy import Column, ForeignKey, Index, String, Table, Text
 from sqlmodel import Field, SQLModel
 
 
@@ -113,6 +113,10 @@ class Fafsa(SQLModel, table=True):
     award_year: int = Field(primary_key=True)
     status: str = Field(max_length=16)
     status_date: date | None = None
+    #: Flags some states' FAFSA completion files carry (migration 0011); blank = not given.
+    selected_for_verification: bool | None = None
+    student_signed: bool | None = None
+    parent_signed: bool | None = None
 
 
 class Outcome(SQLModel, table=True):
@@ -268,6 +272,82 @@ class Meta(SQLModel, table=True):
     __tablename__ = "pathwise_meta"
     key: str = Field(primary_key=True, max_length=64)
     value: str = Field(max_length=500)
+
+
+class ColumnMapping(SQLModel, table=True):
+    """A saved column mapping (migration 0011): how a state's FAFSA file or a partner's
+    service export becomes `fafsa` or `services` rows (domain.mapping)."""
+
+    __tablename__ = "column_mapping"
+    name: str = Field(primary_key=True, max_length=100)
+    target: str = Field(max_length=16)
+    award_year: int | None = None
+    org_id: str | None = Field(default=None, max_length=64)
+    service_type: str | None = Field(default=None, max_length=32)
+    date_format: str | None = Field(default=None, max_length=32)
+    saved_by: str = Field(max_length=254)
+    saved_at: datetime
+
+
+class ColumnMappingColumn(SQLModel, table=True):
+    """One target column of a saved mapping and the file's column it is read from."""
+
+    __tablename__ = "column_mapping_column"
+    name: str = Field(
+        sa_column=Column(
+            String(100),
+            ForeignKey("column_mapping.name", ondelete="CASCADE"),
+            primary_key=True,
+        )
+    )
+    target_column: str = Field(primary_key=True, max_length=64)
+    source_column: str = Field(max_length=200)
+
+
+class ColumnMappingValue(SQLModel, table=True):
+    """One value of the file (a status, a service name) and the vocabulary value it means."""
+
+    __tablename__ = "column_mapping_value"
+    name: str = Field(
+        sa_column=Column(
+            String(100),
+            ForeignKey("column_mapping.name", ondelete="CASCADE"),
+            primary_key=True,
+        )
+    )
+    target_column: str = Field(primary_key=True, max_length=64)
+    source_value: str = Field(primary_key=True, max_length=200)
+    value: str = Field(max_length=64)
+
+
+class ReviewItem(SQLModel, table=True):
+    """A row of a mapped file that matched no student, or more than one (migration 0011):
+    never guessed, it waits for the data steward, who picks a student among the
+    candidates (the rows are then loaded) or rejects it. `rows` is the JSON list of the
+    target rows it would load (without student_id); `candidates` the JSON list of
+    {student_id, score}."""
+
+    __tablename__ = "review_item"
+    review_id: int | None = Field(default=None, primary_key=True)
+    target: str = Field(max_length=16)
+    source_file: str = Field(max_length=255)
+    line: int
+    org_id: str | None = Field(default=None, max_length=64)
+    source_key: str | None = Field(default=None, max_length=200)
+    first_name: str | None = Field(default=None, max_length=100)
+    last_name: str | None = Field(default=None, max_length=100)
+    birth_date: date | None = None
+    school: str | None = Field(default=None, max_length=200)
+    candidates: str = Field(sa_column=Column(Text, nullable=False))
+    reason: str = Field(max_length=16)
+    rows: str = Field(sa_column=Column(Text, nullable=False))
+    queued_by: str = Field(max_length=254)
+    queued_at: datetime
+    resolution: str | None = Field(default=None, max_length=64)
+    resolved_by: str | None = Field(default=None, max_length=254)
+    resolved_at: datetime | None = None
+
+    __table_args__ = (Index("ix_review_item_open", "target", "resolution"),)
 
 
 class Capacity(SQLModel, table=True):

@@ -154,6 +154,8 @@ class Action(StrEnum):
     ADMINISTER_RELEASES = "administer releases"
     ADMINISTER_AGREEMENTS = "administer agreements"
     IMPORT_FILES = "import files"
+    #: A partner's own service export (issue 15): stewards, and partner staff for their org.
+    IMPORT_SERVICES = "import services"
     LIST_ORGANISATIONS = "list organisations"
     SEE_OUTCOMES = "see outcomes"
     EXPORT_OUTCOMES = "export outcomes"
@@ -288,6 +290,11 @@ RULES: dict[Action, Rule] = {
     Action.ADMINISTER_AGREEMENTS: Rule(frozenset({Role.ADMIN}), REFUSED, _STEWARD),
     Action.IMPORT_FILES: Rule(
         frozenset({Role.ADMIN}), REFUSED, "Only data stewards (admins) load files."
+    ),
+    Action.IMPORT_SERVICES: Rule(
+        frozenset({Role.ADMIN, Role.ORG_STAFF}),
+        REFUSED,
+        "Only data stewards and partner staff load service exports.",
     ),
     Action.LIST_ORGANISATIONS: Rule(
         EVERY_ROLE - {Role.PARENT, Role.STUDENT}, KEPT, "Families do not list organisations here."

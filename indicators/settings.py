@@ -109,6 +109,12 @@ class Settings:
         ("below_proficient", ("academic", "mentoring")),
         ("fafsa_not_completed", ("college_access", "mentoring")),
     )
+    #: Partners' service exports (docs/import-format.md): a new service period starts after
+    #: a gap of more than this many days between two sessions.
+    service_period_gap_days: int = 30
+    #: Record matching: a student whose names score at least this (0..1, Jaro-Winkler) is
+    #: offered as a candidate for review; only exact matches are ever loaded.
+    near_match_score: float = 0.85
 
     def service_types_addressing(self, need: str) -> tuple[str, ...]:
         """The service types that address `need` (one of FLAGS), from [coverage]."""
@@ -288,6 +294,8 @@ _LAYOUT: Final[dict[tuple[str, str], tuple[str, _Parser]]] = {
         _measure_service_types,
     ),
     ("coverage", "need_service_types"): ("coverage_need_service_types", _need_service_types),
+    ("imports", "service_period_gap_days"): ("service_period_gap_days", _int_at_least(1)),
+    ("imports", "near_match_score"): ("near_match_score", _fraction),
 }
 _SECTIONS: Final = frozenset(section for section, _ in _LAYOUT)
 assert {field for field, _ in _LAYOUT.values()} == {f.name for f in fields(Settings)}

@@ -10,6 +10,7 @@ import streamlit as st
 from data_access import api
 from domain.school_year import school_year_of
 from domain.vocabulary import CATEGORIES, ROLES, SERVICE_TYPES, SIGNER_RELATIONSHIPS
+from pages import mapped_files
 from ui.components import next_step, page_header, releases_table
 from ui.session import require_principal
 from ui.text import md
@@ -31,6 +32,8 @@ def administration_page() -> None:
         "Agreements": _agreements,
         "Capacity": _capacity,
         "Import": _imports,
+        "Mappings": mapped_files.mappings_section,
+        "Matching review": mapped_files.review_section,
         "Data freshness": _freshness,
         "Audit log": _audit,
     }

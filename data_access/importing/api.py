@@ -362,6 +362,8 @@ def _check_one(run: _Run, file: ImportFile, load: Callable[[str], bytes]) -> Non
     if checked is None or run.problems:
         return  # nothing more will be written; only the problems matter now
     table = import_table(fmt.stored_as)
+    # A table may hold columns its import file does not (fafsa's flags, filled by a
+    # state's file through a mapping): those are left as they are.
     columns = [c.name for c in table.columns]
     if file.kind == "attendance_daily":
         computed = snapshots(checked.rows)
@@ -370,7 +372,8 @@ def _check_one(run: _Run, file: ImportFile, load: Callable[[str], bytes]) -> Non
             _snapshot_clashes(run, given[0], checked.file, computed)
         run.pending[file.kind] = (checked, computed.select(columns))
     else:
-        run.pending[file.kind] = (checked, checked.rows.select(columns))
+        present = [c for c in columns if c in checked.rows.columns]
+        run.pending[file.kind] = (checked, checked.rows.select(present))
 
 
 def _snapshot_clashes(
