@@ -81,7 +81,13 @@ def build_parser() -> argparse.ArgumentParser:
     )
 
     load = commands.add_parser("import", help="load files in the import format, in one transaction")
-    load.add_argument("path", type=Path, metavar="PATH", help="one file, or a folder of files")
+    load.add_argument(
+        "path",
+        nargs="+",
+        metavar="PATH",
+        help="one file, or a folder of files; `nsc FILE` reads FILE as a National Student "
+        "Clearinghouse StudentTracker detail report",
+    )
     load.add_argument(
         "--dry-run",
         action="store_true",
@@ -278,10 +284,16 @@ def _import(args: argparse.Namespace) -> int:
     from data_access.importing import ImportBusy, ImportRefused, ImportRejected
 
     schema.upgrade(get_engine())
+    words = list(args.path)
+    nsc = len(words) == 2 and words[0] == "nsc"
+    if len(words) != 1 and not nsc:
+        print("pathwise import: give one PATH, or `nsc FILE`", file=sys.stderr)
+        return EXIT_USAGE
     try:
         result = admin_import_path(
             _operator(),
-            args.path,
+            Path(words[-1]),
+            nsc=nsc,
             dry_run=args.dry_run,
             progress=ProgressBar(None),
             after_import=refresh_derived,
