@@ -80,6 +80,15 @@ def build_parser() -> argparse.ArgumentParser:
         "the database",
     )
 
+    demo.add_argument(
+        "--formats",
+        type=Path,
+        default=None,
+        metavar="DIR",
+        help="write the demo district in other systems' own formats (the Clearinghouse "
+        "StudentTracker detail report) into DIR instead of the database",
+    )
+
     load = commands.add_parser("import", help="load files in the import format, in one transaction")
     load.add_argument(
         "path",
@@ -228,6 +237,8 @@ def _demo(args: argparse.Namespace) -> int:
 
     if args.csv is not None:
         return _demo_csv(args)
+    if args.formats is not None:
+        return _demo_formats(args)
     engine = get_engine()
     if args.if_empty:
         from data_access import schema
@@ -273,6 +284,22 @@ def _demo_csv(args: argparse.Namespace) -> int:
     rows = write_district_csv(spec, args.csv, progress=ProgressBar("students"))
     for name, count in rows.items():
         print(f"  {name + '.csv':<22} {count:>12,} rows")
+    return EXIT_OK
+
+
+def _demo_formats(args: argparse.Namespace) -> int:
+    from demo_district.formats import write_formats
+    from demo_district.generate import DemoSpec
+
+    spec = DemoSpec(students=args.students, seed=args.seed, today=args.as_of or date.today())
+    print(
+        f"Writing the DEMO district in other systems' formats into {args.formats}: about "
+        f"{spec.students:,} current students, seed {spec.seed}, as of {spec.today.isoformat()}",
+        file=sys.stderr,
+    )
+    rows = write_formats(spec, args.formats, progress=ProgressBar("students"))
+    for name, count in rows.items():
+        print(f"  {name:<32} {count:>12,} rows")
     return EXIT_OK
 
 

@@ -26,7 +26,7 @@ from __future__ import annotations
 import getpass
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 import polars as pl
@@ -89,6 +89,7 @@ def import_path(
     after_import: AfterImport | None = None,
     record: RecordImport | None = None,
     nsc: bool = False,
+    today: date | None = None,
 ) -> ImportResult:
     """Import one file or every file of a folder. Raises `ImportRejected`, `ImportRefused`,
     or FileNotFoundError when `path` does not exist. `nsc=True` (`pathwise import nsc FILE`)
@@ -104,6 +105,7 @@ def import_path(
         after_import=after_import,
         record=record,
         nsc=nsc,
+        today=today,
     )
 
 
@@ -116,8 +118,10 @@ def import_files(
     imported_by: str | None = None,
     after_import: AfterImport | None = None,
     record: RecordImport | None = None,
+    today: date | None = None,
 ) -> ImportResult:
-    """Import uploaded files (name -> bytes), as `import_path` does a folder."""
+    """Import uploaded files (name -> bytes), as `import_path` does a folder. `today`: the
+    date a Clearinghouse report's outcomes are derived as of (default: the real date)."""
     return _import(
         engine,
         {name: len(data) for name, data in files.items()},
@@ -127,6 +131,7 @@ def import_files(
         imported_by=imported_by,
         after_import=after_import,
         record=record,
+        today=today,
     )
 
 
@@ -175,6 +180,8 @@ class _Run:
     counts: dict[str, tuple[int, int]] = field(default_factory=dict)
     writer: BackgroundWriter | None = None
     checked_work: int = 0
+    #: The date a Clearinghouse report's outcomes are derived as of.
+    today: date | None = None
 
     @property
     def total_work(self) -> int:
@@ -209,14 +216,19 @@ def _import(
     after_import: AfterImport | None,
     record: RecordImport | None,
     nsc: bool = False,
+    today: date | None = None,
 ) -> ImportResult:
     """A dry run as it is; a real import (and its refresh) while holding the import lock,
     so that a second one at the same time raises `ImportBusy` (`lock`)."""
     who = imported_by or os_user()
     if dry_run:
-        return _import_files(engine, sizes, load, True, progress, who, after_import, record, nsc)
+        return _import_files(
+            engine, sizes, load, True, progress, who, after_import, record, nsc, today
+        )
     with import_lock(engine, who):
-        return _import_files(engine, sizes, load, False, progress, who, after_import, record, nsc)
+        return _import_files(
+            engine, sizes, load, False, progress, who, after_import, record, nsc, today
+        )
 
 
 def _detail_reports(
@@ -245,10 +257,12 @@ def _import_files(
     after_import: AfterImport | None,
     record: RecordImport | None,
     nsc: bool = False,
+    today: date | None = None,
 ) -> ImportResult:
     started = datetime.now(UTC)
     _refuse_demo(engine)
     run = _Run(engine, sizes, dry_run, progress)
+    run.today = today or started.date()
     reports = _detail_reports(sizes, load, nsc)
     files, name_problems = recognise(n for n in sizes if n not in reports)
     for file in files:
@@ -483,6 +497,10 @@ def _read_nsc_context(run: _Run) -> None:
     run.database_keys("students")
 
 
+def started_today() -> date:
+    return datetime.now(UTC).date()
+
+
 def _check_nsc(run: _Run, name: str, load: Callable[[str], bytes]) -> None:
     """Read and check one Clearinghouse detail report (`nsc`); when nothing is wrong, hand
     its replacement of its students' rows to the writer (`nsc_writing`)."""
@@ -524,7 +542,7 @@ def _check_nsc(run: _Run, name: str, load: Callable[[str], bytes]) -> None:
                 checked.searches,
                 run.nsc_context["students"],
                 run.nsc_context["outcomes"],
-                datetime.now(UTC).date(),
+                run.today or started_today(),
             )
             if run.writer is not None:
                 writer = run.writer
