@@ -86,7 +86,7 @@ def _terms(start: date, persisted: bool | None, level: str, today: date) -> list
     must say the same)."""
     first_year = start.year if start.month >= 8 else start.year - 1
     years = max(2, _YEARS_TO_DEGREE[level]) if persisted else 1
-    terms = []
+    terms: list[tuple[date, date]] = []
     for offset in range(years):
         fall = (date(first_year + offset, 8, 26), date(first_year + offset, 12, 15))
         spring = (date(first_year + offset + 1, 1, 20), date(first_year + offset + 1, 5, 10))

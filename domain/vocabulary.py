@@ -148,6 +148,7 @@ def format_list(items: object) -> str:
     """The canonical stored form of a list cell: unique items, sorted, joined by `;`."""
     return ";".join(sorted({str(i).strip() for i in items if str(i).strip()}))  # type: ignore[attr-defined]
 
+
 #: National Student Clearinghouse StudentTracker detail report: `Enrollment Status` codes
 #: and their meanings ("Reading the StudentTracker Detail Report", quoted by
 #: charkins24/nscPublication). Blank: the college has not defined the student's enrollment

@@ -138,9 +138,8 @@ def first_line(data: bytes) -> list[str]:
     head = data[:65536].decode("utf-8-sig", errors="replace").splitlines()
     if not head:
         return []
-    return next(
-        iter(pl.read_csv(head[0].encode(), has_header=False, infer_schema=False).rows()), []
-    )  # type: ignore[return-value]
+    rows = pl.read_csv(head[0].encode(), has_header=False, infer_schema=False).rows()
+    return [str(cell or "") for cell in rows[0]] if rows else []
 
 
 @dataclass(frozen=True)
@@ -342,7 +341,7 @@ def check_report(raw: RawTable, student_key: str, known_students: pl.Series) -> 
     # Row rules (only on cells that parsed).
     found = pl.col("record_found")
     college_data = pl.any_horizontal(*(pl.col(c).is_not_null() for c in COLLEGE_COLUMNS))
-    rules = [
+    rules: list[tuple[pl.Expr, str, str, pl.Expr | None]] = [
         (
             found.eq(False) & college_data,
             display["record_found"],
@@ -374,10 +373,10 @@ def check_report(raw: RawTable, student_key: str, known_students: pl.Series) -> 
             pl.col("graduation_date").cast(pl.String),
         ),
     ]
-    for condition, column_name, message, value in rules:
+    for condition, column_name, message, rule_value in rules:
         bad = rows.filter(condition.fill_null(False))
         if bad.height:
-            problems.append(_problems(file, bad, column_name, message, value))
+            problems.append(_problems(file, bad, column_name, message, rule_value))
     unknown = rows.filter(
         pl.col("student_id").is_not_null() & ~pl.col("student_id").is_in(known_students.implode())
     )

@@ -36,7 +36,7 @@ def test_the_demo_report_imports_into_the_outcomes_of_the_native_files(
     report = (formats / NSC_FILE).read_bytes()
     header, *lines = report.decode().splitlines()
     per_student = pl.Series([line.split(",")[0] for line in lines]).value_counts()
-    assert per_student["count"].max() <= 10
+    assert per_student.filter(pl.col("count") > 10).height == 0
     assert any(",N," in line for line in lines)  # some graduates searched and not found
 
     expected_engine = make_engine(f"sqlite:///{tmp_path / 'native.db'}")
