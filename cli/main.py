@@ -80,15 +80,23 @@ def build_parser() -> argparse.ArgumentParser:
         "the database",
     )
 
-    load = commands.add_parser("import", help="load files in the import format, in one transaction")
-    load.add_argument("path", type=Path, metavar="PATH", help="one file, or a folder of files")
-    load.add_argument(
-        "file",
-        nargs="?",
+    demo.add_argument(
+        "--formats",
         type=Path,
-        metavar="FILE",
-        help="with PATH `fafsa` or `services`: a state FAFSA file or a partner's service "
-        "export, read through --mapping",
+        default=None,
+        metavar="DIR",
+        help="write the demo district in other systems' own formats (the Clearinghouse "
+        "StudentTracker detail report) into DIR instead of the database",
+    )
+
+    load = commands.add_parser("import", help="load files in the import format, in one transaction")
+    load.add_argument(
+        "path",
+        nargs="+",
+        metavar="PATH",
+        help="one file, or a folder of files; `nsc FILE` reads FILE as a National Student "
+        "Clearinghouse StudentTracker detail report; `fafsa FILE` and `services FILE` read a "
+        "state FAFSA file or a partner's service export through --mapping",
     )
     load.add_argument(
         "--mapping",
@@ -236,6 +244,8 @@ def _demo(args: argparse.Namespace) -> int:
 
     if args.csv is not None:
         return _demo_csv(args)
+    if args.formats is not None:
+        return _demo_formats(args)
     engine = get_engine()
     if args.if_empty:
         from data_access import schema
@@ -284,7 +294,7 @@ def _demo_csv(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def _import_mapped(args: argparse.Namespace) -> int:
+def _import_mapped(args: argparse.Namespace, target: str, file: Path) -> int:
     """`pathwise import fafsa|services FILE --mapping NAME|PATH.toml` (issue 15)."""
     from data_access import schema
     from data_access.api import mapped_import, saved_mapping
@@ -293,7 +303,6 @@ def _import_mapped(args: argparse.Namespace) -> int:
     from data_access.importing import ImportBusy, ImportRefused, ImportRejected
     from domain.mapping import parse_toml
 
-    target = str(args.path)
     if not args.mapping:
         print(f"pathwise import {target}: --mapping NAME|PATH.toml is required", file=sys.stderr)
         return EXIT_USAGE
@@ -315,14 +324,14 @@ def _import_mapped(args: argparse.Namespace) -> int:
                 file=sys.stderr,
             )
             return EXIT_USAGE
-        data = args.file.read_bytes()
+        data = file.read_bytes()
     except (OSError, ValueError) as error:
         print(f"pathwise import: {error}", file=sys.stderr)
         return EXIT_USAGE
     try:
         result = mapped_import(
             principal,
-            args.file.name,
+            file.name,
             data,
             mapping,
             dry_run=args.dry_run,
@@ -351,16 +360,32 @@ def _import_mapped(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _demo_formats(args: argparse.Namespace) -> int:
+    from demo_district.formats import write_formats
+    from demo_district.generate import DemoSpec
+
+    spec = DemoSpec(students=args.students, seed=args.seed, today=args.as_of or date.today())
+    print(
+        f"Writing the DEMO district in other systems' formats into {args.formats}: about "
+        f"{spec.students:,} current students, seed {spec.seed}, as of {spec.today.isoformat()}",
+        file=sys.stderr,
+    )
+    rows = write_formats(spec, args.formats, progress=ProgressBar("students"))
+    for name, count in rows.items():
+        print(f"  {name:<32} {count:>12,} rows")
+    return EXIT_OK
+
+
 def _import(args: argparse.Namespace) -> int:
-    if args.file is not None or args.mapping is not None:
-        if str(args.path) not in ("fafsa", "services") or args.file is None:
-            print(
-                "pathwise import: FILE and --mapping go with `import fafsa FILE` or "
-                "`import services FILE`",
-                file=sys.stderr,
-            )
-            return EXIT_USAGE
-        return _import_mapped(args)
+    words = list(args.path)
+    if len(words) == 2 and words[0] in ("fafsa", "services"):
+        return _import_mapped(args, words[0], Path(words[1]))
+    if args.mapping is not None:
+        print(
+            "pathwise import: --mapping goes with `import fafsa FILE` or `import services FILE`",
+            file=sys.stderr,
+        )
+        return EXIT_USAGE
     from data_access import schema
     from data_access.api import admin_import_path
     from data_access.derived import refresh_derived
@@ -368,10 +393,18 @@ def _import(args: argparse.Namespace) -> int:
     from data_access.importing import ImportBusy, ImportRefused, ImportRejected
 
     schema.upgrade(get_engine())
+    nsc = len(words) == 2 and words[0] == "nsc"
+    if len(words) != 1 and not nsc:
+        print(
+            "pathwise import: give one PATH, or `nsc FILE`, `fafsa FILE` or `services FILE`",
+            file=sys.stderr,
+        )
+        return EXIT_USAGE
     try:
         result = admin_import_path(
             _operator(),
-            args.path,
+            Path(words[-1]),
+            nsc=nsc,
             dry_run=args.dry_run,
             progress=ProgressBar(None),
             after_import=refresh_derived,

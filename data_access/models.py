@@ -369,6 +369,50 @@ class Capacity(SQLModel, table=True):
 ANY_SCHOOL: str = ""
 
 
+class PostsecondaryEnrollment(SQLModel, table=True):
+    """One row of a National Student Clearinghouse StudentTracker detail report (migration
+    0010): a college enrollment term, or a degree row (`graduated` Y, its date and title),
+    of a student found by the Clearinghouse. Category `outcomes` (docs/access-rules.md): read
+    with the student's outcomes, never without. `seq` numbers the student's rows in the order
+    of the file; a new report for the student replaces all of them (docs/import-format.md)."""
+
+    __tablename__ = "postsecondary_enrollment"
+    student_id: str = Field(foreign_key="student.student_id", primary_key=True, max_length=64)
+    seq: int = Field(primary_key=True)
+    college_code: str | None = Field(default=None, max_length=16)
+    college_name: str | None = Field(default=None, max_length=128)
+    college_state: str | None = Field(default=None, max_length=8)
+    #: `INSTITUTION_LEVELS` (`4yr`, `2yr`, `less_than_2yr`) from the report's 2-year / 4-year.
+    level: str | None = Field(default=None, max_length=16)
+    #: `public` or `private`.
+    control: str | None = Field(default=None, max_length=8)
+    enrollment_begin: date | None = None
+    enrollment_end: date | None = None
+    #: One of `NSC_ENROLLMENT_STATUSES` (F, Q, H, L, W, A, D), or null when blank.
+    enrollment_status: str | None = Field(default=None, max_length=1)
+    graduated: bool | None = None
+    graduation_date: date | None = None
+    degree_title: str | None = Field(default=None, max_length=128)
+    major: str | None = Field(default=None, max_length=128)
+    college_sequence: int | None = None
+
+
+class NscSearch(SQLModel, table=True):
+    """That the Clearinghouse searched for a student, and whether it found a record
+    (`Record Found Y/N`): a student searched and not found is "not enrolled", a student
+    never searched is "not observed" (docs/indicators.md). Category `outcomes`."""
+
+    __tablename__ = "nsc_search"
+    student_id: str = Field(foreign_key="student.student_id", primary_key=True, max_length=64)
+    record_found: bool
+    high_school_code: str | None = Field(default=None, max_length=16)
+    high_school_grad_date: date | None = None
+    #: Derived from the report (indicators.postsecondary; docs/indicators.md): a term
+    #: beginning Aug 15 - Oct 31 of the graduation year, and a degree earned.
+    seamless_enrolled: bool | None = None
+    degree_completed: bool | None = None
+
+
 #: Import-format file name -> table model, in dependency order (parents first).
 IMPORT_TABLES: dict[str, type[SQLModel]] = {
     "schools": School,

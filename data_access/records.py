@@ -23,8 +23,10 @@ from data_access.models import (
     Enrollment,
     Fafsa,
     Guardian,
+    NscSearch,
     Organization,
     Outcome,
+    PostsecondaryEnrollment,
     School,
     Service,
     Student,
@@ -57,6 +59,8 @@ MARK = table_of(CourseMark)
 TEST = table_of(TestScore)
 FAFSA = table_of(Fafsa)
 OUTCOME = table_of(Outcome)
+COLLEGE = table_of(PostsecondaryEnrollment)
+NSC_SEARCH = table_of(NscSearch)
 ENROLLMENT = table_of(Enrollment)
 SERVICE = table_of(Service)
 ORGANIZATION = table_of(Organization)
@@ -104,6 +108,9 @@ class StudentRecord:
     services: pl.DataFrame = field(default_factory=pl.DataFrame)
     consents: pl.DataFrame = field(default_factory=pl.DataFrame)
     indicators: dict[str, Any] | None = None
+    #: Clearinghouse terms and the search (category `outcomes`; None when not visible).
+    college: pl.DataFrame | None = None
+    college_search: dict[str, Any] | None = None
 
     @property
     def categories(self) -> frozenset[str]:
@@ -258,6 +265,18 @@ def _read_record(
         record.identity["cohort_year"] = connection.execute(
             select(STUDENT.c.cohort_year).where(by_student)
         ).scalar_one()
+        record.college = frame(
+            connection,
+            select(*(c for c in COLLEGE.c if c.name != "student_id"))
+            .where(COLLEGE.c.student_id == student_id)
+            .order_by(COLLEGE.c.seq),
+        )
+        search = connection.execute(
+            select(*(c for c in NSC_SEARCH.c if c.name != "student_id")).where(
+                NSC_SEARCH.c.student_id == student_id
+            )
+        ).first()
+        record.college_search = dict(search._mapping) if search else None
         record.enrollments = frame(
             connection,
             select(*(c for c in ENROLLMENT.c if c.name != "student_id"))

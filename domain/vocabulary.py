@@ -147,3 +147,27 @@ def parse_list(cell: str | None) -> tuple[str, ...]:
 def format_list(items: object) -> str:
     """The canonical stored form of a list cell: unique items, sorted, joined by `;`."""
     return ";".join(sorted({str(i).strip() for i in items if str(i).strip()}))  # type: ignore[attr-defined]
+
+
+#: National Student Clearinghouse StudentTracker detail report: `Enrollment Status` codes
+#: and their meanings ("Reading the StudentTracker Detail Report", quoted by
+#: charkins24/nscPublication). Blank: the college has not defined the student's enrollment
+#: status as directory information.
+NSC_ENROLLMENT_STATUSES: Final = {
+    "F": "full-time",
+    "Q": "three-quarter time",
+    "H": "half-time",
+    "L": "less than half-time",
+    "W": "withdrawn",
+    "A": "leave of absence",
+    "D": "deceased",
+}
+#: `2-year / 4-year` codes of the detail report -> `INSTITUTION_LEVELS`.
+NSC_LEVELS: Final = {"4": "4yr", "2": "2yr", "L": "less_than_2yr"}
+#: `Public / Private` values of the detail report, as stored.
+NSC_CONTROLS: Final = ("public", "private")
+#: How a student's Clearinghouse search came back (`Record Found Y/N`).
+NSC_SEARCH_RESULTS: Final = ("found", "not_found")
+#: Which detail-report column matches a student to the district's id (setting
+#: `[nsc] student_key`).
+NSC_STUDENT_KEYS: Final = ("your_unique_identifier", "requester_return_field")

@@ -23,6 +23,7 @@ from typing import Any, Final
 
 from domain.vocabulary import (
     FLAGS,
+    NSC_STUDENT_KEYS,
     OUTCOME_MEASURES,
     PIPELINE_STAGES,
     SERVICE_TYPES,
@@ -115,6 +116,9 @@ class Settings:
     #: Record matching: a student whose names score at least this (0..1, Jaro-Winkler) is
     #: offered as a candidate for review; only exact matches are ever loaded.
     near_match_score: float = 0.85
+    #: The detail-report column that holds the district's student id: the request's
+    #: `Your Unique Identifier` (default) or `Requester Return Field` (docs/import-format.md).
+    nsc_student_key: str = "your_unique_identifier"
 
     def service_types_addressing(self, need: str) -> tuple[str, ...]:
         """The service types that address `need` (one of FLAGS), from [coverage]."""
@@ -264,6 +268,15 @@ def _need_service_types(value: Any) -> tuple[tuple[str, tuple[str, ...]], ...]:
     return tuple((need, parsed[need]) for need in FLAGS)
 
 
+def _one_of(allowed: tuple[str, ...]) -> _Parser:
+    def parse(value: Any) -> str:
+        if value not in allowed:
+            raise _Invalid(f"must be one of {', '.join(allowed)}, got {value!r}")
+        return str(value)
+
+    return parse
+
+
 _LAYOUT: Final[dict[tuple[str, str], tuple[str, _Parser]]] = {
     ("attendance", "band_thresholds"): ("band_thresholds", _bands),
     ("attendance", "chronic_threshold"): ("chronic_threshold", _fraction),
@@ -296,6 +309,7 @@ _LAYOUT: Final[dict[tuple[str, str], tuple[str, _Parser]]] = {
     ("coverage", "need_service_types"): ("coverage_need_service_types", _need_service_types),
     ("imports", "service_period_gap_days"): ("service_period_gap_days", _int_at_least(1)),
     ("imports", "near_match_score"): ("near_match_score", _fraction),
+    ("nsc", "student_key"): ("nsc_student_key", _one_of(NSC_STUDENT_KEYS)),
 }
 _SECTIONS: Final = frozenset(section for section, _ in _LAYOUT)
 assert {field for field, _ in _LAYOUT.values()} == {f.name for f in fields(Settings)}

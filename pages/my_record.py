@@ -12,6 +12,7 @@ from data_access.api import (
     notes_for,
     student_record,
 )
+from ui.college_timeline import college_timeline
 from ui.components import next_step, page_header, plain_text
 from ui.record_view import (
     attendance_section,
@@ -58,6 +59,7 @@ def my_record_page() -> None:
         tests_section(record)
         fafsa_section(record)
     services_section(record)
+    college_timeline(record)
 
     st.subheader("Notes shared with your family")
     if principal.can(Action.READ_NOTES):

@@ -11,6 +11,7 @@ from data_access import api
 from domain import vocabulary
 from indicators.definitions import definitions, explain, flag_title
 from indicators.settings import load_settings
+from ui.college_timeline import college_timeline
 from ui.components import (
     TIER_COLOURS,
     indicators_lag_notice,
@@ -73,6 +74,7 @@ def student_page() -> None:
         fafsa_section(record)
         _fafsa_next_step(record)
     services_section(record)
+    college_timeline(record)
     _why_visible(record)
     if printable:
         st.caption(

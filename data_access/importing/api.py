@@ -26,24 +26,28 @@ from __future__ import annotations
 import getpass
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 import polars as pl
 from sqlalchemy import Connection, Engine
 from sqlalchemy.exc import DBAPIError
 
+from data_access.bulk import read_table
 from data_access.busy import DatabaseBusy
 from data_access.importing.checks import CheckedFile, FileChecker
 from data_access.importing.daily_attendance import snapshots
 from data_access.importing.lock import import_lock
+from data_access.importing.nsc import NSC_KIND, check_report, first_line, is_detail_report
+from data_access.importing.nsc_writing import TERMS, replace_rows, rows_to_write
 from data_access.importing.problems import Problem, Problems
 from data_access.importing.reading import LINE, Unreadable, file_parts
 from data_access.importing.references import check_references, referenced_files
 from data_access.importing.results import FileResult, ImportRejected, ImportResult
-from data_access.importing.sources import ImportFile, files_at, recognise, sha256
+from data_access.importing.sources import ImportFile, files_at, kind_of, recognise, sha256
 from data_access.importing.writing import (
     BackgroundWriter,
+    CustomWrite,
     FileRecord,
     TableWrite,
     existing_mask,
@@ -52,8 +56,10 @@ from data_access.importing.writing import (
     stored_keys,
 )
 from data_access.meta import DEMO_KEY, read_meta
+from data_access.models import Outcome, Student, table_of
 from domain.import_format import FILE_FORMATS
 from domain.progress import Progress, no_progress
+from indicators.settings import load_settings
 
 AfterImport = Callable[[Engine], object]
 #: Called inside the import's own transaction, after its history record is written and
@@ -82,9 +88,12 @@ def import_path(
     imported_by: str | None = None,
     after_import: AfterImport | None = None,
     record: RecordImport | None = None,
+    nsc: bool = False,
+    today: date | None = None,
 ) -> ImportResult:
     """Import one file or every file of a folder. Raises `ImportRejected`, `ImportRefused`,
-    or FileNotFoundError when `path` does not exist."""
+    or FileNotFoundError when `path` does not exist. `nsc=True` (`pathwise import nsc FILE`)
+    reads every file as a Clearinghouse detail report, whatever its name."""
     paths = files_at(Path(path))
     return _import(
         engine,
@@ -95,6 +104,8 @@ def import_path(
         imported_by=imported_by,
         after_import=after_import,
         record=record,
+        nsc=nsc,
+        today=today,
     )
 
 
@@ -107,8 +118,10 @@ def import_files(
     imported_by: str | None = None,
     after_import: AfterImport | None = None,
     record: RecordImport | None = None,
+    today: date | None = None,
 ) -> ImportResult:
-    """Import uploaded files (name -> bytes), as `import_path` does a folder."""
+    """Import uploaded files (name -> bytes), as `import_path` does a folder. `today`: the
+    date a Clearinghouse report's outcomes are derived as of (default: the real date)."""
     return _import(
         engine,
         {name: len(data) for name, data in files.items()},
@@ -118,6 +131,7 @@ def import_files(
         imported_by=imported_by,
         after_import=after_import,
         record=record,
+        today=today,
     )
 
 
@@ -157,12 +171,17 @@ class _Run:
     stored_keys: dict[str, pl.Series] = field(default_factory=dict)
     #: Primary keys stored in tables, until the table's inserts and updates are counted.
     stored_table_keys: dict[str, pl.DataFrame] = field(default_factory=dict)
+    #: For a Clearinghouse report: students' cohort_year and stored graduation dates (read
+    #: before anything is written), with those of this import's students and outcomes files.
+    nsc_context: dict[str, pl.DataFrame] = field(default_factory=dict)
     #: Checked rows waiting for their table to be complete (attendance, attendance_daily).
     pending: dict[str, tuple[CheckedFile, pl.DataFrame]] = field(default_factory=dict)
     #: (inserted, updated) per file kind.
     counts: dict[str, tuple[int, int]] = field(default_factory=dict)
     writer: BackgroundWriter | None = None
     checked_work: int = 0
+    #: The date a Clearinghouse report's outcomes are derived as of.
+    today: date | None = None
 
     @property
     def total_work(self) -> int:
@@ -196,14 +215,36 @@ def _import(
     imported_by: str | None,
     after_import: AfterImport | None,
     record: RecordImport | None,
+    nsc: bool = False,
+    today: date | None = None,
 ) -> ImportResult:
     """A dry run as it is; a real import (and its refresh) while holding the import lock,
     so that a second one at the same time raises `ImportBusy` (`lock`)."""
     who = imported_by or os_user()
     if dry_run:
-        return _import_files(engine, sizes, load, True, progress, who, after_import, record)
+        return _import_files(
+            engine, sizes, load, True, progress, who, after_import, record, nsc, today
+        )
     with import_lock(engine, who):
-        return _import_files(engine, sizes, load, False, progress, who, after_import, record)
+        return _import_files(
+            engine, sizes, load, False, progress, who, after_import, record, nsc, today
+        )
+
+
+def _detail_reports(
+    sizes: Mapping[str, int], load: Callable[[str], bytes], forced: bool
+) -> list[str]:
+    """The files read as Clearinghouse detail reports: all of them when `forced`, else the
+    CSV files without an import-file name whose header is a detail report's."""
+    if forced:
+        return list(sizes)
+    return [
+        name
+        for name in sizes
+        if kind_of(name) is None
+        and name.lower().endswith(".csv")
+        and is_detail_report(first_line(load(name)))
+    ]
 
 
 def _import_files(
@@ -215,15 +256,23 @@ def _import_files(
     who: str,
     after_import: AfterImport | None,
     record: RecordImport | None,
+    nsc: bool = False,
+    today: date | None = None,
 ) -> ImportResult:
     started = datetime.now(UTC)
     _refuse_demo(engine)
     run = _Run(engine, sizes, dry_run, progress)
-    files, name_problems = recognise(sizes)
+    run.today = today or started.date()
+    reports = _detail_reports(sizes, load, nsc)
+    files, name_problems = recognise(n for n in sizes if n not in reports)
     for file in files:
         run.problems.note_file(file.name)
+    for name in reports:
+        run.problems.note_file(name)
     run.problems.add(*name_problems)
-    if not files and not name_problems:
+    if reports:
+        _read_nsc_context(run)
+    if not files and not name_problems and not reports:
         run.problems.add(Problem("-", None, None, "no files to import"))
     # Read the ids of the tables other tables refer to before anything is written: on
     # PostgreSQL the writer may lock those tables exclusively until it commits.
@@ -241,7 +290,7 @@ def _import_files(
                     r.kind,
                     r.table,
                     r.rows,
-                    *((0, 0) if rejected else run.counts.get(r.kind, (0, 0))),
+                    *((0, 0) if rejected else run.counts.get(_count_key(r), (0, 0))),
                     sha256=r.sha256,
                 )
                 for r in run.results
@@ -263,13 +312,15 @@ def _import_files(
                 _table_complete(run, stored_as)
             if run.writer is not None and run.writer.failed():
                 break
+        for name in reports:
+            _check_nsc(run, name, load)
         if run.problems or (run.writer is not None and run.writer.failed()):
             raise _Rejected
         if run.writer is None:
             progress(run.total_work, run.total_work, "done")
             return result()
         records = [
-            FileRecord(r.name, r.kind, r.sha256, r.rows, *run.counts.get(r.kind, (0, 0)))
+            FileRecord(r.name, r.kind, r.sha256, r.rows, *run.counts.get(_count_key(r), (0, 0)))
             for r in run.results
         ]
         writer = run.writer
@@ -294,6 +345,11 @@ def _import_files(
     if after_import is not None:
         after_import(engine)
     return result(import_id)
+
+
+def _count_key(result: FileResult) -> str:
+    """Counts are kept per file kind, and per file for Clearinghouse reports."""
+    return result.name if result.kind == NSC_KIND else result.kind
 
 
 class _Rejected(Exception):
@@ -352,6 +408,11 @@ def _check_one(run: _Run, file: ImportFile, load: Callable[[str], bytes]) -> Non
         if file.kind in referenced_files():
             (key,) = fmt.key
             run.keys[file.kind] = checked.rows.get_column(key)
+        if run.nsc_context and file.kind in _NSC_CONTEXT:
+            columns = _NSC_CONTEXT[file.kind]
+            run.nsc_context[file.kind] = pl.concat(
+                [checked.rows.select(columns), run.nsc_context[file.kind]]
+            ).unique("student_id", keep="first")
         run.results.append(
             FileResult(
                 file.name, file.kind, _table_name(file.kind), checked.rows.height, sha256=checksum
@@ -417,3 +478,81 @@ def _table_complete(run: _Run, kind: str) -> None:
         write = TableWrite(kind, rows, int(exists.sum()), work, stored.height == 0)
         writer = run.writer
         writer.submit(write, lambda: run.report(f"writing {writer.current}"))
+
+
+#: What a Clearinghouse report's derivations read of other files: file kind -> columns.
+_NSC_CONTEXT = {
+    "students": ["student_id", "cohort_year"],
+    "outcomes": ["student_id", "graduation_date"],
+}
+
+
+def _read_nsc_context(run: _Run) -> None:
+    """Read what a detail report needs from the database before anything is written (on
+    PostgreSQL the writer may lock these tables until it commits)."""
+    run.nsc_context["students"] = read_table(
+        run.engine, table_of(Student), _NSC_CONTEXT["students"]
+    )
+    run.nsc_context["outcomes"] = read_table(
+        run.engine, table_of(Outcome), _NSC_CONTEXT["outcomes"]
+    )
+    run.nsc_context["terms"] = read_table(run.engine, TERMS, ["student_id"])
+    run.database_keys("students")
+
+
+def started_today() -> date:
+    return datetime.now(UTC).date()
+
+
+def _check_nsc(run: _Run, name: str, load: Callable[[str], bytes]) -> None:
+    """Read and check one Clearinghouse detail report (`nsc`); when nothing is wrong, hand
+    its replacement of its students' rows to the writer (`nsc_writing`)."""
+    run.report(f"checking {name}")
+    data = load(name)
+    checksum = sha256(data)
+    parts = []
+    try:
+        for raw in file_parts(name, data, name.lower().endswith(".xlsx")):
+            run.problems.add(*raw.problems)
+            parts.append(raw)
+            run.report(f"checking {name}")
+    except Unreadable as unreadable:
+        run.problems.add(*unreadable.problems)
+        parts = []
+    del data
+    rows = 0
+    if parts:
+        raw = parts[0]
+        if len(parts) > 1:
+            raw = type(raw)(raw.file, raw.header, pl.concat([p.cells for p in parts]))
+        known = run.database_keys("students")
+        if "students" in run.keys:
+            known = pl.concat([known, run.keys["students"]])
+        checked = check_report(raw, load_settings().nsc_student_key, known)
+        for frame in checked.problems:
+            run.problems.add_frame(frame)
+        rows = raw.rows
+        if not run.problems:
+            students = checked.searches.get_column("student_id")
+            replaced = (
+                run.nsc_context["terms"]
+                .filter(pl.col("student_id").is_in(students.implode()))
+                .height
+            )
+            run.counts[name] = (checked.terms.height, replaced)
+            write = rows_to_write(
+                checked.terms,
+                checked.searches,
+                run.nsc_context["students"],
+                run.nsc_context["outcomes"],
+                run.today or started_today(),
+            )
+            if run.writer is not None:
+                writer = run.writer
+                writer.submit(
+                    CustomWrite(TERMS.name, replace_rows(write), run.sizes[name]),
+                    lambda: run.report(f"writing {writer.current}"),
+                )
+    run.results.append(FileResult(name, NSC_KIND, TERMS.name, rows, sha256=checksum))
+    run.checked_work += run.sizes[name]
+    run.report(f"checked {name}")

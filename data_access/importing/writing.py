@@ -163,6 +163,16 @@ class TableWrite:
 
 
 @dataclass(frozen=True)
+class CustomWrite:
+    """A write that is not an upsert of one table (the Clearinghouse report replaces its
+    students' rows: `data_access.importing.nsc_writing`), run in the import's transaction."""
+
+    label: str
+    write: Callable[[Connection], object]
+    work: int = 0
+
+
+@dataclass(frozen=True)
 class FileRecord:
     name: str
     kind: str
@@ -235,9 +245,9 @@ class BackgroundWriter:
         self.import_id: int | None = None
         # At most one table waits while another is written: memory stays bounded when the
         # database is slower than the checks.
-        self._queue: queue.Queue[TableWrite | tuple[Sequence[FileRecord], str, datetime] | None] = (
-            queue.Queue(maxsize=1)
-        )
+        self._queue: queue.Queue[
+            TableWrite | CustomWrite | tuple[Sequence[FileRecord], str, datetime] | None
+        ] = queue.Queue(maxsize=1)
         self._thread = threading.Thread(
             target=self._run, name="pathwise-import-writer", daemon=True
         )
@@ -252,6 +262,11 @@ class BackgroundWriter:
                         raise _Abort
                     if isinstance(item, TableWrite):
                         self._write(connection, item)
+                        continue
+                    if isinstance(item, CustomWrite):
+                        self.current = item.label
+                        item.write(connection)
+                        self.work_done += item.work
                         continue
                     files, imported_by, started_at = item
                     self.import_id = record_import(connection, files, imported_by, started_at)
@@ -277,7 +292,7 @@ class BackgroundWriter:
         write_table(connection, write, done)
         self.work_done = start + write.work
 
-    def submit(self, write: TableWrite, poll: Callable[[], None]) -> None:
+    def submit(self, write: TableWrite | CustomWrite, poll: Callable[[], None]) -> None:
         """Queue a table; waits (calling `poll` meanwhile) while another one is queued."""
         while self._thread.is_alive():
             try:

@@ -1,7 +1,7 @@
 """Saved column mappings, the matching review queue, and the states' FAFSA flags (issue 15)
 
 Revision ID: 0011
-Revises: 0009
+Revises: 0010
 Create Date: 2026-12-01
 
 States' FAFSA completion files and partners' service exports come with their own column
@@ -19,7 +19,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0011"
-down_revision = "0009"
+down_revision = "0010"
 branch_labels = None
 depends_on = None
 
