@@ -27,7 +27,8 @@ MARKS_HEADER = (
 )
 FILE_NAMES = (
     "schools, organizations, students, guardians, enrollments, attendance, attendance_daily, "
-    "course_marks, test_scores, fafsa, outcomes, services, agreements, consents, users, caseloads"
+    "course_marks, test_scores, fafsa, outcomes, services, capacity, agreements, consents, users, "
+    "caseloads"
 )
 
 
