@@ -8,7 +8,7 @@ from __future__ import annotations
 import polars as pl
 import streamlit as st
 
-from data_access.records import StudentRecord
+from data_access.api import StudentRecord
 from domain.vocabulary import NSC_ENROLLMENT_STATUSES
 from ui.record_view import NOT_SHARED
 
