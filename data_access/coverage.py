@@ -4,7 +4,7 @@ doubled?", read from the tables the refresh stores (`data_access.derived`).
 Who sees what (docs/access-rules.md, "Need and coverage"; `data_access.policy`):
 - `SEE_COVERAGE` / `EXPORT_COVERAGE`: admin and district_leader see exact counts;
   viewer, counselor and org_staff see them protected (indicators/coverage_protection.py:
-  access.md rules 1-5), and so does every role in meeting mode; teacher, parent and
+  docs/access-rules.md rules 1-5), and so does every role in meeting mode; teacher, parent and
   student are refused (the refusal audited).
 - Duplication pairs: partner staff see only the pairs that name their own organisation.
 - Figures are whole-district aggregates: viewing them is not a student-level read (not
