@@ -243,7 +243,7 @@ def served_now(
     current school year's enrolment; a student not enrolled then is not counted, so no
     slot is held by a student who has left). `students_with_release` counts those of them
     with an active release naming that organisation (`active_consents`): the only ones its
-    own staff may count (access.md: a partner never learns of a student it may not see).
+    own staff may count (docs/access-rules.md: a partner never learns of a student it may not see).
     Columns SERVED_NOW_COLUMNS, sorted by org_id, school_id, service_type.
     """
     released = (

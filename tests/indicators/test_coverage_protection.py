@@ -1,5 +1,5 @@
 """Need and coverage as protected viewers see it (indicators/coverage_protection.py,
-access.md rules 1-5): worked examples, then properties over random schools against an
+docs/access-rules.md rules 1-5): worked examples, then properties over random schools against an
 attacker who enumerates every table consistent with what is shown."""
 
 from __future__ import annotations
