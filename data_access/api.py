@@ -138,6 +138,7 @@ __all__ = [
     "InvalidReferral",
     "LoadedCounts",
     "Principal",
+    "CoverageView",
     "StudentRecord",
     "VisibilityReason",
     "add_note",
