@@ -13,7 +13,6 @@ from __future__ import annotations
 import streamlit as st
 
 from data_access import api
-from data_access.policy import Action
 from domain.school_year import label as school_year_label
 from indicators.definitions import flag_name, small_counts_rule
 from indicators.settings import load_settings
@@ -152,13 +151,13 @@ def _tiers(view: api.CoverageView, counted: str) -> None:
 
 def _action(principal: api.Principal, view: api.CoverageView) -> None:
     at_risk = st.session_state.get(PAGES_KEY, {}).get(AT_RISK_URL)
-    if principal.can(Action.LIST_STUDENTS) and at_risk is not None:
+    if principal.can(api.Action.LIST_STUDENTS) and at_risk is not None:
         st.page_link(
             at_risk,
             label="Open the list of students who need help, and filter it by school and flag",
             icon=":material/priority_high:",
         )
-    if principal.can(Action.EXPORT_COVERAGE):
+    if principal.can(api.Action.EXPORT_COVERAGE):
         st.download_button(
             "Download the figures (CSV, as `pathwise export coverage` writes them)",
             lambda: api.export_coverage(principal, as_of=view.as_of),

@@ -54,7 +54,7 @@ def test_a_leader_sees_the_question_the_exact_shares_and_every_count(
     table = next(f.value for f in at.dataframe if "Flagged" in f.value.columns)
     assert len(table) == len(FLAGS) * view.coverage.schools["school_id"].n_unique()
     assert "Download the figures (CSV, as `pathwise export coverage` writes them)" in [
-        b.label for b in at.get("download_button")
+        b.proto.label for b in at.get("download_button")
     ]
 
 
