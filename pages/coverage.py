@@ -65,8 +65,8 @@ def coverage_page() -> None:
     settings = load_settings()
     if not view.exact:
         st.caption(
-            f"Figures are protected for privacy: {small_counts_rule(settings)} A share is "
-            "shown only beside an exact count."
+            f"Figures are protected for privacy: {small_counts_rule(settings).rstrip('.')}. "
+            "A share is shown only beside an exact count."
         )
     if view.coverage.schools.height == 0:
         st.info(

@@ -54,6 +54,16 @@ def school_label(school_id: str, names: Mapping[str, str]) -> str:
     return school_id if school_id not in names else f"{school_id} {names[school_id]}"
 
 
+def _two_lines(label: str) -> str:
+    """A column label broken into two lines at the space nearest its middle, so four
+    columns fit side by side ("FAFSA not<br>completed")."""
+    spaces = [i for i, c in enumerate(label) if c == " "]
+    if not spaces:
+        return label
+    cut = min(spaces, key=lambda i: abs(len(label) - 2 * i))
+    return f"{label[:cut]}<br>{label[cut + 1 :]}"
+
+
 @memo_figure
 def heatmap_figure(schools: pl.DataFrame, school_names: dict[str, str], meeting: bool) -> go.Figure:
     """Schools (rows) x needs (columns), coloured by the share of flagged students served
@@ -82,7 +92,7 @@ def heatmap_figure(schools: pl.DataFrame, school_names: dict[str, str], meeting:
         hidden.append(hidden_row)
         labels.append(label_row)
     y = [school_label(s, school_names) for s in school_ids]
-    x = [flag_title(n) for n in FLAGS]
+    x = [_two_lines(flag_title(n)) for n in FLAGS]
     figure = go.Figure()
     figure.add_trace(
         go.Heatmap(
@@ -108,11 +118,15 @@ def heatmap_figure(schools: pl.DataFrame, school_names: dict[str, str], meeting:
     figure.update_layout(
         font={"family": FONT_FAMILY, "size": text.body, "color": TEXT_COLOUR},
         hoverlabel={"font": {"size": text.hover}},
-        margin={"l": 10, "r": 10, "t": 10, "b": 10},
+        margin={"l": 10, "r": 10, "t": 70 if meeting else 60, "b": 10},
         height=max(260, 60 + 56 * len(school_ids)),
         plot_bgcolor="#FFFFFF",
-        xaxis={"side": "top", "tickfont": {"size": text.tick}},
-        yaxis={"tickfont": {"size": text.tick}},
+        xaxis={
+            "side": "top",
+            "tickfont": {"size": text.tick, "color": TEXT_COLOUR},
+            "tickangle": 0,
+        },
+        yaxis={"tickfont": {"size": text.tick, "color": TEXT_COLOUR}},
     )
     return figure
 
