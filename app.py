@@ -11,7 +11,16 @@ from collections.abc import Callable
 import streamlit as st
 
 from data_access.api import Action, lands_on_figures
-from pages import account, administration, at_risk, my_record, outcomes, pipeline, student
+from pages import (
+    account,
+    administration,
+    at_risk,
+    coverage,
+    my_record,
+    outcomes,
+    pipeline,
+    student,
+)
 from ui.components import demo_banner, meeting_banner
 from ui.guard import guarded
 from ui.navigation import register
@@ -41,6 +50,12 @@ OUTCOMES: Spec = (
     "Is it working?",
     outcomes.LIST_URL,
     ":material/insights:",
+)
+COVERAGE: Spec = (
+    coverage.coverage_page,
+    "Where is help missing?",
+    coverage.URL,
+    ":material/grid_view:",
 )
 #: Opened from "Is it working?" (a program of its list), never from the sidebar.
 OUTCOMES_PROGRAM: Spec = (
@@ -75,6 +90,8 @@ def role_pages(state: SessionState) -> list[Spec]:
         figures = [PIPELINE] if principal.sees_aggregates else []
         if principal.can(Action.SEE_OUTCOMES):
             figures.append(OUTCOMES)
+        if principal.can(Action.SEE_COVERAGE):
+            figures.append(COVERAGE)
         return figures or [MEETING_EMPTY]
     pages: list[Spec] = []
     if lands_on_figures(principal):
@@ -85,6 +102,8 @@ def role_pages(state: SessionState) -> list[Spec]:
         pages.append(PIPELINE)
     if principal.can(Action.SEE_OUTCOMES):
         pages.append(OUTCOMES)
+    if principal.can(Action.SEE_COVERAGE):
+        pages.append(COVERAGE)
     if principal.can(Action.READ_OWN_RECORD):
         pages.append(MY_RECORD)
     if principal.can(Action.ADMINISTER_USERS):
@@ -98,6 +117,7 @@ KNOWN_PAGES: list[Spec] = [
     PIPELINE,
     OUTCOMES,
     OUTCOMES_PROGRAM,
+    COVERAGE,
     AT_RISK,
     PROFILE,
     MY_RECORD,

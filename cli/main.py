@@ -143,7 +143,7 @@ def build_parser() -> argparse.ArgumentParser:
     user_commands.add_parser("list", help="list users")
 
     export = commands.add_parser(
-        "export", help="export what a user may see (flags, pipeline, outcomes, student)"
+        "export", help="export what a user may see (flags, pipeline, outcomes, coverage, student)"
     )
     exports = export.add_subparsers(dest="export_command", required=True, metavar="WHAT")
     flags = exports.add_parser("flags", help="the early-warning list the user may see, as CSV")
@@ -165,6 +165,14 @@ def build_parser() -> argparse.ArgumentParser:
     outcomes.add_argument("--org", default=None, metavar="ID")
     outcomes.add_argument("--as-of", type=_date, default=None, metavar="DATE")
     outcomes.add_argument("--out", default=None, metavar="FILE")
+    need = exports.add_parser(
+        "coverage",
+        help="need and coverage by school the user may see (Where is help missing?), as CSV",
+    )
+    need.add_argument("--as", dest="as_email", required=True, metavar="EMAIL")
+    need.add_argument("--school-year", type=int, default=None, metavar="Y")
+    need.add_argument("--as-of", type=_date, default=None, metavar="DATE")
+    need.add_argument("--out", default=None, metavar="FILE")
     one = exports.add_parser("student", help="one student's record as the user may see it, as JSON")
     one.add_argument("student_id", metavar="ID")
     one.add_argument("--as", dest="as_email", required=True, metavar="EMAIL")
@@ -585,12 +593,14 @@ def _export(args: argparse.Namespace) -> int:
             text = to_csv(api.export_pipeline(principal, args.cohort, args.by))
         elif args.export_command == "outcomes":
             text = api.export_outcomes(principal, school_year=args.school_year, org_id=args.org)
+        elif args.export_command == "coverage":
+            text = api.export_coverage(principal, school_year=args.school_year, as_of=args.as_of)
         else:
             text = to_json(api.export_student(principal, args.student_id), notice=notice)
     except api.AccessDenied as denied:
         print(f"pathwise export: {denied.reason}", file=sys.stderr)
         return EXIT_FORBIDDEN
-    if notice and args.export_command not in ("pipeline", "outcomes"):
+    if notice and args.export_command not in ("pipeline", "outcomes", "coverage"):
         print(notice, file=sys.stderr)
     _write(text, args.out)
     return EXIT_OK

@@ -20,6 +20,7 @@ from sqlalchemy import Connection, Engine, select
 from data_access import (
     administration,
     aggregates,
+    coverage,
     disclosures,
     notes,
     outcomes,
@@ -36,6 +37,7 @@ from data_access.aggregates import PIPELINE_GROUPINGS, PipelineView
 from data_access.audit import record_event, recording_refusals
 from data_access.busy import BUSY_MESSAGE, DatabaseBusy
 from data_access.capacity import CapacityRow, InvalidCapacity
+from data_access.coverage import CoverageView
 from data_access.derived import IndicatorLag, refresh_derived
 from data_access.derived import indicators_lag as _indicators_lag
 from data_access.engine import get_engine
@@ -76,6 +78,7 @@ from domain.mapping import Mapping
 from domain.progress import Progress, no_progress
 from domain.vocabulary import PIPELINE_STAGES, ROLES
 from exports import formats as export_format
+from exports.coverage_csv import coverage_csv
 from exports.outcomes_csv import outcomes_csv
 from exports.pipeline_report import Definition as ReportDefinition
 from exports.pipeline_report import PipelineReport, build_report
@@ -153,6 +156,7 @@ __all__ = [
     "InvalidReferral",
     "LoadedCounts",
     "Principal",
+    "CoverageView",
     "StudentRecord",
     "VisibilityReason",
     "add_note",
@@ -493,6 +497,24 @@ def export_outcomes(
             detail={"school_year": school_year, "org_id": org_id, "exact": view.exact},
         )
     return outcomes_csv(view.rows)
+
+
+def coverage_view(principal: Principal, *, meeting: bool = False) -> CoverageView:
+    """ "Where is help missing?": need and coverage by school as the principal may see it
+    (exact for leaders and stewards; protected for the others and in meeting mode)."""
+    return coverage.coverage_view(get_engine(), principal=principal, meeting=meeting)
+
+
+def export_coverage(
+    principal: Principal, *, school_year: int | None = None, as_of: date | None = None
+) -> str:
+    """`export coverage`: the CSV of issue 14's command-line contract (exact or
+    protected as on the page), audited as an export; a role without coverage rights is
+    refused (audited)."""
+    rows = coverage.coverage_export(
+        get_engine(), principal=principal, school_year=school_year, as_of=as_of
+    )
+    return coverage_csv(rows)
 
 
 def pipeline_report(

@@ -7,7 +7,9 @@ who may not see the students gets the same, consistent figures) over the stages
 observable as of the refresh date (the others are stored as `not_yet`,
 indicators.observable), computes the program outcomes of "Is it working?" from the raw
 tables and the services (`indicators.outcomes`) with their protected version
-(`indicators.outcomes_protection`), and replaces the derived tables in one transaction.
+(`indicators.outcomes_protection`), computes need and coverage by school (issue 14:
+`indicators.coverage`, exact counts, from the indicators and services in memory and the
+releases), and replaces the derived tables in one transaction.
 Pages then read a few hundred indexed rows.
 
 An import commits before its refresh runs, so a refresh that is interrupted (the process
@@ -31,6 +33,11 @@ from data_access.bulk import insert_frame, read_table
 from data_access.meta import read_meta, set_meta
 from data_access.models import (
     IMPORT_TABLES,
+    Consent,
+    CoverageDuplication,
+    CoverageNeed,
+    CoverageServedNow,
+    CoverageTierSupport,
     FafsaSeasonCompletions,
     FafsaSeasonSeniors,
     ImportRun,
@@ -48,6 +55,7 @@ from data_access.models import (
 )
 from data_access.policy import current_school_year
 from domain.progress import Progress, no_progress
+from indicators.coverage import duplication, need_coverage, served_now, tier_support
 from indicators.diagnostics import (
     PRIOR_ACHIEVEMENT_RACE_GROUPING,
     college_timing_cells,
@@ -106,6 +114,15 @@ OUTCOME_TABLES = {
     "trajectory_public": table_of(ProgramTrajectoryPublic),
     "served_students": table_of(ProgramServedStudent),
 }
+#: The need-and-coverage tables (issue 14), in the order they are replaced.
+COVERAGE_TABLES = {
+    "need": table_of(CoverageNeed),
+    "duplication": table_of(CoverageDuplication),
+    "tier_support": table_of(CoverageTierSupport),
+    "served_now": table_of(CoverageServedNow),
+}
+#: The columns of `consent` the coverage figures read (is a release active, and naming whom).
+CONSENT_COLUMNS = ("student_id", "org_id", "signed_date", "expires_date", "revoked_date")
 #: pathwise_meta: the id of the last import the stored indicators were computed after.
 AFTER_IMPORT_KEY = "indicators_after_import"
 #: pathwise_meta: when the stored indicators were computed (UTC, ISO 8601).
@@ -229,6 +246,46 @@ def write_outcomes(connection: Connection, outcomes: StoredOutcomes) -> None:
         insert_frame(connection, table, getattr(outcomes, name))
 
 
+def read_consents(engine: Engine) -> pl.DataFrame:
+    """The releases, with the columns the coverage figures read (no categories, no signer)."""
+    return read_table(engine, table_of(Consent), CONSENT_COLUMNS)
+
+
+@dataclass(frozen=True)
+class StoredCoverage:
+    """The four need-and-coverage frames as they are stored (exact counts; who may see
+    what of them is data_access/coverage.py's business)."""
+
+    need: pl.DataFrame
+    duplication: pl.DataFrame
+    tier_support: pl.DataFrame
+    served_now: pl.DataFrame
+
+
+def coverage_to_store(
+    indicators: pl.DataFrame,
+    services: pl.DataFrame,
+    consents: pl.DataFrame,
+    as_of: date,
+    settings: Settings,
+) -> StoredCoverage:
+    """Need and coverage on `as_of` for the students of `indicators` (the current school
+    year's), by school: indicators/coverage.py's four figures."""
+    return StoredCoverage(
+        need=need_coverage(indicators, services, consents, as_of, settings),
+        duplication=duplication(services, indicators, as_of),
+        tier_support=tier_support(indicators, services, as_of, by_school=True),
+        served_now=served_now(indicators, services, consents, as_of),
+    )
+
+
+def write_coverage(connection: Connection, coverage: StoredCoverage) -> None:
+    """Replace the four coverage tables (on the caller's transaction)."""
+    for name, table in COVERAGE_TABLES.items():
+        connection.execute(delete(table))
+        insert_frame(connection, table, getattr(coverage, name))
+
+
 FRESHNESS = (
     ("enrollments", "school_year", "latest school year"),
     ("attendance", "as_of_date", "latest snapshot"),
@@ -289,6 +346,7 @@ def refresh_derived(
     outcomes = outcomes_to_store(
         *_program_outcomes(tables, services, as_of, settings), settings.min_cell
     )
+    coverage = coverage_to_store(indicators, services, read_consents(engine), as_of, settings)
     progress(3, 4, "saving")
     with engine.begin() as connection:
         for table in (INDICATORS, CELLS, PUBLIC_CELLS, SEASON_SENIORS, SEASON_COMPLETIONS):
@@ -299,6 +357,7 @@ def refresh_derived(
         insert_frame(connection, SEASON_SENIORS, seniors)
         insert_frame(connection, SEASON_COMPLETIONS, completions)
         write_outcomes(connection, outcomes)
+        write_coverage(connection, coverage)
         set_meta(
             connection,
             {

@@ -40,6 +40,8 @@ Contract (docs/access-rules.md):
                                          `visible_programs`); exact as "see exact aggregates"
     list program students                admin, leader, org_staff (within the row scope);
                                          not in meeting mode
+    see coverage, export coverage        admin, leader, counselor, org_staff, viewer (also
+                                         in m.m.); exact as "see exact aggregates"
     read audit log                       admin
     read disclosures                     admin (one student at a time), parent, student
     administer users/releases/agreements,
@@ -161,6 +163,8 @@ class Action(StrEnum):
     EXPORT_OUTCOMES = "export outcomes"
     LIST_PROGRAM_STUDENTS = "list program students"
     EDIT_CAPACITY = "edit capacity"
+    SEE_COVERAGE = "see coverage"
+    EXPORT_COVERAGE = "export coverage"
 
 
 class Scope(StrEnum):
@@ -225,6 +229,10 @@ _OUTCOMES = Rule(
     KEPT,
     "Your role does not see program outcomes.",
 )
+#: "Where is help missing, and where is it doubled?" (issue 14): every role with
+#: aggregate rights (admin and leader exact; viewer, counselor, partner staff protected;
+#: everyone protected in meeting mode); teachers and families none.
+_COVERAGE = Rule(ROLES_WITH_AGGREGATES, KEPT, "Your role does not see need and coverage figures.")
 
 #: The action table: every "may I" of Pathwise (docs/access-rules.md, "Roles").
 RULES: dict[Action, Rule] = {
@@ -301,6 +309,8 @@ RULES: dict[Action, Rule] = {
     ),
     Action.SEE_OUTCOMES: _OUTCOMES,
     Action.EXPORT_OUTCOMES: _OUTCOMES,
+    Action.SEE_COVERAGE: _COVERAGE,
+    Action.EXPORT_COVERAGE: _COVERAGE,
     Action.LIST_PROGRAM_STUDENTS: Rule(
         frozenset({Role.ADMIN, Role.DISTRICT_LEADER, Role.ORG_STAFF}),
         REFUSED,

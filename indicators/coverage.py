@@ -185,13 +185,17 @@ def duplication(services: pl.DataFrame, indicators: pl.DataFrame, as_of: date) -
     )
 
 
-def tier_support(indicators: pl.DataFrame, services: pl.DataFrame, as_of: date) -> pl.DataFrame:
+def tier_support(
+    indicators: pl.DataFrame, services: pl.DataFrame, as_of: date, *, by_school: bool = False
+) -> pl.DataFrame:
     """By tier, the students with no active service, one, or two or more (an MTSS check).
 
     Rules (issue 14 part 1, "Tier against support"; docs/indicators.md): a student's
     services are the distinct (org_id, service_type) pairs active on `as_of` (see
     `active_services`). Columns tier, students, no_service, one_service, two_or_more;
-    one row per tier present in `indicators`, sorted by tier.
+    one row per tier present in `indicators`, sorted by tier. With `by_school` (what the
+    refresh stores), one row per school and tier present, school_id first, sorted by
+    school_id then tier.
     """
     per_student = (
         active_services(services, as_of)
@@ -200,11 +204,12 @@ def tier_support(indicators: pl.DataFrame, services: pl.DataFrame, as_of: date) 
         .group_by("student_id")
         .agg(n=pl.len())
     )
+    keys = ["school_id", "tier"] if by_school else ["tier"]
     return (
-        indicators.select("student_id", "tier")
+        indicators.select("student_id", *keys)
         .join(per_student, on="student_id", how="left")
         .with_columns(pl.col("n").fill_null(0))
-        .group_by("tier")
+        .group_by(keys)
         .agg(
             students=pl.len(),
             no_service=(pl.col("n") == 0).sum(),
@@ -212,5 +217,53 @@ def tier_support(indicators: pl.DataFrame, services: pl.DataFrame, as_of: date) 
             two_or_more=(pl.col("n") >= 2).sum(),
         )
         .with_columns(pl.col("students", "no_service", "one_service", "two_or_more").cast(pl.Int64))
-        .sort("tier")
+        .sort(keys)
+    )
+
+
+#: The columns of `served_now` (the `coverage_served_now` table).
+SERVED_NOW_COLUMNS: Final = (
+    "org_id",
+    "school_id",
+    "service_type",
+    "students",
+    "students_with_release",
+)
+
+
+def served_now(
+    indicators: pl.DataFrame, services: pl.DataFrame, consents: pl.DataFrame, as_of: date
+) -> pl.DataFrame:
+    """The students each organisation serves on `as_of`, by service type and the student's
+    school of record: what open slots subtract (indicators/capacity.py).
+
+    Rules (issue 14 part 2, "Open slots = slots minus students served now"): a student is
+    served by an organisation with a service type when such a service is active on
+    `as_of` (`active_services`); the school is the student's school in `indicators` (the
+    current school year's enrolment; a student not enrolled then is not counted, so no
+    slot is held by a student who has left). `students_with_release` counts those of them
+    with an active release naming that organisation (`active_consents`): the only ones its
+    own staff may count (docs/access-rules.md: a partner never learns of a student it may not see).
+    Columns SERVED_NOW_COLUMNS, sorted by org_id, school_id, service_type.
+    """
+    released = (
+        active_consents(consents, as_of)
+        .select("student_id", "org_id")
+        .unique()
+        .with_columns(released=pl.lit(True))
+    )
+    return (
+        active_services(services, as_of)
+        .select("student_id", "org_id", "service_type")
+        .unique()
+        .join(indicators.select("student_id", "school_id"), on="student_id")
+        .join(released, on=["student_id", "org_id"], how="left")
+        .group_by("org_id", "school_id", "service_type")
+        .agg(
+            students=pl.len(),
+            students_with_release=pl.col("released").fill_null(False).sum(),
+        )
+        .with_columns(pl.col("students", "students_with_release").cast(pl.Int64))
+        .sort("org_id", "school_id", "service_type")
+        .select(SERVED_NOW_COLUMNS)
     )

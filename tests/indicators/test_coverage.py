@@ -8,7 +8,14 @@ from typing import Any
 import polars as pl
 
 from domain.vocabulary import FLAGS
-from indicators.coverage import COVERAGE_COLUMNS, duplication, need_coverage, tier_support
+from indicators.coverage import (
+    COVERAGE_COLUMNS,
+    SERVED_NOW_COLUMNS,
+    duplication,
+    need_coverage,
+    served_now,
+    tier_support,
+)
 from indicators.settings import load_settings
 
 AS_OF = date(2026, 3, 2)
@@ -223,3 +230,36 @@ def test_tier_support_counts_students_with_none_one_or_more_services() -> None:
         {"tier": 1, "students": 1, "no_service": 1, "one_service": 0, "two_or_more": 0},
         {"tier": 3, "students": 3, "no_service": 1, "one_service": 1, "two_or_more": 1},
     ]
+
+
+def test_tier_support_by_school_splits_each_tier_by_the_students_school() -> None:
+    world = indicators(kid("a", "HS1", 3), kid("b", "HS2", 3), kid("c", "HS2", 3))
+    served = services(service("b", "ORG1", "academic"))
+    result = tier_support(world, served, AS_OF, by_school=True)
+    assert result.to_dicts() == [
+        {"school_id": "HS1", "tier": 3, "students": 1, "no_service": 1, "one_service": 0,
+         "two_or_more": 0},
+        {"school_id": "HS2", "tier": 3, "students": 2, "no_service": 1, "one_service": 1,
+         "two_or_more": 0},
+    ]  # fmt: skip
+
+
+def test_served_now_counts_students_per_partner_school_of_record_and_type() -> None:
+    world = indicators(kid("a", "HS1"), kid("b", "HS1"), kid("c", "HS2"))
+    served = services(
+        service("a", "ORG1", "academic"),
+        service("a", "ORG1", "academic", date(2025, 10, 1)),  # the same student twice: once
+        service("b", "ORG1", "academic"),
+        service("c", "ORG1", "academic"),
+        service("c", "ORG2", "mentoring", end=date(2026, 1, 1)),  # ended: not served now
+        service("z", "ORG1", "academic"),  # not enrolled this year: holds no slot
+    )
+    released = consents(release("a", "ORG1"), release("b", "ORG2"), release("c", "ORG1"))
+    result = served_now(world, served, released, AS_OF)
+    assert tuple(result.columns) == SERVED_NOW_COLUMNS
+    assert result.to_dicts() == [
+        {"org_id": "ORG1", "school_id": "HS1", "service_type": "academic", "students": 2,
+         "students_with_release": 1},
+        {"org_id": "ORG1", "school_id": "HS2", "service_type": "academic", "students": 1,
+         "students_with_release": 1},
+    ]  # fmt: skip

@@ -1,0 +1,305 @@
+"""Need and coverage as protected viewers see it (indicators/coverage_protection.py,
+docs/access-rules.md rules 1-5): worked examples, then properties over random schools against an
+attacker who enumerates every table consistent with what is shown."""
+
+from __future__ import annotations
+
+import itertools
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import polars as pl
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from indicators.coverage_protection import (
+    DISTRICT,
+    exact_coverage,
+    protect_coverage,
+    protect_duplication,
+    protect_tier_support,
+)
+
+COUNTS = ("flagged", "served_addressing", "served_addressing_with_release", "served_other",
+          "unserved", "duplicated")  # fmt: skip
+
+
+def school(sid: str, flagged: int, addressing: int, release: int, other: int, dup: int,
+           need: str = "chronic_absence") -> dict[str, Any]:  # fmt: skip
+    return {
+        "school_id": sid, "need": need, "flagged": flagged, "served_addressing": addressing,
+        "served_addressing_with_release": release, "served_other": other,
+        "unserved": flagged - addressing - other, "duplicated": dup,
+    }  # fmt: skip
+
+
+def table(*rows: dict[str, Any]) -> pl.DataFrame:
+    return pl.DataFrame(list(rows), schema={"school_id": pl.String, "need": pl.String} | dict.fromkeys(COUNTS, pl.Int64))  # fmt: skip
+
+
+def by_school(frame: pl.DataFrame) -> dict[str, dict[str, Any]]:
+    return {r["school_id"]: r for r in frame.iter_rows(named=True)}
+
+
+def test_a_school_with_few_flagged_students_shows_less_than_ten_and_no_share() -> None:
+    shown = protect_coverage(
+        table(school("HS1", 140, 20, 15, 7, 0), school("HS2", 8, 3, 1, 1, 0),
+              school("HS3", 60, 35, 30, 10, 3)), 10,
+    )  # fmt: skip
+    hs2 = by_school(shown.schools)["HS2"]
+    assert hs2["flagged_display"] == "<10" and hs2["flagged"] is None
+    assert hs2["unserved_share"] is None
+
+
+def test_unserved_and_its_share_are_shown_beside_exact_flagged_and_served_counts() -> None:
+    shown = protect_coverage(
+        table(school("HS1", 140, 30, 25, 25, 0), school("HS2", 90, 40, 30, 20, 0)), 10
+    )
+    hs1 = by_school(shown.schools)["HS1"]
+    assert (hs1["flagged_display"], hs1["unserved_display"]) == ("140", "85")
+    assert hs1["unserved_share"] == 60.7  # 85 / 140
+
+
+def test_a_small_school_hides_another_schools_count_so_it_is_not_the_total_less_the_rest() -> None:
+    shown = protect_coverage(
+        table(school("HS1", 140, 30, 25, 25, 0), school("HS2", 8, 3, 1, 1, 0),
+              school("HS3", 90, 40, 30, 20, 0)), 10,
+    )  # fmt: skip
+    rows = by_school(shown.schools)
+    assert shown.district["flagged_display"].to_list() == ["238"]
+    assert rows["HS2"]["flagged_display"] == "<10"
+    assert rows["HS3"]["flagged_display"] == "*"  # 90 < 140: the smallest exact count
+    assert rows["HS3"]["unserved_share"] is None  # no share beside a hidden count
+
+
+def test_served_with_a_release_within_ten_of_served_addressing_is_hidden() -> None:
+    shown = protect_coverage(
+        table(school("HS1", 140, 40, 35, 25, 0), school("HS2", 140, 40, 35, 25, 0)), 10
+    )
+    for row in shown.schools.iter_rows(named=True):
+        assert row["served_addressing_display"] == "40"
+        assert row["served_addressing_with_release_display"] == "*"
+
+
+def test_exact_viewers_see_every_count_and_the_district_sums() -> None:
+    shown = exact_coverage(table(school("HS1", 8, 3, 1, 1, 0), school("HS2", 140, 30, 25, 25, 2)))
+    assert by_school(shown.schools)["HS1"]["unserved_display"] == "4"
+    district = shown.district.row(0, named=True)
+    assert (district["school_id"], district["flagged"], district["duplicated"]) == (
+        DISTRICT,
+        148,
+        2,
+    )
+    assert district["unserved_share"] == 60.1  # (4 + 85) / 148
+
+
+def test_duplication_pairs_under_the_minimum_show_less_than_ten() -> None:
+    pairs = pl.DataFrame(
+        {"school_id": ["HS2", "HS2"], "service_type": ["academic", "mentoring"],
+         "org_a": ["BGC", "BGC"], "org_b": ["YTN", "YTN"], "students": [23, 4]}
+    )  # fmt: skip
+    shown = protect_duplication(pairs, 10)
+    assert shown["students_display"].to_list() == ["23", "<10"]
+    assert shown["students"].to_list() == [23, None]
+
+
+def test_tier_three_students_with_no_support_are_shown_only_as_an_exact_difference() -> None:
+    tiers = pl.DataFrame(
+        {"school_id": ["HS1", "HS2"], "tier": [3, 3], "students": [40, 52],
+         "no_service": [25, 30], "one_service": [10, 12], "two_or_more": [5, 10]}
+    )  # fmt: skip
+    shown = protect_tier_support(tiers, 10)
+    rows = by_school(shown.schools)
+    assert rows["HS1"]["two_or_more_display"] == "<10"
+    assert rows["HS2"]["no_service_display"] == "30"  # 52 - 22, both exact
+    assert rows["HS1"]["no_service_display"] == "25"  # 40 - 15 supported, both exact
+    # two_or_more: HS1's 5 is hidden, so HS2's 10 is too (not the district's 15 less 5),
+    # and one_service (supported - two_or_more) with it.
+    assert rows["HS2"]["two_or_more_display"] == "*"
+    assert rows["HS1"]["one_service_display"] == rows["HS2"]["one_service_display"] == "*"
+    assert shown.district["students_display"].to_list() == ["92"]
+
+
+# ---------------------------------------------------------------------------------------
+# Properties: random flagged students at two schools; the attacker enumerates every
+# table consistent with the display (nesting, sums over the schools, `<m` as 0..m-1,
+# `*` as any count) and must never pin a hidden count, nor a small group between two
+# counts of a funnel.
+# ---------------------------------------------------------------------------------------
+
+#: A flagged student: served for that need (addr), for something else (other) or not
+#: at all (none); with a release naming the partner; served by two partners of one type.
+Kid = tuple[str, bool, bool]
+#: flagged, served (by anyone), served_addressing, with_release, duplicated
+STAGES = ("flagged", "served", "served_addressing", "served_addressing_with_release", "duplicated")
+
+
+@dataclass(frozen=True)
+class World:
+    schools: list[list[Kid]]
+
+    def truth(self, i: int) -> tuple[int, ...]:
+        kids = self.schools[i]
+        addr = [k for k in kids if k[0] == "addr"]
+        return (len(kids), sum(1 for k in kids if k[0] != "none"), len(addr),
+                sum(1 for k in addr if k[1]), sum(1 for k in addr if k[2]))  # fmt: skip
+
+    def frame(self) -> pl.DataFrame:
+        rows = []
+        for i in range(len(self.schools)):
+            f, a, s, w, d = self.truth(i)
+            rows.append(school(f"HS{i + 1}", f, s, w, a - s, d))
+        return table(*rows)
+
+
+kids = st.tuples(st.sampled_from(["addr", "other", "none"]), st.booleans(), st.booleans())
+worlds = st.lists(st.lists(kids, max_size=9), min_size=2, max_size=2).map(World)
+
+
+def domain(display: str, cap: int, min_cell: int) -> list[int]:
+    if display == "*":
+        return list(range(cap + 1))
+    if display.startswith("<"):
+        return list(range(min_cell))
+    return [int(display)]
+
+
+def feasible(row: dict[str, Any], cap: int, min_cell: int) -> np.ndarray:
+    """Every (flagged, served, served_addressing, with_release, duplicated) the row's
+    display allows."""
+    found = []
+    unserved, other = row["unserved_display"], row["served_other_display"]
+    for f in domain(row["flagged_display"], cap, min_cell):
+        for s in domain(row["served_addressing_display"], f, min_cell):
+            if s > f:
+                continue
+            for a in range(s, f + 1):
+                if unserved != "*" and f - a != int(unserved):
+                    continue
+                if other != "*" and a - s != int(other):
+                    continue
+                for w, d in itertools.product(
+                    domain(row["served_addressing_with_release_display"], s, min_cell),
+                    domain(row["duplicated_display"], s, min_cell),
+                ):
+                    if w <= s and d <= s:
+                        found.append((f, a, s, w, d))
+    return np.array(found, dtype=np.int64).reshape(-1, 5)
+
+
+def assert_nothing_pinned(world: World, min_cell: int) -> None:
+    shown = protect_coverage(world.frame(), min_cell)
+    rows = [by_school(shown.schools)[f"HS{i + 1}"] for i in range(2)]
+    district = shown.district.row(0, named=True)
+    cap = world.truth(0)[0] + world.truth(1)[0] + min_cell
+    one, two = feasible(rows[0], cap, min_cell), feasible(rows[1], cap, min_cell)
+    allowed = feasible(district, 2 * cap, min_cell)
+    base = 2 * cap + 2
+    weights = base ** np.arange(5, dtype=np.int64)
+    sums = one[:, None, :] + two[None, :, :]
+    keep = np.isin(sums @ weights, allowed @ weights)
+    pairs = np.argwhere(keep)
+    tables = [one[pairs[:, 0]], two[pairs[:, 1]], sums[pairs[:, 0], pairs[:, 1]]]
+    truths = [world.truth(0), world.truth(1),
+              tuple(a + b for a, b in zip(world.truth(0), world.truth(1), strict=True))]  # fmt: skip
+    shown_rows = [*rows, district]
+
+    # Every count that may be shown to a reader: the five stages and the two differences.
+    def quantities(t: np.ndarray) -> dict[str, np.ndarray]:
+        return {
+            "flagged": t[:, 0], "served_addressing": t[:, 2],
+            "served_addressing_with_release": t[:, 3], "duplicated": t[:, 4],
+            "unserved": t[:, 0] - t[:, 1], "served_other": t[:, 1] - t[:, 2],
+        }  # fmt: skip
+
+    for values, truth, row in zip(tables, truths, shown_rows, strict=True):
+        assert len(values) > 0
+        quantity = quantities(values)
+        actual = quantities(np.array([truth]))
+        for name, found in quantity.items():
+            assert actual[name][0] in set(found.tolist())
+            if row[name] is None:
+                assert len(set(found.tolist())) >= 2, (name, row, world)
+            else:
+                assert row[name] == actual[name][0] and row[f"{name}_display"] == str(row[name])
+        # No small group between two counts of a funnel is pinned (rule 2's purpose).
+        chains = [(0, 1), (0, 2), (0, 3), (1, 2), (1, 3), (2, 3), (2, 4), (0, 4), (1, 4)]
+        for high, low in chains:
+            lost = set((values[:, high] - values[:, low]).tolist())
+            assert len(lost) > 1 or min(lost) >= min_cell, (high, low, row, world)
+
+
+@settings(max_examples=150, deadline=None)
+@given(worlds, st.integers(2, 3))
+def test_no_hidden_coverage_count_can_be_worked_out(world: World, min_cell: int) -> None:
+    assert_nothing_pinned(world, min_cell)
+
+
+@settings(max_examples=200, deadline=None)
+@given(worlds, st.integers(2, 12))
+def test_every_shown_count_is_exact_and_every_share_sits_beside_exact_counts(
+    world: World, min_cell: int
+) -> None:
+    shown = protect_coverage(world.frame(), min_cell)
+    exact = by_school(exact_coverage(world.frame()).schools)
+    for row in shown.schools.iter_rows(named=True):
+        truth = exact[row["school_id"]]
+        for name in COUNTS:
+            if row[name] is None:
+                assert row[f"{name}_display"] in ("*", f"<{min_cell}")
+                assert row[f"{name}_display"] == "*" or truth[name] < min_cell
+            else:
+                assert row[name] == truth[name] >= min_cell
+        if row["unserved_share"] is not None:
+            assert row["unserved"] is not None and row["flagged"] is not None
+
+
+#: A student of one tier at one school: how many services they have now (0, 1 or 2+).
+tier_worlds = st.lists(st.lists(st.integers(0, 2), max_size=12), min_size=2, max_size=2)
+
+
+def tier_frame(schools: list[list[int]]) -> pl.DataFrame:
+    return pl.DataFrame(
+        [{"school_id": f"HS{i + 1}", "tier": 3, "students": len(kids),
+          "no_service": kids.count(0), "one_service": kids.count(1),
+          "two_or_more": kids.count(2)} for i, kids in enumerate(schools)]
+    )  # fmt: skip
+
+
+def tier_feasible(row: dict[str, Any], cap: int, min_cell: int) -> np.ndarray:
+    """Every (students, supported, two_or_more) the row's display allows."""
+    found = []
+    none, one = row["no_service_display"], row["one_service_display"]
+    for n in domain(row["students_display"], cap, min_cell):
+        for t in domain(row["two_or_more_display"], n, min_cell):
+            for p in range(t, n + 1):
+                if (none == "*" or n - p == int(none)) and (one == "*" or p - t == int(one)):
+                    found.append((n, p, t))
+    return np.array(found, dtype=np.int64).reshape(-1, 3)
+
+
+@settings(max_examples=150, deadline=None)
+@given(tier_worlds, st.integers(2, 4))
+def test_no_hidden_tier_support_count_can_be_worked_out(
+    schools: list[list[int]], min_cell: int
+) -> None:
+    shown = protect_tier_support(tier_frame(schools), min_cell)
+    rows = [by_school(shown.schools)[f"HS{i + 1}"] for i in range(2)]
+    cap = sum(len(k) for k in schools) + min_cell
+    one, two = (tier_feasible(r, cap, min_cell) for r in rows)
+    allowed = tier_feasible(shown.district.row(0, named=True), 2 * cap, min_cell)
+    weights = (2 * cap + 2) ** np.arange(3, dtype=np.int64)
+    sums = one[:, None, :] + two[None, :, :]
+    pairs = np.argwhere(np.isin(sums @ weights, allowed @ weights))
+    district = shown.district.row(0, named=True)
+    for values, row in ((one[pairs[:, 0]], rows[0]), (two[pairs[:, 1]], rows[1]),
+                        (sums[pairs[:, 0], pairs[:, 1]], district)):  # fmt: skip
+        quantity = {"students": values[:, 0], "no_service": values[:, 0] - values[:, 1],
+                    "one_service": values[:, 1] - values[:, 2], "two_or_more": values[:, 2]}  # fmt: skip
+        for name, found in quantity.items():
+            if row[name] is None:
+                assert len(set(found.tolist())) >= 2, (name, row, schools)
+        for high, low in ((0, 1), (1, 2), (0, 2)):
+            lost = set((values[:, high] - values[:, low]).tolist())
+            assert len(lost) > 1 or min(lost) >= min_cell, (high, low, row, schools)
