@@ -65,6 +65,8 @@ from data_access.policy import (
 from data_access.records import StudentRecord, VisibilityReason
 from data_access.referrals import InvalidReferral
 from data_access.roster import AtRiskList, ListFilters
+from data_access.suggestions import Suggestions
+from data_access.suggestions import suggested_partners as _suggested_partners
 from data_access.users import InvalidUser, UserRequest
 from domain.progress import Progress, no_progress
 from domain.vocabulary import PIPELINE_STAGES, ROLES
@@ -148,6 +150,9 @@ __all__ = [
     "notes_for",
     "referrals_for",
     "respond_to_referral",
+    "Suggestions",
+    "suggested_partners",
+    "sees_every_service",
     "sees_services",
     "sign_in",
     "refuse_sign_in",
@@ -227,6 +232,17 @@ def respond_to_referral(
     principal: Principal, referral_id: int, status: str, response: str = ""
 ) -> None:
     referrals.respond_to_referral(get_engine(), principal, referral_id, status, response)
+
+
+def suggested_partners(principal: Principal, student_ids: Sequence[str]) -> Suggestions:
+    """Suggested partners of the students asked about that the principal may see (audited)."""
+    return _suggested_partners(get_engine(), principal=principal, student_ids=student_ids)
+
+
+def sees_every_service(principal: Principal) -> bool:
+    """Whether the principal sees every organisation serving a student (so may know who
+    has no support for their flags): not a teacher, not a partner (its own only)."""
+    return sees_services(principal) and not principal.partner
 
 
 def disclosure_log(principal: Principal, student_id: str | None = None) -> pl.DataFrame:
