@@ -63,6 +63,7 @@ from data_access.policy import (
     sees_services,
 )
 from data_access.records import StudentRecord, VisibilityReason
+from data_access.referral_loop import referral_loop as _referral_loop
 from data_access.referrals import InvalidReferral
 from data_access.roster import AtRiskList, ListFilters
 from data_access.suggestions import Suggestions
@@ -152,6 +153,7 @@ __all__ = [
     "respond_to_referral",
     "Suggestions",
     "suggested_partners",
+    "referral_loop",
     "sees_every_service",
     "sees_services",
     "sign_in",
@@ -237,6 +239,11 @@ def respond_to_referral(
 def suggested_partners(principal: Principal, student_ids: Sequence[str]) -> Suggestions:
     """Suggested partners of the students asked about that the principal may see (audited)."""
     return _suggested_partners(get_engine(), principal=principal, student_ids=student_ids)
+
+
+def referral_loop(principal: Principal) -> pl.DataFrame:
+    """What became of the referrals, per partner and school, as the principal may see it."""
+    return _referral_loop(get_engine(), principal=principal)
 
 
 def sees_every_service(principal: Principal) -> bool:

@@ -10,6 +10,7 @@ import streamlit as st
 from data_access import api
 from domain import vocabulary
 from indicators.definitions import definitions, explain, flag_title
+from indicators.referral_loop import referral_paths
 from indicators.settings import load_settings
 from indicators.suggestions import ALREADY_SERVING, SUGGESTED
 from ui.components import (
@@ -83,7 +84,7 @@ def student_page() -> None:
         return
     _notes(principal, student_id)
     partners = _who_could_help(principal, record)
-    _referrals(principal, student_id)
+    _referrals(principal, student_id, record)
     next_step(_suggestion(record, partners))
 
 
@@ -181,20 +182,23 @@ def _notes(principal: api.Principal, student_id: str) -> None:
                     st.error(md(problem))
 
 
-def _referrals(principal: api.Principal, student_id: str) -> None:
+def _referrals(
+    principal: api.Principal, student_id: str, record: api.StudentRecord | None = None
+) -> None:
     if not principal.can(api.Action.READ_REFERRALS):
         return
     st.subheader("Referrals")
     existing = api.referrals_for(principal, student_id)
     if existing.height:
         st.dataframe(
-            existing.with_columns(status=_status_words()).select(
-                "org_name", "status", "reason", "referred_by", "created_at", "response"
+            existing.with_columns(status=_status_words(), path=_paths(existing, record)).select(
+                "org_name", "status", "path", "reason", "referred_by", "created_at", "response"
             ),
             hide_index=True,
             width="stretch",
             column_config={
-                "created_at": st.column_config.DatetimeColumn("Referred", format="MMM D, YYYY")
+                "created_at": st.column_config.DatetimeColumn("Referred", format="MMM D, YYYY"),
+                "path": st.column_config.TextColumn("What happened since", width="large"),
             },
         )
         if principal.can(api.Action.RESPOND_TO_REFERRAL):
@@ -215,6 +219,50 @@ def _referrals(principal: api.Principal, student_id: str) -> None:
                     )
                 except (api.InvalidReferral, api.AccessDenied) as problem:
                     st.error(md(problem))
+
+
+def _paths(existing: pl.DataFrame, record: api.StudentRecord | None) -> pl.Series:
+    """Each referral's path in words: referred -> answered (days) -> service started (a
+    service of that partner the viewer may see, within 30 days) -> the student's
+    indicators now (those the viewer may see). indicators/referral_loop.py has the rule."""
+    services = record.services if record is not None else pl.DataFrame()
+    if services.height == 0:
+        services = pl.DataFrame(
+            schema={"org_id": pl.String, "service_type": pl.String, "start_date": pl.Date}
+        )
+    released = existing.filter(~pl.col("waiting_for_release").fill_null(False)).select(
+        "student_id", "org_id"
+    )
+    paths = referral_paths(
+        existing.with_columns(
+            pl.col("created_at", "updated_at").cast(pl.Datetime("us")).dt.replace_time_zone(None)
+        ),
+        released,
+        services.select("org_id", "service_type", "start_date").with_columns(
+            student_id=pl.lit(existing["student_id"][0])
+        ),
+    )
+    row: dict[str, Any] = (record.indicators if record is not None else None) or {}
+    now = []
+    if row.get("absence_rate") is not None:
+        now.append(f"absent {row['absence_rate'] * 100:.1f}% of days")
+    if row.get("core_fails") is not None:
+        now.append(f"{row['core_fails']} failing core course(s)")
+    texts = []
+    for path in paths.iter_rows(named=True):
+        steps = [f"referred {path['referred_on']:%b %d}"]
+        if path["answered_on"] is not None:
+            steps.append(
+                f"{path['status']} {path['answered_on']:%b %d} ({path['days_to_response']} days)"
+            )
+        elif path["waiting_for_release"]:
+            steps.append("waiting for a release")
+        if path["service_started"] is not None:
+            steps.append(f"service started {path['service_started']:%b %d}")
+        if now:
+            steps.append("now " + ", ".join(now))
+        texts.append(" → ".join(steps))
+    return pl.Series("path", texts, dtype=pl.String)
 
 
 def _status_words() -> pl.Expr:

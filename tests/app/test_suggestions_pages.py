@@ -166,3 +166,51 @@ def test_a_partner_sees_suggestions_but_no_referral_button(
     assert not at.exception, at.exception
     assert "Who could help" in [s.value for s in at.subheader]
     assert not [b for b in at.button if str(b.label).startswith("Refer to")]
+
+
+def test_the_profile_shows_each_referrals_path(
+    page_as: Callable[..., AppTest], district: tuple[str, Engine]
+) -> None:
+    engine = district[1]
+    referral = table_of(Referral)
+    counselor = sign_in(engine, email(COUNSELOR), TODAY)
+    ids = set(at_risk_list(engine, counselor).rows["student_id"])
+    with engine.connect() as connection:
+        referred = connection.execute(select(referral.c.student_id)).scalars().all()
+    student_id = next(s for s in referred if s in ids)
+    at = page_as("student.student_page", COUNSELOR, profile_student=student_id)
+    assert not at.exception, at.exception
+    paths = pl.from_pandas(at.dataframe[-1].value)["path"].to_list()
+    assert paths and all(p.startswith("referred ") for p in paths)
+
+
+def loop_as(
+    district: tuple[str, Engine], monkeypatch: pytest.MonkeyPatch, who: str, meeting: bool
+) -> AppTest:
+    monkeypatch.setenv("PATHWISE_DATABASE_URL", district[0])
+    monkeypatch.setenv("PATHWISE_DEMO_SIGNIN", "1")
+    at = AppTest.from_string(
+        "from ui.referral_loop import render_referral_loop\n"
+        "from ui.session import require_principal\n"
+        f"render_referral_loop(require_principal(), meeting={meeting})\n",
+        default_timeout=60,
+    )
+    at.user = {"is_logged_in": False}
+    at.session_state["demo_email"] = email(who)
+    at.run()
+    return at
+
+
+def test_the_referral_loop_is_exact_for_the_steward_and_protected_in_meeting_mode(
+    district: tuple[str, Engine], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    exact = loop_as(district, monkeypatch, "steward", meeting=False)
+    assert not exact.exception, exact.exception
+    made = pl.from_pandas(exact.dataframe[0].value)["made"].to_list()
+    assert all(m.isdigit() for m in made)
+    assert exact.success and exact.success[0].value.startswith("**Next step.**")
+    protected = loop_as(district, monkeypatch, "steward", meeting=True)
+    assert not protected.exception, protected.exception
+    shown = pl.from_pandas(protected.dataframe[0].value)
+    small = [m for m in shown["made"].to_list() if m.isdigit() and int(m) < 10]
+    assert not small and "<10" in shown["made"].to_list() + shown["accepted"].to_list()
