@@ -18,6 +18,7 @@ SUITES: dict[str, str] = {
     "app": "bench.app_suite:run",
     "import": "bench.import_bench:suite",
     "outcomes": "bench.outcomes_suite:run",
+    "suggestions": "bench.suggestions_suite:run",
     "coverage": "bench.coverage_suite:run",
 }
 

@@ -71,8 +71,11 @@ from data_access.policy import (
     sees_services,
 )
 from data_access.records import StudentRecord, VisibilityReason
+from data_access.referral_loop import referral_loop as _referral_loop
 from data_access.referrals import InvalidReferral
 from data_access.roster import AtRiskList, ListFilters
+from data_access.suggestions import Suggestions
+from data_access.suggestions import suggested_partners as _suggested_partners
 from data_access.users import InvalidUser, UserRequest
 from domain.mapping import Mapping
 from domain.progress import Progress, no_progress
@@ -170,6 +173,10 @@ __all__ = [
     "notes_for",
     "referrals_for",
     "respond_to_referral",
+    "Suggestions",
+    "suggested_partners",
+    "referral_loop",
+    "sees_every_service",
     "sees_services",
     "sign_in",
     "refuse_sign_in",
@@ -249,6 +256,22 @@ def respond_to_referral(
     principal: Principal, referral_id: int, status: str, response: str = ""
 ) -> None:
     referrals.respond_to_referral(get_engine(), principal, referral_id, status, response)
+
+
+def suggested_partners(principal: Principal, student_ids: Sequence[str]) -> Suggestions:
+    """Suggested partners of the students asked about that the principal may see (audited)."""
+    return _suggested_partners(get_engine(), principal=principal, student_ids=student_ids)
+
+
+def referral_loop(principal: Principal) -> pl.DataFrame:
+    """What became of the referrals, per partner and school, as the principal may see it."""
+    return _referral_loop(get_engine(), principal=principal)
+
+
+def sees_every_service(principal: Principal) -> bool:
+    """Whether the principal sees every organisation serving a student (so may know who
+    has no support for their flags): not a teacher, not a partner (its own only)."""
+    return sees_services(principal) and not principal.partner
 
 
 def disclosure_log(principal: Principal, student_id: str | None = None) -> pl.DataFrame:

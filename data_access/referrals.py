@@ -17,19 +17,22 @@ All audited. Who may do which is decided by `data_access/policy.py` (`Action.REF
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import Any
 
 import polars as pl
-from sqlalchemy import Engine, insert, select, update
+from sqlalchemy import Boolean, Engine, and_, cast, exists, insert, literal, select, update
 
 from data_access.audit import record_event, record_refusal, recording_refusals
-from data_access.models import Organization, Referral, Student, table_of
+from data_access.models import Consent, Organization, Referral, Student, table_of
 from data_access.policy import (
     AccessDenied,
     Action,
     Principal,
+    consent_active,
     current_school_year,
     require,
     require_student,
+    sees_services,
     visibility_row,
     visible_referrals,
     visible_students,
@@ -40,6 +43,7 @@ from domain.vocabulary import REFERRAL_STATUSES
 REFERRAL = table_of(Referral)
 ORGANIZATION = table_of(Organization)
 STUDENT = table_of(Student)
+CONSENT = table_of(Consent)
 
 
 class InvalidReferral(ValueError):
@@ -86,11 +90,29 @@ def create_referral(
     return int(referral_id)
 
 
+def waiting_for_release(principal: Principal) -> Any:
+    """`waiting_for_release`: an open referral to an organisation without an active release
+    naming it for the student (the partner learns nothing until the family signs). Known to
+    those who see which organisations serve a student; null for a teacher, who may not
+    learn of releases (`policy.sees_services`), and false for a partner, who sees a
+    referral only under an active release."""
+    if not sees_services(principal):
+        return cast(literal(None), Boolean).label("waiting_for_release")
+    released = exists(
+        select(literal(1)).where(
+            CONSENT.c.student_id == REFERRAL.c.student_id,
+            CONSENT.c.org_id == REFERRAL.c.org_id,
+            consent_active(principal.today),
+        )
+    )
+    return and_(REFERRAL.c.status == "open", ~released).label("waiting_for_release")
+
+
 def referrals(engine: Engine, principal: Principal, student_id: str | None = None) -> pl.DataFrame:
     """Referrals the principal may see (one student's, or all in scope), newest first: a
     partner only those addressed to it, a teacher only those they made
-    (`policy.visible_referrals`). Asking about a student out of scope returns none, and
-    the refusal is recorded."""
+    (`policy.visible_referrals`), with `waiting_for_release`. Asking about a student out of
+    scope returns none, and the refusal is recorded."""
     asked = [student_id] if student_id is not None else []
     with recording_refusals(engine, principal, "referral.read", students=asked):
         require(principal, Action.READ_REFERRALS)
@@ -111,6 +133,7 @@ def referrals(engine: Engine, principal: Principal, student_id: str | None = Non
                 REFERRAL.c.created_at,
                 REFERRAL.c.updated_at,
                 REFERRAL.c.response,
+                waiting_for_release(principal),
                 scope.c.legal_basis,
             )
             .select_from(
@@ -123,7 +146,11 @@ def referrals(engine: Engine, principal: Principal, student_id: str | None = Non
         )
         if student_id is not None:
             statement = statement.where(REFERRAL.c.student_id == student_id)
-        result = frame(connection, statement, schema={"referral_id": pl.Int64})
+        result = frame(
+            connection,
+            statement,
+            schema={"referral_id": pl.Int64, "waiting_for_release": pl.Boolean},
+        )
         if result.height:
             record_event(
                 connection,

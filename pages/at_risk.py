@@ -11,12 +11,15 @@ from domain.vocabulary import TIERS
 from exports.formats import REDISCLOSURE_NOTICE
 from indicators.definitions import definitions, flag_title, tier_label
 from indicators.settings import load_settings
+from indicators.suggestions import summaries
 from ui.components import download_buttons, indicators_lag_notice, next_step, page_header
 from ui.navigation import open_student
 from ui.session import require_principal
 
 
-def _filters(principal: api.Principal) -> api.ListFilters:
+def _filters(principal: api.Principal) -> tuple[api.ListFilters, bool]:
+    """The list's filters, and whether to keep only students with no support for their
+    flags (offered to those who see every organisation serving a student)."""
     with st.container(border=True):
         first, second, third = st.columns(3)
         caseload_only = False
@@ -48,7 +51,12 @@ def _filters(principal: api.Principal) -> api.ListFilters:
         search = st.text_input(
             "Search by name or student id", placeholder="e.g. Garcia or S1000123"
         )
-    return api.ListFilters(
+        unsupported = api.sees_every_service(principal) and st.toggle(
+            "No support for their flags",
+            help="Flagged students whom no organisation serves with a service addressing "
+            "any of their flags (the need-to-service setting).",
+        )
+    filters = api.ListFilters(
         caseload_only=caseload_only,
         school_id=school_id,
         grades=tuple(grades),
@@ -58,6 +66,17 @@ def _filters(principal: api.Principal) -> api.ListFilters:
         approaching=True if approaching else None,
         search=search or None,
     )
+    return filters, bool(unsupported)
+
+
+def _with_help(principal: api.Principal, rows: pl.DataFrame, unsupported: bool) -> pl.DataFrame:
+    """The rows with `help` (who serves them for their flags, the first suggested partners
+    with open slots), narrowed to those with no support for their flags when asked."""
+    suggestions = api.suggested_partners(principal, rows["student_id"].to_list())
+    if unsupported:
+        kept = suggestions.students.filter(pl.col("no_support").fill_null(False))
+        rows = rows.join(kept.select("student_id"), on="student_id", how="semi")
+    return rows.join(summaries(suggestions), on="student_id", how="left", maintain_order="left")
 
 
 def _display(rows: pl.DataFrame) -> pl.DataFrame:
@@ -82,6 +101,7 @@ def _display(rows: pl.DataFrame) -> pl.DataFrame:
         pl.col("core_fails"),
         pl.col("fafsa_status"),
         *([pl.col("served")] if "served" in rows.columns else []),
+        *([pl.col("help")] if "help" in rows.columns else []),
     )
 
 
@@ -93,9 +113,11 @@ def at_risk_page() -> None:
         "they are flagged and who is already helping.",
     )
     indicators_lag_notice()
-    filters = _filters(principal)
+    filters, unsupported = _filters(principal)
     result = api.at_risk_list(principal, filters)
     rows = result.rows
+    if rows.height:
+        rows = _with_help(principal, rows, unsupported)
     as_of = f" as of {result.computed_as_of:%B %d, %Y}" if result.computed_as_of else ""
     st.caption(f"{rows.height:,} students{as_of}. Flags and tiers use only the data you may see.")
     if rows.height == 0:
@@ -131,6 +153,12 @@ def at_risk_page() -> None:
             "fafsa_status": st.column_config.TextColumn("FAFSA"),
             "served": st.column_config.CheckboxColumn(
                 "Served", help="An organisation is serving the student now."
+            ),
+            "help": st.column_config.TextColumn(
+                "Who could help",
+                width="large",
+                help="Partners whose services address the student's flags, with open slots at "
+                "their school or any school, most open first; or who already serves them.",
             ),
         },
     )

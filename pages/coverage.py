@@ -28,6 +28,8 @@ from ui.coverage import (
     tier_table,
 )
 from ui.navigation import PAGES_KEY
+from ui.realignment import render_realignment
+from ui.referral_loop import render_referral_loop
 from ui.session import require_principal
 from ui.text import md
 
@@ -106,11 +108,9 @@ def coverage_page() -> None:
         )
     _duplication(view)
     _tiers(view, counted)
+    render_realignment(principal, meeting=principal.meeting_mode)
+    render_referral_loop(principal, meeting=principal.meeting_mode)
     _action(principal, view)
-    # --- Lead: realignment goes here -------------------------------------------------
-    # ui.realignment.render_realignment(principal, meeting=principal.meeting_mode)
-    # --- Lead: referral loop goes here -----------------------------------------------
-    # ui.referral_loop.render_referral_loop(principal, meeting=principal.meeting_mode)
 
 
 def _addressing_words(addressing: dict[str, tuple[str, ...]]) -> str:

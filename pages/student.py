@@ -10,7 +10,9 @@ import streamlit as st
 from data_access import api
 from domain import vocabulary
 from indicators.definitions import definitions, explain, flag_title
+from indicators.referral_loop import referral_paths
 from indicators.settings import load_settings
+from indicators.suggestions import ALREADY_SERVING, SUGGESTED
 from ui.college_timeline import college_timeline
 from ui.components import (
     TIER_COLOURS,
@@ -83,8 +85,9 @@ def student_page() -> None:
         )
         return
     _notes(principal, student_id)
-    _referrals(principal, student_id)
-    next_step(_suggestion(record))
+    partners = _who_could_help(principal, record)
+    _referrals(principal, student_id, record)
+    next_step(_suggestion(record, partners))
 
 
 def _tier_and_flags(record: api.StudentRecord) -> None:
@@ -181,20 +184,23 @@ def _notes(principal: api.Principal, student_id: str) -> None:
                     st.error(md(problem))
 
 
-def _referrals(principal: api.Principal, student_id: str) -> None:
+def _referrals(
+    principal: api.Principal, student_id: str, record: api.StudentRecord | None = None
+) -> None:
     if not principal.can(api.Action.READ_REFERRALS):
         return
     st.subheader("Referrals")
     existing = api.referrals_for(principal, student_id)
     if existing.height:
         st.dataframe(
-            existing.select(
-                "org_name", "status", "reason", "referred_by", "created_at", "response"
+            existing.with_columns(status=_status_words(), path=_paths(existing, record)).select(
+                "org_name", "status", "path", "reason", "referred_by", "created_at", "response"
             ),
             hide_index=True,
             width="stretch",
             column_config={
-                "created_at": st.column_config.DatetimeColumn("Referred", format="MMM D, YYYY")
+                "created_at": st.column_config.DatetimeColumn("Referred", format="MMM D, YYYY"),
+                "path": st.column_config.TextColumn("What happened since", width="large"),
             },
         )
         if principal.can(api.Action.RESPOND_TO_REFERRAL):
@@ -217,6 +223,134 @@ def _referrals(principal: api.Principal, student_id: str) -> None:
                     st.error(md(problem))
 
 
+def _paths(existing: pl.DataFrame, record: api.StudentRecord | None) -> pl.Series:
+    """Each referral's path in words: referred -> answered (days) -> service started (a
+    service of that partner the viewer may see, within 30 days) -> the student's
+    indicators now (those the viewer may see). indicators/referral_loop.py has the rule."""
+    services = record.services if record is not None else pl.DataFrame()
+    if services.height == 0:
+        services = pl.DataFrame(
+            schema={"org_id": pl.String, "service_type": pl.String, "start_date": pl.Date}
+        )
+    released = existing.filter(~pl.col("waiting_for_release").fill_null(False)).select(
+        "student_id", "org_id"
+    )
+    paths = referral_paths(
+        existing.with_columns(
+            pl.col("created_at", "updated_at").cast(pl.Datetime("us")).dt.replace_time_zone(None)
+        ),
+        released,
+        services.select("org_id", "service_type", "start_date").with_columns(
+            student_id=pl.lit(existing["student_id"][0])
+        ),
+    )
+    row: dict[str, Any] = (record.indicators if record is not None else None) or {}
+    now = []
+    if row.get("absence_rate") is not None:
+        now.append(f"absent {row['absence_rate'] * 100:.1f}% of days")
+    if row.get("core_fails") is not None:
+        now.append(f"{row['core_fails']} failing core course(s)")
+    texts = []
+    for path in paths.iter_rows(named=True):
+        steps = [f"referred {path['referred_on']:%b %d}"]
+        if path["answered_on"] is not None:
+            steps.append(
+                f"{path['status']} {path['answered_on']:%b %d} ({path['days_to_response']} days)"
+            )
+        elif path["waiting_for_release"]:
+            steps.append("waiting for a release")
+        if path["service_started"] is not None:
+            steps.append(f"service started {path['service_started']:%b %d}")
+        if now:
+            steps.append("now " + ", ".join(now))
+        texts.append(" → ".join(steps))
+    return pl.Series("path", texts, dtype=pl.String)
+
+
+def _status_words() -> pl.Expr:
+    """A referral's status as the school reads it: an open one to a partner without an
+    active release naming it is "waiting for a release" (the partner learns nothing yet)."""
+    return (
+        pl.when(pl.col("waiting_for_release").fill_null(False))
+        .then(pl.lit(WAITING))
+        .otherwise(pl.col("status"))
+    )
+
+
+#: How an open referral to a partner without an active release reads (data_access/referrals.py).
+WAITING = "waiting for a release"
+
+
+def _reason(row: dict[str, Any]) -> str:
+    """The referral's reason, prefilled from the flags the suggestion addresses."""
+    needs = ", ".join(flag_title(n).lower() for n in row["needs"])
+    kind = str(row["service_type"]).replace("_", " ")
+    return (
+        f"Suggested by Pathwise: {needs}. {row['org_name']} offers {kind} with open slots "
+        f"({row['open_display']}) at {'any school' if not row['school_id'] else row['school_id']}."
+    )
+
+
+def _who_could_help(principal: api.Principal, record: api.StudentRecord) -> pl.DataFrame:
+    """Suggested partners (indicators/suggestions.py) with a one-click referral each; the
+    rows shown are returned for the next step."""
+    student_id = str(record.identity["student_id"])
+    st.subheader("Who could help")
+    try:
+        partners = api.suggested_partners(principal, [student_id]).for_student(student_id)
+    except api.AccessDenied:
+        return pl.DataFrame()
+    sent = st.session_state.pop("referral_sent", None)
+    if sent:
+        st.success(md(sent), icon=":material/send:")
+    if partners.height == 0:
+        st.caption(
+            "No partner with open slots offers a service for this student's flags "
+            "(or the student has no flag you may see)."
+        )
+        return partners
+    may_refer = principal.can(api.Action.REFER)
+    for row in partners.iter_rows(named=True):
+        needs = ", ".join(flag_title(n) for n in row["needs"])
+        kind = str(row["service_type"]).replace("_", " ")
+        where = "any school" if not row["school_id"] else str(row["school_id"])
+        with st.container(border=True):
+            text, action = st.columns([3, 1], vertical_alignment="center")
+            if row["status"] == ALREADY_SERVING:
+                text.markdown(f"**{md(row['org_name'])}** already serves this student ({kind}).")
+                text.caption(f"Addresses: {md(needs)}. Coordinate with them before adding anyone.")
+                continue
+            slots = f"{row['open_display']} open {kind} slots at {md(where)}"
+            text.markdown(f"**{md(row['org_name'])}**: {slots}")
+            text.caption(f"Addresses: {md(needs)}")
+            if may_refer and action.button(
+                f"Refer to {md(row['org_name'])}",
+                key=f"refer_{row['org_id']}_{row['service_type']}",
+                type="primary",
+            ):
+                _refer(principal, record, row)
+    return partners
+
+
+def _refer(principal: api.Principal, record: api.StudentRecord, row: dict[str, Any]) -> None:
+    """One click: the referral through the existing flow, then the page again."""
+    student_id = str(record.identity["student_id"])
+    try:
+        api.create_referral(principal, student_id, str(row["org_id"]), _reason(row))
+    except (api.InvalidReferral, api.AccessDenied) as problem:
+        st.error(md(problem))
+        return
+    made = api.referrals_for(principal, student_id)
+    waiting = made.filter(pl.col("org_id") == row["org_id"])["waiting_for_release"].head(1)
+    st.session_state["referral_sent"] = f"Referral sent to {row['org_name']}. " + (
+        "It is waiting for a release: the partner learns nothing about the student until "
+        "the family signs a release naming it."
+        if waiting.len() and waiting[0]
+        else "The partner sees it now."
+    )
+    st.rerun()
+
+
 def _respond(principal: api.Principal, existing: pl.DataFrame) -> None:
     open_ones = existing.filter(pl.col("status") == "open")
     if open_ones.height == 0:
@@ -230,9 +364,23 @@ def _respond(principal: api.Principal, existing: pl.DataFrame) -> None:
             st.rerun()
 
 
-def _suggestion(record: api.StudentRecord) -> str:
+def _suggestion(record: api.StudentRecord, partners: pl.DataFrame | None = None) -> str:
+    """The next step: for a tier 3 student without a partner, the first suggested partner
+    (most open slots) from "Who could help", else the step for the first flag."""
     row: dict[str, Any] = record.indicators or {}
     if row.get("tier") == 3 and record.services.height == 0:
+        offered = (
+            partners.filter(pl.col("status") == SUGGESTED)
+            if partners is not None and partners.height
+            else None
+        )
+        if offered is not None and offered.height:
+            best = offered.row(0, named=True)
+            return (
+                f"Tier 3 and no partner yet: refer the student to {md(best['org_name'])} "
+                f"({best['open_display']} open slots) under Who could help, or bring them to "
+                "the student support team."
+            )
         return "Tier 3 and no partner yet: refer the student to an organisation above, or bring them to the student support team."
     if row.get("chronic_absence"):
         return "Call home this week about attendance and agree on a daily check-in; note the plan above so partners see it."
