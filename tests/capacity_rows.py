@@ -1,9 +1,10 @@
 """Capacity as a steward would file it, for worlds built from the demo district.
 
-Until the demo district carries capacity of its own (issue 14 part 2), the suggestion
-tests, the browser test and the `suggestions` benchmark add it here: every partner at
-every school for each of its service types, plus an any-school row of its first type,
-and `coverage_served_now` from the services active on `today` (what the refresh stores).
+The demo district carries capacity of its own (demo_district/capacity.py), shaped to show
+every realignment case; the suggestion tests and the `suggestions` benchmark replace it
+here with a uniform one, so that every student has suggestions: every partner at every
+school for each of its service types, plus an any-school row of its first type, and
+`coverage_served_now` from the services active on `today` (what the refresh stores).
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ from __future__ import annotations
 from datetime import date
 
 import polars as pl
-from sqlalchemy import Engine, insert, select
+from sqlalchemy import Engine, delete, insert, select
 
 from data_access.models import (
     ANY_SCHOOL,
@@ -28,8 +29,11 @@ from data_access.reading import frame
 
 
 def add_capacity(engine: Engine, today: date) -> int:
-    """Capacity for every partner at every school and any school, and the served counts."""
+    """Capacity for every partner at every school and any school, and the served counts,
+    in place of those stored."""
     with engine.begin() as connection:
+        connection.execute(delete(table_of(Capacity)))
+        connection.execute(delete(table_of(CoverageServedNow)))
         year = current_school_year(connection, today)
         orgs = frame(
             connection,
