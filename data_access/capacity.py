@@ -14,6 +14,9 @@ Issue 14 part 2; the `capacity` import file (docs/import-format.md) and its tabl
   (`coverage_served_now.students_with_release`): a partner never learns that a student it
   may not see exists, not even as one slot fewer. Outside meeting mode those counts are
   its own students and exact; other organisations' counts are protected.
+- The realignment (`realignment_view`) takes its unmet need from the coverage the
+  viewer sees on the coverage page (`data_access.coverage.shown_coverage`), never from
+  the stored exact counts: shown beside that page it must reveal nothing more.
 - Editing (`save_capacity_row`, `delete_capacity_row`) is the steward's
   (`Action.EDIT_CAPACITY`, admin only, never in meeting mode), checked as the import file
   is (known organisation and school, a service type of the vocabulary, slots 0 or more)
@@ -29,10 +32,10 @@ from sqlalchemy import Engine, delete, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from data_access.audit import record_event, recording_refusals
+from data_access.coverage import shown_coverage
 from data_access.models import (
     ANY_SCHOOL,
     Capacity,
-    CoverageNeed,
     CoverageServedNow,
     Organization,
     School,
@@ -43,14 +46,13 @@ from data_access.reading import frame
 from domain.school_year import school_year_of
 from domain.vocabulary import FLAGS, SERVICE_TYPES, Role
 from indicators import capacity as capacity_rules
-from indicators.realignment import realignment
+from indicators.realignment import realignment, unmet_need
 from indicators.settings import load_settings
 
 CAPACITY = table_of(Capacity)
 SERVED_NOW = table_of(CoverageServedNow)
 ORGANIZATION = table_of(Organization)
 SCHOOL = table_of(School)
-NEED = table_of(CoverageNeed)
 
 #: The columns of `read_capacity`, in order.
 CAPACITY_COLUMNS = (
@@ -288,17 +290,17 @@ def realignment_view(
     engine: Engine, *, principal: Principal, meeting: bool = False
 ) -> pl.DataFrame:
     """Unmet need against open capacity elsewhere (`indicators.realignment`) for the
-    current school year, from the stored need and coverage of the last refresh and the
+    current school year, from the need and coverage of the last refresh as the coverage
+    page shows them to the viewer (`data_access.coverage.shown_coverage`: the unmet need
+    is exact only where flagged and served_addressing are shown exactly there) and the
     viewer's open slots; exact only for admins and leaders outside meeting mode (the
     module's rules). For every role that sees district figures."""
     viewer = principal.in_meeting_mode() if meeting else principal
     _may_see(engine, viewer, "realignment.read")
     settings = load_settings()
     with engine.connect() as connection:
-        need = frame(
-            connection,
-            select(NEED.c.school_id, NEED.c.need, NEED.c.unserved, NEED.c.served_other),
-            schema={"unserved": pl.Int64, "served_other": pl.Int64},
+        coverage = shown_coverage(
+            connection, exact=viewer.exact_aggregates, min_cell=settings.min_cell
         )
         names = {
             str(school_id): str(name)
@@ -308,10 +310,8 @@ def realignment_view(
         }
     slots = open_capacity(engine, principal=viewer, school_year=school_year_of(viewer.today))
     return realignment(
-        need.with_columns(pl.col("unserved", "served_other").cast(pl.Int64)),
+        unmet_need(coverage.schools),
         slots,
         {need: settings.service_types_addressing(need) for need in FLAGS},
         names,
-        exact=viewer.exact_aggregates,
-        min_cell=settings.min_cell,
     )

@@ -166,6 +166,18 @@ def _protected(connection: Connection, min_cell: int) -> _Public:
     return public
 
 
+def shown_coverage(connection: Connection, *, exact: bool, min_cell: int) -> ProtectedCoverage:
+    """Need and coverage of the last refresh exactly as the coverage page shows it to a
+    viewer with (`exact`) or without exact rights: the protected frames are the cached
+    `_protected` ones. Other views that show a figure derived from coverage (the
+    realignment's unmet need) read it here, so they can reveal nothing the page does not
+    (docs/access-rules.md, "Need and coverage")."""
+    if exact:
+        need, _pairs, _tiers = _stored(connection)
+        return exact_coverage(need)
+    return _protected(connection, min_cell).coverage
+
+
 def _names(connection: Connection) -> tuple[dict[str, str], dict[str, str]]:
     schools = {
         r.school_id: r.school_name

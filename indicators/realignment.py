@@ -3,15 +3,24 @@
 Issue 14 part 2 ("a realignment view: where unmet need and open capacity sit at different
 schools ... sorted by unmet need"). Pure Polars over frames the data layer reads:
 
-- `need`: school_id, need, unserved, served_other (the stored `coverage_need`; exact).
-  The **unmet need** of a school and need is the flagged students no service addressing
-  that need reaches: `unserved + served_other` (docs/indicators.md, "Need and coverage").
+- `unmet`: school_id, need, unmet (null when hidden), unmet_display: the **unmet need**
+  of each school and need, the flagged students no service addressing that need reaches
+  (`unserved + served_other` = `flagged - served_addressing`; docs/indicators.md, "Need
+  and coverage"), as `unmet_need` reads it from the coverage the viewer sees.
 - `open_slots`: `indicators.capacity.open_slots` of the school year, as the viewer may see
   it (open_low/open_high/open_display), with `org_name`.
 - `addressing`: need -> the service types that address it
   (`Settings.service_types_addressing`).
 
 Rules:
+- The unmet need comes from the SAME figures the coverage page shows the viewer
+  (`indicators.coverage_protection`: `protect_coverage` for protected viewers and in
+  meeting mode, `exact_coverage` otherwise). It is shown exactly only where `flagged`
+  and `served_addressing` are both shown exactly, as their difference (then at least
+  min_cell, by rule 2, or the viewer is exact); otherwise it is hidden: `<10` where
+  `flagged` itself is `<10`, `*` otherwise. Shown beside the coverage page, it therefore
+  tells nothing the page does not (docs/access-rules.md, "Need and coverage", rule 5: a
+  hidden `served_addressing` is never `flagged` less a shown unmet need).
 - Capacity counts only when its partner is accepting referrals and its service type
   addresses the need. A school's **open slots there** are those of capacity rows at that
   school plus those offered at any school (`ANY_SCHOOL`).
@@ -19,12 +28,10 @@ Rules:
   need: the most they could be (`open_high`) is below it. A row of the result pairs an
   uncovered school and need with one partner's capacity of an addressing type at another
   school that certainly has open slots (`open_low > 0`). Rows are sorted by unmet need
-  (largest first), then by the partner's open slots.
-- Protected viewers (docs/access-rules.md rule 1, as indicators/suppression.py): an unmet count under
-  `min_cell`, zero included, is shown as `<10` and its number is not in the frame
-  (`unmet` null, rule 5). Whether such a school and need appears depends only on shown
-  figures: it appears exactly when no open slot can be there (`open_high` = 0). Sentences
-  are built from the shown figures only; open slots are always the viewer's
+  (largest first; hidden ones last), then by the partner's open slots.
+- Whether a school and need with a hidden unmet need appears depends only on shown
+  figures: it appears exactly when no open slot can be there (`open_high` = 0).
+  Sentences are built from the shown figures only; open slots are always the viewer's
   `open_display`.
 """
 
@@ -37,6 +44,7 @@ import polars as pl
 
 from domain.vocabulary import FLAGS
 from indicators.capacity import ANY_SCHOOL
+from indicators.suppression import SUPPRESSED
 
 #: The columns of `realignment`, in order.
 REALIGNMENT_COLUMNS: Final = (
@@ -87,14 +95,37 @@ def _empty() -> pl.DataFrame:
     return pl.DataFrame(schema=schema)
 
 
+#: The columns of `unmet_need`, in order.
+UNMET_COLUMNS: Final = ("school_id", "need", "unmet", "unmet_display")
+
+
+def unmet_need(coverage: pl.DataFrame) -> pl.DataFrame:
+    """The unmet need of each school and need (UNMET_COLUMNS) from the coverage rows a
+    viewer sees (`ProtectedCoverage.schools` of `protect_coverage` or `exact_coverage`):
+    `flagged - served_addressing` where both are shown exactly, else hidden (`unmet`
+    null; `unmet_display` is `flagged`'s `<10` where flagged is `<10`, else `*`). Uses
+    shown figures only, so it can reveal nothing the coverage page does not."""
+    both = pl.col("flagged").is_not_null() & pl.col("served_addressing").is_not_null()
+    value = pl.when(both).then(pl.col("flagged") - pl.col("served_addressing"))
+    small = pl.col("flagged").is_null() & (pl.col("flagged_display") != SUPPRESSED)
+    return coverage.select(
+        "school_id",
+        "need",
+        value.cast(pl.Int64).alias("unmet"),
+        pl.when(both)
+        .then(value.cast(pl.String))
+        .when(small)
+        .then(pl.col("flagged_display"))
+        .otherwise(pl.lit(SUPPRESSED))
+        .alias("unmet_display"),
+    )
+
+
 def realignment(
-    need: pl.DataFrame,
+    unmet: pl.DataFrame,
     open_slots: pl.DataFrame,
     addressing: Mapping[str, Sequence[str]],
     school_names: Mapping[str, str],
-    *,
-    exact: bool,
-    min_cell: int,
 ) -> pl.DataFrame:
     """Uncovered school x need paired with open capacity elsewhere (REALIGNMENT_COLUMNS;
     the module's rules), sorted by unmet need then the partner's open slots."""
@@ -128,10 +159,14 @@ def realignment(
             pl.col("open_low").sum().alias("_any_low"), pl.col("open_high").sum().alias("_any_high")
         )
     )
-    unmet = (pl.col("unserved") + pl.col("served_other")).cast(pl.Int64)
-    hidden = pl.lit(not exact) & (unmet < min_cell)
     needs = (
-        need.select("school_id", "need", unmet.alias("_unmet"), hidden.alias("_hidden"))
+        unmet.select(
+            "school_id",
+            "need",
+            "unmet_display",
+            pl.col("unmet").alias("_unmet"),
+            pl.col("unmet").is_null().alias("_hidden"),
+        )
         .join(here_specific, on=["school_id", "need"], how="left")
         .join(here_any, on="need", how="left")
         .with_columns(
@@ -156,10 +191,7 @@ def realignment(
     )
     shown = (
         rows.with_columns(
-            unmet=pl.when(pl.col("_hidden")).then(None).otherwise(pl.col("_unmet")),
-            unmet_display=pl.when(pl.col("_hidden"))
-            .then(pl.lit(f"<{min_cell}"))
-            .otherwise(pl.col("_unmet").cast(pl.String)),
+            unmet=pl.col("_unmet"),
             open_here_display=pl.when(pl.col("open_here_low") == pl.col("open_here_high"))
             .then(pl.col("open_here_low").cast(pl.String))
             .otherwise(pl.format("{} to {}", pl.col("open_here_low"), pl.col("open_here_high"))),
@@ -188,15 +220,20 @@ def _sentence(row: Mapping[str, object], types: Sequence[str]) -> str:
     """ "Family Resource Center has 25 open family-support slots at HS02; HS05 has 140
     chronically absent students with no attendance, mentoring, family support or
     behavioral health support and no partner with open slots there." Built from shown
-    figures only."""
+    figures only; a `*` unmet need reads "a protected number (*) of"."""
     there = (
         "no partner with open slots there"
         if row["open_here_display"] == "0"
         else f"only {row['open_here_display']} open slots there"
     )
+    count = (
+        "a protected number (*) of"
+        if row["unmet_display"] == SUPPRESSED
+        else str(row["unmet_display"])
+    )
     return (
         f"{row['org_name']} has {row['open_display']} open "
         f"{service_words(str(row['service_type']))} slots at {row['partner_school_name']}; "
-        f"{row['school_name']} has {row['unmet_display']} {NEED_STUDENTS[str(row['need'])]} "
+        f"{row['school_name']} has {count} {NEED_STUDENTS[str(row['need'])]} "
         f"with no {_types_words(types)} support and {there}."
     )

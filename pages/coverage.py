@@ -1,8 +1,10 @@
 """Where is help missing, and where is it doubled? Need and coverage by school (issue 14).
 
-The heat map of schools x needs (the share of flagged students served by nobody), the
-table behind it, the biggest gap in words, the students two partners serve with the same
-service type, tier against support, and an action. The figures come from
+The biggest gap in words, the heat map of schools x needs (the share of flagged students
+served by nobody) and the table behind it, where open partner capacity could meet unmet
+need (ui/realignment.py), the students two partners serve with the same service type,
+tier against support, whether referrals led to help (ui/referral_loop.py), and an action.
+Each section's heading is the question it answers. The figures come from
 `api.coverage_view`, which applies the policy: exact for leaders and stewards; protected
 for work-group members, counselors and partner staff (their own organisation's
 duplications only), and for everyone in meeting mode.
@@ -34,6 +36,7 @@ from ui.session import require_principal
 from ui.text import md
 
 QUESTION = "Where is help missing, and where is it doubled?"
+HEATMAP_TITLE = "What share of flagged students does nobody serve?"
 URL = "coverage"
 #: The url path of the at-risk list (app.py), where the action leads.
 AT_RISK_URL = "at-risk"
@@ -80,9 +83,9 @@ def coverage_page() -> None:
     addressing = dict(settings.coverage_need_service_types)
     gap = biggest_gap(view.coverage.schools, addressing)
     if gap:
-        st.subheader("The biggest gap")
+        st.subheader("Where is the biggest gap?")
         st.markdown(f"**{md(gap)}.**")
-    st.subheader("Share of flagged students served by nobody")
+    st.subheader(HEATMAP_TITLE)
     st.plotly_chart(
         heatmap_figure(view.coverage.schools, view.school_names, principal.meeting_mode),
         width="stretch",
@@ -106,9 +109,11 @@ def coverage_page() -> None:
             "with a release: by a partner named in an active release (the rest are a "
             "consent gap the data steward can close). " + counted
         )
+    # Where open capacity could meet the gap comes right after the gap; then doubled help
+    # and tiers; whether referrals led to help last, before the page's action.
+    render_realignment(principal, meeting=principal.meeting_mode)
     _duplication(view)
     _tiers(view, counted)
-    render_realignment(principal, meeting=principal.meeting_mode)
     render_referral_loop(principal, meeting=principal.meeting_mode)
     _action(principal, view)
 
@@ -122,7 +127,7 @@ def _addressing_words(addressing: dict[str, tuple[str, ...]]) -> str:
 
 
 def _duplication(view: api.CoverageView) -> None:
-    st.subheader("Where help is doubled")
+    st.subheader("Where is help doubled?")
     pairs = view.duplication
     if pairs.height == 0:
         st.write("No two partners serve the same students with the same kind of help.")
@@ -138,7 +143,7 @@ def _duplication(view: api.CoverageView) -> None:
 
 
 def _tiers(view: api.CoverageView, counted: str) -> None:
-    st.subheader("Tier against support")
+    st.subheader("Do the students with the most flags have support?")
     sentence = tier_sentence(view.tiers.district)
     if sentence:
         st.markdown(f"**{md(sentence)}**: the first students to act on.")

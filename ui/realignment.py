@@ -2,8 +2,8 @@
 schools (issue 14 part 2), for the end of the coverage page.
 
 The figures come from `api.realignment` (indicators/realignment.py): exact for leaders and
-the steward, protected for everyone else and in meeting mode (`<10`, open slots as a
-range); the sentences are built there from shown figures only, and every name from the
+the steward, protected for everyone else and in meeting mode (the unmet need exactly as
+the coverage table shows it, `<10` or `*` where hidden; open slots as a range); the sentences are built there from shown figures only, and every name from the
 data is escaped here (`ui.text.md`). The section ends in an action: the steward edits
 capacity in Administration, everyone else takes the pairs to the partners.
 """
@@ -36,8 +36,12 @@ def render_realignment(principal: api.Principal, *, meeting: bool) -> None:
         )
     else:
         st.caption(
-            "Unmet need: flagged students no service addressing that need reaches. Open "
-            "slots: slots minus the students served now, of partners accepting referrals."
+            "Unmet need: the school's flagged students no partner serves for that need "
+            "(flagged less served for this need, as in the table above; `<10` fewer than "
+            "10, `*` hidden to protect another count). Open slots: the slots partners "
+            "accepting referrals offer in the capacity file, less the students they serve "
+            "now (a range where that count is small). Source: the last refresh and the "
+            "capacity file."
         )
         top = rows.unique(["school_id", "need"], keep="first", maintain_order=True)
         for sentence in top["sentence"].head(TOP_SENTENCES):

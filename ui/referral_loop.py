@@ -15,6 +15,8 @@ from data_access import api
 from indicators.suppression import ALL
 from ui.text import md
 
+TITLE = "Did the referrals lead to help?"
+
 
 def _number(text: str | None) -> int | None:
     return int(text) if text is not None and text.isdigit() else None
@@ -43,7 +45,7 @@ def _sentence(shown: pl.DataFrame, names: dict[str, str]) -> str:
 
 def render_referral_loop(principal: api.Principal, *, meeting: bool) -> None:
     """The referral-loop table and its sentence, or why there is none."""
-    st.subheader("Did the referrals lead to help?")
+    st.subheader(TITLE)
     viewer = principal.in_meeting_mode() if meeting else principal
     try:
         shown = api.referral_loop(viewer)

@@ -23,6 +23,8 @@ from tests.app.conftest import email
 from tests.app.test_charts_readable import figures, font_sizes
 from tests.app.test_pages_by_role import texts
 from ui.navigation import PAGES_KEY
+from ui.realignment import TITLE as REALIGNMENT_TITLE
+from ui.referral_loop import TITLE as LOOP_TITLE
 
 COUNTS = ("flagged", "served_addressing", "served_addressing_with_release", "served_other",
           "unserved", "duplicated")  # fmt: skip
@@ -128,3 +130,59 @@ def test_the_navigation_offers_the_page_to_roles_with_coverage_and_in_meeting_mo
     at = app_as(who, meeting_mode=meeting)
     assert not at.exception, at.exception
     assert (URL in at.session_state[PAGES_KEY]) == offered
+
+
+LOOP_COUNTS = ("made", "waiting", "answered", "accepted", "declined", "became_service")
+
+
+def test_a_leader_sees_realignment_and_the_referral_loop_before_the_pages_action(
+    page_as: Callable[..., AppTest],
+) -> None:
+    """The demo's capacity and referrals give both sections figures: the realignment's
+    rows as `api.realignment` hands them to the leader, and the referral loop's."""
+    at = page_as("coverage.coverage_page", "leader")
+    assert not at.exception, at.exception
+    headings = [s.value for s in at.subheader]
+    assert headings.index(REALIGNMENT_TITLE) < headings.index(LOOP_TITLE)
+    expected = api.realignment(principal("leader"))
+    assert expected.height > 0, "the demo district has a realignment example"
+    realigned = next(f.value for f in at.dataframe if "unmet_display" in f.value.columns)
+    assert realigned["unmet_display"].tolist() == expected["unmet_display"].to_list()
+    assert realigned["open_display"].tolist() == expected["open_display"].to_list()
+    loop = api.referral_loop(principal("leader"))
+    assert loop.height > 0, "the demo district has referrals in every state"
+    table = next(f.value for f in at.dataframe if "became_service" in f.value.columns)
+    assert table["made"].astype(str).tolist() == [str(v) for v in loop["made"].to_list()]
+    # The page's own action comes last, after the sections' own.
+    assert at.success[-1].value.startswith("**Next step.** Take the biggest gap")
+
+
+@pytest.mark.parametrize("who", ["leader", "viewer"])
+def test_in_meeting_mode_realignment_and_the_referral_loop_show_nothing_exact_below_min_cell(
+    page_as: Callable[..., AppTest], who: str
+) -> None:
+    at = page_as("coverage.coverage_page", who, meeting_mode=True)
+    assert not at.exception, at.exception
+    min_cell = api.coverage_view(principal(who, meeting=True)).min_cell
+    marks = ("*", f"<{min_cell}")
+    expected = api.realignment(principal(who), meeting=True)
+    realigned = next((f.value for f in at.dataframe if "unmet_display" in f.value.columns), None)
+    if expected.height == 0:  # at this size every uncovered need may be hidden and covered
+        assert realigned is None and any("No school has more" in c.value for c in at.caption)
+        shown_unmet: list[str] = []
+    else:
+        assert realigned is not None
+        shown_unmet = realigned["unmet_display"].tolist()
+    for shown in shown_unmet:
+        assert shown in marks or int(shown) >= min_cell, shown
+    page = api.coverage_view(principal(who, meeting=True)).coverage.schools
+    cells = {(r["school_id"], r["need"]): r for r in page.iter_rows(named=True)}
+    for row in expected.iter_rows(named=True):  # the coverage page's figures, nothing more
+        cell = cells[(row["school_id"], row["need"])]
+        if row["unmet"] is not None:
+            assert row["unmet"] == cell["flagged"] - cell["served_addressing"]
+    table = next(f.value for f in at.dataframe if "became_service" in f.value.columns)
+    assert len(table) > 0
+    for column in LOOP_COUNTS:
+        for shown in table[column].astype(str).tolist():
+            assert shown in marks or int(shown) >= min_cell, (column, shown)

@@ -1,10 +1,14 @@
 """The realignment section (ui/realignment.py) drawn by itself in a tiny page script, on the
 small world of tests/worlds.py with the stored need and capacity written as the refresh
-and the steward would: HS2 has 40 students failing a course that no academic or
-mentoring service reaches; Mentors A (ORGA) has 25 open mentoring slots at HS1.
+and the steward would: HS2 has 50 students failing a course that no academic or
+mentoring service reaches (70 flagged, 20 served for it) and 80 chronically absent
+students no attendance-type service reaches (120 flagged, 40 served for it); Mentors A
+(ORGA) has 25 open mentoring slots at HS1 and none anywhere else.
 
-A leader reads the exact sentence; in meeting mode and for a partner the figures are
-protected (a small unmet need is `<10`); the steward's section ends in "edit capacity".
+A leader reads the exact sentences; in meeting mode and for a partner the unmet need is
+the coverage page's own protected figures: HS2's 40 served for absence are `*` there
+(HS1's 5 are `<10` and the district's 45 are shown), so its unmet need is `*` too, never
+80 (120 - 80 would give the 40 away). The steward's section ends in "edit capacity".
 """
 
 from __future__ import annotations
@@ -40,12 +44,11 @@ guarded(page)()
 """
 
 
-def _need(school: str, need: str, unserved: int, served_other: int) -> dict[str, object]:
-    flagged = unserved + served_other
+def _need(school: str, need: str, flagged: int, addressing: int, other: int) -> dict[str, object]:
     return {
-        "school_id": school, "need": need, "flagged": flagged, "served_addressing": 0,
-        "served_addressing_with_release": 0, "served_other": served_other,
-        "unserved": unserved, "duplicated": 0,
+        "school_id": school, "need": need, "flagged": flagged, "served_addressing": addressing,
+        "served_addressing_with_release": 0, "served_other": other,
+        "unserved": flagged - addressing - other, "duplicated": 0,
     }  # fmt: skip
 
 
@@ -58,7 +61,12 @@ def world_url(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
     with engine.begin() as connection:
         connection.execute(
             insert(table_of(CoverageNeed)),
-            [_need("HS2", "course_failure", 35, 5), _need("HS1", "chronic_absence", 3, 1)],
+            [
+                _need("HS2", "course_failure", 70, 20, 15),
+                _need("HS1", "course_failure", 60, 30, 12),
+                _need("HS1", "chronic_absence", 140, 5, 35),
+                _need("HS2", "chronic_absence", 120, 40, 10),
+            ],
         )
         connection.execute(
             insert(table_of(Capacity)),
@@ -104,12 +112,13 @@ def test_a_leader_reads_where_open_slots_could_meet_unmet_need(
     assert TITLE in [s.value for s in at.subheader]
     (table,) = at.dataframe
     rows = table.value.to_dict("records")
-    assert [(r["school_name"], r["unmet_display"], r["open_display"]) for r in rows] == [
-        ("Second High", "40", "25")
-    ]
-    said = " ".join(_said(at))
-    assert "Mentors A has 25 open mentoring slots at First High" in said.replace("\\", "")
-    assert "Second High has 40 students failing a course" in said.replace("\\", "")
+    assert [(r["school_name"], r["need"], r["unmet_display"], r["open_display"]) for r in rows] == [
+        ("Second High", "chronic absence", "80", "25"),
+        ("Second High", "course failure", "50", "25"),
+    ]  # HS1's own needs have no partner with open slots elsewhere
+    said = " ".join(_said(at)).replace("\\", "")
+    assert "Mentors A has 25 open mentoring slots at First High" in said
+    assert "Second High has 50 students failing a course" in said
     assert not any("Administration" in s.value for s in at.success)
 
 
@@ -120,20 +129,27 @@ def test_the_steward_is_pointed_to_edit_capacity(section_as: Callable[..., AppTe
     assert not any("Edit capacity" in s.value for s in at.success)
 
 
-def test_meeting_mode_and_partners_see_protected_open_slots(
+def test_meeting_mode_and_partners_see_the_unmet_need_the_coverage_page_shows(
     section_as: Callable[..., AppTest],
 ) -> None:
     for email, meeting in (("leader@d.org", True), ("viewer@city.org", False)):
         at = section_as(email, meeting=meeting)
         (table,) = at.dataframe
         rows = table.value.to_dict("records")
-        # 15 served is shown (not under 10): 25 open, as for the leader; HS1's 4 unmet
-        # students (hidden) have 25 open slots there, so HS1 is no row.
-        assert [(r["unmet_display"], r["open_display"]) for r in rows] == [("40", "25")]
+        # Course failure: 70 and 20 are both shown on the coverage page, so 50 is shown.
+        # Chronic absence: 40 is `*` there, so the unmet need is `*` (the row appears only
+        # because no open slot can be at HS2, a shown figure), sorted after the shown ones.
+        assert [(r["need"], r["unmet_display"], r["open_display"]) for r in rows] == [
+            ("course failure", "50", "25"),
+            ("chronic absence", "*", "25"),
+        ]
+        said = " ".join(_said(at)).replace("\\", "")
+        assert "a protected number (*) of chronically absent students" in said
+        assert "80" not in said and "80" not in {str(v) for r in rows for v in r.values()}
     partner = section_as("a@orga.org")
     (table,) = partner.dataframe
     # Its own organisation counts only the 1 student with a release: 39 open, exactly.
-    assert [r["open_display"] for r in table.value.to_dict("records")] == ["39"]
+    assert [r["open_display"] for r in table.value.to_dict("records")] == ["39", "39"]
 
 
 def test_a_role_without_district_figures_is_told_so(section_as: Callable[..., AppTest]) -> None:

@@ -18,7 +18,7 @@ from playwright.sync_api import Browser, expect
 from data_access.demo_build import build_demo
 from data_access.engine import make_engine
 from demo_district.generate import DemoSpec
-from pages.coverage import QUESTION
+from pages.coverage import HEATMAP_TITLE, QUESTION
 from tests.browser.conftest import (
     COOKIE_SECRET,
     TODAY,
@@ -63,9 +63,9 @@ def test_where_help_is_missing_reads_on_a_projector_in_meeting_mode(
     wait_for_app(page)
     expect(page.get_by_text("Meeting mode is on")).to_be_visible()
     expect(page.get_by_text(QUESTION)).to_be_visible()
-    expect(page.get_by_text("Share of flagged students served by nobody")).to_be_visible()
+    expect(page.get_by_text(HEATMAP_TITLE)).to_be_visible()
     assert_charts_read(page, 1)
     assert_no_student(page, people)
-    scroll_to(page, "The biggest gap")
+    scroll_to(page, "Where is the biggest gap?")
     screenshot(page, "coverage-meeting-1280x720")
     page.close()

@@ -5,6 +5,7 @@ attacker who enumerates every table consistent with what is shown."""
 from __future__ import annotations
 
 import itertools
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -188,12 +189,21 @@ def feasible(row: dict[str, Any], cap: int, min_cell: int) -> np.ndarray:
     return np.array(found, dtype=np.int64).reshape(-1, 5)
 
 
-def assert_nothing_pinned(world: World, min_cell: int) -> None:
+#: What another view shown beside the coverage page tells about school i: a mask over
+#: that school's candidate (flagged, served, served_addressing, with_release, duplicated).
+AlsoShown = Callable[[int, np.ndarray], np.ndarray]
+
+
+def assert_nothing_pinned(world: World, min_cell: int, also: AlsoShown | None = None) -> None:
+    """The attacker: every table consistent with the coverage display (and with `also`,
+    what another view shows beside it) leaves each hidden count two values or more."""
     shown = protect_coverage(world.frame(), min_cell)
     rows = [by_school(shown.schools)[f"HS{i + 1}"] for i in range(2)]
     district = shown.district.row(0, named=True)
     cap = world.truth(0)[0] + world.truth(1)[0] + min_cell
     one, two = feasible(rows[0], cap, min_cell), feasible(rows[1], cap, min_cell)
+    if also is not None:
+        one, two = one[also(0, one)], two[also(1, two)]
     allowed = feasible(district, 2 * cap, min_cell)
     base = 2 * cap + 2
     weights = base ** np.arange(5, dtype=np.int64)
