@@ -102,9 +102,7 @@ def observed_as_of(connection: Connection, principal: Principal) -> date:
 def not_observed_cohorts(connection: Connection) -> frozenset[int]:
     """The cohorts whose college stages the last refresh found without college data (none
     before the first refresh that recorded them)."""
-    stored = connection.execute(
-        select(META.c.value).where(META.c.key == NOT_OBSERVED_KEY)
-    ).scalar()
+    stored = connection.execute(select(META.c.value).where(META.c.key == NOT_OBSERVED_KEY)).scalar()
     return frozenset(int(c) for c in json.loads(stored)) if stored else frozenset()
 
 

@@ -36,7 +36,6 @@ from data_access.meta import NOT_OBSERVED_KEY, read_meta, set_meta
 from data_access.models import (
     IMPORT_TABLES,
     Consent,
-    NscSearch,
     CoverageDuplication,
     CoverageNeed,
     CoverageServedNow,
@@ -44,6 +43,7 @@ from data_access.models import (
     FafsaSeasonCompletions,
     FafsaSeasonSeniors,
     ImportRun,
+    NscSearch,
     PipelineCell,
     PipelineCellPublic,
     ProgramBalance,
@@ -179,7 +179,9 @@ def derive(
     )
     plan = stage_plan(tables, None, settings).collect()
     cube = cube_of(plan.lazy())
-    not_observed = college_not_observed(plan.select("cohort", "student_id"), tables.outcomes, searched)
+    not_observed = college_not_observed(
+        plan.select("cohort", "student_id"), tables.outcomes, searched
+    )
     # Stages not observable as of the refresh are stored as not_yet, and the small-cell
     # rules run over the others only (indicators.observable). The quartile x race table is
     # not published to protected viewers at all: its margins are published elsewhere and

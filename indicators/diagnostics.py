@@ -176,8 +176,10 @@ def college_timing(
     level = pl.col("institution_level").fill_null(UNKNOWN_GROUP)
     seamless_known = seamless_by < as_of
     delayed_known = delayed_by < as_of
-    unobserved = pl.col("cohort").cast(pl.Int64).is_in(
-        pl.Series(sorted(not_observed), dtype=pl.Int64).implode()
+    unobserved = (
+        pl.col("cohort")
+        .cast(pl.Int64)
+        .is_in(pl.Series(sorted(not_observed), dtype=pl.Int64).implode())
     )
     group = (
         pl.when(seamless_known.not_())

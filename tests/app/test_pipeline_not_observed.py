@@ -95,7 +95,9 @@ def test_the_small_multiples_of_a_class_never_searched_say_not_observed(
     panels = [bars(figure) for figure in charts(at)[1:3]]  # First High, Second High
     assert len(panels) == 2
     for panel in panels:
-        texts = [panel[SHORT_STAGE_LABELS[s]]["text"] for s in ("enrolled_postsecondary", "persisted")]
+        texts = [
+            panel[SHORT_STAGE_LABELS[s]]["text"] for s in ("enrolled_postsecondary", "persisted")
+        ]
         assert texts == [NOT_OBSERVED_LABEL, NOT_OBSERVED_LABEL], who
 
 

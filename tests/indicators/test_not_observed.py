@@ -101,7 +101,10 @@ def test_the_timing_split_of_a_class_without_data_is_one_not_observed_group() ->
             "postsecondary_start_date": [None, None, None],
             "institution_level": [None, None, None],
         },
-        schema_overrides={"postsecondary_enrolled": pl.Boolean, "postsecondary_start_date": pl.Date},
+        schema_overrides={
+            "postsecondary_enrolled": pl.Boolean,
+            "postsecondary_start_date": pl.Date,
+        },
     )
     split = college_timing(graduates, NOV_30, {2023})
     assert split.filter(pl.col("cohort") == 2023).select("group", "count").rows() == [
@@ -131,15 +134,11 @@ def test_rules_two_and_three_run_over_the_observed_stages_only(
     assert hidden["shown"].null_count() == hidden["share"].null_count() == hidden.height
     for (cohort,), part in shown.group_by("cohort", maintain_order=True):
         by_date = observed_stages(int(cohort), STAGES, as_of)
-        observed = [
-            s for s in by_date if not (cohort in unobserved and s in COLLEGE_STAGES)
-        ]
-        assert set(part.filter(pl.col("display") == NOT_YET)["stage"]) == set(STAGES) - set(
-            by_date
+        observed = [s for s in by_date if not (cohort in unobserved and s in COLLEGE_STAGES)]
+        assert set(part.filter(pl.col("display") == NOT_YET)["stage"]) == set(STAGES) - set(by_date)
+        assert set(part.filter(pl.col("display") == NOT_OBSERVED)["stage"]) == set(by_date) - set(
+            observed
         )
-        assert set(part.filter(pl.col("display") == NOT_OBSERVED)["stage"]) == set(
-            by_date
-        ) - set(observed)
         if observed:
             alone = suppress_cube(
                 cube.filter((pl.col("cohort") == cohort) & pl.col("stage").is_in(observed)),
