@@ -11,10 +11,14 @@ it is observable both as of the reader's "today" and as of the last refresh (who
 protected cube stores later stages as `not_yet`), the earlier of the two dates
 (`observed_as_of`); exact and protected views mark the same stages `not_yet`, so they
 agree. A stage whose date passes between two refreshes says "not yet" until the next one.
+The college stages of the classes the last refresh found without college data
+(`NOT_OBSERVED_KEY`, indicators.observable.college_not_observed) are `not_observed` in
+both views alike: stored so in the protected cube, marked at the read for the exact one.
 """
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from datetime import date
 
@@ -22,6 +26,7 @@ import polars as pl
 from sqlalchemy import Connection, Engine, and_, func, select
 
 from data_access.audit import recording_refusals
+from data_access.meta import NOT_OBSERVED_KEY
 from data_access.models import (
     Consent,
     Meta,
@@ -79,6 +84,8 @@ class PipelineView:
     #: The date the stages were judged observable on (`observed_as_of`); later stages
     #: are `not_yet`.
     observed_as_of: date | None = None
+    #: Whether the cohort's college stages are `not_observed` (no college data loaded).
+    college_not_observed: bool = False
 
 
 def observed_as_of(connection: Connection, principal: Principal) -> date:
@@ -90,6 +97,13 @@ def observed_as_of(connection: Connection, principal: Principal) -> date:
     if not refreshed:
         return principal.today
     return min(principal.today, date.fromisoformat(refreshed))
+
+
+def not_observed_cohorts(connection: Connection) -> frozenset[int]:
+    """The cohorts whose college stages the last refresh found without college data (none
+    before the first refresh that recorded them)."""
+    stored = connection.execute(select(META.c.value).where(META.c.key == NOT_OBSERVED_KEY)).scalar()
+    return frozenset(int(c) for c in json.loads(stored)) if stored else frozenset()
 
 
 def require_aggregates(engine: Engine, principal: Principal, action: str) -> None:
@@ -128,6 +142,8 @@ def pipeline_in(
         raise ValueError(f"--by is one of {', '.join(GROUP_FIELDS)} (not {by!r})")
     group_by = by or ALL
     as_of = observed_as_of(connection, principal)
+    unobserved = not_observed_cohorts(connection)
+    flag = cohort in unobserved
     if principal.exact_aggregates:
         cells = frame(
             connection,
@@ -145,7 +161,10 @@ def pipeline_in(
         share_of: ShareOf = "total" if group_by == COLLEGE_TIMING_GROUPING else "first_stage"
         rows = show_exact(rows.drop("stage_order"), share_of) if rows.height else _empty()
         return PipelineView(
-            mark_not_yet(rows.select(*_COLUMNS), as_of), exact=True, observed_as_of=as_of
+            mark_not_yet(rows.select(*_COLUMNS), as_of, unobserved),
+            exact=True,
+            observed_as_of=as_of,
+            college_not_observed=flag,
         )
     cells = frame(
         connection,
@@ -156,7 +175,12 @@ def pipeline_in(
     )  # fmt: skip
     rows = _ordered(cells)
     rows = rows.select(*_COLUMNS) if rows.height else _empty()
-    return PipelineView(mark_not_yet(rows, as_of), exact=False, observed_as_of=as_of)
+    return PipelineView(
+        mark_not_yet(rows, as_of, unobserved),
+        exact=False,
+        observed_as_of=as_of,
+        college_not_observed=flag,
+    )
 
 
 def pipeline_trend(engine: Engine, principal: Principal) -> pl.DataFrame:
@@ -166,6 +190,7 @@ def pipeline_trend(engine: Engine, principal: Principal) -> pl.DataFrame:
     require_aggregates(engine, principal, "pipeline.read")
     with engine.connect() as connection:
         as_of = observed_as_of(connection, principal)
+        unobserved = not_observed_cohorts(connection)
         if principal.exact_aggregates:
             cells = frame(
                 connection,
@@ -181,7 +206,7 @@ def pipeline_trend(engine: Engine, principal: Principal) -> pl.DataFrame:
                 show_exact(part.drop("stage_order"))
                 for _, part in cells.group_by("cohort", maintain_order=True)
             ]
-            return mark_not_yet(pl.concat(parts).select(*_COLUMNS), as_of)
+            return mark_not_yet(pl.concat(parts).select(*_COLUMNS), as_of, unobserved)
         cells = frame(
             connection,
             select(PUBLIC.c.cohort, PUBLIC.c.group_by, PUBLIC.c.group_value.label("group"), PUBLIC.c.stage,
@@ -190,7 +215,9 @@ def pipeline_trend(engine: Engine, principal: Principal) -> pl.DataFrame:
             .order_by(PUBLIC.c.cohort.desc(), PUBLIC.c.stage_order),
             schema=_SCHEMA,
         )  # fmt: skip
-        return mark_not_yet(cells.select(*_COLUMNS), as_of) if cells.height else _empty()
+        if cells.height == 0:
+            return _empty()
+        return mark_not_yet(cells.select(*_COLUMNS), as_of, unobserved)
 
 
 _COLUMNS = ("cohort", "group_by", "group", "stage", "display", "shown", "share")

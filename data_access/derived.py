@@ -5,7 +5,9 @@
 for every cohort, applies the small-cell rules once over the whole cube (so every viewer
 who may not see the students gets the same, consistent figures) over the stages
 observable as of the refresh date (the others are stored as `not_yet`,
-indicators.observable), computes the program outcomes of "Is it working?" from the raw
+indicators.observable) and observed (the college stages of a class without any college
+data, in `outcomes` or `nsc_search`, are stored as `not_observed` and the classes are
+listed in `pathwise_meta` under `NOT_OBSERVED_KEY`), computes the program outcomes of "Is it working?" from the raw
 tables and the services (`indicators.outcomes`) with their protected version
 (`indicators.outcomes_protection`), computes need and coverage by school (issue 14:
 `indicators.coverage`, exact counts, from the indicators and services in memory and the
@@ -30,7 +32,7 @@ import polars as pl
 from sqlalchemy import Connection, Engine, delete, select
 
 from data_access.bulk import insert_frame, read_table
-from data_access.meta import read_meta, set_meta
+from data_access.meta import NOT_OBSERVED_KEY, read_meta, set_meta
 from data_access.models import (
     IMPORT_TABLES,
     Consent,
@@ -41,6 +43,7 @@ from data_access.models import (
     FafsaSeasonCompletions,
     FafsaSeasonSeniors,
     ImportRun,
+    NscSearch,
     PipelineCell,
     PipelineCellPublic,
     ProgramBalance,
@@ -62,7 +65,7 @@ from indicators.diagnostics import (
     protect_diagnostics,
 )
 from indicators.fafsa_season import season_counts
-from indicators.observable import suppress_observed_cube
+from indicators.observable import college_not_observed, suppress_observed_cube
 from indicators.outcomes import program_outcomes
 from indicators.outcomes_protection import protect_estimates, protect_trajectory
 from indicators.outcomes_schema import (
@@ -127,6 +130,7 @@ CONSENT_COLUMNS = ("student_id", "org_id", "signed_date", "expires_date", "revok
 AFTER_IMPORT_KEY = "indicators_after_import"
 #: pathwise_meta: when the stored indicators were computed (UTC, ISO 8601).
 REFRESHED_AT_KEY = "derived_refreshed_at"
+SEARCHES = table_of(NscSearch)
 
 
 @dataclass(frozen=True)
@@ -149,11 +153,22 @@ def read_raw_tables(engine: Engine) -> RawTables:
     )
 
 
+def read_searched(engine: Engine) -> pl.Series:
+    """The students the Clearinghouse searched for (`nsc_search`, ids only)."""
+    return read_table(engine, SEARCHES, ["student_id"]).get_column("student_id")
+
+
 def derive(
-    tables: RawTables, school_year: int, as_of: date, settings: Settings
-) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame]:
-    """The three derived frames: student indicators, exact cube, protected cube (the
-    protected one as of `as_of`: stages not observable then are `not_yet`)."""
+    tables: RawTables,
+    school_year: int,
+    as_of: date,
+    settings: Settings,
+    searched: pl.Series | None = None,
+) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame, list[int]]:
+    """The derived frames: student indicators, exact cube, protected cube (the protected
+    one as of `as_of`: stages not observable then are `not_yet`, the college stages of a
+    class without college data `not_observed`), and those classes (`searched`: the
+    students of `nsc_search`; indicators.observable.college_not_observed)."""
     indicators = compute_student_indicators(tables, school_year, as_of, settings)
     trajectory = attendance_trajectory(tables.attendance, school_year, as_of, settings)
     trajectory = trajectory.select(
@@ -164,14 +179,19 @@ def derive(
     )
     plan = stage_plan(tables, None, settings).collect()
     cube = cube_of(plan.lazy())
+    not_observed = college_not_observed(
+        plan.select("cohort", "student_id"), tables.outcomes, searched
+    )
     # Stages not observable as of the refresh are stored as not_yet, and the small-cell
     # rules run over the others only (indicators.observable). The quartile x race table is
     # not published to protected viewers at all: its margins are published elsewhere and
     # its protection (indicators.diagnostics.protect_two_way) is proven only for small
     # tables, so leaders alone see it. The college-timing split is protected on its own.
     two_way = pl.col("group_by") == PRIOR_ACHIEVEMENT_RACE_GROUPING
-    public = suppress_observed_cube(cube.filter(two_way.not_()), settings.min_cell, as_of)
-    timing = college_timing_cells(plan, tables.outcomes, as_of)
+    public = suppress_observed_cube(
+        cube.filter(two_way.not_()), settings.min_cell, as_of, not_observed
+    )
+    timing = college_timing_cells(plan, tables.outcomes, as_of, not_observed)
     withheld = cube.filter(two_way).head(0)
     public = pl.concat(
         [public, protect_diagnostics(withheld, timing, public, settings.min_cell)],
@@ -189,6 +209,7 @@ def derive(
         indicators,
         cube.rename({"group": "group_value"}),
         public.rename({"group": "group_value"}),
+        not_observed,
     )
 
 
@@ -340,7 +361,9 @@ def refresh_derived(
     with engine.connect() as connection:
         school_year = current_school_year(connection, as_of)
     progress(1, 4, "computing indicators and the pipeline")
-    indicators, cube, public = derive(tables, school_year, as_of, settings)
+    indicators, cube, public, not_observed = derive(
+        tables, school_year, as_of, settings, read_searched(engine)
+    )
     seniors, completions = season_counts(tables.students, tables.enrollments, tables.fafsa)
     progress(2, 4, "computing program outcomes")
     outcomes = outcomes_to_store(
@@ -365,6 +388,7 @@ def refresh_derived(
                 "indicators_school_year": str(school_year),
                 REFRESHED_AT_KEY: datetime.now(UTC).isoformat(timespec="seconds"),
                 AFTER_IMPORT_KEY: str(last_import),
+                NOT_OBSERVED_KEY: json.dumps(not_observed),
                 "freshness": json.dumps(freshness(tables)),
             },
         )

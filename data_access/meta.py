@@ -10,6 +10,9 @@ from sqlmodel import SQLModel
 from data_access.models import Meta, Organization, School, Student, User, table_of
 
 DEMO_KEY = "demo"
+#: The cohorts whose college stages are not observed at the last refresh (no college data;
+#: indicators.observable.college_not_observed), a JSON list of years.
+NOT_OBSERVED_KEY = "college_not_observed_cohorts"
 
 
 def set_meta(connection: Connection, values: dict[str, str]) -> None:

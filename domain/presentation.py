@@ -106,8 +106,35 @@ def is_not_yet(display: str | None) -> bool:
 
 
 def not_yet_text(display: str) -> str:
-    """What a not-yet stage says: the page's own text, or "not yet" for the cube's code."""
-    return NOT_YET_LABEL if display == NOT_YET_DISPLAY else display
+    """What a not-yet or not-observed stage says: the page's own text, or "not yet" / "not
+    observed" for the cube's code."""
+    if display == NOT_YET_DISPLAY:
+        return NOT_YET_LABEL
+    return NOT_OBSERVED_LABEL if display == NOT_OBSERVED_DISPLAY else display
+
+
+#: The display the cube stores for a college stage of a class without college data
+#: (`indicators.observable.college_not_observed`), and its short label.
+NOT_OBSERVED_DISPLAY: Final = "not_observed"
+NOT_OBSERVED_LABEL: Final = "not observed"
+
+
+def is_not_observed(display: str | None) -> bool:
+    """A college stage of a class without college data: the cube's `not_observed`, or the
+    page's "not observed (no college data loaded for this class)"."""
+    return display is not None and (
+        display == NOT_OBSERVED_DISPLAY or display.startswith(NOT_OBSERVED_LABEL)
+    )
+
+
+def is_unobserved(display: str | None) -> bool:
+    """A stage drawn in plain grey and never as a number: not yet, or not observed."""
+    return is_not_yet(display) or is_not_observed(display)
+
+
+def unobserved_label(display: str | None) -> str:
+    """The short label of such a stage (small multiples, table cells)."""
+    return NOT_OBSERVED_LABEL if is_not_observed(display) else NOT_YET_LABEL
 
 
 # --- "Is it working?" (issue 13): program outcomes --------------------------------------

@@ -109,6 +109,10 @@ PIPELINE_STAGES: Final = (
     "enrolled_postsecondary",
     "persisted",
 )
+#: The pipeline's college stages: read from the college columns of `outcomes` (a
+#: district's own file or a Clearinghouse report), "not observed" for a class with no
+#: college data at all (indicators.observable, docs/indicators.md).
+COLLEGE_STAGES: Final = ("enrolled_postsecondary", "persisted")
 #: Fields a pipeline can be grouped by (docs/command-line.md, `export pipeline --by`).
 GROUP_FIELDS: Final = (
     "school_id",

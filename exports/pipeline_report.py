@@ -6,7 +6,8 @@ Streamlit, no viewer. It prints only `display`, `shown` and `share` of those fra
 leaks and gaps computed from shown counts (`indicators.shown`), so a protected viewer's
 report holds exactly what their page shows: a hidden count never reaches it. A stage that
 is not observable yet (its display says "not yet ...", no count) is a grey bar labelled
-"not yet", never a number.
+"not yet", and a college stage of a class without college data one labelled "not
+observed (no college data loaded for this class)", never a number.
 
 Drawn with matplotlib alone (its PDF backend lays out the page and draws the charts): it
 installs from the lock file as a wheel on every platform Pathwise runs on, needs no
@@ -34,17 +35,18 @@ from matplotlib.transforms import Bbox
 from domain.presentation import (
     HIDDEN_COLOUR,
     LINE_STYLES,
+    NOT_OBSERVED_DISPLAY,
     NOT_YET_COLOUR,
     NOT_YET_DISPLAY,
-    NOT_YET_LABEL,
     PALETTE,
     SHORT_STAGE_LABELS,
     STAGE_LABELS,
     SUPPRESSED_LABEL,
-    is_not_yet,
+    is_unobserved,
     not_yet_text,
+    unobserved_label,
 )
-from indicators.observable import not_yet_words
+from indicators.observable import NOT_OBSERVED_WORDS, not_yet_words
 from indicators.shown import biggest_leak_shown, gaps_shown
 
 # Chart labels as TrueType text (searchable, extractable), not Type 3 glyph procedures.
@@ -125,10 +127,15 @@ def build_report(report: PipelineReport) -> bytes:
 
 
 def _dated(funnel: pl.DataFrame, cohort: int, as_of: date) -> pl.DataFrame:
-    """The funnel with each not-yet stage's words and date, as the page prints them."""
+    """The funnel with each not-yet stage's words and date, and each not-observed stage's
+    words, as the page prints them."""
     stages = funnel["stage"].to_list()
     words = [
-        not_yet_words(stage, cohort, stages, as_of) if display == NOT_YET_DISPLAY else display
+        not_yet_words(stage, cohort, stages, as_of)
+        if display == NOT_YET_DISPLAY
+        else NOT_OBSERVED_WORDS
+        if display == NOT_OBSERVED_DISPLAY
+        else display
         for stage, display in funnel.select("stage", "display").iter_rows()
     ]
     return funnel.with_columns(display=pl.Series(words, dtype=pl.String))
@@ -247,7 +254,7 @@ def _draw_funnel(axes: Axes, rows: pl.DataFrame) -> None:
         if value is not None:
             axes.barh(y, value, color=PALETTE[0], height=0.7)
             label = _bar_label(text, share)
-        elif is_not_yet(text):
+        elif is_unobserved(text):
             axes.barh(y, placeholder, color=NOT_YET_COLOUR, height=0.7)
             label = not_yet_text(text)
         else:
@@ -312,8 +319,8 @@ def _group_table(page: _Page, groups: pl.DataFrame, names: Mapping[str, str]) ->
             cell = by_stage.get(stage)
             if cell is None:
                 row.append("")
-            elif cell["shown"] is None and is_not_yet(cell["display"]):
-                row.append(NOT_YET_LABEL)
+            elif cell["shown"] is None and is_unobserved(cell["display"]):
+                row.append(unobserved_label(cell["display"]))
             else:
                 row.append(_bar_label(cell["display"], cell["share"]))
         cells.append(row)

@@ -22,7 +22,7 @@ and college-going-stata, `docs/college_going_*.md`). Definitions: docs/indicator
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Collection, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date
 from typing import Final
@@ -56,11 +56,14 @@ SEAMLESS: Final = "seamless"
 DELAYED: Final = "delayed"
 NOT_ENROLLED: Final = "not_enrolled"
 NOT_YET: Final = "not_yet"
+#: Every graduate of a class without college data (indicators.observable.college_not_observed).
+NOT_OBSERVED: Final = "not_observed"
 TIMING_GROUPS: Final = (
     *(f"{SEAMLESS}_{level}" for level in TIMING_LEVELS),
     *(f"{DELAYED}_{level}" for level in TIMING_LEVELS),
     NOT_ENROLLED,
     NOT_YET,
+    NOT_OBSERVED,
 )
 #: The delayed-enrollment window: two years after the seamless one (SDP
 #: `enrl_ever_w2_grad_*`, "enrolled within two years of high-school graduation").
@@ -144,7 +147,9 @@ def delayed_deadline(cohort: int) -> date:
     return date(cohort + DELAYED_WINDOW_YEARS, 10, 31)
 
 
-def college_timing(graduates: pl.DataFrame, as_of: date) -> pl.DataFrame:
+def college_timing(
+    graduates: pl.DataFrame, as_of: date, not_observed: Collection[int] = ()
+) -> pl.DataFrame:
     """Graduates of each cohort split by when and where they first enrolled.
 
     `graduates`: one row per graduate (the funnel's `graduated` stage, so the split adds
@@ -155,7 +160,10 @@ def college_timing(graduates: pl.DataFrame, as_of: date) -> pl.DataFrame:
     enrolled); seamless and delayed are split by `institution_level` ("unknown" when
     blank). What is not yet observable as of `as_of` is "not_yet": every graduate before
     Nov 1 of the graduation year, and every graduate not enrolled seamlessly until the
-    delayed window closes (delayed and not enrolled are then unknown).
+    delayed window closes (delayed and not enrolled are then unknown). A cohort of
+    `not_observed` (no college data at all, `observable.college_not_observed`) has one
+    group once its first fall has closed, "not_observed": its graduates are neither
+    seamless, delayed nor "not enrolled".
 
     Returns cohort, group (`TIMING_GROUPS` that can occur for that cohort as of `as_of`:
     no delayed or not-enrolled group while the window is open, no "not_yet" after it
@@ -168,9 +176,16 @@ def college_timing(graduates: pl.DataFrame, as_of: date) -> pl.DataFrame:
     level = pl.col("institution_level").fill_null(UNKNOWN_GROUP)
     seamless_known = seamless_by < as_of
     delayed_known = delayed_by < as_of
+    unobserved = (
+        pl.col("cohort")
+        .cast(pl.Int64)
+        .is_in(pl.Series(sorted(not_observed), dtype=pl.Int64).implode())
+    )
     group = (
         pl.when(seamless_known.not_())
         .then(pl.lit(NOT_YET))
+        .when(unobserved)
+        .then(pl.lit(NOT_OBSERVED))
         .when(enrolled & (start <= seamless_by))
         .then(pl.lit(f"{SEAMLESS}_") + level)
         .when(delayed_known.not_())
@@ -183,21 +198,24 @@ def college_timing(graduates: pl.DataFrame, as_of: date) -> pl.DataFrame:
         pl.len().cast(pl.Int64).alias("count")
     )
     cohorts = sorted(set(graduates["cohort"].to_list()))
-    rows = [(c, g) for c in cohorts for g in timing_groups(c, as_of)]
+    rows = [(c, g) for c in cohorts for g in timing_groups(c, as_of, c not in not_observed)]
     frame = pl.DataFrame(rows, schema={"cohort": pl.Int64, "group": pl.String}, orient="row")
     return frame.join(counts, on=["cohort", "group"], how="left").with_columns(
         pl.col("count").fill_null(0)
     )
 
 
-def timing_groups(cohort: int, as_of: date) -> tuple[str, ...]:
-    """The timing groups a cohort has as of `as_of` (see `college_timing`)."""
+def timing_groups(cohort: int, as_of: date, observed: bool = True) -> tuple[str, ...]:
+    """The timing groups a cohort has as of `as_of` (see `college_timing`); `observed`
+    false for a cohort without college data."""
     if as_of <= seamless_deadline(cohort):
         return (NOT_YET,)
+    if not observed:
+        return (NOT_OBSERVED,)
     seamless = tuple(g for g in TIMING_GROUPS if g.startswith(SEAMLESS))
     if as_of <= delayed_deadline(cohort):
         return (*seamless, NOT_YET)
-    return tuple(g for g in TIMING_GROUPS if g != NOT_YET)
+    return tuple(g for g in TIMING_GROUPS if g not in (NOT_YET, NOT_OBSERVED))
 
 
 def protect_timing(
@@ -602,11 +620,13 @@ PUBLIC_COLUMNS: Final = ("cohort", "group_by", "group", "stage", "display", "sho
 GRADUATED: Final = "graduated"
 
 
-def college_timing_cells(plan: pl.DataFrame, outcomes: pl.DataFrame, as_of: date) -> pl.DataFrame:
+def college_timing_cells(
+    plan: pl.DataFrame, outcomes: pl.DataFrame, as_of: date, not_observed: Collection[int] = ()
+) -> pl.DataFrame:
     """The timing split as cube rows: group_by "college_timing", the stage "graduated"
     (every row counts graduates), one row per `timing_groups` group. `plan` is a collected
     `pipeline.stage_plan` (cohort, student_id, nested stage columns); empty when the funnel
-    has no graduated stage."""
+    has no graduated stage. `not_observed`: the cohorts without college data."""
     if GRADUATED not in plan.columns:
         return pl.DataFrame(schema=dict.fromkeys(CUBE_COLUMNS, pl.String)).cast(
             {"cohort": pl.Int64, "count": pl.Int64}
@@ -617,11 +637,15 @@ def college_timing_cells(plan: pl.DataFrame, outcomes: pl.DataFrame, as_of: date
     ).unique("student_id", keep="first")
     joined = graduates.join(enrolment, on="student_id", how="left")
     every_cohort = plan.select(pl.col("cohort").unique())
-    timing = college_timing(joined, as_of)
+    timing = college_timing(joined, as_of, not_observed)
     missing = every_cohort.join(timing.select("cohort").unique(), on="cohort", how="anti")
     if missing.height:  # cohorts without a graduate still show their (empty) split
         filler = pl.DataFrame(
-            [(c, g, 0) for c in missing["cohort"].to_list() for g in timing_groups(c, as_of)],
+            [
+                (c, g, 0)
+                for c in missing["cohort"].to_list()
+                for g in timing_groups(c, as_of, c not in not_observed)
+            ],
             schema={"cohort": pl.Int64, "group": pl.String, "count": pl.Int64},
             orient="row",
         )

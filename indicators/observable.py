@@ -29,22 +29,47 @@ Who applies it where (docs/indicators.md, "Stages not observed yet"):
   dates), for exact and protected views alike, so the two views always agree. A stage
   whose date passes between two refreshes says "not yet" until the next refresh.
 
+Stages not observed for want of data (issue 15, the Clearinghouse): the college stages
+(`COLLEGE_STAGES`: enrolled_postsecondary, persisted, the last of the funnel) of a class
+are *not observed* when none of its students has college data from any source: no
+Clearinghouse search (`nsc_search`) and no college value in `outcomes` (a district's own
+`outcomes.csv` or the columns a report derives). Counting such a class as "not enrolled"
+would say that nobody went to college when nobody looked (`college_not_observed`). A class
+with college data for at least one student is observed, and its students without any are
+counted as not enrolled, as a blank in `outcomes.csv` always was: the Clearinghouse
+searches the whole graduating class a district submits (docs/indicators.md, "Stages not
+observed yet"). The refresh works the list out and stores it with its as-of date; a stage
+that is not observable yet by its date stays `not_yet` (the date comes first), and an
+observable college stage of such a class is `not_observed`, marked the same way (stored
+as no number, left out of rules 2 and 3, marked again at every read).
+
 Pure Polars and dates: no I/O.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from datetime import date
 from typing import Final
 
 import polars as pl
 
-from domain.vocabulary import PIPELINE_STAGES
+from domain.vocabulary import COLLEGE_STAGES, PIPELINE_STAGES
 from indicators.suppression import suppress_cube
 
 #: How an unobservable stage is displayed and exported (docs/command-line.md, `export pipeline` count).
 NOT_YET: Final = "not_yet"
+#: How a college stage of a class without college data is displayed and exported.
+NOT_OBSERVED: Final = "not_observed"
+#: What such a stage says on the page and in the PDF report.
+NOT_OBSERVED_WORDS: Final = "not observed (no college data loaded for this class)"
+#: The columns of `outcomes` that carry college data (a value in any of them counts).
+COLLEGE_COLUMNS: Final = (
+    "postsecondary_enrolled",
+    "postsecondary_start_date",
+    "institution_level",
+    "persisted_second_year",
+)
 
 #: stage -> (year relative to the cohort year C, month, day) from which it is observable.
 OBSERVABLE_FROM: Final[dict[str, tuple[int, int, int]]] = {
@@ -125,40 +150,99 @@ def observed_mask(frame: pl.DataFrame, as_of: date) -> pl.Series:
     )["_observed"]
 
 
-def mark_not_yet(rows: pl.DataFrame, as_of: date) -> pl.DataFrame:
-    """Rows of a shown funnel (`cohort, stage, display, shown, share`, any other columns
-    kept) with every stage not observable as of `as_of` turned into `display = not_yet`,
-    `shown` and `share` null: never a number, never `<10` or `*`."""
-    if rows.height == 0:
-        return rows
-    observed = observed_mask(rows, as_of)
-    return rows.with_columns(
-        pl.when(observed).then(pl.col("display")).otherwise(pl.lit(NOT_YET)).alias("display"),
-        pl.when(observed).then(pl.col("shown")).otherwise(None).alias("shown"),
-        pl.when(observed).then(pl.col("share")).otherwise(None).alias("share"),
+def college_not_observed(
+    members: pl.DataFrame, outcomes: pl.DataFrame, searched: pl.Series | None = None
+) -> list[int]:
+    """The cohorts whose college stages are not observed: none of their members has college
+    data, neither a Clearinghouse search (`searched`: the student ids of `nsc_search`)
+    nor a value in any of `COLLEGE_COLUMNS` of `outcomes` (module docstring). `members`:
+    `cohort, student_id` of every cohort member (the pipeline's `stage_plan`). Sorted."""
+    if members.height == 0:
+        return []
+    present = [c for c in COLLEGE_COLUMNS if c in outcomes.columns]
+    known = outcomes.filter(
+        pl.any_horizontal(pl.col(c).is_not_null() for c in present) if present else pl.lit(False)
+    ).get_column("student_id")
+    if searched is not None:
+        known = pl.concat([known, searched.cast(pl.String).rename("student_id")])
+    marked = members.select(
+        "cohort", pl.col("student_id").is_in(known.unique().implode()).alias("_data")
+    )
+    return sorted(
+        marked.group_by("cohort")
+        .agg(pl.col("_data").any())
+        .filter(~pl.col("_data") & pl.col("cohort").is_not_null())
+        .get_column("cohort")
+        .to_list()
     )
 
 
-def suppress_observed_cube(cube: pl.DataFrame, min_cell: int, as_of: date) -> pl.DataFrame:
-    """The protected cube as of `as_of`: `suppress_cube` (docs/access-rules.md rules 1-5) over the
-    observable stages of each cohort only, and every other stage `not_yet` (no number, so
-    no hidden value is stored for it). Rows keep the cube's order.
+def not_observed_mask(frame: pl.DataFrame, not_observed: Collection[int]) -> pl.Series:
+    """Per row of a frame with `cohort` and `stage` columns: is it a college stage of a
+    cohort without college data (`college_not_observed`)?"""
+    cohorts = pl.Series(sorted(not_observed), dtype=pl.Int64)
+    return frame.select(
+        (
+            pl.col("cohort").cast(pl.Int64).is_in(cohorts.implode())
+            & pl.col("stage").is_in(list(COLLEGE_STAGES))
+        ).alias("_not_observed")
+    ).get_column("_not_observed")
 
-    Rules 2 and 3 thus never compare an observable count with a not-yet one, and a cohort
-    with no observable stage holds only `not_yet` rows."""
+
+def mark_not_yet(
+    rows: pl.DataFrame, as_of: date, not_observed: Collection[int] = ()
+) -> pl.DataFrame:
+    """Rows of a shown funnel (`cohort, stage, display, shown, share`, any other columns
+    kept) with every stage not observable as of `as_of` turned into `display = not_yet`,
+    and every other college stage of a cohort of `not_observed` into `not_observed`;
+    `shown` and `share` null for both: never a number, never `<10` or `*`."""
+    if rows.height == 0:
+        return rows
+    observed = observed_mask(rows, as_of)
+    missing = not_observed_mask(rows, not_observed) & observed
+    kept = observed & ~missing
+    return rows.with_columns(
+        pl.when(kept)
+        .then(pl.col("display"))
+        .when(missing)
+        .then(pl.lit(NOT_OBSERVED))
+        .otherwise(pl.lit(NOT_YET))
+        .alias("display"),
+        pl.when(kept).then(pl.col("shown")).otherwise(None).alias("shown"),
+        pl.when(kept).then(pl.col("share")).otherwise(None).alias("share"),
+    )
+
+
+def suppress_observed_cube(
+    cube: pl.DataFrame, min_cell: int, as_of: date, not_observed: Collection[int] = ()
+) -> pl.DataFrame:
+    """The protected cube as of `as_of`: `suppress_cube` (docs/access-rules.md rules 1-5) over the
+    observed stages of each cohort only, every stage not observable yet `not_yet` and every
+    other college stage of a cohort of `not_observed` `not_observed` (no number, so no
+    hidden value is stored for either). Rows keep the cube's order.
+
+    Rules 2 and 3 thus never compare an observed count with an unobserved one, and a
+    cohort with no observable stage holds only `not_yet` rows."""
     if cube.height == 0:
         return suppress_cube(cube, min_cell)
+    on_time = observed_mask(cube, as_of)
+    missing = not_observed_mask(cube, not_observed) & on_time
+    observed = on_time & ~missing
     numbered = cube.with_row_index("_row")
-    observed = observed_mask(cube, as_of)
     keys = ["cohort", "group_by", "group", "stage"]
     later = (
-        numbered.filter(~observed)
+        numbered.with_columns(missing.alias("_missing"))
+        .filter(~observed)
         .drop("count")
         .with_columns(
-            pl.lit(NOT_YET).alias("display"),
+            pl.when(pl.col("_missing"))
+            .then(pl.lit(NOT_OBSERVED))
+            .otherwise(pl.lit(NOT_YET))
+            .alias("display"),
             pl.lit(None, dtype=pl.Int64).alias("shown"),
             pl.lit(None, dtype=pl.Float64).alias("share"),
         )
+        .drop("_missing")
     )
     if not observed.any():
         return later.drop("_row")

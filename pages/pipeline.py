@@ -12,7 +12,7 @@ from data_access import api
 from domain.presentation import LINE_STYLES, SHORT_STAGE_LABELS, chart_text
 from domain.vocabulary import GROUP_FIELDS, PIPELINE_STAGES
 from indicators.definitions import small_counts_rule
-from indicators.observable import NOT_YET, not_yet_words
+from indicators.observable import NOT_OBSERVED, NOT_OBSERVED_WORDS, NOT_YET, not_yet_words
 from indicators.settings import load_settings
 from indicators.shown import biggest_leak_shown, gaps_shown
 from ui.components import (
@@ -47,12 +47,12 @@ def _in_progress(trend: pl.DataFrame) -> set[int]:
 
 
 def _default_cohort(trend: pl.DataFrame, cohorts: list[int]) -> int:
-    """The newest class with every stage observed; without one, the class with the most
-    stages observed (the newest on a tie)."""
+    """The newest class with every stage observed (not yet, nor without college data);
+    without one, the class with the most stages observed (the newest on a tie)."""
     observed = {
         int(cohort): int(count)
         for cohort, count in trend.group_by("cohort")
-        .agg((pl.col("display") != NOT_YET).sum())
+        .agg((~pl.col("display").is_in([NOT_YET, NOT_OBSERVED])).sum())
         .iter_rows()
     }
     return max(cohorts, key=lambda c: (observed.get(c, 0), c))
@@ -85,7 +85,11 @@ def _funnel(
         rows["share"].to_list(),
         title=title,
         not_yet=[
-            not_yet_words(stage, int(cohort), stages, today) if display == NOT_YET else None
+            not_yet_words(stage, int(cohort), stages, today)
+            if display == NOT_YET
+            else NOT_OBSERVED_WORDS
+            if display == NOT_OBSERVED
+            else None
             for stage, cohort, display in rows.select("stage", "cohort", "display").iter_rows()
         ],
         meeting=meeting,

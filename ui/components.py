@@ -24,8 +24,9 @@ from domain.presentation import (
     TEXT_COLOUR,
     ChartText,
     chart_text,
-    is_not_yet,
+    is_unobserved,
     not_yet_text,
+    unobserved_label,
 )
 from domain.presentation import (
     NOT_YET_LABEL as NOT_YET_LABEL,
@@ -168,8 +169,10 @@ def funnel_figure(
     hatching means. Value labels are never clipped: they sit inside a bar when they fit and
     just past its end otherwise, `cliponaxis` is off and the x axis leaves `VALUE_HEADROOM`
     empty past the longest bar. `compact` (small multiples): shares rounded to whole percents
-    and not-yet bars labelled just "not yet". A stage is not observable yet when `not_yet[i]`
-    is its text ("not yet (from Sep 1, 2027)") or its display is the cube's `not_yet`.
+    and not-yet bars labelled just "not yet" ("not observed" for a college stage without
+    data). A stage is not observable yet when `not_yet[i]` is its text ("not yet (from Sep
+    1, 2027)", "not observed (no college data loaded for this class)") or its display is
+    the cube's `not_yet` or `not_observed`.
     """
     waiting = list(not_yet) if not_yet is not None else [None] * len(shown)
     text = chart_text(meeting)
@@ -201,7 +204,7 @@ def funnel_figure(
     later = [
         i
         for i, v in enumerate(shown)
-        if v is None and (waiting[i] is not None or is_not_yet(display[i]))
+        if v is None and (waiting[i] is not None or is_unobserved(display[i]))
     ]
     hidden = [i for i, v in enumerate(shown) if v is None and i not in later]
     if hidden:
@@ -228,7 +231,9 @@ def funnel_figure(
             orientation="h",
             marker={"color": NOT_YET_COLOUR},
             text=[
-                NOT_YET_LABEL if compact else (waiting[i] or not_yet_text(display[i]))
+                unobserved_label(waiting[i] or display[i])
+                if compact
+                else (waiting[i] or not_yet_text(display[i]))
                 for i in later
             ],
             textposition="outside",

@@ -18,6 +18,7 @@ from indicators.diagnostics import (
     COLLEGE_TIMING_GROUPING,
     NO_SCORE,
     NOT_ENROLLED,
+    NOT_OBSERVED,
     NOT_YET,
     PAIR_SEPARATOR,
     PRIOR_ACHIEVEMENT_GROUPING,
@@ -27,6 +28,7 @@ from indicators.diagnostics import (
     school_rates,
     seamless_deadline,
 )
+from indicators.observable import NOT_OBSERVED_WORDS
 from indicators.on_track import ON_TRACK_GROUPING
 from ui.components import PALETTE, STAGE_LABELS, VALUE_HEADROOM, figure_layout
 from ui.figure_memo import memo_figure
@@ -75,6 +77,16 @@ def _hidden_note(names: list[str]) -> None:
         st.caption("Not shown to protect privacy (too few students): " + md(", ".join(names)) + ".")
 
 
+#: Displays that are no privacy suppression: the stage has no figure yet, or no data.
+_UNOBSERVED = (NOT_YET, NOT_OBSERVED)
+
+
+def _not_observed_note(rows: pl.DataFrame) -> None:
+    """Says that the college stages of the class are not observed, when they are."""
+    if "display" in rows.columns and (rows["display"] == NOT_OBSERVED).any():
+        st.caption(f"College stages: {NOT_OBSERVED_WORDS}.")
+
+
 def which_schools_leak(principal: api.Principal, cohort: int) -> None:
     """SDP chart A1: each school's share at the chosen step, district average marked."""
     st.subheader("Which schools leak most?")
@@ -101,9 +113,10 @@ def which_schools_leak(principal: api.Principal, cohort: int) -> None:
         width="stretch",
     )
     _hidden_note(
-        [f"{names.get(g, g)} ({d})" for g, d in rates.filter(pl.col("share").is_null())
-         .select("group", "display").rows()]
+        [f"{names.get(g, g)} ({d})" for g, d in rates.filter(pl.col("share").is_null()
+         & ~pl.col("display").is_in(_UNOBSERVED)).select("group", "display").rows()]
     )  # fmt: skip
+    _not_observed_note(rates)
     st.caption(
         "Counts students of the class who entered grade 9, by their current or last school; "
         "each bar is the share who reached the chosen step (nested: every earlier step too). "
@@ -199,7 +212,12 @@ def does_prior_achievement_explain(principal: api.Principal, cohort: int) -> Non
                        y_title="% of grade-9 entrants", height=480,
                        meeting=principal.meeting_mode)  # fmt: skip
     st.plotly_chart(fig, width="stretch")
-    hidden = rows.filter(pl.col("share").is_null() & (pl.col("stage") != stages[0]))
+    hidden = rows.filter(
+        pl.col("share").is_null()
+        & (pl.col("stage") != stages[0])
+        & ~pl.col("display").is_in(_UNOBSERVED)
+    )
+    _not_observed_note(rows)
     _hidden_note(
         [f"{QUARTILE_LABELS.get(g, g)}, {STAGE_LABELS.get(s, s).lower()}"
          for g, s in hidden.select("group", "stage").unique(maintain_order=True).rows()]
@@ -269,6 +287,9 @@ def seamless_or_delayed(principal: api.Principal, cohort: int) -> None:
     first_fall = seamless_deadline(cohort)
     if rows["group"].to_list() == [NOT_YET]:
         st.info(f"Not yet: the first fall after graduation ends {first_fall:%b %-d, %Y}.")
+        return
+    if rows["group"].to_list() == [NOT_OBSERVED]:
+        st.info(f"College enrollment: {NOT_OBSERVED_WORDS}.")
         return
     shown = rows.filter(pl.col("share").is_not_null())
     labels = [_timing_label(g, cohort) for g in shown["group"].to_list()]
