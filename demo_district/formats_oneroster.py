@@ -33,7 +33,31 @@ from domain.school_year import school_year_of
 
 ONEROSTER_FILE: Final = "oneroster-roster.zip"
 _NAMESPACE: Final = uuid.UUID("6f1c2b1e-8a4e-4d0b-9a53-2f0d7c1e9b42")
-USERS_HEADER: Final = ["sourcedId", "status", "dateLastModified", "enabledUser", "username", "userIds", "givenName", "familyName", "middleName", "identifier", "email", "sms", "phone", "agentSourcedIds", "grades", "password", "userMasterIdentifier", "resourceSourcedIds", "preferredGivenName", "preferredMiddleName", "preferredFamilyName", "primaryOrgSourcedId", "pronouns"]
+USERS_HEADER: Final = [
+    "sourcedId",
+    "status",
+    "dateLastModified",
+    "enabledUser",
+    "username",
+    "userIds",
+    "givenName",
+    "familyName",
+    "middleName",
+    "identifier",
+    "email",
+    "sms",
+    "phone",
+    "agentSourcedIds",
+    "grades",
+    "password",
+    "userMasterIdentifier",
+    "resourceSourcedIds",
+    "preferredGivenName",
+    "preferredMiddleName",
+    "preferredFamilyName",
+    "primaryOrgSourcedId",
+    "pronouns",
+]
 _SEX: Final = {"F": "female", "M": "male", "X": "other"}
 _RACE_COLUMN: Final = {code: column for column, code in spec_or.RACE_COLUMNS.items()}
 

@@ -40,7 +40,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import PurePosixPath
-from typing import Final
+from typing import Any, Final
 
 import polars as pl
 
@@ -405,6 +405,9 @@ class _Build:
     ) -> None:
         self.c, self.tables, self.modes, self.stored = c, tables, modes, stored
         self.id_field, self.caseloads, self.today, self.roster = id_field, caseloads, today, roster
+        #: Class sourcedId -> the students it enrolls (for caseloads).
+        self.enrolled_in: dict[str, set[str]] = defaultdict(set)
+        self.demographics: dict[str, dict[str, object]] = {}
 
     def _rows(self, kind: str) -> list[dict[str, str | None]]:
         table = self.tables.get(kind)
@@ -659,7 +662,6 @@ class _Build:
         return out
 
     def _demographics(self, students: dict[str, _Student]) -> None:
-        self.demographics: dict[str, dict[str, object]] = {}
         if "demographics" not in self.tables:
             return
         table = self.tables["demographics"]
@@ -779,8 +781,7 @@ class _Build:
                 slot[2] = False
             else:
                 slot[1].append(end)
-            self.enrolled_in = getattr(self, "enrolled_in", defaultdict(set))
-            self.enrolled_in[klass].add(user)
+            self.enrolled_in[klass or ""].add(user)
         return triples, exits, teaching
 
     # --- rows ------------------------------------------------------------------------------
@@ -792,7 +793,7 @@ class _Build:
             if end is not None:
                 year_ends[year] = max(year_ends.get(year, end), end)
         # Enrollments from the package.
-        enrollment_rows: dict[tuple[str, str, int], dict[str, object]] = {}
+        enrollment_rows: dict[tuple[str, str, int], dict[str, Any]] = {}
         for (user, org, year), (entries, ends, ended) in triples.items():
             student = students[user]
             school_id = schools[org][0]
@@ -846,18 +847,18 @@ class _Build:
                 row["entry_date"],
                 str(row["school_id"]),
                 int(row["grade_level"]),
-            )  # type: ignore[call-overload]
+            )
             if sid not in latest or rank[:3] > latest[sid][:3]:
                 latest[sid] = rank
         student_rows = []
         for student in students.values():
             sid = student.student_id
-            stored = stored_students.get(sid)
-            if stored is None and sid not in latest:
+            known = stored_students.get(sid)
+            if known is None and sid not in latest:
                 continue  # a student the package does not enroll anywhere: not Pathwise's
             row = (
-                dict(stored)
-                if stored
+                dict(known)
+                if known
                 else {
                     "english_learner": None,
                     "disability": None,
@@ -874,7 +875,7 @@ class _Build:
                 year, _, _, school_id, grade = latest[sid]
                 row["school_id"] = school_id
                 row["grade_level"] = grade
-                if stored is None:
+                if known is None:
                     row["cohort_year"] = year + 12 - grade
             if student.sourced_id in self.demographics:
                 row.update(self.demographics[student.sourced_id])
@@ -885,11 +886,11 @@ class _Build:
             grades[schools[org][0]].extend(class_grades)
         for row in enrollment_rows.values():
             if row["grade_level"] is not None:
-                grades[str(row["school_id"])].append(int(row["grade_level"]))  # type: ignore[call-overload]
+                grades[str(row["school_id"])].append(int(row["grade_level"]))
         school_rows = []
         for school_id, org_row in schools.values():
-            stored = stored_schools.get(school_id)
-            if stored is None and not grades[school_id]:
+            held = stored_schools.get(school_id)
+            if held is None and not grades[school_id]:
                 self.c.add(
                     self._file("orgs"),
                     _line(org_row),
@@ -902,8 +903,8 @@ class _Build:
                 {
                     "school_id": school_id,
                     "school_name": org_row.get("name"),
-                    "low_grade": stored["low_grade"] if stored else min(grades[school_id]),
-                    "high_grade": stored["high_grade"] if stored else max(grades[school_id]),
+                    "low_grade": held["low_grade"] if held else min(grades[school_id]),
+                    "high_grade": held["high_grade"] if held else max(grades[school_id]),
                 }
             )
         self.roster.schools = _frame(school_rows, self.stored.schools.schema)
@@ -916,7 +917,7 @@ class _Build:
     def _caseloads(self, teaching: dict[str, set[str]], students: dict[str, _Student]) -> None:
         emails = set(self.stored.users.get_column("email").to_list())
         users = {row.get("sourcedId"): row for row in self._rows("users")}
-        enrolled = getattr(self, "enrolled_in", {})
+        enrolled = self.enrolled_in
         pairs: set[tuple[str, str]] = set()
         named: set[str] = set()
         for teacher, klasses in teaching.items():
