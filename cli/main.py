@@ -95,7 +95,8 @@ def build_parser() -> argparse.ArgumentParser:
         nargs="+",
         metavar="PATH",
         help="one file, or a folder of files; `nsc FILE` reads FILE as a National Student "
-        "Clearinghouse StudentTracker detail report; `fafsa FILE` and `services FILE` read a "
+        "Clearinghouse StudentTracker detail report; `oneroster ZIP` reads ZIP as a OneRoster 1.2 CSV "
+        "package from the SIS (a .zip is always read so); `fafsa FILE` and `services FILE` read a "
         "state FAFSA file or a partner's service export through --mapping",
     )
     load.add_argument(
@@ -402,9 +403,11 @@ def _import(args: argparse.Namespace) -> int:
 
     schema.upgrade(get_engine())
     nsc = len(words) == 2 and words[0] == "nsc"
-    if len(words) != 1 and not nsc:
+    oneroster = len(words) == 2 and words[0] == "oneroster"
+    if len(words) != 1 and not nsc and not oneroster:
         print(
-            "pathwise import: give one PATH, or `nsc FILE`, `fafsa FILE` or `services FILE`",
+            "pathwise import: give one PATH, or `nsc FILE`, `oneroster ZIP`, `fafsa FILE` or "
+            "`services FILE`",
             file=sys.stderr,
         )
         return EXIT_USAGE
@@ -413,6 +416,7 @@ def _import(args: argparse.Namespace) -> int:
             _operator(),
             Path(words[-1]),
             nsc=nsc,
+            oneroster=oneroster,
             dry_run=args.dry_run,
             progress=ProgressBar(None),
             after_import=refresh_derived,

@@ -627,15 +627,18 @@ def admin_import_path(
     progress: Progress = no_progress,
     after_import: AfterImport | None = refresh_derived,
     nsc: bool = False,
+    oneroster: bool = False,
 ) -> ImportResult:
     """`pathwise import PATH`: a file or a folder, as `admin_import` loads uploads (the
     same check, the same audit event); `imported_by` is the operating-system user.
-    `nsc=True`: `pathwise import nsc FILE` (a Clearinghouse detail report by any name)."""
+    `nsc=True`: `pathwise import nsc FILE` (a Clearinghouse detail report by any name);
+    `oneroster=True`: `pathwise import oneroster ZIP` (a OneRoster package by any name)."""
     engine = _may_import(principal)
     return import_path(
         engine,
         path,
         nsc=nsc,
+        oneroster=oneroster,
         dry_run=dry_run,
         progress=progress,
         after_import=after_import,

@@ -15,6 +15,9 @@ than the demo's "today". Importing it gives the outcomes of the native files.
 `state-fafsa`, `pmm-services`, `apricot-services`: a state FAFSA completion file keyed by
 name, birth date and school, and partners' service exports (demo_district/formats_fafsa.py,
 demo_district/formats_services.py), each with its TOML column mapping beside it.
+
+`oneroster`: the current roster as a OneRoster 1.2 CSV bulk package
+(demo_district/formats_oneroster.py).
 """
 
 from __future__ import annotations
@@ -28,6 +31,7 @@ import numpy as np
 import polars as pl
 
 from demo_district.formats_fafsa import write_state_fafsa
+from demo_district.formats_oneroster import write_oneroster
 from demo_district.formats_services import write_apricot_services, write_pmm_services
 from demo_district.generate import DemoSpec, district, entrants_per_cohort
 from domain.progress import Progress, no_progress
@@ -214,6 +218,7 @@ FORMAT_WRITERS: Final[dict[str, FormatWriter]] = {
     "state-fafsa": _written_by(write_state_fafsa),
     "pmm-services": _written_by(write_pmm_services),
     "apricot-services": _written_by(write_apricot_services),
+    "oneroster": write_oneroster,
 }
 
 

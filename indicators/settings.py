@@ -21,6 +21,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any, Final
 
+from domain.oneroster import ID_FIELDS as ONEROSTER_ID_FIELDS
 from domain.vocabulary import (
     FLAGS,
     NSC_STUDENT_KEYS,
@@ -119,6 +120,11 @@ class Settings:
     #: The detail-report column that holds the district's student id: the request's
     #: `Your Unique Identifier` (default) or `Requester Return Field` (docs/import-format.md).
     nsc_student_key: str = "your_unique_identifier"
+    #: OneRoster rosters (docs/import-format.md): the column that gives a student's and a
+    #: school's id, `identifier` (when the row has one, else `sourcedId`) or `sourcedId`.
+    oneroster_id_field: str = "identifier"
+    #: OneRoster rosters: fill teachers' caseloads from their class enrollments.
+    oneroster_teacher_caseloads: bool = False
 
     def service_types_addressing(self, need: str) -> tuple[str, ...]:
         """The service types that address `need` (one of FLAGS), from [coverage]."""
@@ -310,6 +316,8 @@ _LAYOUT: Final[dict[tuple[str, str], tuple[str, _Parser]]] = {
     ("imports", "service_period_gap_days"): ("service_period_gap_days", _int_at_least(1)),
     ("imports", "near_match_score"): ("near_match_score", _fraction),
     ("nsc", "student_key"): ("nsc_student_key", _one_of(NSC_STUDENT_KEYS)),
+    ("oneroster", "id_field"): ("oneroster_id_field", _one_of(ONEROSTER_ID_FIELDS)),
+    ("oneroster", "teacher_caseloads"): ("oneroster_teacher_caseloads", _boolean),
 }
 _SECTIONS: Final = frozenset(section for section, _ in _LAYOUT)
 assert {field for field, _ in _LAYOUT.values()} == {f.name for f in fields(Settings)}

@@ -297,11 +297,14 @@ def _capacity(principal: api.Principal) -> None:
 def _imports(principal: api.Principal) -> None:
     st.write(
         "Load files in the import format (see the documentation): one file per kind, named after it "
-        "(`students.csv`, `attendance.xlsx`, ...). Every problem is listed with its file, line, column "
+        "(`students.csv`, `attendance.xlsx`, ...), or a OneRoster roster export from the SIS (a "
+        "`.zip` with its `manifest.csv`). Every problem is listed with its file, line, column "
         "and value; nothing is written unless every file is valid."
     )
     files = st.file_uploader(
-        "Files (CSV or XLSX)", accept_multiple_files=True, type=["csv", "xlsx"]
+        "Files (CSV, XLSX, or a OneRoster ZIP)",
+        accept_multiple_files=True,
+        type=["csv", "xlsx", "zip"],
     )
     dry_run = st.checkbox("Only check the files (write nothing)", value=True)
     if files and st.button("Check" if dry_run else "Import", type="primary"):

@@ -40,6 +40,8 @@ from data_access.importing.daily_attendance import snapshots
 from data_access.importing.lock import import_lock
 from data_access.importing.nsc import NSC_KIND, check_report, first_line, is_detail_report
 from data_access.importing.nsc_writing import TERMS, replace_rows, rows_to_write
+from data_access.importing.oneroster import Stored, check_package
+from data_access.importing.oneroster_writing import write_roster
 from data_access.importing.problems import Problem, Problems
 from data_access.importing.reading import LINE, Unreadable, file_parts
 from data_access.importing.references import check_references, referenced_files
@@ -56,8 +58,9 @@ from data_access.importing.writing import (
     stored_keys,
 )
 from data_access.meta import DEMO_KEY, read_meta
-from data_access.models import Outcome, Student, table_of
+from data_access.models import Enrollment, Outcome, School, Student, User, table_of
 from domain.import_format import FILE_FORMATS
+from domain.oneroster import ONEROSTER_KIND
 from domain.progress import Progress, no_progress
 from indicators.settings import load_settings
 
@@ -89,11 +92,13 @@ def import_path(
     after_import: AfterImport | None = None,
     record: RecordImport | None = None,
     nsc: bool = False,
+    oneroster: bool = False,
     today: date | None = None,
 ) -> ImportResult:
     """Import one file or every file of a folder. Raises `ImportRejected`, `ImportRefused`,
     or FileNotFoundError when `path` does not exist. `nsc=True` (`pathwise import nsc FILE`)
-    reads every file as a Clearinghouse detail report, whatever its name."""
+    reads every file as a Clearinghouse detail report, whatever its name; `oneroster=True`
+    (`pathwise import oneroster ZIP`) every file as a OneRoster package (a `.zip` always is)."""
     paths = files_at(Path(path))
     return _import(
         engine,
@@ -105,6 +110,7 @@ def import_path(
         after_import=after_import,
         record=record,
         nsc=nsc,
+        oneroster=oneroster,
         today=today,
     )
 
@@ -216,6 +222,7 @@ def _import(
     after_import: AfterImport | None,
     record: RecordImport | None,
     nsc: bool = False,
+    oneroster: bool = False,
     today: date | None = None,
 ) -> ImportResult:
     """A dry run as it is; a real import (and its refresh) while holding the import lock,
@@ -223,11 +230,11 @@ def _import(
     who = imported_by or os_user()
     if dry_run:
         return _import_files(
-            engine, sizes, load, True, progress, who, after_import, record, nsc, today
+            engine, sizes, load, True, progress, who, after_import, record, nsc, oneroster, today
         )
     with import_lock(engine, who):
         return _import_files(
-            engine, sizes, load, False, progress, who, after_import, record, nsc, today
+            engine, sizes, load, False, progress, who, after_import, record, nsc, oneroster, today
         )
 
 
@@ -257,14 +264,16 @@ def _import_files(
     after_import: AfterImport | None,
     record: RecordImport | None,
     nsc: bool = False,
+    oneroster: bool = False,
     today: date | None = None,
 ) -> ImportResult:
     started = datetime.now(UTC)
     _refuse_demo(engine)
     run = _Run(engine, sizes, dry_run, progress)
     run.today = today or started.date()
-    reports = _detail_reports(sizes, load, nsc)
-    files, name_problems = recognise(n for n in sizes if n not in reports)
+    packages = [n for n in sizes if oneroster or n.lower().endswith(".zip")]
+    reports = _detail_reports({n: s for n, s in sizes.items() if n not in packages}, load, nsc)
+    files, name_problems = recognise(n for n in sizes if n not in reports and n not in packages)
     for file in files:
         run.problems.note_file(file.name)
     for name in reports:
@@ -272,7 +281,8 @@ def _import_files(
     run.problems.add(*name_problems)
     if reports:
         _read_nsc_context(run)
-    if not files and not name_problems and not reports:
+    stored_roster = _read_roster_context(run) if packages else None
+    if not files and not name_problems and not reports and not packages:
         run.problems.add(Problem("-", None, None, "no files to import"))
     # Read the ids of the tables other tables refer to before anything is written: on
     # PostgreSQL the writer may lock those tables exclusively until it commits.
@@ -314,6 +324,9 @@ def _import_files(
                 break
         for name in reports:
             _check_nsc(run, name, load)
+        for name in packages:
+            assert stored_roster is not None
+            _check_oneroster(run, name, load, stored_roster)
         if run.problems or (run.writer is not None and run.writer.failed()):
             raise _Rejected
         if run.writer is None:
@@ -348,8 +361,9 @@ def _import_files(
 
 
 def _count_key(result: FileResult) -> str:
-    """Counts are kept per file kind, and per file for Clearinghouse reports."""
-    return result.name if result.kind == NSC_KIND else result.kind
+    """Counts are kept per file kind, and per file for Clearinghouse reports and OneRoster
+    packages (one result per table a package writes)."""
+    return result.name if result.kind in (NSC_KIND, ONEROSTER_KIND) else result.kind
 
 
 class _Rejected(Exception):
@@ -554,5 +568,73 @@ def _check_nsc(run: _Run, name: str, load: Callable[[str], bytes]) -> None:
                     lambda: run.report(f"writing {writer.current}"),
                 )
     run.results.append(FileResult(name, NSC_KIND, TERMS.name, rows, sha256=checksum))
+    run.checked_work += run.sizes[name]
+    run.report(f"checked {name}")
+
+
+def _read_roster_context(run: _Run) -> Stored:
+    """What a OneRoster package is checked against, read before anything is written."""
+    return Stored(
+        schools=read_table(run.engine, table_of(School)),
+        students=read_table(run.engine, table_of(Student)),
+        enrollments=read_table(run.engine, table_of(Enrollment)),
+        users=read_table(run.engine, table_of(User), ["email", "role"]).with_columns(
+            pl.col("email").str.to_lowercase()
+        ),
+    )
+
+
+#: The tables a OneRoster package writes, as named in its results.
+_ROSTER_TABLES = (("schools", "school"), ("students", "student"), ("enrollments", "enrollment"))
+
+
+def _check_oneroster(run: _Run, name: str, load: Callable[[str], bytes], stored: Stored) -> None:
+    """Read and check one OneRoster package (`oneroster`); when nothing is wrong, hand its
+    rows to the writer (`oneroster_writing`). One result per table it writes."""
+    run.report(f"checking {name}")
+    run.problems.note_file(name)
+    data = load(name)
+    checksum = sha256(data)
+    settings = load_settings()
+    roster = check_package(
+        name,
+        data,
+        stored,
+        id_field=settings.oneroster_id_field,
+        caseloads=settings.oneroster_teacher_caseloads,
+        today=run.today or started_today(),
+    )
+    del data
+    for file in roster.rows:
+        run.problems.note_file(file)
+    run.problems.add(*roster.problems)
+    keys = {
+        "schools": (stored.schools, ["school_id"]),
+        "students": (stored.students, ["student_id"]),
+        "enrollments": (stored.enrollments, ["student_id", "school_year", "school_id"]),
+    }
+    for label, table in _ROSTER_TABLES:
+        frame = getattr(roster, label)
+        rows = frame.height if frame is not None else 0
+        result_name = f"{name} ({label})"
+        if frame is not None and not roster.problems:
+            known, key = keys[label]
+            updated = int(existing_mask(known.select(key), frame.select(key)).sum())
+            run.counts[result_name] = (rows - updated, updated)
+        run.results.append(FileResult(result_name, ONEROSTER_KIND, table, rows, sha256=checksum))
+    if roster.caseloads is not None:
+        result_name = f"{name} (caseloads)"
+        run.counts[result_name] = (roster.caseloads.height, 0)
+        run.results.append(
+            FileResult(
+                result_name, ONEROSTER_KIND, "caseload", roster.caseloads.height, sha256=checksum
+            )
+        )
+    if not roster.problems and run.writer is not None:
+        writer = run.writer
+        writer.submit(
+            CustomWrite("roster", write_roster(roster), run.sizes[name]),
+            lambda: run.report(f"writing {writer.current}"),
+        )
     run.checked_work += run.sizes[name]
     run.report(f"checked {name}")
