@@ -50,7 +50,7 @@ from indicators.outcomes_exposure import (
     study_rows,
 )
 from indicators.outcomes_keys import coded, decoded, student_codes
-from indicators.outcomes_matching import STRATUM, cem_weights, coarsened
+from indicators.outcomes_matching import STRATUM, cem_weights, coarsened, group_weights
 from indicators.outcomes_measures import (
     COVARIATES,
     attendance_series,
@@ -286,18 +286,17 @@ def _study(
 def _groupings(matched_all: pl.DataFrame) -> pl.DataFrame:
     """The matched rows of every grouping: `all` as matched, and each group of every
     GROUP_FIELDS field matched again within the group (a stratum keeps only its students
-    of that group)."""
-    keys = list(GROUP_KEYS)
+    of that group: `indicators.outcomes_matching.group_weights`)."""
     parts = [
         matched_all.with_columns(pl.lit(ALL).alias("group_by"), pl.lit(ALL).alias("group_value"))
     ]
-    base = matched_all.drop("weight")
     for field in GROUP_FIELDS:
-        labelled = base.with_columns(
-            pl.lit(field).alias("group_by"), pl.col(field).alias("group_value")
+        parts.append(
+            group_weights(matched_all, ["pyid", "measure"], field).with_columns(
+                pl.lit(field).alias("group_by"), pl.col(field).alias("group_value")
+            )
         )
-        parts.append(cem_weights(labelled, keys))
-    columns = parts[0].columns
+    columns = [c for c in parts[0].columns if c != "_stratum"]
     return pl.concat([part.select(columns) for part in parts])
 
 

@@ -77,8 +77,9 @@ def _numbered(frame: pl.DataFrame, columns: Sequence[str], name: str) -> pl.Data
 def cem_weights(
     frame: pl.DataFrame, keys: Sequence[str], max_comparisons: int | None = None
 ) -> pl.DataFrame:
-    """The rows of `frame` in matched strata, with `weight` (CEM ATT weights). Strata are
-    `STRATUM` within each combination of `keys`; `served` tells the groups apart. With
+    """The rows of `frame` in matched strata, with `weight` (CEM ATT weights) and
+    `_stratum` (one integer per stratum, for `group_weights`). Strata are `STRATUM`
+    within each combination of `keys`; `served` tells the groups apart. With
     `max_comparisons`, a stratum keeps at most that many comparison students per served
     student: those first in the seeded `draw` order."""
     numbered = _numbered(frame, keys, "_key")
@@ -102,7 +103,36 @@ def cem_weights(
             / served.sum().over("_key").cast(pl.Float64)
         )
         .alias("weight")
-    ).drop("_s", "_c", "_key", "_stratum")
+    ).drop("_s", "_c", "_key")
+
+
+def group_weights(matched: pl.DataFrame, keys: Sequence[str], group: str) -> pl.DataFrame:
+    """The rows of `matched` (the output of `cem_weights` over `keys`) matched again
+    within each value of the column `group`, with their new `weight`: the strata of a
+    group keep only the group's students, a stratum without a served or without a
+    comparison student of the group is dropped, and the weights are those `cem_weights`
+    gives the group's rows on their own (the same expression, so the same figures to the
+    last bit). A stratum lies within one combination of `keys`, so (stratum, group value)
+    identifies the stratum of the group. When `group` is part of the exact cell, every
+    stratum lies within one group and the group's rows are exactly its matched rows:
+    only the weights change (their normalisation is the group's)."""
+    served = pl.col("served")
+    within = ["_stratum", group]
+    counted = matched.with_columns(
+        served.sum().over(within).alias("_s"), (~served).sum().over(within).alias("_c")
+    ).filter((pl.col("_s") > 0) & (pl.col("_c") > 0))
+    by_group = [*keys, group]
+    return counted.with_columns(
+        pl.when(served)
+        .then(1.0)
+        .otherwise(
+            pl.col("_s")
+            / pl.col("_c")
+            * (~served).sum().over(by_group)
+            / served.sum().over(by_group).cast(pl.Float64)
+        )
+        .alias("weight")
+    ).drop("_s", "_c")
 
 
 def correction(n: pl.Expr) -> pl.Expr:
