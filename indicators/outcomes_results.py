@@ -244,12 +244,7 @@ def _regressions(matched: pl.DataFrame, groups: pl.DataFrame, settings: Settings
     # Each fit is a few hundred rows: BLAS threads only contend with each other (and with
     # Polars), which made the fits 15 times slower on a busy 2-core machine.
     with threadpool_limits(limits=1, user_api="blas"):
-        fits = [
-            estimation.fit_effect(
-                outcome[start:end], served[start:end], covariates[start:end], weights[start:end]
-            )
-            for start, end in zip(np.concatenate([[0], ends[:-1]]), ends, strict=True)
-        ]
+        fits = estimation.fit_effects(outcome, served, covariates, weights, ends)
     return (
         sizes.select("_group")
         .join(enough, on="_group", how="left", maintain_order="left")
