@@ -65,6 +65,7 @@ from indicators.outcomes_results import (
     ALL,
     BALANCE_SCHEMA,
     ESTIMATE_SCHEMA,
+    GROUP_ID,
     GROUP_KEYS,
     SERVED_SCHEMA,
     TRAJECTORY_SCHEMA,
@@ -286,7 +287,9 @@ def _study(
 def _groupings(matched_all: pl.DataFrame) -> pl.DataFrame:
     """The matched rows of every grouping: `all` as matched, and each group of every
     GROUP_FIELDS field matched again within the group (a stratum keeps only its students
-    of that group: `indicators.outcomes_matching.group_weights`)."""
+    of that group: `indicators.outcomes_matching.group_weights`). `GROUP_ID` numbers the
+    groups (one integer per pyid, measure, group_by and group_value), so that the sums
+    of every group are taken by one integer key rather than by two strings."""
     parts = [
         matched_all.with_columns(pl.lit(ALL).alias("group_by"), pl.lit(ALL).alias("group_value"))
     ]
@@ -296,8 +299,17 @@ def _groupings(matched_all: pl.DataFrame) -> pl.DataFrame:
                 pl.lit(field).alias("group_by"), pl.col(field).alias("group_value")
             )
         )
+    measure = pl.col("measure").replace_strict(
+        list(OUTCOME_MEASURES), list(range(len(OUTCOME_MEASURES))), return_dtype=pl.Int64
+    )
     columns = [c for c in parts[0].columns if c != "_stratum"]
-    return pl.concat([part.select(columns) for part in parts])
+    numbered = []
+    for index, part in enumerate(parts):
+        # Within a grouping: the program-year, the measure and the rank of the value.
+        value = pl.col("group_value").rank("dense").cast(pl.Int64)
+        group = ((index * (1 << 24) + pl.col("pyid")) * 16 + measure) * (1 << 24) + value
+        numbered.append(part.select(*columns, group.alias(GROUP_ID)))
+    return pl.concat(numbered)
 
 
 def _empty(schema: dict[str, pl.DataType] | dict[str, type[pl.DataType]]) -> pl.DataFrame:
