@@ -32,7 +32,7 @@ from typing import Final
 import polars as pl
 
 from domain.vocabulary import OUTCOME_BALANCE_BANDS
-from indicators.outcomes_exposure import CELL
+from indicators.outcomes_exposure import CELL, CELL_CODE
 from indicators.settings import Settings
 
 BALANCE_COVARIATES: Final = (
@@ -74,6 +74,29 @@ def _numbered(frame: pl.DataFrame, columns: Sequence[str], name: str) -> pl.Data
     return frame.join(ids, on=list(columns), how="left", nulls_equal=True, maintain_order="left")
 
 
+#: Bits of each part of `_stratum_code`: a coarsened bin (+ 1, for the missing bin -1),
+#: the exact cell's code, the keys' number.
+BIN_BITS: Final = 6
+CELL_BITS: Final = 24
+KEY_BITS: Final = 63 - CELL_BITS - len(BINS) * BIN_BITS
+
+
+def _stratum_code(frame: pl.DataFrame) -> pl.Expr:
+    """`_stratum`: one integer per combination of `_key` and `STRATUM`, packed from `_key`,
+    the exact cell's code (`CELL_CODE`, one per combination of `CELL`) and the bins, so
+    that no join is needed to number the strata. ValueError if a part does not fit (a
+    bin beyond 62, more than 2**24 cells)."""
+    parts = [("_key", KEY_BITS), (CELL_CODE, CELL_BITS)] + [(b, BIN_BITS) for b in BINS]
+    code = pl.lit(0, dtype=pl.Int64)
+    for column, bits in parts:
+        value = pl.col(column).cast(pl.Int64) + (1 if column in BINS else 0)
+        low, high = frame.select(value.min().alias("low"), value.max().alias("high")).row(0)
+        if frame.height and (low < 0 or high >= 1 << bits):
+            raise ValueError(f"{column} ranges {low}..{high}, beyond {bits} bits")
+        code = code * (1 << bits) + value
+    return code.alias("_stratum")
+
+
 def cem_weights(
     frame: pl.DataFrame, keys: Sequence[str], max_comparisons: int | None = None
 ) -> pl.DataFrame:
@@ -83,7 +106,7 @@ def cem_weights(
     `max_comparisons`, a stratum keeps at most that many comparison students per served
     student: those first in the seeded `draw` order."""
     numbered = _numbered(frame, keys, "_key")
-    numbered = _numbered(numbered, ["_key", *STRATUM], "_stratum")
+    numbered = numbered.with_columns(_stratum_code(numbered))
     served = pl.col("served")
     if max_comparisons is not None:
         rank = pl.col("draw").rank("ordinal").over("_stratum", "served")

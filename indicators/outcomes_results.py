@@ -228,10 +228,11 @@ def _regressions(matched: pl.DataFrame, groups: pl.DataFrame, settings: Settings
             "weight",
             "student_id",
         )
-        .sort(GROUP_ID, "served", "student_id")
+        # The matched rows of a program-year and measure are in student order: a stable
+        # sort by group keeps that order within each group (reproducible sums).
+        .sort(GROUP_ID, maintain_order=True)
     )
-    # The sorted rows cut into one slice per group (rows in student order: reproducible
-    # sums); the columns go to NumPy once.
+    # The sorted rows cut into one slice per group; the columns go to NumPy once.
     sizes = data.group_by(GROUP_ID, maintain_order=True).len()
     ends = np.cumsum(sizes["len"].to_numpy().astype(np.int64))
     outcome, served = data["_y"].to_numpy(), data["served"].to_numpy()
