@@ -8,7 +8,8 @@ overall and for every group of `domain.vocabulary.GROUP_FIELDS`:
 1. exposure and windows (`indicators.outcomes_exposure`);
 2. the measures and baseline covariates of every student (`indicators.outcomes_measures`);
 3. coarsened exact matching and balance (`indicators.outcomes_matching`);
-4. the regression-adjusted estimate, effect sizes and verdicts with statsmodels
+4. the regression-adjusted estimate (statsmodels' WLS with HC1 errors, computed with
+   NumPy and tested against statsmodels), effect sizes and verdicts
    (`indicators.outcomes_estimation`);
 5. the four frames of the contract (`indicators.outcomes_results`).
 
@@ -23,7 +24,7 @@ as-of date (`indicators.observable`, for the class whose senior year is the scho
 on_track once term `Y` has ended), and only students whose own cohort's stage is
 observable count in it: a stage not observable yet gives no row, never a zero.
 
-Pure Polars and NumPy (statsmodels for the regressions); no I/O. The data work is
+Pure Polars and NumPy; no I/O. The data work is
 vectorised; Python loops run over measures, groupings and the regressions only.
 """
 
@@ -94,6 +95,27 @@ SAMPLE_DROPPED: Final = (
     "graduated",
     "enrolled_postsecondary",
     "persisted",
+)
+#: The columns of the matched rows of every grouping (what the results read of them;
+#: the group fields are read only to match the groups).
+GROUPING_COLUMNS: Final = (
+    "pyid",
+    "school_year",
+    "measure",
+    "group_by",
+    "group_value",
+    "student_id",
+    "served",
+    "weight",
+    "start_date",
+    "before",
+    "after",
+    *COVARIATES,
+    "_english_learner",
+    "_disability",
+    "_econ_disadvantaged",
+    "sessions",
+    "hours",
 )
 #: Measures read from a stage of the cohort pipeline, for their observability.
 STAGE_OF: Final = {
@@ -302,7 +324,7 @@ def _groupings(matched_all: pl.DataFrame) -> pl.DataFrame:
     measure = pl.col("measure").replace_strict(
         list(OUTCOME_MEASURES), list(range(len(OUTCOME_MEASURES))), return_dtype=pl.Int64
     )
-    columns = [c for c in parts[0].columns if c != "_stratum"]
+    columns = [c for c in GROUPING_COLUMNS if c in parts[0].columns]
     numbered = []
     for index, part in enumerate(parts):
         # Within a grouping: the program-year, the measure and the rank of the value.
