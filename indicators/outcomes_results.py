@@ -343,7 +343,10 @@ def balance(sample: pl.DataFrame, matched: pl.DataFrame, programs: pl.DataFrame)
     served student with the measure against the pool) and after matching."""
     keys = ["pyid", "measure"]
     before = smd_frame(
-        _balance_input(sample.filter(pl.col("valid"))), keys, pl.lit(1.0), BALANCE_COVARIATES
+        _balance_input(sample).filter(sample["valid"]),
+        keys,
+        pl.lit(1.0),
+        BALANCE_COVARIATES,
     ).select(
         *keys,
         "covariate",
