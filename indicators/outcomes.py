@@ -68,7 +68,6 @@ from indicators.outcomes_results import (
     BALANCE_SCHEMA,
     ESTIMATE_SCHEMA,
     GROUP_ID,
-    GROUP_KEYS,
     SERVED_SCHEMA,
     TRAJECTORY_SCHEMA,
     balance,

@@ -184,9 +184,9 @@ def _slices(seed: int) -> list[tuple[np.ndarray, np.ndarray, np.ndarray, np.ndar
 @pytest.mark.parametrize("seed", [11, 12, 13])
 def test_the_batched_fits_equal_statsmodels_wls_hc1_on_every_slice(seed: int) -> None:
     slices = _slices(seed)
-    stacked = [np.concatenate([s[i] for s in slices]) for i in range(4)]
+    y, served, covariates, w = (np.concatenate([s[i] for s in slices]) for i in range(4))
     ends = np.cumsum([len(s[0]) for s in slices])
-    fits = fit_effects(*stacked, ends)
+    fits = fit_effects(y, served, covariates, w, ends)
     assert len(fits) == len(slices)
     for fit, (y, served, covariates, w) in zip(fits, slices, strict=True):
         reference = _statsmodels_fit(y, served, covariates, w)
