@@ -70,8 +70,12 @@ def coarsened(settings: Settings) -> list[pl.Expr]:
 def _numbered(frame: pl.DataFrame, columns: Sequence[str], name: str) -> pl.DataFrame:
     """`frame` with `name`: one integer per distinct combination of `columns` (so that the
     windows below partition by one integer rather than by many columns and strings)."""
-    ids = frame.select(columns).unique().with_row_index(name)
-    return frame.join(ids, on=list(columns), how="left", nulls_equal=True, maintain_order="left")
+    narrow = frame.select(columns)
+    ids = narrow.unique().with_row_index(name)
+    number = narrow.join(
+        ids, on=list(columns), how="left", nulls_equal=True, maintain_order="left"
+    )[name]
+    return frame.with_columns(number)
 
 
 #: Bits of each part of `_stratum_code`: a coarsened bin (+ 1, for the missing bin -1),
