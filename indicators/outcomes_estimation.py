@@ -53,20 +53,26 @@ COLLINEAR: Final = 1e-9
 
 
 def _independent_of_gram(gram: np.ndarray) -> list[int]:
-    """`_independent` from the columns' Gram matrix (their pairwise dot products)."""
+    """`_independent` from the columns' Gram matrix (their pairwise dot products). The
+    part of column j not explained by the kept columns K has squared size G_jj - c' G_KK^-1
+    c (c = G_Kj), computed as G_jj - z'z with z = L^-1 c and L the Cholesky factor of G_KK,
+    grown one kept column at a time (the matrices have at most eight columns: plain
+    Python is faster than NumPy calls at this size)."""
+    g = gram.tolist()
     kept: list[int] = []
-    for j in range(gram.shape[0]):
-        size = gram[j, j]
+    factor: list[list[float]] = []  # the rows of L, one per kept column
+    for j in range(len(g)):
+        size = g[j][j]
         if size <= 0:
             continue
-        if kept:
-            inner = gram[np.ix_(kept, kept)]
-            cross = gram[kept, j]
-            residual = size - cross @ np.linalg.solve(inner, cross)
-        else:
-            residual = size
+        z: list[float] = []
+        for i, k in enumerate(kept):
+            row = factor[i]
+            z.append((g[k][j] - sum(row[m] * z[m] for m in range(i))) / row[i])
+        residual = size - sum(v * v for v in z)
         if residual > COLLINEAR * size:
             kept.append(j)
+            factor.append([*z, math.sqrt(residual)])
     return kept
 
 
@@ -80,12 +86,17 @@ def _independent(columns: list[np.ndarray]) -> list[int]:
 def _candidate_columns(served: np.ndarray, covariates: np.ndarray) -> np.ndarray:
     """Every candidate column of `design`, in its order: intercept, served, then each
     covariate (missing as 0) beside its missing-indicator column."""
-    columns = [np.ones(len(served)), served.astype(float)]
+    # Column-major: each column is written in one contiguous pass (np.column_stack of
+    # millions of rows writes row-major with a stride, several times slower).
+    columns = np.empty((len(served), 2 + 2 * covariates.shape[1]), order="F")
+    columns[:, 0] = 1.0
+    columns[:, 1] = served
     for j in range(covariates.shape[1]):
         values = covariates[:, j]
         missing = np.isnan(values)
-        columns += [np.where(missing, 0.0, values), missing.astype(float)]
-    return np.column_stack(columns)
+        columns[:, 2 + 2 * j] = np.where(missing, 0.0, values)
+        columns[:, 3 + 2 * j] = missing
+    return columns
 
 
 def design(served: np.ndarray, covariates: np.ndarray) -> np.ndarray | None:
