@@ -317,7 +317,7 @@ def _groupings(matched_all: pl.DataFrame) -> pl.DataFrame:
     ]
     for field in GROUP_FIELDS:
         parts.append(
-            group_weights(matched_all, ["pyid", "measure"], field).with_columns(
+            group_weights(matched_all, field).with_columns(
                 pl.lit(field).alias("group_by"), pl.col(field).alias("group_value")
             )
         )
@@ -334,6 +334,12 @@ def _groupings(matched_all: pl.DataFrame) -> pl.DataFrame:
     return pl.concat(numbered)
 
 
+def _studied_years(services: pl.DataFrame, as_of: date, settings: Settings) -> list[int]:
+    """The school years of the served students (the only years the method reads)."""
+    served = served_students(services, as_of, settings)
+    return sorted(served["school_year"].unique().to_list())
+
+
 def _empty(schema: dict[str, pl.DataType] | dict[str, type[pl.DataType]]) -> pl.DataFrame:
     return pl.DataFrame(schema=schema)
 
@@ -345,7 +351,9 @@ def _matched(
     unserved side of the naive comparison),
     students as the codes of `indicators.outcomes_keys` (the caller decodes)."""
     services = _services(services)
-    tables, services = coded(tables, services, student_codes(tables))
+    tables, services = coded(
+        tables, services, student_codes(tables), _studied_years(services, as_of, settings)
+    )
     served = served_students(services, as_of, settings)
     if served.height == 0:
         return None
@@ -379,7 +387,7 @@ def outcome_sample(
     reference; never shown."""
     services = _services(services)
     ids = student_codes(tables)
-    tables, services = coded(tables, services, ids)
+    tables, services = coded(tables, services, ids, _studied_years(services, as_of, settings))
     served = served_students(services, as_of, settings)
     if served.height == 0:
         return pl.DataFrame()

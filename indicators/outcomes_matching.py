@@ -104,8 +104,9 @@ def _stratum_code(frame: pl.DataFrame) -> pl.Expr:
 def cem_weights(
     frame: pl.DataFrame, keys: Sequence[str], max_comparisons: int | None = None
 ) -> pl.DataFrame:
-    """The rows of `frame` in matched strata, with `weight` (CEM ATT weights) and
-    `_stratum` (one integer per stratum, for `group_weights`). Strata are `STRATUM`
+    """The rows of `frame` in matched strata, with `weight` (CEM ATT weights) and, for
+    `group_weights`, `_key` (one integer per combination of `keys`), `_stratum` (one per
+    stratum) and the stratum's served and comparison counts `_s` and `_c`. Strata are `STRATUM`
     within each combination of `keys`; `served` tells the groups apart. With
     `max_comparisons`, a stratum keeps at most that many comparison students per served
     student: those first in the seeded `draw` order."""
@@ -130,25 +131,28 @@ def cem_weights(
             / served.sum().over("_key").cast(pl.Float64)
         )
         .alias("weight")
-    ).drop("_s", "_c", "_key")
+    )
 
 
-def group_weights(matched: pl.DataFrame, keys: Sequence[str], group: str) -> pl.DataFrame:
-    """The rows of `matched` (the output of `cem_weights` over `keys`) matched again
-    within each value of the column `group`, with their new `weight`: the strata of a
-    group keep only the group's students, a stratum without a served or without a
-    comparison student of the group is dropped, and the weights are those `cem_weights`
-    gives the group's rows on their own (the same expression, so the same figures to the
-    last bit). A stratum lies within one combination of `keys`, so (stratum, group value)
-    identifies the stratum of the group. When `group` is part of the exact cell, every
-    stratum lies within one group and the group's rows are exactly its matched rows:
-    only the weights change (their normalisation is the group's)."""
+def group_weights(matched: pl.DataFrame, group: str) -> pl.DataFrame:
+    """The rows of `matched` (the output of `cem_weights`, with its `_key`, `_stratum`,
+    `_s` and `_c` columns) matched again within each value of the column `group`, with
+    their new `weight`: the strata of a group keep only the group's students, a stratum
+    without a served or without a comparison student of the group is dropped, and the
+    weights are those `cem_weights` gives the group's rows on their own (the same
+    expression, so the same figures to the last bit). A stratum lies within one `_key`,
+    so (stratum, group value) identifies the stratum of the group. When `group` is part
+    of the exact cell (`CELL`), every stratum lies within one group: the group's rows
+    are exactly its matched rows, with the stratum's counts, and only the weights'
+    normalisation (the group's) changes."""
     served = pl.col("served")
-    within = ["_stratum", group]
-    counted = matched.with_columns(
-        served.sum().over(within).alias("_s"), (~served).sum().over(within).alias("_c")
-    ).filter((pl.col("_s") > 0) & (pl.col("_c") > 0))
-    by_group = [*keys, group]
+    counted = matched
+    if group not in CELL:
+        within = ["_stratum", group]
+        counted = matched.with_columns(
+            served.sum().over(within).alias("_s"), (~served).sum().over(within).alias("_c")
+        ).filter((pl.col("_s") > 0) & (pl.col("_c") > 0))
+    by_group = ["_key", group]
     return counted.with_columns(
         pl.when(served)
         .then(1.0)
@@ -159,7 +163,7 @@ def group_weights(matched: pl.DataFrame, keys: Sequence[str], group: str) -> pl.
             / served.sum().over(by_group).cast(pl.Float64)
         )
         .alias("weight")
-    ).drop("_s", "_c")
+    )
 
 
 def correction(n: pl.Expr) -> pl.Expr:
