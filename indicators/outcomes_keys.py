@@ -34,10 +34,22 @@ def student_codes(tables: RawTables) -> pl.Series:
     return tables.students["student_id"].unique().sort()
 
 
-def _coded_frame(frame: pl.DataFrame, ids: pl.Enum) -> pl.DataFrame:
-    return frame.with_columns(
-        pl.col("student_id").cast(ids, strict=False).to_physical().cast(CODE)
-    ).filter(pl.col("student_id").is_not_null())
+def _coded_frames(frames: list[pl.DataFrame], ids: pl.Series) -> list[pl.DataFrame]:
+    """`frames` with student_id as its position in `ids`, rows of other ids dropped. The
+    ids of every frame are cast to the Enum of `ids` at once: each cast to an Enum of
+    100,000 categories first hands the whole category list to Polars again, which cost
+    more than the cast itself."""
+    column = pl.concat([frame["student_id"].cast(pl.String) for frame in frames])
+    codes = column.cast(pl.Enum(ids), strict=False).to_physical().cast(CODE)
+    out = []
+    offset = 0
+    for frame in frames:
+        part = codes.slice(offset, frame.height)
+        offset += frame.height
+        out.append(
+            frame.with_columns(part.alias("student_id")).filter(pl.col("student_id").is_not_null())
+        )
+    return out
 
 
 def _years_read(name: str, frame: pl.DataFrame, years: list[int] | None) -> pl.DataFrame:
@@ -60,12 +72,13 @@ def coded(
 
     The RawTables is assembled without conforming again (conforming would turn the codes
     back into strings); its frames keep every other column as it was."""
-    categories = pl.Enum(ids)
+    names = [f.name for f in fields(RawTables)]
+    frames = [_years_read(name, getattr(tables, name), years) for name in names]
+    *coded_tables, coded_services = _coded_frames([*frames, services], ids)
     result = object.__new__(RawTables)
-    for f in fields(RawTables):
-        frame = _years_read(f.name, getattr(tables, f.name), years)
-        object.__setattr__(result, f.name, _coded_frame(frame, categories))
-    return result, _coded_frame(services, categories)
+    for name, frame in zip(names, coded_tables, strict=True):
+        object.__setattr__(result, name, frame)
+    return result, coded_services
 
 
 def decoded(frame: pl.DataFrame, ids: pl.Series) -> pl.DataFrame:
