@@ -8,7 +8,8 @@ overall and for every group of `domain.vocabulary.GROUP_FIELDS`:
 1. exposure and windows (`indicators.outcomes_exposure`);
 2. the measures and baseline covariates of every student (`indicators.outcomes_measures`);
 3. coarsened exact matching and balance (`indicators.outcomes_matching`);
-4. the regression-adjusted estimate, effect sizes and verdicts with statsmodels
+4. the regression-adjusted estimate (statsmodels' WLS with HC1 errors, computed with
+   NumPy and tested against statsmodels), effect sizes and verdicts
    (`indicators.outcomes_estimation`);
 5. the four frames of the contract (`indicators.outcomes_results`).
 
@@ -23,7 +24,7 @@ as-of date (`indicators.observable`, for the class whose senior year is the scho
 on_track once term `Y` has ended), and only students whose own cohort's stage is
 observable count in it: a stage not observable yet gives no row, never a zero.
 
-Pure Polars and NumPy (statsmodels for the regressions); no I/O. The data work is
+Pure Polars and NumPy; no I/O. The data work is
 vectorised; Python loops run over measures, groupings and the regressions only.
 """
 
@@ -43,6 +44,7 @@ from domain.vocabulary import (
 )
 from indicators.observable import OBSERVABLE_FROM
 from indicators.outcomes_exposure import (
+    CELL_CODE,
     PROGRAM_KEYS,
     blocked,
     served_students,
@@ -50,7 +52,7 @@ from indicators.outcomes_exposure import (
     study_rows,
 )
 from indicators.outcomes_keys import coded, decoded, student_codes
-from indicators.outcomes_matching import STRATUM, cem_weights, coarsened
+from indicators.outcomes_matching import STRATUM, cem_weights, coarsened, group_weights
 from indicators.outcomes_measures import (
     COVARIATES,
     attendance_series,
@@ -65,7 +67,7 @@ from indicators.outcomes_results import (
     ALL,
     BALANCE_SCHEMA,
     ESTIMATE_SCHEMA,
-    GROUP_KEYS,
+    GROUP_ID,
     SERVED_SCHEMA,
     TRAJECTORY_SCHEMA,
     balance,
@@ -93,6 +95,27 @@ SAMPLE_DROPPED: Final = (
     "graduated",
     "enrolled_postsecondary",
     "persisted",
+)
+#: The columns of the matched rows of every grouping (what the results read of them;
+#: the group fields are read only to match the groups).
+GROUPING_COLUMNS: Final = (
+    "pyid",
+    "school_year",
+    "measure",
+    "group_by",
+    "group_value",
+    "student_id",
+    "served",
+    "weight",
+    "start_date",
+    "before",
+    "after",
+    *COVARIATES,
+    "_english_learner",
+    "_disability",
+    "_econ_disadvantaged",
+    "sessions",
+    "hours",
 )
 #: Measures read from a stage of the cohort pipeline, for their observability.
 STAGE_OF: Final = {
@@ -286,19 +309,35 @@ def _study(
 def _groupings(matched_all: pl.DataFrame) -> pl.DataFrame:
     """The matched rows of every grouping: `all` as matched, and each group of every
     GROUP_FIELDS field matched again within the group (a stratum keeps only its students
-    of that group)."""
-    keys = list(GROUP_KEYS)
+    of that group: `indicators.outcomes_matching.group_weights`). `GROUP_ID` numbers the
+    groups (one integer per pyid, measure, group_by and group_value), so that the sums
+    of every group are taken by one integer key rather than by two strings."""
     parts = [
         matched_all.with_columns(pl.lit(ALL).alias("group_by"), pl.lit(ALL).alias("group_value"))
     ]
-    base = matched_all.drop("weight")
     for field in GROUP_FIELDS:
-        labelled = base.with_columns(
-            pl.lit(field).alias("group_by"), pl.col(field).alias("group_value")
+        parts.append(
+            group_weights(matched_all, field).with_columns(
+                pl.lit(field).alias("group_by"), pl.col(field).alias("group_value")
+            )
         )
-        parts.append(cem_weights(labelled, keys))
-    columns = parts[0].columns
-    return pl.concat([part.select(columns) for part in parts])
+    measure = pl.col("measure").replace_strict(
+        list(OUTCOME_MEASURES), list(range(len(OUTCOME_MEASURES))), return_dtype=pl.Int64
+    )
+    columns = [c for c in GROUPING_COLUMNS if c in parts[0].columns]
+    numbered = []
+    for index, part in enumerate(parts):
+        # Within a grouping: the program-year, the measure and the rank of the value.
+        value = pl.col("group_value").rank("dense").cast(pl.Int64)
+        group = ((index * (1 << 24) + pl.col("pyid")) * 16 + measure) * (1 << 24) + value
+        numbered.append(part.select(*columns, group.alias(GROUP_ID)))
+    return pl.concat(numbered)
+
+
+def _studied_years(services: pl.DataFrame, as_of: date, settings: Settings) -> list[int]:
+    """The school years of the served students (the only years the method reads)."""
+    served = served_students(services, as_of, settings)
+    return sorted(served["school_year"].unique().to_list())
 
 
 def _empty(schema: dict[str, pl.DataType] | dict[str, type[pl.DataType]]) -> pl.DataFrame:
@@ -312,14 +351,26 @@ def _matched(
     unserved side of the naive comparison),
     students as the codes of `indicators.outcomes_keys` (the caller decodes)."""
     services = _services(services)
-    tables, services = coded(tables, services, student_codes(tables))
+    tables, services = coded(
+        tables, services, student_codes(tables), _studied_years(services, as_of, settings)
+    )
     served = served_students(services, as_of, settings)
     if served.height == 0:
         return None
     rows, series, unserved = _study(tables, services, served, as_of, settings)
     programs = rows.select("pyid", *PROGRAM_KEYS).unique().sort("pyid")
     sample = measure_sample(rows, as_of, settings)
-    strata = sample.filter(pl.col("valid")).with_columns(coarsened(settings))
+    # Only the columns the matching and the results read (a narrower copy of ~2M rows).
+    wanted = [
+        c for c in (*GROUPING_COLUMNS, *GROUP_FIELDS, "draw", CELL_CODE) if c in sample.columns
+    ]
+    strata = (
+        sample.lazy()
+        .filter(pl.col("valid"))
+        .select(list(dict.fromkeys(wanted)))
+        .with_columns(coarsened(settings))
+        .collect()
+    )
     matched = _groupings(
         cem_weights(strata, ["pyid", "measure"], settings.outcomes_max_comparisons)
     )
@@ -336,7 +387,7 @@ def outcome_sample(
     reference; never shown."""
     services = _services(services)
     ids = student_codes(tables)
-    tables, services = coded(tables, services, ids)
+    tables, services = coded(tables, services, ids, _studied_years(services, as_of, settings))
     served = served_students(services, as_of, settings)
     if served.height == 0:
         return pl.DataFrame()

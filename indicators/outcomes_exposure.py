@@ -49,6 +49,9 @@ from indicators.tables import RawTables
 PROGRAM_KEYS: Final = ("school_year", "org_id", "service_type")
 #: The exact part of the match: school, grade and the three need flags (as group labels).
 CELL: Final = ("school_id", "grade_level", "english_learner", "disability", "econ_disadvantaged")
+#: One integer per distinct exact cell (`student_years`): joins and windows over cells
+#: take this integer rather than five columns, two of them strings (for speed only).
+CELL_CODE: Final = "_cell"
 ROW_COLUMNS: Final = (
     "pyid",
     *PROGRAM_KEYS,
@@ -57,6 +60,7 @@ ROW_COLUMNS: Final = (
     "start_date",
     "follow_end",
     *CELL,
+    CELL_CODE,
     "race_ethnicity",
     "gender",
     "cohort_year",
@@ -131,7 +135,8 @@ def blocked(services: pl.DataFrame, years: list[int], as_of: date) -> pl.LazyFra
 def student_years(tables: RawTables, years: list[int], as_of: date) -> pl.DataFrame:
     """Per (school_year, student_id) enrolled in one of `years`: the school and grade of the
     latest enrollment begun by the as-of date, the group fields as group labels (booleans
-    Y/N, blanks "unknown", as in indicators.pipeline) and cohort_year."""
+    Y/N, blanks "unknown", as in indicators.pipeline), cohort_year and `CELL_CODE`, one
+    integer per distinct exact cell (any numbering: only equality is read)."""
     enrolled = (
         tables.enrollments.lazy()
         .filter(pl.col("school_year").is_in(years) & (pl.col("entry_date") <= as_of))
@@ -140,11 +145,13 @@ def student_years(tables: RawTables, years: list[int], as_of: date) -> pl.DataFr
     )
     fields = [f for f in GROUP_FIELDS if f != "school_id"]
     people = tables.students.lazy().select("student_id", "cohort_year", *fields)
-    return (
+    found = (
         enrolled.join(people, on="student_id", how="inner")
         .with_columns(group_label(f) for f in GROUP_FIELDS)
         .collect()
     )
+    cells = found.select(CELL).unique().with_row_index(CELL_CODE)
+    return found.join(cells, on=list(CELL), how="left", nulls_equal=True, maintain_order="left")
 
 
 def _ranked(served: pl.DataFrame, by: list[str], name: str) -> pl.DataFrame:
@@ -198,8 +205,8 @@ def study_rows(
         .join(people, on=["school_year", "student_id"], how="inner")
         .with_columns(pl.lit(True).alias("served"), pl.lit(None, dtype=pl.Float64).alias("draw"))
     )
-    by_cell = _ranked(treated, ["pyid", *CELL], "_cell_rank")
-    cell_sizes = by_cell.group_by("pyid", *CELL).agg(pl.len().alias("_cell_n"))
+    by_cell = _ranked(treated, ["pyid", CELL_CODE], "_cell_rank")
+    cell_sizes = by_cell.group_by("pyid", CELL_CODE).agg(pl.len().alias("_cell_n"))
     grades = treated.select("pyid", "school_year", "service_type", "grade_level").unique()
     pool = (
         people.join(grades, on=["school_year", "grade_level"], how="inner")
@@ -209,11 +216,11 @@ def study_rows(
             how="anti",
         )
         # Only cells with a served student: no other pool student can ever be matched.
-        .join(cell_sizes, on=["pyid", *CELL], how="inner")
+        .join(cell_sizes, on=["pyid", CELL_CODE], how="inner")
         .sort("pyid", "student_id")
     )
     pool = program_draws(pool, programs, settings.outcomes_match_seed)
-    kept = pl.col("_keep").rank("ordinal").over("pyid", *CELL) <= (
+    kept = pl.col("_keep").rank("ordinal").over("pyid", CELL_CODE) <= (
         settings.outcomes_pool_per_served * pl.col("_cell_n")
     )
     window = ["start_date", "follow_end"]
@@ -225,8 +232,8 @@ def study_rows(
             pl.lit(False).alias("served"),
         )
         .join(
-            by_cell.select("pyid", *CELL, "_cell_rank", *window),
-            on=["pyid", *CELL, "_cell_rank"],
+            by_cell.select("pyid", CELL_CODE, "_cell_rank", *window),
+            on=["pyid", CELL_CODE, "_cell_rank"],
             how="left",
         )
         .sort("pyid", "student_id")

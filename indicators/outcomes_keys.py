@@ -10,7 +10,12 @@ sort by student_id gives the same rows in the same order either way, and the see
 
 Rows of a student who is not in the students table are dropped: the method never reads
 them (every study row comes from an enrollment joined to its student, and every other
-table is joined to study rows).
+table is joined to study rows). Given the school years the method studies (those of the
+served students), `coded` also leaves out, before coding, the rows of enrollments,
+attendance and course marks of other years, which the method never reads: enrollments
+and attendance of those years only (`student_years`, `attendance_series`), course marks
+of those years and the year before each (`with_core_fails` reads the term before the
+start, which may end in the year before; the other readers filter to the years).
 """
 
 from __future__ import annotations
@@ -29,24 +34,51 @@ def student_codes(tables: RawTables) -> pl.Series:
     return tables.students["student_id"].unique().sort()
 
 
-def _coded_frame(frame: pl.DataFrame, ids: pl.Enum) -> pl.DataFrame:
-    return frame.with_columns(
-        pl.col("student_id").cast(ids, strict=False).to_physical().cast(CODE)
-    ).filter(pl.col("student_id").is_not_null())
+def _coded_frames(frames: list[pl.DataFrame], ids: pl.Series) -> list[pl.DataFrame]:
+    """`frames` with student_id as its position in `ids`, rows of other ids dropped. The
+    ids of every frame are cast to the Enum of `ids` at once: each cast to an Enum of
+    100,000 categories first hands the whole category list to Polars again, which cost
+    more than the cast itself."""
+    column = pl.concat([frame["student_id"].cast(pl.String) for frame in frames])
+    codes = column.cast(pl.Enum(ids), strict=False).to_physical().cast(CODE)
+    out = []
+    offset = 0
+    for frame in frames:
+        part = codes.slice(offset, frame.height)
+        offset += frame.height
+        out.append(
+            frame.with_columns(part.alias("student_id")).filter(pl.col("student_id").is_not_null())
+        )
+    return out
+
+
+def _years_read(name: str, frame: pl.DataFrame, years: list[int] | None) -> pl.DataFrame:
+    """The rows of table `name` the method can read when it studies `years` (the module)."""
+    if years is None:
+        return frame
+    if name in ("enrollments", "attendance"):
+        return frame.filter(pl.col("school_year").is_in(years))
+    if name == "course_marks":
+        wanted = sorted({y for year in years for y in (year - 1, year)})
+        return frame.filter(pl.col("school_year").is_in(wanted))
+    return frame
 
 
 def coded(
-    tables: RawTables, services: pl.DataFrame, ids: pl.Series
+    tables: RawTables, services: pl.DataFrame, ids: pl.Series, years: list[int] | None = None
 ) -> tuple[RawTables, pl.DataFrame]:
-    """`tables` and `services` with student_id as the codes of `ids` (see the module).
+    """`tables` and `services` with student_id as the codes of `ids` (see the module);
+    with `years`, the studied school years, without the rows the method never reads.
 
     The RawTables is assembled without conforming again (conforming would turn the codes
     back into strings); its frames keep every other column as it was."""
-    categories = pl.Enum(ids)
+    names = [f.name for f in fields(RawTables)]
+    frames = [_years_read(name, getattr(tables, name), years) for name in names]
+    *coded_tables, coded_services = _coded_frames([*frames, services], ids)
     result = object.__new__(RawTables)
-    for f in fields(RawTables):
-        object.__setattr__(result, f.name, _coded_frame(getattr(tables, f.name), categories))
-    return result, _coded_frame(services, categories)
+    for name, frame in zip(names, coded_tables, strict=True):
+        object.__setattr__(result, name, frame)
+    return result, coded_services
 
 
 def decoded(frame: pl.DataFrame, ids: pl.Series) -> pl.DataFrame:

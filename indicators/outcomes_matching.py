@@ -32,7 +32,7 @@ from typing import Final
 import polars as pl
 
 from domain.vocabulary import OUTCOME_BALANCE_BANDS
-from indicators.outcomes_exposure import CELL
+from indicators.outcomes_exposure import CELL, CELL_CODE
 from indicators.settings import Settings
 
 BALANCE_COVARIATES: Final = (
@@ -70,19 +70,48 @@ def coarsened(settings: Settings) -> list[pl.Expr]:
 def _numbered(frame: pl.DataFrame, columns: Sequence[str], name: str) -> pl.DataFrame:
     """`frame` with `name`: one integer per distinct combination of `columns` (so that the
     windows below partition by one integer rather than by many columns and strings)."""
-    ids = frame.select(columns).unique().with_row_index(name)
-    return frame.join(ids, on=list(columns), how="left", nulls_equal=True, maintain_order="left")
+    narrow = frame.select(columns)
+    ids = narrow.unique().with_row_index(name)
+    number = narrow.join(
+        ids, on=list(columns), how="left", nulls_equal=True, maintain_order="left"
+    )[name]
+    return frame.with_columns(number)
+
+
+#: Bits of each part of `_stratum_code`: a coarsened bin (+ 1, for the missing bin -1),
+#: the exact cell's code, the keys' number.
+BIN_BITS: Final = 6
+CELL_BITS: Final = 24
+KEY_BITS: Final = 63 - CELL_BITS - len(BINS) * BIN_BITS
+
+
+def _stratum_code(frame: pl.DataFrame) -> pl.Expr:
+    """`_stratum`: one integer per combination of `_key` and `STRATUM`, packed from `_key`,
+    the exact cell's code (`CELL_CODE`, one per combination of `CELL`) and the bins, so
+    that no join is needed to number the strata. ValueError if a part does not fit (a
+    bin beyond 62, more than 2**24 cells)."""
+    parts = [("_key", KEY_BITS), (CELL_CODE, CELL_BITS)] + [(b, BIN_BITS) for b in BINS]
+    code = pl.lit(0, dtype=pl.Int64)
+    for column, bits in parts:
+        value = pl.col(column).cast(pl.Int64) + (1 if column in BINS else 0)
+        low, high = frame.select(value.min().alias("low"), value.max().alias("high")).row(0)
+        if frame.height and (low < 0 or high >= 1 << bits):
+            raise ValueError(f"{column} ranges {low}..{high}, beyond {bits} bits")
+        code = code * (1 << bits) + value
+    return code.alias("_stratum")
 
 
 def cem_weights(
     frame: pl.DataFrame, keys: Sequence[str], max_comparisons: int | None = None
 ) -> pl.DataFrame:
-    """The rows of `frame` in matched strata, with `weight` (CEM ATT weights). Strata are
-    `STRATUM` within each combination of `keys`; `served` tells the groups apart. With
+    """The rows of `frame` in matched strata, with `weight` (CEM ATT weights) and, for
+    `group_weights`, `_key` (one integer per combination of `keys`), `_stratum` (one per
+    stratum) and the stratum's served and comparison counts `_s` and `_c`. Strata are `STRATUM`
+    within each combination of `keys`; `served` tells the groups apart. With
     `max_comparisons`, a stratum keeps at most that many comparison students per served
     student: those first in the seeded `draw` order."""
     numbered = _numbered(frame, keys, "_key")
-    numbered = _numbered(numbered, ["_key", *STRATUM], "_stratum")
+    numbered = numbered.with_columns(_stratum_code(numbered))
     served = pl.col("served")
     if max_comparisons is not None:
         rank = pl.col("draw").rank("ordinal").over("_stratum", "served")
@@ -102,7 +131,39 @@ def cem_weights(
             / served.sum().over("_key").cast(pl.Float64)
         )
         .alias("weight")
-    ).drop("_s", "_c", "_key", "_stratum")
+    )
+
+
+def group_weights(matched: pl.DataFrame, group: str) -> pl.DataFrame:
+    """The rows of `matched` (the output of `cem_weights`, with its `_key`, `_stratum`,
+    `_s` and `_c` columns) matched again within each value of the column `group`, with
+    their new `weight`: the strata of a group keep only the group's students, a stratum
+    without a served or without a comparison student of the group is dropped, and the
+    weights are those `cem_weights` gives the group's rows on their own (the same
+    expression, so the same figures to the last bit). A stratum lies within one `_key`,
+    so (stratum, group value) identifies the stratum of the group. When `group` is part
+    of the exact cell (`CELL`), every stratum lies within one group: the group's rows
+    are exactly its matched rows, with the stratum's counts, and only the weights'
+    normalisation (the group's) changes."""
+    served = pl.col("served")
+    counted = matched
+    if group not in CELL:
+        within = ["_stratum", group]
+        counted = matched.with_columns(
+            served.sum().over(within).alias("_s"), (~served).sum().over(within).alias("_c")
+        ).filter((pl.col("_s") > 0) & (pl.col("_c") > 0))
+    by_group = ["_key", group]
+    return counted.with_columns(
+        pl.when(served)
+        .then(1.0)
+        .otherwise(
+            pl.col("_s")
+            / pl.col("_c")
+            * (~served).sum().over(by_group)
+            / served.sum().over(by_group).cast(pl.Float64)
+        )
+        .alias("weight")
+    )
 
 
 def correction(n: pl.Expr) -> pl.Expr:

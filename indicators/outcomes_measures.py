@@ -42,17 +42,36 @@ DAY_OFFSET: Final = 1 << (DAY_BITS - 1)
 YEAR_BITS: Final = 12
 
 
+def _same_as_previous(columns: tuple[str, ...]) -> pl.Expr:
+    """Whether a row has the same `columns` as the row before it (False on the first)."""
+    return pl.all_horizontal(pl.col(c) == pl.col(c).shift(1) for c in columns).fill_null(False)
+
+
+def _running_total(column: str, first: pl.Expr) -> pl.Expr:
+    """The running total of `column` restarting where `first` is true (rows in order)."""
+    total = pl.col(column).cum_sum()
+    return total - pl.when(first).then(total - pl.col(column)).forward_fill()
+
+
 def attendance_series(attendance: pl.DataFrame, years: list[int], as_of: date) -> pl.DataFrame:
     """Per (student_id, school_year, as_of_date): the days enrolled and absent since the
     previous snapshot of any school (`new_enrolled`, `new_absent`) and the year's running
-    totals (`enrolled`, `absent`), summed over schools. Sorted by as_of_date."""
-    by_school = ["student_id", "school_id", "school_year"]
+    totals (`enrolled`, `absent`), summed over schools. Sorted by student_id,
+    school_year and as_of_date (each school's snapshots are differenced in date order,
+    and the totals run over the sorted rows, restarting at each student-year: no window
+    over hashed keys)."""
+    by_school = ("student_id", "school_year", "school_id")
+    same_school = _same_as_previous(by_school)
+    new_year = ~_same_as_previous(("student_id", "school_year"))
     return (
         attendance.lazy()
         .filter(pl.col("school_year").is_in(years) & (pl.col("as_of_date") <= as_of))
-        .sort("as_of_date")
+        .select(*by_school, "as_of_date", "days_enrolled", "days_absent")
+        .sort(*by_school, "as_of_date")
         .with_columns(
-            (pl.col(c) - pl.col(c).shift(1).over(by_school).fill_null(0)).alias(f"_d_{c}")
+            (pl.col(c) - pl.when(same_school).then(pl.col(c).shift(1)).otherwise(0)).alias(
+                f"_d_{c}"
+            )
             for c in ("days_enrolled", "days_absent")
         )
         .group_by("student_id", "school_year", "as_of_date")
@@ -60,12 +79,11 @@ def attendance_series(attendance: pl.DataFrame, years: list[int], as_of: date) -
             pl.col("_d_days_enrolled").sum().alias("new_enrolled"),
             pl.col("_d_days_absent").sum().alias("new_absent"),
         )
-        .sort("as_of_date")
+        .sort("student_id", "school_year", "as_of_date")
         .with_columns(
-            pl.col("new_enrolled").cum_sum().over("student_id", "school_year").alias("enrolled"),
-            pl.col("new_absent").cum_sum().over("student_id", "school_year").alias("absent"),
+            _running_total("new_enrolled", new_year).alias("enrolled"),
+            _running_total("new_absent", new_year).alias("absent"),
         )
-        .sort("as_of_date")
         .collect()
     )
 

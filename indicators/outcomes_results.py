@@ -28,6 +28,8 @@ from indicators.settings import Settings
 ALL: Final = "all"
 SCALE: Final = dict.fromkeys(OUTCOME_MEASURES, 100.0) | {"core_fails": 1.0}
 GROUP_KEYS: Final = ("pyid", "measure", "group_by", "group_value")
+#: The integer of a group's GROUP_KEYS in the matched rows (`indicators.outcomes._groupings`).
+GROUP_ID: Final = "_gid"
 
 ESTIMATE_SCHEMA: Final = {
     "school_year": pl.Int64,
@@ -92,7 +94,7 @@ SERVED_SCHEMA: Final = {
 
 def _balance_input(frame: pl.DataFrame) -> pl.DataFrame:
     """The covariates of the balance table, numeric (the need flags as 1/0, unknown null)."""
-    keys = [k for k in GROUP_KEYS if k in frame.columns]
+    keys = [k for k in (GROUP_ID, *GROUP_KEYS) if k in frame.columns]
     weight = [pl.col("weight")] if "weight" in frame.columns else []
     return frame.select(
         *keys,
@@ -175,10 +177,12 @@ def _weighted(column: str) -> tuple[pl.Expr, pl.Expr]:
 
 def _means(matched: pl.DataFrame) -> pl.DataFrame:
     """Per group: matched, comparison, before/after means of both sides, the variance of
-    the after values (for Hedges' g) and the dose of the matched served students."""
+    the after values (for Hedges' g) and the dose of the matched served students (and
+    the group's GROUP_ID)."""
     before_mean, _ = _weighted("before")
     after_mean, after_var = _weighted("after")
-    sides = matched.group_by(*GROUP_KEYS, "served").agg(
+    sides = matched.group_by(GROUP_ID, "served").agg(
+        pl.col(*GROUP_KEYS).first(),
         pl.len().cast(pl.Int64).alias("n"),
         before_mean.alias("before_mean"),
         after_mean.alias("after_mean"),
@@ -187,6 +191,7 @@ def _means(matched: pl.DataFrame) -> pl.DataFrame:
         pl.col("hours").mean().alias("mean_hours"),
     )
     treated = sides.filter(pl.col("served")).select(
+        GROUP_ID,
         *GROUP_KEYS,
         pl.col("n").alias("matched"),
         pl.col("before_mean").alias("served_before"),
@@ -196,34 +201,24 @@ def _means(matched: pl.DataFrame) -> pl.DataFrame:
         "mean_hours",
     )
     other = sides.filter(~pl.col("served")).select(
-        *GROUP_KEYS,
+        GROUP_ID,
         pl.col("n").alias("comparison"),
         pl.col("before_mean").alias("comparison_before"),
         pl.col("after_mean").alias("comparison_after"),
         pl.col("after_var").alias("_var_c"),
     )
-    return treated.join(other, on=list(GROUP_KEYS), how="inner")
+    return treated.join(other, on=GROUP_ID, how="inner")
 
 
 def _regressions(matched: pl.DataFrame, groups: pl.DataFrame, settings: Settings) -> pl.DataFrame:
-    """effect, ci_low, ci_high (measure units) of every group with enough matched served."""
-    enough = groups.filter(pl.col("matched") >= settings.outcomes_min_matched).select(GROUP_KEYS)
-    empty = pl.DataFrame(
-        schema={
-            **{k: matched.schema[k] for k in GROUP_KEYS},
-            "effect": pl.Float64,
-            "ci_low": pl.Float64,
-            "ci_high": pl.Float64,
-        }
-    )
-    if enough.height == 0:
-        return empty
+    """effect, ci_low, ci_high (measure units) of every group (GROUP_ID) with enough
+    matched served students."""
+    enough = groups.filter(pl.col("matched") >= settings.outcomes_min_matched)[GROUP_ID]
     change = pl.col("measure").is_in(list(OUTCOME_CHANGE_MEASURES))
-    enough = enough.with_row_index("_group")
     data = (
-        matched.join(enough, on=list(GROUP_KEYS), how="inner")
+        matched.filter(pl.col(GROUP_ID).is_in(enough.implode()))
         .select(
-            "_group",
+            GROUP_ID,
             pl.when(change)
             .then(pl.col("after") - pl.col("before"))
             .otherwise(pl.col("after"))
@@ -233,32 +228,23 @@ def _regressions(matched: pl.DataFrame, groups: pl.DataFrame, settings: Settings
             "weight",
             "student_id",
         )
-        .sort("_group", "served", "student_id")
+        # The matched rows of a program-year and measure are in student order: a stable
+        # sort by group keeps that order within each group (reproducible sums).
+        .sort(GROUP_ID, maintain_order=True)
     )
-    # The sorted rows cut into one slice per group (rows in student order: reproducible
-    # sums); the columns go to NumPy once.
-    sizes = data.group_by("_group", maintain_order=True).len()
+    # The sorted rows cut into one slice per group; the columns go to NumPy once.
+    sizes = data.group_by(GROUP_ID, maintain_order=True).len()
     ends = np.cumsum(sizes["len"].to_numpy().astype(np.int64))
     outcome, served = data["_y"].to_numpy(), data["served"].to_numpy()
     covariates, weights = data.select(COVARIATES).to_numpy(), data["weight"].to_numpy()
     # Each fit is a few hundred rows: BLAS threads only contend with each other (and with
     # Polars), which made the fits 15 times slower on a busy 2-core machine.
     with threadpool_limits(limits=1, user_api="blas"):
-        fits = [
-            estimation.fit_effect(
-                outcome[start:end], served[start:end], covariates[start:end], weights[start:end]
-            )
-            for start, end in zip(np.concatenate([[0], ends[:-1]]), ends, strict=True)
-        ]
-    return (
-        sizes.select("_group")
-        .join(enough, on="_group", how="left", maintain_order="left")
-        .select(*GROUP_KEYS)
-        .with_columns(
-            pl.Series("effect", [f and f.effect for f in fits], dtype=pl.Float64),
-            pl.Series("ci_low", [f and f.ci_low for f in fits], dtype=pl.Float64),
-            pl.Series("ci_high", [f and f.ci_high for f in fits], dtype=pl.Float64),
-        )
+        fits = estimation.fit_effects(outcome, served, covariates, weights, ends)
+    return sizes.select(GROUP_ID).with_columns(
+        pl.Series("effect", [f and f.effect for f in fits], dtype=pl.Float64),
+        pl.Series("ci_low", [f and f.ci_low for f in fits], dtype=pl.Float64),
+        pl.Series("ci_high", [f and f.ci_high for f in fits], dtype=pl.Float64),
     )
 
 
@@ -297,14 +283,13 @@ def estimates(
     settings: Settings,
 ) -> pl.DataFrame:
     groups = _means(matched)
-    smd = smd_frame(_balance_input(matched), GROUP_KEYS, pl.col("weight"), BALANCE_COVARIATES)
-    worst = smd.group_by(*GROUP_KEYS).agg(pl.col("smd").abs().max().alias("max_smd"))
+    smd = smd_frame(_balance_input(matched), [GROUP_ID], pl.col("weight"), BALANCE_COVARIATES)
+    worst = smd.group_by(GROUP_ID).agg(pl.col("smd").abs().max().alias("max_smd"))
     fits = _regressions(matched, groups, settings)
+    groups = groups.join(worst, on=GROUP_ID, how="left").join(fits, on=GROUP_ID, how="left")
     frame = (
         _counts(sample, unserved)
-        .join(groups, on=list(GROUP_KEYS), how="left")
-        .join(worst, on=list(GROUP_KEYS), how="left")
-        .join(fits, on=list(GROUP_KEYS), how="left")
+        .join(groups.drop(GROUP_ID), on=list(GROUP_KEYS), how="left")
         .with_columns(
             pl.col("matched", "comparison").fill_null(0),
             pl.when(pl.col("matched").fill_null(0) >= settings.outcomes_min_matched)
@@ -358,7 +343,10 @@ def balance(sample: pl.DataFrame, matched: pl.DataFrame, programs: pl.DataFrame)
     served student with the measure against the pool) and after matching."""
     keys = ["pyid", "measure"]
     before = smd_frame(
-        _balance_input(sample.filter(pl.col("valid"))), keys, pl.lit(1.0), BALANCE_COVARIATES
+        _balance_input(sample).filter(sample["valid"]),
+        keys,
+        pl.lit(1.0),
+        BALANCE_COVARIATES,
     ).select(
         *keys,
         "covariate",

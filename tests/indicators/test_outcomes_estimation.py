@@ -16,7 +16,9 @@ import statsmodels.formula.api as smf
 from indicators.outcomes import matched_students, program_outcomes
 from indicators.outcomes_estimation import (
     cox_index,
+    design,
     fit_effect,
+    fit_effects,
     hedges_g,
     pooled_sd,
     small_sample_correction,
@@ -131,6 +133,87 @@ def test_no_estimate_when_served_is_constant(served: np.ndarray) -> None:
     rng = np.random.default_rng(7)
     fit = fit_effect(rng.normal(size=40), served, rng.normal(size=(40, 1)), np.ones(40))
     assert fit is None
+
+
+def _statsmodels_fit(
+    y: np.ndarray, served: np.ndarray, covariates: np.ndarray, w: np.ndarray
+) -> tuple[float, float, float] | None:
+    """statsmodels' own WLS with HC1 on `design`'s columns: (effect, ci_low, ci_high)."""
+    columns = design(served, covariates)
+    if columns is None:
+        return None
+    reference = sm.WLS(y, columns, weights=w).fit(cov_type="HC1")
+    low, high = reference.conf_int()[1]
+    return float(reference.params[1]), float(low), float(high)
+
+
+def _slices(seed: int) -> list[tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]]:
+    """Regressions like the refresh's: a baseline that predicts the outcome (so the
+    adjustment matters), covariates missing at random, CEM-like weights, and the
+    awkward designs (an all-missing covariate, identical missing indicators, a constant
+    covariate, served constant)."""
+    rng = np.random.default_rng(seed)
+    slices = []
+    for n in (31, 60, 200, 450, 1200):
+        served = (rng.random(n) < 0.3).astype(float)
+        absence = rng.beta(2, 12, n) + 0.05 * served
+        fails = rng.integers(0, 4, n).astype(float)
+        proficiency = rng.integers(0, 3, n) / 2
+        y = -0.03 * served + 0.6 * absence + 0.01 * fails + rng.normal(0, 0.05, n)
+        covariates = np.column_stack([absence, fails, proficiency])
+        covariates[rng.random((n, 3)) < 0.15] = np.nan
+        w = np.where(served == 1, 1.0, rng.uniform(0.2, 3.0, n))
+        slices.append((y, served, covariates, w))
+    n = 80
+    served = (rng.random(n) < 0.5).astype(float)
+    missing = rng.random(n) < 0.25
+    awkward = np.column_stack(
+        [
+            np.where(missing, np.nan, rng.normal(size=n)),
+            np.where(missing, np.nan, rng.integers(0, 3, n).astype(float)),
+            np.full(n, np.nan),
+        ]
+    )
+    slices.append((rng.normal(size=n), served, awkward, rng.uniform(0.5, 2.0, n)))
+    constant = np.column_stack([rng.normal(size=n), np.full(n, 1.0), rng.normal(size=n)])
+    slices.append((rng.normal(size=n), served, constant, np.ones(n)))
+    slices.append((rng.normal(size=n), np.ones(n), rng.normal(size=(n, 3)), np.ones(n)))
+    return slices
+
+
+@pytest.mark.parametrize("seed", [11, 12, 13])
+def test_the_batched_fits_equal_statsmodels_wls_hc1_on_every_slice(seed: int) -> None:
+    slices = _slices(seed)
+    y, served, covariates, w = (np.concatenate([s[i] for s in slices]) for i in range(4))
+    ends = np.cumsum([len(s[0]) for s in slices])
+    fits = fit_effects(y, served, covariates, w, ends)
+    assert len(fits) == len(slices)
+    for fit, (y, served, covariates, w) in zip(fits, slices, strict=True):
+        reference = _statsmodels_fit(y, served, covariates, w)
+        if reference is None:
+            assert fit is None
+            continue
+        assert fit is not None
+        assert (fit.effect, fit.ci_low, fit.ci_high) == pytest.approx(reference, rel=1e-9)
+
+
+def test_the_batched_fits_equal_statsmodels_on_the_regression_adjusted_estimates() -> None:
+    tables, services = attendance_world(1500, effect=0.03)
+    data = matched_students(tables, services, AS_OF, Settings()).filter(
+        pl.col("measure") == "absence_rate"
+    )
+    y = (data["after"] - data["before"]).to_numpy()
+    served = data["served"].cast(pl.Float64).to_numpy()
+    covariates = data.select(
+        pl.col(c).cast(pl.Float64).fill_null(float("nan"))
+        for c in ("baseline_absence", "baseline_core_fails", "prior_proficiency")
+    ).to_numpy()
+    w = data["weight"].to_numpy()
+    reference = _statsmodels_fit(y, served, covariates, w)
+    assert reference is not None
+    (fit,) = fit_effects(y, served, covariates, w, np.array([len(y)]))
+    assert fit is not None
+    assert (fit.effect, fit.ci_low, fit.ci_high) == pytest.approx(reference, rel=1e-9)
 
 
 def test_below_min_matched_the_verdict_is_too_few_and_there_is_no_effect(
