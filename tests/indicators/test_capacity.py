@@ -136,7 +136,7 @@ def test_a_protected_viewers_open_slots_are_the_same_whatever_the_served_counts(
 # ---------------------------------------------------------------------------------------
 
 
-def _open_slot_constraint(shown: pl.DataFrame, school: str, candidates: np.ndarray) -> np.ndarray:
+def open_slot_constraint(shown: pl.DataFrame, school: str, candidates: np.ndarray) -> np.ndarray:
     """The candidates (flagged, served, served_addressing, with_release, duplicated) of
     `school` that agree with every figure of its open-slots row: a shown `served`, and
     open slots (slots - served_addressing, never below 0) within open_low..open_high, as
@@ -169,6 +169,6 @@ def test_open_slots_beside_the_coverage_page_pin_no_hidden_coverage_count(
     shown = open_slots(capacity, served, exact=False, min_cell=min_cell)
 
     def also(school: int, candidates: np.ndarray) -> np.ndarray:
-        return _open_slot_constraint(shown, f"HS{school + 1}", candidates)
+        return open_slot_constraint(shown, f"HS{school + 1}", candidates)
 
     assert_nothing_pinned(world, min_cell, also)
