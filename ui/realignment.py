@@ -42,7 +42,7 @@ def render_realignment(principal: api.Principal, *, meeting: bool) -> None:
             "10, `*` hidden to protect another count). Open slots: the slots partners "
             "accepting referrals offer in the capacity file, less the students they serve "
             "now; where you may not see how many students a partner serves, only the slots "
-            "it offers (\"up to 40\"). Source: the last refresh and the capacity file."
+            'it offers ("up to 40"). Source: the last refresh and the capacity file.'
         )
         top = rows.unique(["school_id", "need"], keep="first", maintain_order=True)
         for sentence in top["sentence"].head(TOP_SENTENCES):
