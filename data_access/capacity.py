@@ -8,12 +8,13 @@ Issue 14 part 2; the `capacity` import file (docs/import-format.md) and its tabl
   partner's plan, not a count of students; the students served now are, so open slots go
   through `indicators.capacity.open_slots`, the one rule for open slots.
 - Exact open slots for admins and district leaders (`Principal.exact_aggregates`); every
-  other viewer, and everyone in meeting mode, gets the protected form (docs/access-rules.md rule 1:
-  a served count under min_cell becomes a range of open slots). A partner's own
-  organisation counts only the students with an active release naming it
+  other viewer, and everyone in meeting mode, gets the protected form: the slots a partner
+  offers ("up to 25"), never a figure derived from its served count, which would bound
+  the coverage page's protected counts (docs/access-rules.md, "Need and coverage", rule 6).
+  A partner's own organisation counts only the students with an active release naming it
   (`coverage_served_now.students_with_release`): a partner never learns that a student it
   may not see exists, not even as one slot fewer. Outside meeting mode those counts are
-  its own students and exact; other organisations' counts are protected.
+  its own students and exact; other organisations' rows are protected.
 - The realignment (`realignment_view`) takes its unmet need from the coverage the
   viewer sees on the coverage page (`data_access.coverage.shown_coverage`), never from
   the stored exact counts: shown beside that page it must reveal nothing more.
@@ -247,7 +248,7 @@ def open_capacity(engine: Engine, *, principal: Principal, school_year: int) -> 
     """Open slots of one school year's capacity, as `principal` may see them.
 
     Columns: org_name, then `indicators.capacity.OPEN_SLOTS_COLUMNS` (served null where
-    hidden; open_low/open_high/open_display). The students served are those of the last
+    hidden, open_low 0 and open_high the slots there; open_low/open_high/open_display). The students served are those of the last
     refresh (`coverage_served_now`). The module's rules say who sees what exactly."""
     _may_see(engine, principal, "capacity.read")
     rows = _rows(engine, school_year)
@@ -314,4 +315,5 @@ def realignment_view(
         slots,
         {need: settings.service_types_addressing(need) for need in FLAGS},
         names,
+        exact=viewer.exact_aggregates,
     )

@@ -270,25 +270,32 @@ def open_slots_by_need(
 ) -> pl.DataFrame:
     """Per school x need, the open slots of the partners whose service types address the
     need, at that school and at any school (`indicators.capacity.open_slots`, the one
-    rule for open slots): school_id, need, open_low, open_high. For a protected viewer,
-    other organisations' served counts under min_cell are ranges, so a sum that includes
-    a range is a range; a partner's own organisation's rows subtract its own released
-    students only (`students_with_release`), which it may count exactly."""
+    rule for open slots): school_id, need, open_low, open_high, open_exact.
+
+    `open_exact` says whether the sum may be written as a number: always for exact
+    viewers; for a protected viewer only where every contributing row is its own
+    organisation's (no capacity at all included). Another organisation's open slots
+    would reveal how many students it serves, a bound on the coverage page's protected
+    counts (docs/access-rules.md, "Need and coverage", rule 6). A partner's own rows
+    subtract its own released students only (`students_with_release`), which it may
+    count exactly outside meeting mode."""
     exact = principal.exact_aggregates
     if principal.partner and not exact:
         own = pl.col("org_id") == (principal.org_id or "")
+        mine_exact = not principal.meeting_mode
         mine = open_slots(
             capacity.filter(own),
             served.filter(own).with_columns(students=pl.col("students_with_release")),
-            exact=True,
+            exact=mine_exact,
             min_cell=settings.min_cell,
-        )
+        ).with_columns(open_exact=pl.lit(mine_exact))
         others = open_slots(
             capacity.filter(~own), served.filter(~own), exact=False, min_cell=settings.min_cell
-        )
+        ).with_columns(open_exact=pl.lit(False))
         rows = pl.concat([mine, others])
     else:
         rows = open_slots(capacity, served, exact=exact, min_cell=settings.min_cell)
+        rows = rows.with_columns(open_exact=pl.lit(exact))
     addressing = pl.DataFrame(
         [
             {"need": need, "service_type": service_type}
@@ -310,15 +317,16 @@ def open_slots_by_need(
     sums = (
         pl.concat(
             [
-                at_school.select(grid.columns + ["open_low", "open_high"]),
-                anywhere.select(grid.columns + ["open_low", "open_high"]),
+                at_school.select(grid.columns + ["open_low", "open_high", "open_exact"]),
+                anywhere.select(grid.columns + ["open_low", "open_high", "open_exact"]),
             ]
         )  # fmt: skip
         .group_by("school_id", "need")
-        .agg(pl.col("open_low").sum(), pl.col("open_high").sum())
+        .agg(pl.col("open_low").sum(), pl.col("open_high").sum(), pl.col("open_exact").all())
     )
     return grid.join(sums, on=["school_id", "need"], how="left").with_columns(
-        pl.col("open_low", "open_high").fill_null(0).cast(pl.Int64)
+        pl.col("open_low", "open_high").fill_null(0).cast(pl.Int64),
+        pl.col("open_exact").fill_null(True),
     )
 
 
@@ -385,7 +393,7 @@ def coverage_export(
             },
         )
     open_text = (
-        pl.when(pl.col("open_low") == pl.col("open_high"))
+        pl.when(pl.col("open_exact"))
         .then(pl.col("open_low").cast(pl.String))
         .otherwise(pl.lit("*"))
     )

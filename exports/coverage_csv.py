@@ -5,7 +5,10 @@
   `domain.vocabulary.FLAGS`), under exactly `COVERAGE_HEADER`.
 - Counts are integers, or `<10` / `*` as the viewer's protection shows them
   (indicators/coverage_protection.py); `open_slots` is an integer, or `*` for a protected
-  viewer where the sum includes a range (data_access/coverage.py, `open_slots_by_need`).
+  viewer unless every capacity row in the sum is the viewer's own organisation's: another
+  organisation's open slots would reveal how many students it serves
+  (data_access/coverage.py, `open_slots_by_need`; docs/access-rules.md, "Need and
+  coverage", rule 6).
 - Identifiers are made formula-safe as every export's text is (`exports.formats`).
 """
 

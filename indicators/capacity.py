@@ -12,12 +12,16 @@ Rules (docs/indicators.md, "Partner capacity"):
   school where it has no school-specific row of that service type, so no student is
   subtracted twice. Open slots = slots - served, never below zero (an over-full
   partner has none open).
-- Served counts are counts of students: a viewer who may not see those students gets
-  them only under the small-cell rules (docs/access-rules.md rule 1). So for such a viewer a
-  served count under `min_cell` (zero included) is hidden, and the open slots become
-  the range they could be: from slots - (min_cell - 1) to slots, never below zero. A
-  range tells a work group as much as it needs ("16 to 25 open") and nothing about
-  the few students behind it.
+- Open slots reveal how many students a partner serves (served = slots - open, and the
+  slots are shown), and a partner's served count at a school bounds the coverage page's
+  protected `served_addressing` there whenever it is the only partner serving that need
+  (docs/access-rules.md, "Need and coverage", rule 6). So a viewer without exact rights
+  (`exact=False`: every protected viewer, and everyone in meeting mode) never gets a
+  figure derived from a served count: `served` is null, the open slots are the range
+  0 to slots (`open_display` "up to 25"), the same whatever the served count is.
+  Protected viewers see the slots a partner offers. A partner's own rows, counted from
+  the students it may see, are the data layer's to pass as `exact=True`
+  (data_access/capacity.py).
 """
 
 from __future__ import annotations
@@ -77,25 +81,29 @@ def open_slots(
     """Open slots per capacity row, as `exact` or protected viewers may see them.
 
     Columns OPEN_SLOTS_COLUMNS: `served` (null when hidden), `open_low` and `open_high`
-    (equal when known; the range otherwise) and `open_display` ("25", or "16 to 25").
-    Sorted by org_id, school_id, service_type.
+    (equal when known; 0 and slots otherwise) and `open_display` ("25", or "up to 25").
+    Sorted by org_id, school_id, service_type. For `exact=False` the result depends on
+    `capacity` alone (the module's rules). `min_cell` is unused since open slots stopped
+    showing served counts of min_cell or more to protected viewers; it is kept so
+    callers need not change (the lead may drop it once no caller passes it).
     """
+    del min_cell  # no served count reaches a protected viewer, however large
     rows = served_against_capacity(capacity, served_now)
-    hidden = pl.lit(not exact) & (pl.col("served") < min_cell)
-    open_known = (pl.col("slots") - pl.col("served")).clip(lower_bound=0)
-    low = pl.when(hidden).then((pl.col("slots") - (min_cell - 1)).clip(lower_bound=0))
+    if not exact:
+        return (
+            rows.with_columns(
+                served=pl.lit(None, dtype=pl.Int64),
+                open_low=pl.lit(0, dtype=pl.Int64),
+                open_high=pl.col("slots").cast(pl.Int64),
+            )
+            .with_columns(open_display=pl.format("up to {}", pl.col("open_high")))
+            .select(OPEN_SLOTS_COLUMNS)
+        )
+    open_known = (pl.col("slots") - pl.col("served")).clip(lower_bound=0).cast(pl.Int64)
     return (
         rows.with_columns(
-            open_low=low.otherwise(open_known).cast(pl.Int64),
-            open_high=pl.when(hidden).then(pl.col("slots")).otherwise(open_known).cast(pl.Int64),
-            served=pl.when(hidden).then(None).otherwise(pl.col("served")).cast(pl.Int64),
+            served=pl.col("served").cast(pl.Int64), open_low=open_known, open_high=open_known
         )
-        .with_columns(
-            open_display=pl.when(pl.col("open_low") == pl.col("open_high"))
-            .then(pl.col("open_low").cast(pl.String))
-            .otherwise(
-                pl.format("{} to {}", pl.col("open_low"), pl.col("open_high")),
-            )
-        )
+        .with_columns(open_display=pl.col("open_low").cast(pl.String))
         .select(OPEN_SLOTS_COLUMNS)
     )

@@ -8,7 +8,10 @@ schools ... sorted by unmet need"). Pure Polars over frames the data layer reads
   (`unserved + served_other` = `flagged - served_addressing`; docs/indicators.md, "Need
   and coverage"), as `unmet_need` reads it from the coverage the viewer sees.
 - `open_slots`: `indicators.capacity.open_slots` of the school year, as the viewer may see
-  it (open_low/open_high/open_display), with `org_name`.
+  it (open_low/open_high/open_display), with `org_name`. For a protected viewer another
+  organisation's row is the slots it offers (open_low 0, open_high the slots, "up to
+  25"): open slots would reveal how many students it serves (docs/access-rules.md,
+  "Need and coverage", rule 6).
 - `addressing`: need -> the service types that address it
   (`Settings.service_types_addressing`).
 
@@ -27,12 +30,18 @@ Rules:
 - A school and need are **uncovered** when the open slots there cannot take the unmet
   need: the most they could be (`open_high`) is below it. A row of the result pairs an
   uncovered school and need with one partner's capacity of an addressing type at another
-  school that certainly has open slots (`open_low > 0`). Rows are sorted by unmet need
-  (largest first; hidden ones last), then by the partner's open slots.
+  school that may have open slots as the viewer sees it (`open_high > 0`: open slots
+  known to be above 0, or, for a protected viewer, slots offered). Rows are sorted by
+  unmet need (largest first; hidden ones last), then by the partner's open slots
+  (`open_low`, then `open_high`: for a protected viewer, the slots offered).
 - Whether a school and need with a hidden unmet need appears depends only on shown
   figures: it appears exactly when no open slot can be there (`open_high` = 0).
-  Sentences are built from the shown figures only; open slots are always the viewer's
-  `open_display`.
+  Sentences are built from the shown figures only, in the words of what is shown: a
+  partner "has 25 open ... slots" where its open slots are shown, "offers up to 60 ...
+  slots" where only its slots are (`open_low` < `open_high`); the school "has no partner
+  with open slots there" for an exact viewer, "no partner offering slots there" for a
+  protected one (`exact=False`), "only 10 open slots there" or "only up to 30 open
+  slots there" otherwise.
 """
 
 from __future__ import annotations
@@ -126,9 +135,12 @@ def realignment(
     open_slots: pl.DataFrame,
     addressing: Mapping[str, Sequence[str]],
     school_names: Mapping[str, str],
+    *,
+    exact: bool,
 ) -> pl.DataFrame:
     """Uncovered school x need paired with open capacity elsewhere (REALIGNMENT_COLUMNS;
-    the module's rules), sorted by unmet need then the partner's open slots."""
+    the module's rules), sorted by unmet need then the partner's open slots. `exact`
+    says whether the viewer has exact rights (it chooses the words, never a figure)."""
     pairs = pl.DataFrame(
         [(n, t) for n, types in addressing.items() for t in types],
         schema={"need": pl.String, "service_type": pl.String},
@@ -179,7 +191,7 @@ def realignment(
             .otherwise((pl.col("_unmet") > 0) & (pl.col("open_here_high") < pl.col("_unmet")))
         )
     )
-    elsewhere = capacity.filter((pl.col("school_id") != ANY_SCHOOL) & (pl.col("open_low") > 0))
+    elsewhere = capacity.filter((pl.col("school_id") != ANY_SCHOOL) & (pl.col("open_high") > 0))
     rows = needs.join(elsewhere, on="need", suffix="_partner").filter(
         pl.col("school_id_partner") != pl.col("school_id")
     )
@@ -194,6 +206,8 @@ def realignment(
             unmet=pl.col("_unmet"),
             open_here_display=pl.when(pl.col("open_here_low") == pl.col("open_here_high"))
             .then(pl.col("open_here_low").cast(pl.String))
+            .when(pl.col("open_here_low") == 0)
+            .then(pl.format("up to {}", pl.col("open_here_high")))
             .otherwise(pl.format("{} to {}", pl.col("open_here_low"), pl.col("open_here_high"))),
             partner_school_id=pl.col("school_id_partner"),
             _sort=pl.when(pl.col("_hidden")).then(-1).otherwise(pl.col("_unmet")),
@@ -204,36 +218,44 @@ def realignment(
         .join(names, left_on="partner_school_id", right_on="_id", how="left")
         .with_columns(partner_school_name=pl.col("_name").fill_null(pl.col("partner_school_id")))
         .sort(
-            ["_sort", "open_low", "school_id", "need", "org_id", "service_type"],
-            descending=[True, True, False, False, False, False],
+            ["_sort", "open_low", "open_high", "school_id", "need", "org_id", "service_type"],
+            descending=[True, True, True, False, False, False, False],
         )
     )
     sentences = [
-        _sentence(row, addressing.get(row["need"], ())) for row in shown.iter_rows(named=True)
+        _sentence(row, addressing.get(row["need"], ()), exact=exact)
+        for row in shown.iter_rows(named=True)
     ]
     return shown.with_columns(sentence=pl.Series(sentences, dtype=pl.String)).select(
         REALIGNMENT_COLUMNS
     )
 
 
-def _sentence(row: Mapping[str, object], types: Sequence[str]) -> str:
+def _sentence(row: Mapping[str, object], types: Sequence[str], *, exact: bool) -> str:
     """ "Family Resource Center has 25 open family-support slots at HS02; HS05 has 140
     chronically absent students with no attendance, mentoring, family support or
     behavioral health support and no partner with open slots there." Built from shown
-    figures only; a `*` unmet need reads "a protected number (*) of"."""
-    there = (
-        "no partner with open slots there"
-        if row["open_here_display"] == "0"
-        else f"only {row['open_here_display']} open slots there"
-    )
+    figures only and in their words (the module's rules): "offers up to 60 ... slots"
+    where only the slots are shown; a `*` unmet need reads "a protected number (*) of"."""
+    if row["open_here_display"] != "0":
+        there = f"only {row['open_here_display']} open slots there"
+    elif exact:
+        there = "no partner with open slots there"
+    else:
+        there = "no partner offering slots there"
     count = (
         "a protected number (*) of"
         if row["unmet_display"] == SUPPRESSED
         else str(row["unmet_display"])
     )
+    service = service_words(str(row["service_type"]))
+    offer = (
+        f"has {row['open_display']} open {service} slots"
+        if row["open_low"] == row["open_high"]
+        else f"offers up to {row['open_high']} {service} slots"
+    )
     return (
-        f"{row['org_name']} has {row['open_display']} open "
-        f"{service_words(str(row['service_type']))} slots at {row['partner_school_name']}; "
+        f"{row['org_name']} {offer} at {row['partner_school_name']}; "
         f"{row['school_name']} has {count} {NEED_STUDENTS[str(row['need'])]} "
         f"with no {_types_words(types)} support and {there}."
     )

@@ -3,8 +3,9 @@ schools (issue 14 part 2), for the end of the coverage page.
 
 The figures come from `api.realignment` (indicators/realignment.py): exact for leaders and
 the steward, protected for everyone else and in meeting mode (the unmet need exactly as
-the coverage table shows it, `<10` or `*` where hidden; open slots as a range); the sentences are built there from shown figures only, and every name from the
-data is escaped here (`ui.text.md`). The section ends in an action: the steward edits
+the coverage table shows it, `<10` or `*` where hidden; other partners' slots offered,
+not their open slots, which would tell how many students they serve); the sentences are
+built there from shown figures only, and every name from the data is escaped here (`ui.text.md`). The section ends in an action: the steward edits
 capacity in Administration, everyone else takes the pairs to the partners.
 """
 
@@ -40,8 +41,8 @@ def render_realignment(principal: api.Principal, *, meeting: bool) -> None:
             "(flagged less served for this need, as in the table above; `<10` fewer than "
             "10, `*` hidden to protect another count). Open slots: the slots partners "
             "accepting referrals offer in the capacity file, less the students they serve "
-            "now (a range where that count is small). Source: the last refresh and the "
-            "capacity file."
+            "now; where you may not see how many students a partner serves, only the slots "
+            'it offers ("up to 40"). Source: the last refresh and the capacity file.'
         )
         top = rows.unique(["school_id", "need"], keep="first", maintain_order=True)
         for sentence in top["sentence"].head(TOP_SENTENCES):

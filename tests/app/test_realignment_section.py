@@ -3,12 +3,14 @@ small world of tests/worlds.py with the stored need and capacity written as the 
 and the steward would: HS2 has 50 students failing a course that no academic or
 mentoring service reaches (70 flagged, 20 served for it) and 80 chronically absent
 students no attendance-type service reaches (120 flagged, 40 served for it); Mentors A
-(ORGA) has 25 open mentoring slots at HS1 and none anywhere else.
+(ORGA) has 25 open mentoring slots at HS1 (40 offered, 15 taken) and none anywhere else.
 
 A leader reads the exact sentences; in meeting mode and for a partner the unmet need is
 the coverage page's own protected figures: HS2's 40 served for absence are `*` there
 (HS1's 5 are `<10` and the district's 45 are shown), so its unmet need is `*` too, never
-80 (120 - 80 would give the 40 away). The steward's section ends in "edit capacity".
+80 (120 - 80 would give the 40 away), and Mentors A's slots are the 40 it offers, never
+the 25 open (40 - 25 would give its 15 students away). The steward's section ends in
+"edit capacity".
 """
 
 from __future__ import annotations
@@ -139,13 +141,18 @@ def test_meeting_mode_and_partners_see_the_unmet_need_the_coverage_page_shows(
         # Course failure: 70 and 20 are both shown on the coverage page, so 50 is shown.
         # Chronic absence: 40 is `*` there, so the unmet need is `*` (the row appears only
         # because no open slot can be at HS2, a shown figure), sorted after the shown ones.
+        # Mentors A's open slots (40 less the 15 it serves) would tell the 15: only the 40
+        # slots it offers are shown.
         assert [(r["need"], r["unmet_display"], r["open_display"]) for r in rows] == [
-            ("course failure", "50", "25"),
-            ("chronic absence", "*", "25"),
+            ("course failure", "50", "up to 40"),
+            ("chronic absence", "*", "up to 40"),
         ]
         said = " ".join(_said(at)).replace("\\", "")
         assert "a protected number (*) of chronically absent students" in said
-        assert "80" not in said and "80" not in {str(v) for r in rows for v in r.values()}
+        assert "Mentors A offers up to 40 mentoring slots at First High" in said
+        for hidden in ("80", "25", "15"):
+            assert hidden not in said
+            assert hidden not in {str(v) for r in rows for v in r.values()}
     partner = section_as("a@orga.org")
     (table,) = partner.dataframe
     # Its own organisation counts only the 1 student with a release: 39 open, exactly.

@@ -87,9 +87,23 @@ def test_a_work_group_member_gets_less_than_ten_and_protected_open_slots(
     counts = COVERAGE_HEADER.split(",")[2:-1]
     assert {r[c] for r in rows for c in counts} <= {"<10", "*"}  # the small world is small
     slots = {(r["school_id"], r["need"]): r["open_slots"] for r in rows}
-    # Every served count is under 10, so every capacity row is a range: its sum is `*`;
-    # HS2 has no capacity but ORGC's, which addresses the FAFSA only.
+    # Open slots would tell how many students a partner serves: every sum of another
+    # organisation's capacity is `*`; HS2 has no capacity but ORGC's, which addresses the
+    # FAFSA only, so its chronic absence has none to hide.
     assert slots[("HS1", "chronic_absence")] == slots[("HS2", "fafsa_not_completed")] == "*"
+    assert slots[("HS2", "chronic_absence")] == "0"
+
+
+def test_partner_staff_get_their_own_open_slots_and_a_star_where_another_partners_count(
+    database: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, out, _ = run(capsys, "export", "coverage", "--as", "a@orga.org", *AS_OF)
+    assert code == EXIT_OK
+    slots = {(r["school_id"], r["need"]): r["open_slots"] for r in rows_of(out)}
+    # HS1's chronic absence: only ORGA's own 25 mentoring slots, less Ana, mentored by
+    # ORGA under a release naming it. Its FAFSA adds ORGC's any-school capacity: `*`.
+    assert slots[("HS1", "chronic_absence")] == "24"
+    assert slots[("HS1", "fafsa_not_completed")] == "*"
     assert slots[("HS2", "chronic_absence")] == "0"
 
 

@@ -6,7 +6,8 @@ rows and the `coverage_served_now` table written here as the refresh would write
 The property test's oracle restates the open-slot rule from the issue and docs/access-rules.md rule 1
 in its own code: open = slots - served (never below 0); an any-school row's served are
 those at schools where the partner has no row of its own; a protected viewer never gets a
-served count under min_cell (zero included), only the range the open slots could be.
+figure derived from another organisation's served count (docs/access-rules.md, "Need and
+coverage", rule 6), only the slots offered ("up to N").
 """
 
 from __future__ import annotations
@@ -204,12 +205,12 @@ def test_a_partner_counts_only_its_released_students_and_others_are_protected(
     }
     # Its own: the 2 students it may see, exactly; the 12 others are never counted for it.
     assert (rows["ORGA"]["served"], rows["ORGA"]["open_display"]) == (2, "23")
-    # Another partner's 4 students are a small count: hidden, a range of open slots.
-    assert (rows["ORGB"]["served"], rows["ORGB"]["open_display"]) == (None, "21 to 30")
+    # Another partner's students are hidden however many: only the slots it offers.
+    assert (rows["ORGB"]["served"], rows["ORGB"]["open_display"]) == (None, "up to 30")
 
 
 # ---------------------------------------------------------------------------------------
-# Property: no protected principal learns a served count under min_cell
+# Property: no protected principal learns another organisation's served count
 # ---------------------------------------------------------------------------------------
 
 ORGS = ("ORGA", "ORGB", "ORGC")
@@ -271,7 +272,7 @@ def _oracle_served(
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
 @given(drawn=capacity_worlds())
-def test_no_protected_principal_learns_a_served_count_under_min_cell(
+def test_no_protected_principal_learns_another_organisations_served_count(
     world: Engine, drawn: tuple[list[dict[str, Any]], list[dict[str, Any]]]
 ) -> None:
     capacity, served = drawn
@@ -288,13 +289,14 @@ def test_no_protected_principal_learns_a_served_count_under_min_cell(
             count = "students_with_release" if own else "students"
             true = _oracle_served(row, capacity, served, count)
             slots = row["slots"]
-            if exact_role or (own and not meeting) or true >= MIN_CELL:
+            if exact_role or (own and not meeting):
                 assert row["served"] == true, (email, meeting, row)
                 assert row["open_low"] == row["open_high"] == max(0, slots - true)
             else:
                 assert row["served"] is None, (email, meeting, row)
-                # The same range whatever the hidden count (0..min_cell-1) is.
-                assert (row["open_low"], row["open_high"]) == (max(0, slots - MIN_CELL + 1), slots)
+                # The slots offered, the same whatever the hidden count is.
+                assert (row["open_low"], row["open_high"]) == (0, slots)
+                assert row["open_display"] == f"up to {slots}"
 
 
 def _coverage(school: str, need: str, flagged: int, addressing: int, other: int) -> dict[str, Any]:
@@ -345,3 +347,12 @@ def test_the_realignments_unmet_need_is_the_one_the_coverage_page_shows(
             assert row["unmet"] is None and row["unmet_display"] in ("*", f"<{MIN_CELL}")
     hs2_absence = rows.filter(school_id="HS2", need="chronic_absence")["unmet_display"].to_list()
     assert hs2_absence == (["80"] if page.exact else ["*"])
+    # Mentors A's 40 slots at HS1 less its 15 students: 25 open for an exact viewer; its
+    # own staff count its 1 released student; everyone else reads only the 40 it offers.
+    own = principal.role.value == "org_staff" and principal.org_id == "ORGA" and not meeting
+    expected = "25" if page.exact else "39" if own else "up to 40"
+    assert set(rows["open_display"]) == {expected}
+    for sentence in rows["sentence"]:
+        offer = f"has {expected} open" if expected.isdigit() else "offers up to 40 mentoring"
+        assert f"Mentors A {offer}" in sentence
+        assert page.exact or own or "25" not in sentence

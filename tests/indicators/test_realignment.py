@@ -18,6 +18,7 @@ from hypothesis import strategies as st
 from indicators.capacity import ANY_SCHOOL, open_slots
 from indicators.coverage_protection import exact_coverage, protect_coverage
 from indicators.realignment import REALIGNMENT_COLUMNS, UNMET_COLUMNS, realignment, unmet_need
+from tests.indicators.test_capacity import open_slot_constraint
 from tests.indicators.test_coverage_protection import World, assert_nothing_pinned, worlds
 
 ADDRESSING = {
@@ -96,7 +97,7 @@ SERVED = _served(("FRC", "HS02", "family_support", 15))
 
 def test_need_at_one_school_is_paired_with_open_slots_at_another_in_words() -> None:
     result = realignment(
-        _unmet(NEED, exact=True), _open(CAPACITY, SERVED, exact=True), ADDRESSING, NAMES
+        _unmet(NEED, exact=True), _open(CAPACITY, SERVED, exact=True), ADDRESSING, NAMES, exact=True
     )
     assert result.columns == list(REALIGNMENT_COLUMNS)
     assert result.select("school_id", "need", "unmet", "org_id", "open_display").rows() == [
@@ -113,7 +114,11 @@ def test_a_partner_not_accepting_referrals_is_no_open_capacity() -> None:
     """The clinic's 30 slots at HS05 would cover HS05 if it took referrals."""
     accepting = CAPACITY.with_columns(accepting_referrals=pl.lit(True))
     result = realignment(
-        _unmet(NEED, exact=True), _open(accepting, SERVED, exact=True), ADDRESSING, NAMES
+        _unmet(NEED, exact=True),
+        _open(accepting, SERVED, exact=True),
+        ADDRESSING,
+        NAMES,
+        exact=True,
     )
     (row,) = result.to_dicts()
     assert row["open_here_display"] == "30"
@@ -123,7 +128,7 @@ def test_a_partner_not_accepting_referrals_is_no_open_capacity() -> None:
 def test_any_school_capacity_counts_as_open_slots_at_every_school() -> None:
     capacity = pl.concat([CAPACITY, _capacity(("YTN", ANY_SCHOOL, "mentoring", 200, True))])
     result = realignment(
-        _unmet(NEED, exact=True), _open(capacity, SERVED, exact=True), ADDRESSING, NAMES
+        _unmet(NEED, exact=True), _open(capacity, SERVED, exact=True), ADDRESSING, NAMES, exact=True
     )
     assert result.height == 0  # 200 open mentoring slots anywhere cover HS05's 140
 
@@ -131,7 +136,11 @@ def test_any_school_capacity_counts_as_open_slots_at_every_school() -> None:
 def test_capacity_of_a_type_not_addressing_the_need_does_not_count() -> None:
     capacity = _capacity(("YTN", "HS02", "academic", 50, True))
     result = realignment(
-        _unmet(NEED, exact=True), _open(capacity, _served(), exact=True), ADDRESSING, NAMES
+        _unmet(NEED, exact=True),
+        _open(capacity, _served(), exact=True),
+        ADDRESSING,
+        NAMES,
+        exact=True,
     )
     assert result.height == 0  # tutoring does not address chronic absence; no failing need
 
@@ -142,43 +151,112 @@ def test_rows_are_sorted_by_unmet_need() -> None:
         ("FRC", "HS02", "family_support", 40, True), ("CLN", "HS05", "attendance", 50, True)
     )
     result = realignment(
-        _unmet(need, exact=True), _open(capacity, _served(), exact=True), ADDRESSING, NAMES
+        _unmet(need, exact=True),
+        _open(capacity, _served(), exact=True),
+        ADDRESSING,
+        NAMES,
+        exact=True,
     )
     assert result.select("school_id", "unmet", "partner_school_id").rows() == [
         ("HS05", 95, "HS02"),
     ]  # HS02's 30 fit in HS02's own 40 open slots: not uncovered
 
 
-def test_a_protected_viewer_sees_a_small_unmet_need_as_under_ten_and_a_range_of_slots() -> None:
+def test_a_protected_viewer_reads_the_slots_a_partner_offers_and_a_small_need_as_under_ten() -> (
+    None
+):
     need = _need(("HS05", "chronic_absence", 4, 1), ("HS02", "chronic_absence", 0, 0))
     served = _served(("FRC", "HS02", "family_support", 6))
     result = realignment(
-        _unmet(need, exact=False), _open(CAPACITY, served, exact=False), ADDRESSING, NAMES
+        _unmet(need, exact=False),
+        _open(CAPACITY, served, exact=False),
+        ADDRESSING,
+        NAMES,
+        exact=False,
     )
     (row,) = result.to_dicts()
-    assert (row["unmet"], row["unmet_display"], row["open_display"]) == (None, "<10", "31 to 40")
-    assert "HS05 has <10 chronically absent students" in row["sentence"]
+    assert (row["unmet"], row["unmet_display"], row["open_display"]) == (None, "<10", "up to 40")
+    assert row["sentence"] == (
+        "Family Resource Center offers up to 40 family-support slots at HS02; HS05 has <10 "
+        "chronically absent students with no attendance, mentoring, family support or "
+        "behavioral health support and no partner offering slots there."
+    )
     assert " 5 " not in row["sentence"] and " 34 " not in row["sentence"]
 
 
-@given(taken=st.integers(0, 60), slots=st.integers(0, 60), unserved=st.integers(0, 40))
-def test_a_protected_viewers_realignment_does_not_tell_a_small_served_count(
-    taken: int, slots: int, unserved: int
+def test_a_protected_viewer_reads_the_slots_offered_where_the_need_is() -> None:
+    """HS05's 120 unmet are shown on the coverage page; the clinic takes referrals at HS05
+    and offers 30 slots there: a protected viewer reads "up to 30" (how many of them are
+    taken would tell how many students it serves)."""
+    need = _need(("HS05", "chronic_absence", 100, 20, 20), ("HS02", "chronic_absence", 30, 15, 15))
+    accepting = CAPACITY.with_columns(accepting_referrals=pl.lit(True))
+    served = _served(
+        ("FRC", "HS02", "family_support", 15), ("CLN", "HS05", "behavioral_health", 12)
+    )
+    rows = realignment(
+        _unmet(need, exact=False), _open(accepting, served, exact=False), ADDRESSING, NAMES,
+        exact=False,
+    )  # fmt: skip
+    (row,) = rows.filter(school_id="HS05").to_dicts()
+    assert (row["unmet_display"], row["open_here_display"]) == ("120", "up to 30")
+    assert row["sentence"] == (
+        "Family Resource Center offers up to 40 family-support slots at HS02; HS05 has 120 "
+        "chronically absent students with no attendance, mentoring, family support or "
+        "behavioral health support and only up to 30 open slots there."
+    )
+
+
+def test_a_partner_offering_slots_elsewhere_is_paired_even_when_they_are_all_taken() -> None:
+    """FRC serves 40 at HS02, all its slots: an exact viewer sees no open slot there (no
+    row), a protected viewer only that it offers 40 (a row), whatever it serves."""
+    full = _served(("FRC", "HS02", "family_support", 40))
+    exact = realignment(
+        _unmet(NEED, exact=True), _open(CAPACITY, full, exact=True), ADDRESSING, NAMES,
+        exact=True,
+    )  # fmt: skip
+    assert exact.height == 0
+    protected = [
+        realignment(
+            _unmet(NEED, exact=False),
+            _open(CAPACITY, served, exact=False),
+            ADDRESSING,
+            NAMES,
+            exact=False,
+        ).rows()  # fmt: skip
+        for served in (full, _served())
+    ]
+    assert protected[0] == protected[1] and len(protected[0]) == 1
+
+
+@given(
+    taken=st.tuples(st.integers(0, 60), st.integers(0, 60)),
+    slots=st.integers(0, 60),
+    unserved=st.integers(0, 40),
+)
+def test_a_protected_viewers_realignment_does_not_tell_a_served_count(
+    taken: tuple[int, int], slots: int, unserved: int
 ) -> None:
-    """Two districts whose partner serves different small numbers of students (both under
-    min_cell) give a protected viewer the same rows and sentences (docs/access-rules.md
-    rule 1: a count under min_cell is never learnt, not even from which rows appear)."""
+    """Two districts whose partner serves different numbers of students, small or not,
+    give a protected viewer the same rows and sentences (docs/access-rules.md, "Need and
+    coverage", rule 6: open slots would tell how many students a partner serves)."""
     need = _unmet(_need(("HS05", "chronic_absence", unserved, 0), ("HS02", "chronic_absence",
                                                                    40, 0)), exact=False)  # fmt: skip
-    capacity = _capacity(("FRC", "HS02", "family_support", slots, True))
+    capacity = _capacity(
+        ("FRC", "HS02", "family_support", slots, True),
+        ("CLN", "HS05", "attendance", slots // 2, True),
+    )
 
     def shown(served: int) -> list[tuple[object, ...]]:
-        rows = _open(capacity, _served(("FRC", "HS02", "family_support", served)), exact=False)
-        return realignment(need, rows, ADDRESSING, NAMES).rows()
+        rows = _open(
+            capacity,
+            _served(
+                ("FRC", "HS02", "family_support", served), ("CLN", "HS05", "attendance", served)
+            ),
+            exact=False,
+        )
+        return realignment(need, rows, ADDRESSING, NAMES, exact=False).rows()
 
-    if taken >= 10:
-        return  # shown exactly: nothing to hide
-    assert shown(taken) == shown(9 - taken)
+    assert shown(taken[0]) == shown(taken[1])
 
 
 # ---------------------------------------------------------------------------------------
@@ -213,7 +291,11 @@ def test_a_hidden_served_addressing_hides_the_unmet_need_beside_an_exact_flagged
     # No open slot at HS05 or HS02 is recorded, so both (hidden) appear, from shown figures.
     capacity = _capacity(("CLN", "HS09", "attendance", 30, True))
     rows = realignment(
-        _unmet(need, exact=False), _open(capacity, _served(), exact=False), ADDRESSING, NAMES
+        _unmet(need, exact=False),
+        _open(capacity, _served(), exact=False),
+        ADDRESSING,
+        NAMES,
+        exact=False,
     )
     assert rows["unmet_display"].to_list() == ["*", "*"]
     assert all("a protected number (*) of chronically absent" in s for s in rows["sentence"])
@@ -236,14 +318,22 @@ def test_an_exact_viewer_reads_every_unmet_need() -> None:
 slot_choices = st.tuples(st.integers(0, 3), st.integers(0, 3))
 
 
-def _attacked(world: World, min_cell: int, slots: tuple[int, int]) -> pl.DataFrame:
+def _attacked(
+    world: World, min_cell: int, slots: tuple[int, int]
+) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """The realignment rows and the open slots a protected viewer reads."""
     frame = world.frame()
     capacity = _capacity(
         ("FRC", "HS1", "family_support", slots[0], True),
         ("FRC", "HS2", "family_support", slots[1], True),
         ("YTN", "HS9", "mentoring", 50, True),
     )
-    rows = open_slots(capacity, _served(), exact=True, min_cell=min_cell).with_columns(
+    # FRC is the only partner serving the need at HS1 and HS2: its students there are
+    # served_addressing (the worst case: a served count bounds nothing more tightly).
+    served = _served(
+        *(("FRC", f"HS{i + 1}", "family_support", world.truth(i)[2]) for i in range(2))
+    )
+    rows = open_slots(capacity, served, exact=False, min_cell=min_cell).with_columns(
         org_name=pl.col("org_id")
     )
     return realignment(
@@ -251,7 +341,8 @@ def _attacked(world: World, min_cell: int, slots: tuple[int, int]) -> pl.DataFra
         rows,
         ADDRESSING,
         {"HS1": "HS1", "HS2": "HS2", "HS9": "HS9"},
-    )
+        exact=False,
+    ), rows
 
 
 @settings(max_examples=150, deadline=None)
@@ -264,12 +355,19 @@ def test_the_realignment_beside_the_coverage_page_pins_no_hidden_coverage_count(
     unmet need (`X`: flagged - served_addressing = X; `<m`: under m), that a row with an
     exact unmet need appears only above the open slots there, and that no row at a school
     with no open slot there means an unmet need of 0 (the rules of
-    indicators/realignment.py). No hidden count may be pinned, nor a small group lost
-    between two counts of a funnel."""
-    rows = _attacked(world, min_cell, slots)
+    indicators/realignment.py), and every figure of FRC's protected open slots at each
+    school, FRC being the only partner serving the need there (its served count would be
+    served_addressing). No hidden count may be pinned, nor a small group lost between two
+    counts of a funnel."""
+    rows, open_rows = _attacked(world, min_cell, slots)
     assert all(u >= min_cell for u in rows["unmet"].drop_nulls())  # rule 2
 
     def also(school: int, candidates: np.ndarray) -> np.ndarray:
+        return realigned(school, candidates) & open_slot_constraint(
+            open_rows, f"HS{school + 1}", candidates
+        )
+
+    def realigned(school: int, candidates: np.ndarray) -> np.ndarray:
         unmet = candidates[:, 0] - candidates[:, 2]  # flagged - served_addressing
         mine = rows.filter(pl.col("school_id") == f"HS{school + 1}")
         if mine.height == 0:

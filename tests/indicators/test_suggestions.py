@@ -195,8 +195,8 @@ def test_a_protected_range_with_room_is_suggested_and_ordered_by_its_low_end() -
     protected = open_slots(capacity, served, exact=False, min_cell=10)
     result = suggest_partners(_students(ANA), _services(), NEEDS, protected, NAMES)
     assert [(r[0], r[4]) for r in _rows(result.for_student("ANA"))] == [
-        ("MEN", "11 to 20"),
-        ("FRC", "0 to 9"),
+        ("MEN", "up to 20"),
+        ("FRC", "up to 9"),
     ]
 
 

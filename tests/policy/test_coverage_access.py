@@ -210,9 +210,27 @@ def test_a_partner_counts_its_own_released_students_and_others_give_a_range(
     for email in ("a@orga.org", "viewer@city.org"):
         rows = coverage_export(world, principal=who(world, email))
         hs2 = rows.filter(school_id="HS2", need="chronic_absence")["open_slots"].to_list()
-        assert hs2 == ["*"]  # 3 served are under min_cell: 11 to 20 open, a range
+        assert hs2 == ["*"]  # ORGB's 17 open would tell its 3 students
     leader = coverage_export(world, principal=who(world, "leader@d.org"))
     assert leader.filter(school_id="HS2", need="chronic_absence")["open_slots"].to_list() == ["17"]
+
+
+def test_another_partners_open_slots_are_a_star_for_protected_viewers_however_many_it_serves(
+    world: Engine,
+) -> None:
+    """ORGA serves 30 at HS1 (over min_cell): "10 open of 40" would still bound HS1's
+    served_addressing on the coverage page (docs/access-rules.md, "Need and coverage",
+    rule 6), so only exact viewers and ORGA's own staff read a number."""
+    for email, expected in (
+        ("leader@d.org", "10"),
+        ("viewer@city.org", "*"),
+        ("counselor@d.org", "*"),
+        ("c@orgc.org", "*"),
+        ("a@orga.org", "15"),
+    ):
+        rows = coverage_export(world, principal=who(world, email))
+        hs1 = rows.filter(school_id="HS1", need="chronic_absence")["open_slots"].to_list()
+        assert hs1 == [expected], email
 
 
 def test_an_other_date_is_computed_from_the_raw_tables(world: Engine) -> None:

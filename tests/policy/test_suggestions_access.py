@@ -168,7 +168,7 @@ def test_open_slots_are_exact_for_leaders_and_a_range_for_counselors(world: Engi
     def attendance(result: Any) -> str:
         return result.partners.filter(pl.col("service_type") == "attendance")["open_display"].item()
 
-    assert (attendance(exact), attendance(protected)) == ("9", "3 to 12")
+    assert (attendance(exact), attendance(protected)) == ("9", "up to 12")
 
 
 def test_a_partner_counts_its_own_served_students_only_under_a_release(world: Engine) -> None:
