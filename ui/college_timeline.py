@@ -9,7 +9,7 @@ import polars as pl
 import streamlit as st
 
 from data_access.api import StudentRecord
-from domain.vocabulary import NSC_ENROLLMENT_STATUSES
+from domain.vocabulary import NSC_CONTROLS, NSC_ENROLLMENT_STATUSES
 from ui.i18n import N_, _, format_date, word
 from ui.record_view import NOT_SHARED
 
@@ -26,7 +26,9 @@ def timeline_rows(college: pl.DataFrame) -> pl.DataFrame:
     level = pl.col("level").replace_strict(
         {code: _(text) for code, text in LEVEL_WORDS.items()}, default=None, return_dtype=pl.String
     )
-    control = pl.col("control").map_elements(word, return_dtype=pl.String)
+    control = pl.col("control").replace_strict(
+        {value: word(value) for value in NSC_CONTROLS}, default=pl.col("control")
+    )
     degree = pl.col("graduated").fill_null(False)
     return college.select(
         pl.coalesce("enrollment_begin", "graduation_date").alias("from"),
@@ -61,8 +63,10 @@ def college_timeline(record: StudentRecord) -> None:
     if not search["record_found"]:
         st.caption(_("Searched at the National Student Clearinghouse: no college record found."))
         return
-    rows = timeline_rows(record.college).with_columns(
-        pl.col(name).map_elements(format_date, return_dtype=pl.String) for name in ("from", "until")
+    rows = timeline_rows(record.college)
+    rows = rows.with_columns(  # in this thread: the page's language is in its context
+        pl.Series(name, [format_date(day) for day in rows[name].to_list()], pl.String)
+        for name in ("from", "until")
     )
     st.dataframe(
         rows,

@@ -6,7 +6,9 @@ None in the record and is shown as "not shared with you", never as empty data.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date
+from typing import Any
 
 import plotly.graph_objects as go
 import polars as pl
@@ -156,8 +158,11 @@ def marks_section(record: StudentRecord) -> None:
     )
     st.caption(_("School year {years}").format(years=f"{years[0] - 1}-{years[0] % 100:02d}"))
     st.dataframe(
-        marks.with_columns(
-            _words("subject"), *(_decimals(c) for c in ("credits_attempted", "credits_earned"))
+        _as_text(
+            _as_text(marks, word, "subject"),
+            lambda value: format_decimal(value, 1),
+            "credits_attempted",
+            "credits_earned",
         ),
         hide_index=True,
         width="stretch",
@@ -172,21 +177,15 @@ def marks_section(record: StudentRecord) -> None:
     )
 
 
-def _words(column: str) -> pl.Expr:
-    """A vocabulary column in the page's words (`word`)."""
-    return pl.col(column).map_elements(word, return_dtype=pl.String)
-
-
-def _decimals(column: str, digits: int = 1) -> pl.Expr:
-    """A number column as text in the page's locale (`1.5` / `1,5`)."""
-    return pl.col(column).map_elements(
-        lambda value: format_decimal(value, digits), return_dtype=pl.String
+def _as_text(frame: pl.DataFrame, write: Callable[[Any], str], *columns: str) -> pl.DataFrame:
+    """`columns` of `frame` as text written by `write` in the page's language (`word`,
+    `format_date`, `format_decimal`...), nulls left null. Computed here, in the page's
+    thread, not with `map_elements`: the page's language lives in this thread's context,
+    which Polars' worker threads do not share."""
+    return frame.with_columns(
+        pl.Series(name, [None if v is None else write(v) for v in frame[name].to_list()], pl.String)
+        for name in columns
     )
-
-
-def _dates(column: str) -> pl.Expr:
-    """A date column as text in the page's locale (`Mar 3, 2026` / `3 mar 2026`)."""
-    return pl.col(column).map_elements(format_date, return_dtype=pl.String)
 
 
 def tests_section(record: StudentRecord) -> None:
@@ -198,11 +197,18 @@ def tests_section(record: StudentRecord) -> None:
         st.caption(_("No test results recorded."))
         return
     st.dataframe(
-        record.tests.sort("school_year", "test_date", descending=True)
-        .select(
-            "school_year", "test_name", "subject", "proficient", "performance_level", "scale_score"
-        )
-        .with_columns(_words("subject")),
+        _as_text(
+            record.tests.sort("school_year", "test_date", descending=True).select(
+                "school_year",
+                "test_name",
+                "subject",
+                "proficient",
+                "performance_level",
+                "scale_score",
+            ),
+            word,
+            "subject",
+        ),
         hide_index=True,
         width="stretch",
         column_config={
@@ -225,8 +231,10 @@ def fafsa_section(record: StudentRecord) -> None:
         st.caption(_("No FAFSA record."))
         return
     st.dataframe(
-        record.fafsa.select("award_year", "status", "status_date").with_columns(
-            _words("status"), _dates("status_date")
+        _as_text(
+            _as_text(record.fafsa.select("award_year", "status", "status_date"), word, "status"),
+            format_date,
+            "status_date",
         ),
         hide_index=True,
         width="stretch",
@@ -244,8 +252,15 @@ def services_section(record: StudentRecord) -> None:
         st.caption(_("None recorded that you may see."))
         return
     st.dataframe(
-        record.services.select("org_name", "service_type", "start_date", "end_date").with_columns(
-            _words("service_type"), _dates("start_date"), _dates("end_date")
+        _as_text(
+            _as_text(
+                record.services.select("org_name", "service_type", "start_date", "end_date"),
+                word,
+                "service_type",
+            ),
+            format_date,
+            "start_date",
+            "end_date",
         ),
         hide_index=True,
         width="stretch",
@@ -279,18 +294,18 @@ def disclosure_rows(log: pl.DataFrame) -> pl.DataFrame:
     page's language: when, who, what they did, which data, and how when it was not an
     ordinary read in Pathwise that day (an export the district's operator ran from the
     command line on the partner's behalf, the date whose rules were applied)."""
-    return log.select(
-        pl.col("occurred_at").map_elements(format_datetime, return_dtype=pl.String),
-        "org_name",
-        pl.col("action").map_elements(
-            lambda action: _(DISCLOSURE_ACTIONS.get(action, action)), return_dtype=pl.String
-        ),
-        pl.col("categories").map_elements(
-            lambda cell: ", ".join(word(c) for c in parse_list(cell)), return_dtype=pl.String
-        ),
-        pl.struct("via", "os_user", "user_email", "rules_as_of")
-        .map_elements(_how, return_dtype=pl.String)
-        .alias("how"),
+    rows = log.to_dicts()
+    return pl.DataFrame(
+        {
+            "occurred_at": [format_datetime(row["occurred_at"]) for row in rows],
+            "org_name": [row["org_name"] for row in rows],
+            "action": [_(DISCLOSURE_ACTIONS.get(row["action"], row["action"])) for row in rows],
+            "categories": [
+                ", ".join(word(c) for c in parse_list(row["categories"])) for row in rows
+            ],
+            "how": [_how(row) for row in rows],
+        },
+        schema=dict.fromkeys(("occurred_at", "org_name", "action", "categories", "how"), pl.String),
     )
 
 
