@@ -179,11 +179,12 @@ def marks_section(record: StudentRecord) -> None:
 
 def _as_text(frame: pl.DataFrame, write: Callable[[Any], str], *columns: str) -> pl.DataFrame:
     """`columns` of `frame` as text written by `write` in the page's language (`word`,
-    `format_date`, `format_decimal`...), nulls left null. Computed here, in the page's
-    thread, not with `map_elements`: the page's language lives in this thread's context,
-    which Polars' worker threads do not share."""
+    `format_date`, `format_decimal`...), a blank cell for no value (a grid shows a null as
+    the English "None"). Computed here, in the page's thread, not with `map_elements`: the
+    page's language lives in this thread's context, which Polars' worker threads do not
+    share."""
     return frame.with_columns(
-        pl.Series(name, [None if v is None else write(v) for v in frame[name].to_list()], pl.String)
+        pl.Series(name, ["" if v is None else write(v) for v in frame[name].to_list()], pl.String)
         for name in columns
     )
 
@@ -303,7 +304,7 @@ def disclosure_rows(log: pl.DataFrame) -> pl.DataFrame:
             "categories": [
                 ", ".join(word(c) for c in parse_list(row["categories"])) for row in rows
             ],
-            "how": [_how(row) for row in rows],
+            "how": [_how(row) or "" for row in rows],
         },
         schema=dict.fromkeys(("occurred_at", "org_name", "action", "categories", "how"), pl.String),
     )
