@@ -23,6 +23,7 @@ from pages import (
 )
 from ui.components import demo_banner, meeting_banner
 from ui.guard import guarded
+from ui.i18n import N_, _, activate_for
 from ui.navigation import register
 from ui.session import (
     MEETING_KEY,
@@ -39,7 +40,7 @@ PageFunction = Callable[[], None]
 def _page(
     function: PageFunction, title: str, url: str, icon: str, *, default: bool = False
 ) -> st.Page:
-    return st.Page(guarded(function), title=title, url_path=url, icon=icon, default=default)
+    return st.Page(guarded(function), title=_(title), url_path=url, icon=icon, default=default)
 
 
 Spec = tuple[PageFunction, str, str, str]  # function, title, url path, icon
@@ -65,14 +66,19 @@ OUTCOMES_PROGRAM: Spec = (
     ":material/insights:",
 )
 PROFILE: Spec = (student.student_page, "Student profile", "student", ":material/person:")
-MY_RECORD: Spec = (my_record.my_record_page, "My record", "my-record", ":material/family_restroom:")
+MY_RECORD: Spec = (
+    my_record.my_record_page,
+    N_("My record"),
+    "my-record",
+    ":material/family_restroom:",
+)
 ADMIN: Spec = (
     administration.administration_page,
     "Administration",
     "admin",
     ":material/admin_panel_settings:",
 )
-NO_ACCESS: Spec = (account.no_access_page, "No access yet", "no-access", ":material/lock:")
+NO_ACCESS: Spec = (account.no_access_page, N_("No access yet"), "no-access", ":material/lock:")
 MEETING_EMPTY: Spec = (
     account.meeting_mode_empty_page,
     "Meeting mode",
@@ -124,7 +130,7 @@ KNOWN_PAGES: list[Spec] = [
     ADMIN,
     MEETING_EMPTY,
 ]
-SIGN_OUT: Spec = (account.sign_out_page, "Sign out", "sign-out", ":material/logout:")
+SIGN_OUT: Spec = (account.sign_out_page, N_("Sign out"), "sign-out", ":material/logout:")
 
 
 def _waiting_pages(door_url: str, state: SessionState) -> list[st.Page]:
@@ -136,10 +142,10 @@ def _waiting_pages(door_url: str, state: SessionState) -> list[st.Page]:
             return account.no_access_page
         if spec not in KNOWN_PAGES:
             return account.sign_in_page
-        return lambda: account.sign_in_page(opened=spec[1])
+        return lambda: account.sign_in_page(opened=_(spec[1]))
 
     return [
-        st.Page(guarded(stand_in(spec)), title=spec[1], url_path=spec[2], visibility="hidden")
+        st.Page(guarded(stand_in(spec)), title=_(spec[1]), url_path=spec[2], visibility="hidden")
         for spec in [*KNOWN_PAGES, NO_ACCESS, SIGN_OUT]
         if spec[2] != door_url
     ]
@@ -154,7 +160,7 @@ def pages_for(state: SessionState) -> list[st.Page] | dict[str, list[st.Page]]:
     if state.principal is None:
         door: Spec = NO_ACCESS
         if state.denied is None:
-            door = (account.sign_in_page, "Sign in", "sign-in", ":material/login:")
+            door = (account.sign_in_page, N_("Sign in"), "sign-in", ":material/login:")
         return [_page(*door, default=True), *_waiting_pages(door[2], state)]
     specs = role_pages(state)
     work = [_page(*spec) for spec in specs]
@@ -170,7 +176,7 @@ def pages_for(state: SessionState) -> list[st.Page] | dict[str, list[st.Page]]:
 
     start = st.Page(home, title="Start", url_path="start", default=True, visibility="hidden")
     account_pages = [_page(*SIGN_OUT)]
-    return {"Pathwise": [start, *work], "Account": account_pages}
+    return {"Pathwise": [start, *work], _("Account"): account_pages}
 
 
 def sidebar(state: SessionState) -> None:
@@ -178,9 +184,12 @@ def sidebar(state: SessionState) -> None:
     if principal is None:
         return
     with st.sidebar:
-        st.caption(
-            f"Signed in as **{md(principal.display_name)}** ({principal.role.value.replace('_', ' ')})"
-        )
+        if principal.family:
+            st.caption(_("Signed in as **{name}**").format(name=md(principal.display_name)))
+        else:
+            st.caption(
+                f"Signed in as **{md(principal.display_name)}** ({principal.role.value.replace('_', ' ')})"
+            )
         if principal.sees_aggregates or principal.meeting_mode:
             st.toggle(
                 "Meeting mode",
@@ -197,6 +206,7 @@ def main() -> None:
         st.error(str(refused), icon=":material/block:")
         st.stop()
         return
+    activate_for(state.principal)
     if state.demo:
         demo_banner()
     if state.principal is not None and state.principal.meeting_mode:

@@ -42,6 +42,7 @@ from data_access.derived import IndicatorLag, refresh_derived
 from data_access.derived import indicators_lag as _indicators_lag
 from data_access.engine import get_engine
 from data_access.fafsa_season import FafsaSeason
+from data_access.identity import guardian_language as _guardian_language
 from data_access.identity import refuse_sign_in as _refuse_sign_in
 from data_access.identity import sign_in as _sign_in
 from data_access.importing import (
@@ -180,6 +181,7 @@ __all__ = [
     "sees_services",
     "sign_in",
     "refuse_sign_in",
+    "guardian_language",
     "student_record",
 ]
 
@@ -191,6 +193,11 @@ def sign_in(email: str, today: date | None = None) -> Principal:
 def refuse_sign_in(email: str, refusal: AccessDenied) -> None:
     """Record a sign-in the identity provider's claims did not allow (audited)."""
     _refuse_sign_in(get_engine(), email, refusal)
+
+
+def guardian_language(principal: Principal) -> str | None:
+    """A parent's language on file (`guardians.language`), None for anyone else."""
+    return _guardian_language(get_engine(), principal)
 
 
 def is_demo_database() -> bool:

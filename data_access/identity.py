@@ -9,10 +9,14 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import date
 
-from sqlalchemy import Connection, Engine
+from sqlalchemy import Connection, Engine, select
 
 from data_access.audit import record_event
+from data_access.models import Guardian, table_of
 from data_access.policy import AccessDenied, Principal, resolve_principal
+from domain.vocabulary import Role
+
+_GUARDIAN = table_of(Guardian)
 
 
 def sign_in(
@@ -31,6 +35,25 @@ def sign_in(
             refusal = denied
             _record_refusal(connection, email, denied, today=today, os_user=os_user)
     raise refusal
+
+
+def guardian_language(engine: Engine, principal: Principal) -> str | None:
+    """The language a parent's guardian rows give (ISO 639-1), None for anyone else or when
+    none is on file. A parent listed for several children with different languages gets
+    the one of the child whose id sorts first. Only the principal's own preference is
+    read (their email's rows, no student data), so nothing is audited."""
+    if principal.role != Role.PARENT:
+        return None
+    with engine.connect() as connection:
+        return connection.execute(
+            select(_GUARDIAN.c.language)
+            .where(
+                _GUARDIAN.c.guardian_email == principal.email.strip().lower(),
+                _GUARDIAN.c.language.is_not(None),
+            )
+            .order_by(_GUARDIAN.c.student_id)
+            .limit(1)
+        ).scalar_one_or_none()
 
 
 def refuse_sign_in(engine: Engine, email: str, refusal: AccessDenied) -> None:

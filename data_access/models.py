@@ -53,6 +53,9 @@ class Guardian(SQLModel, table=True):
     guardian_email: str = Field(primary_key=True, max_length=254, index=True)
     guardian_name: str = Field(max_length=200)
     relationship: str | None = Field(default=None, max_length=64)
+    #: The language the family reads (ISO 639-1, `es`); the family pages use it when
+    #: Pathwise has a catalog for it (ui/i18n.py).
+    language: str | None = Field(default=None, max_length=8)
 
 
 class Enrollment(SQLModel, table=True):

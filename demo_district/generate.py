@@ -782,7 +782,7 @@ def _simulate_chunk(spec: DemoSpec, cohort: int, first: int, size: int) -> DemoP
     school_ids = np.array([s.school_id for s in SCHOOLS], dtype=object)
     tables: dict[str, pl.DataFrame] = {
         "students": students,
-        "guardians": _guardians(rng, ids[seen], last_names[seen]),
+        "guardians": _guardians(rng, ids[seen], last_names[seen], (el & (race == 0))[seen]),
         "enrollments": _map_school(
             enrollments.frame(
                 {
@@ -885,7 +885,12 @@ def _map_school(frame: pl.DataFrame, school_ids: np.ndarray) -> pl.DataFrame:
     )
 
 
-def _guardians(rng: np.random.Generator, ids: np.ndarray, last_names: np.ndarray) -> pl.DataFrame:
+def _guardians(
+    rng: np.random.Generator, ids: np.ndarray, last_names: np.ndarray, spanish: np.ndarray
+) -> pl.DataFrame:
+    """One or two guardians per student. The family of a Hispanic English learner reads
+    Spanish (`language` `es`), every other family English: drawn from the student, not
+    from `rng`, so the rest of the district is the same as before languages existed."""
     n = len(ids)
     two = rng.random(n) < 0.4
     rows_id = np.concatenate([ids, ids[two]])
@@ -917,6 +922,7 @@ def _guardians(rng: np.random.Generator, ids: np.ndarray, last_names: np.ndarray
             "guardian_email": emails,
             "guardian_name": np.char.add(np.char.add(firsts.astype(str), " "), lasts.astype(str)),
             "relationship": relationship,
+            "language": np.where(np.concatenate([spanish, spanish[two]]), "es", "en"),
         }
     ).sort("student_id", "guardian_email")
 

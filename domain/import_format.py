@@ -51,6 +51,8 @@ class Kind(StrEnum):
     CHOICE = "choice"  # one value of `choices`
     LIST = "list"  # `;`-separated values of `choices`, stored sorted and unique
     MARK = "mark"  # A..F with optional +/-, P, NP, or a number 0..100
+    #: An ISO 639-1 two-letter language code in any case (`es`, `EN`), stored lower-cased.
+    LANGUAGE = "language"
 
 
 #: `school_id` of a `capacity` row offered at any school: the file's blank cell
@@ -168,6 +170,7 @@ FILE_FORMATS: Final[dict[str, FileFormat]] = {
             _c("guardian_email", Kind.EMAIL, True),
             _c("guardian_name", Kind.TEXT, True),
             _c("relationship", Kind.TEXT),
+            _c("language", Kind.LANGUAGE),
         ),
         _file(
             "enrollments",

@@ -1,4 +1,7 @@
-"""My record (parents and students): the record, notes shared with the family, and who saw it."""
+"""My record (parents and students): the record, notes shared with the family, and who saw it.
+
+In the family's language (ui/i18n.py: the switch, else the guardian's language on file,
+else the browser's), dates and numbers formatted for it."""
 
 from __future__ import annotations
 
@@ -14,8 +17,10 @@ from data_access.api import (
 )
 from ui.college_timeline import college_timeline
 from ui.components import next_step, page_header, plain_text
+from ui.i18n import _, activate_for, format_date, language_switch, word
 from ui.record_view import (
     attendance_section,
+    disclosure_rows,
     fafsa_section,
     identity_line,
     marks_section,
@@ -28,20 +33,27 @@ from ui.text import md
 
 def my_record_page() -> None:
     principal = require_principal()
+    activate_for(principal)
+    language_switch()
     page_header(
-        "What does the school know about us, and who has seen it?",
-        "Your record as the district holds it, the notes staff chose to share with your family, "
-        "and every time a partner organisation looked at it.",
+        _("What does the school know about us, and who has seen it?"),
+        _(
+            "Your record as the district holds it, the notes staff chose to share with your "
+            "family, and every time a partner organisation looked at it."
+        ),
     )
     students = my_students(principal)
     if not students:
         st.info(
-            "No student record is linked to your account. Ask the school to check your email address in its records."
+            _(
+                "No student record is linked to your account. Ask the school to check your "
+                "email address in its records."
+            )
         )
         return
     labels = {s["student_id"]: md(f"{s['first_name']} {s['last_name']}") for s in students}
     student_id = (
-        st.radio("Student", list(labels), format_func=labels.__getitem__, horizontal=True)
+        st.radio(_("Student"), list(labels), format_func=labels.__getitem__, horizontal=True)
         if len(students) > 1
         else students[0]["student_id"]
     )
@@ -61,46 +73,55 @@ def my_record_page() -> None:
     services_section(record)
     college_timeline(record)
 
-    st.subheader("Notes shared with your family")
+    st.subheader(_("Notes shared with your family"))
     if principal.can(Action.READ_NOTES):
         shared = notes_for(principal, student_id)
         if shared.height == 0:
-            st.caption("No notes have been shared with your family yet.")
+            st.caption(_("No notes have been shared with your family yet."))
         for note in shared.iter_rows(named=True):
             st.caption(
-                f"{note['created_at']:%b %d, %Y}, {md(note['author_role'].replace('_', ' '))}"
+                _("{day}, {author}").format(
+                    day=format_date(note["created_at"]), author=md(word(note["author_role"]))
+                )
             )
             plain_text(note["body"])
     else:
-        st.caption("Notes are shared with parents and guardians.")
+        st.caption(_("Notes are shared with parents and guardians."))
 
-    st.subheader("Who has seen this record")
+    st.subheader(_("Who has seen this record"))
     st.caption(
-        "Every look by a partner organisation is a disclosure outside the district, recorded "
-        "as FERPA requires (34 CFR 99.32)."
+        _(
+            "Every look by a partner organisation is a disclosure outside the district, "
+            "recorded as FERPA requires (34 CFR 99.32)."
+        )
     )
     log = disclosure_log(principal, student_id)
     if log.height == 0:
-        st.caption("No partner organisation has looked at this record.")
+        st.caption(_("No partner organisation has looked at this record."))
     else:
         st.dataframe(
-            log.select("occurred_at", "org_name", "action", "categories", "how"),
+            disclosure_rows(log),
             hide_index=True,
             width="stretch",
             column_config={
-                "occurred_at": st.column_config.DatetimeColumn("When", format="MMM D, YYYY h:mm a"),
-                "org_name": st.column_config.TextColumn("Organisation"),
-                "action": st.column_config.TextColumn("What they did"),
-                "categories": st.column_config.TextColumn("Data they saw"),
+                "occurred_at": st.column_config.TextColumn(_("When")),
+                "org_name": st.column_config.TextColumn(_("Organisation")),
+                "action": st.column_config.TextColumn(_("What they did")),
+                "categories": st.column_config.TextColumn(_("Data they saw")),
                 "how": st.column_config.TextColumn(
-                    "How",
-                    help="Blank for a read in Pathwise that day. Otherwise: an export the "
-                    "district's operator ran from the command line on the partner's behalf, "
-                    "and the date whose rules were applied.",
+                    _("How"),
+                    help=_(
+                        "Blank for a read in Pathwise that day. Otherwise: an export the "
+                        "district's operator ran from the command line on the partner's "
+                        "behalf, and the date whose rules were applied."
+                    ),
                 ),
             },
         )
     next_step(
-        "If something here is wrong, or you want to change or withdraw a release you signed, "
-        "contact your school's counselor: a withdrawn release takes effect immediately."
+        _(
+            "If something here is wrong, or you want to change or withdraw a release you "
+            "signed, contact your school's counselor: a withdrawn release takes effect "
+            "immediately."
+        )
     )

@@ -37,6 +37,7 @@ from domain.presentation import (
 from domain.presentation import (
     SUPPRESSED_LABEL as SUPPRESSED_LABEL,
 )
+from ui.i18n import _
 
 TIER_COLOURS = {1: "#009E73", 2: "#E69F00", 3: "#D55E00"}
 #: The share of a funnel's x axis left empty right of the longest bar, so a value label
@@ -69,8 +70,10 @@ def indicators_lag_notice() -> None:
 
 def demo_banner() -> None:
     st.warning(
-        "**DEMO DATA**: every student, school and organisation here is synthetic. "
-        "Do not enter real student information.",
+        _(
+            "**DEMO DATA**: every student, school and organisation here is synthetic. "
+            "Do not enter real student information."
+        ),
         icon=":material/science:",
     )
 
@@ -85,7 +88,7 @@ def meeting_banner() -> None:
 
 def next_step(text: str) -> None:
     """Each page ends in an action, not a data dump."""
-    st.success(f"**Next step.** {text}", icon=":material/arrow_forward:")
+    st.success(_("**Next step.** {text}").format(text=text), icon=":material/arrow_forward:")
 
 
 def plain_text(text: str) -> None:

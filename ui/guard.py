@@ -18,6 +18,7 @@ from collections.abc import Callable
 import streamlit as st
 
 from data_access.api import BUSY_MESSAGE, AccessDenied, DatabaseBusy
+from ui.i18n import _
 from ui.text import md
 
 log = logging.getLogger("pathwise.pages")
@@ -37,8 +38,11 @@ def guarded(page: Callable[[], None]) -> Callable[[], None]:
             reference = uuid.uuid4().hex[:8]
             log.exception("page %s failed (reference %s)", page.__name__, reference)
             st.error(
-                f"Something went wrong on this page (reference {reference}). Nothing was changed. "
-                "Please try again; if it keeps happening, tell your data steward the reference."
+                _(
+                    "Something went wrong on this page (reference {reference}). Nothing was "
+                    "changed. Please try again; if it keeps happening, tell your data steward "
+                    "the reference."
+                ).format(reference=reference)
             )
 
     return run

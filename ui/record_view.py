@@ -6,20 +6,33 @@ None in the record and is shown as "not shared with you", never as empty data.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date
+from typing import Any
 
 import plotly.graph_objects as go
 import polars as pl
 import streamlit as st
 
 from data_access.api import StudentRecord
-from indicators.definitions import chronic_line_label
+from domain.vocabulary import parse_list
 from indicators.settings import Settings, load_settings
 from indicators.trend import attendance_trend
 from ui.components import PALETTE, figure_layout
+from ui.i18n import (
+    N_,
+    _,
+    format_date,
+    format_datetime,
+    format_decimal,
+    format_percent,
+    number_symbols,
+    word,
+)
 from ui.text import md, plain_html
 
-NOT_SHARED = "Not shared with you."
+#: Said for a category the viewer may not see (translated where it is shown).
+NOT_SHARED = N_("Not shared with you.")
 
 
 def identity_line(record: StudentRecord) -> str:
@@ -30,7 +43,7 @@ def identity_line(record: StudentRecord) -> str:
         for value in (
             f"{i['first_name']} {i['last_name']}",
             i["student_id"],
-            f"grade {i['grade_level']}",
+            _("grade {grade}").format(grade=i["grade_level"]),
             i["school_name"],
         )
     )
@@ -54,8 +67,12 @@ def attendance_figure(record: StudentRecord, settings: Settings | None = None) -
             x=[None], y=[None], mode="markers", showlegend=True,
             marker={"symbol": "square", "size": 16, "color": colour, "opacity": 0.4},
             name=plain_html(
-                f"{row['org_name']} ({row['service_type'].replace('_', ' ')}), "
-                f"{row['start_date']:%b %Y} to {end:%b %Y}"
+                _("{organisation} ({service}), {start} to {end}").format(
+                    organisation=row["org_name"],
+                    service=word(row["service_type"]),
+                    start=format_date(row["start_date"], "MMM y"),
+                    end=format_date(end, "MMM y"),
+                )
             ),
         )  # fmt: skip
     fig.add_scatter(
@@ -64,115 +81,244 @@ def attendance_figure(record: StudentRecord, settings: Settings | None = None) -
         mode="lines+markers",
         line={"color": PALETTE[0], "width": 4},
         marker={"size": 10},
-        name="absence rate",
-        hovertemplate="%{x|%b %d, %Y}: %{y:.1f}% absent<extra></extra>",
+        name=_("absence rate"),
+        customdata=[
+            _("{day}: {share} absent").format(day=format_date(day), share=format_percent(rate, 1))
+            for day, rate in zip(trend["as_of_date"], trend["absence_rate"], strict=True)
+        ],
+        hovertemplate="%{customdata}<extra></extra>",
     )
     settings = settings or load_settings()
+    threshold = round(settings.chronic_threshold * 100, 6)  # 0.07 * 100 is 7.000000000000001
     fig.add_hline(
-        y=round(settings.chronic_threshold * 100, 6),  # 0.07 * 100 is 7.000000000000001
+        y=threshold,
         line_dash="dash",
         line_color=PALETTE[3],
-        annotation_text=chronic_line_label(settings),
+        annotation_text=_("chronic absence ({share})").format(
+            share=format_percent(settings.chronic_threshold, 0 if threshold.is_integer() else 1)
+        ),
         annotation_position="bottom left",
         annotation_font_size=16,
     )
     fig.update_yaxes(
-        title="% of days absent (school year to date)", rangemode="tozero", ticksuffix="%"
+        title=_("Share of days absent (school year to date)"), rangemode="tozero", ticksuffix="%"
     )
-    fig.update_xaxes(title=None, type="date")
+    months = _month_ticks(trend["as_of_date"].min(), trend["as_of_date"].max())
+    fig.update_xaxes(
+        title=None,
+        type="date",
+        tickvals=months,
+        ticktext=[format_date(month, "MMM y") for month in months],
+    )
     figure_layout(fig, height=440)
-    fig.update_layout(legend={"orientation": "h", "yanchor": "top", "y": -0.12, "x": 0})
+    fig.update_layout(
+        legend={"orientation": "h", "yanchor": "top", "y": -0.12, "x": 0},
+        separators=number_symbols(),
+    )
     return fig
 
 
+def _month_ticks(first: object, last: object, most: int = 8) -> list[date]:
+    """First days of months from `first` to `last`, every n-th so there are at most `most`
+    (the x axis labels, written by Babel so the month names are in the page's language)."""
+    if not isinstance(first, date) or not isinstance(last, date):
+        return []
+    months = []
+    year, month = first.year, first.month
+    while (year, month) <= (last.year, last.month):
+        months.append(date(year, month, 1))
+        year, month = (year + 1, 1) if month == 12 else (year, month + 1)
+    step = -(-len(months) // most)
+    return months[::step]
+
+
 def attendance_section(record: StudentRecord) -> None:
-    st.subheader("Attendance")
+    st.subheader(_("Attendance"))
     if record.attendance is None:
-        st.caption(NOT_SHARED)
+        st.caption(_(NOT_SHARED))
         return
     figure = attendance_figure(record)
     if figure is None:
-        st.caption("No attendance recorded.")
+        st.caption(_("No attendance recorded."))
         return
     st.plotly_chart(figure, width="stretch")
 
 
 def marks_section(record: StudentRecord) -> None:
-    st.subheader("Marks")
+    st.subheader(_("Marks"))
     if record.marks is None:
-        st.caption(NOT_SHARED)
+        st.caption(_(NOT_SHARED))
         return
     if record.marks.height == 0:
-        st.caption("No marks recorded.")
+        st.caption(_("No marks recorded."))
         return
     years = sorted(record.marks["school_year"].unique().to_list(), reverse=True)
     marks = record.marks.filter(pl.col("school_year") == years[0]).select(
         "term", "course_title", "subject", "mark", "credits_attempted", "credits_earned"
     )
-    st.caption(f"School year {years[0] - 1}-{years[0] % 100:02d}")
+    st.caption(_("School year {years}").format(years=f"{years[0] - 1}-{years[0] % 100:02d}"))
     st.dataframe(
-        marks,
-        hide_index=True,
-        width="stretch",
-        column_config={
-            "course_title": st.column_config.TextColumn("Course"),
-            "subject": st.column_config.TextColumn("Subject"),
-            "mark": st.column_config.TextColumn("Mark"),
-            "credits_attempted": st.column_config.NumberColumn("Credits attempted", format="%.1f"),
-            "credits_earned": st.column_config.NumberColumn("Credits earned", format="%.1f"),
-        },
-    )
-
-
-def tests_section(record: StudentRecord) -> None:
-    st.subheader("Tests")
-    if record.tests is None:
-        st.caption(NOT_SHARED)
-        return
-    if record.tests.height == 0:
-        st.caption("No test results recorded.")
-        return
-    st.dataframe(
-        record.tests.sort("school_year", "test_date", descending=True).select(
-            "school_year", "test_name", "subject", "proficient", "performance_level", "scale_score"
+        _as_text(
+            _as_text(marks, word, "subject"),
+            lambda value: format_decimal(value, 1),
+            "credits_attempted",
+            "credits_earned",
         ),
         hide_index=True,
         width="stretch",
         column_config={
-            "school_year": st.column_config.NumberColumn("Year", format="%d"),
-            "test_name": st.column_config.TextColumn("Test"),
-            "subject": st.column_config.TextColumn("Subject"),
-            "proficient": st.column_config.CheckboxColumn("Proficient"),
-            "performance_level": st.column_config.NumberColumn("Level"),
-            "scale_score": st.column_config.NumberColumn("Score", format="%d"),
+            "term": st.column_config.TextColumn(_("Term")),
+            "course_title": st.column_config.TextColumn(_("Course")),
+            "subject": st.column_config.TextColumn(_("Subject")),
+            "mark": st.column_config.TextColumn(_("Mark")),
+            "credits_attempted": st.column_config.TextColumn(_("Credits attempted")),
+            "credits_earned": st.column_config.TextColumn(_("Credits earned")),
+        },
+    )
+
+
+def _as_text(frame: pl.DataFrame, write: Callable[[Any], str], *columns: str) -> pl.DataFrame:
+    """`columns` of `frame` as text written by `write` in the page's language (`word`,
+    `format_date`, `format_decimal`...), a blank cell for no value (a grid shows a null as
+    the English "None"). Computed here, in the page's thread, not with `map_elements`: the
+    page's language lives in this thread's context, which Polars' worker threads do not
+    share."""
+    return frame.with_columns(
+        pl.Series(name, ["" if v is None else write(v) for v in frame[name].to_list()], pl.String)
+        for name in columns
+    )
+
+
+def tests_section(record: StudentRecord) -> None:
+    st.subheader(_("Tests"))
+    if record.tests is None:
+        st.caption(_(NOT_SHARED))
+        return
+    if record.tests.height == 0:
+        st.caption(_("No test results recorded."))
+        return
+    st.dataframe(
+        _as_text(
+            record.tests.sort("school_year", "test_date", descending=True).select(
+                "school_year",
+                "test_name",
+                "subject",
+                "proficient",
+                "performance_level",
+                "scale_score",
+            ),
+            word,
+            "subject",
+        ),
+        hide_index=True,
+        width="stretch",
+        column_config={
+            "school_year": st.column_config.NumberColumn(_("Year"), format="%d"),
+            "test_name": st.column_config.TextColumn(_("Test")),
+            "subject": st.column_config.TextColumn(_("Subject")),
+            "proficient": st.column_config.CheckboxColumn(_("Proficient")),
+            "performance_level": st.column_config.NumberColumn(_("Level")),
+            "scale_score": st.column_config.NumberColumn(_("Score"), format="%d"),
         },
     )
 
 
 def fafsa_section(record: StudentRecord) -> None:
-    st.subheader("FAFSA")
+    st.subheader(_("FAFSA"))
     if record.fafsa is None:
-        st.caption(NOT_SHARED)
+        st.caption(_(NOT_SHARED))
         return
     if record.fafsa.height == 0:
-        st.caption("No FAFSA record.")
-        return
-    st.dataframe(record.fafsa, hide_index=True, width="stretch")
-
-
-def services_section(record: StudentRecord) -> None:
-    st.subheader("Organisations serving this student")
-    if record.services.height == 0:
-        st.caption("None recorded that you may see.")
+        st.caption(_("No FAFSA record."))
         return
     st.dataframe(
-        record.services.select("org_name", "service_type", "start_date", "end_date"),
+        _as_text(
+            _as_text(record.fafsa.select("award_year", "status", "status_date"), word, "status"),
+            format_date,
+            "status_date",
+        ),
         hide_index=True,
         width="stretch",
         column_config={
-            "org_name": st.column_config.TextColumn("Organisation"),
-            "service_type": st.column_config.TextColumn("Service"),
-            "start_date": st.column_config.DateColumn("Since"),
-            "end_date": st.column_config.DateColumn("Until"),
+            "award_year": st.column_config.NumberColumn(_("Award year"), format="%d"),
+            "status": st.column_config.TextColumn(_("Status")),
+            "status_date": st.column_config.TextColumn(_("Since")),
         },
     )
+
+
+def services_section(record: StudentRecord) -> None:
+    st.subheader(_("Organisations serving this student"))
+    if record.services.height == 0:
+        st.caption(_("None recorded that you may see."))
+        return
+    st.dataframe(
+        _as_text(
+            _as_text(
+                record.services.select("org_name", "service_type", "start_date", "end_date"),
+                word,
+                "service_type",
+            ),
+            format_date,
+            "start_date",
+            "end_date",
+        ),
+        hide_index=True,
+        width="stretch",
+        column_config={
+            "org_name": st.column_config.TextColumn(_("Organisation")),
+            "service_type": st.column_config.TextColumn(_("Service")),
+            "start_date": st.column_config.TextColumn(_("Since")),
+            "end_date": st.column_config.TextColumn(_("Until")),
+        },
+    )
+
+
+#: What a partner did, in words a family reads, by audit action (the partner events of
+#: the disclosure log); an action not listed is shown as its code.
+DISCLOSURE_ACTIONS: dict[str, str] = {
+    "student.read": N_("looked at the record"),
+    "student.export": N_("exported the record"),
+    "flags.list": N_("saw the student in a list of students who need help"),
+    "flags.export": N_("exported a list of students who need help"),
+    "notes.read": N_("read the notes"),
+    "referral.read": N_("read a referral"),
+    "referral_loop.read": N_("saw what came of the student's referrals"),
+    "suggestions.read": N_("saw which partners could help"),
+    "outcomes.read": N_("saw the student among those a program served"),
+    "outcomes.export": N_("exported the students a program served"),
+}
+
+
+def disclosure_rows(log: pl.DataFrame) -> pl.DataFrame:
+    """The disclosure log (`data_access.api.disclosure_log`) as a family reads it, in the
+    page's language: when, who, what they did, which data, and how when it was not an
+    ordinary read in Pathwise that day (an export the district's operator ran from the
+    command line on the partner's behalf, the date whose rules were applied)."""
+    rows = log.to_dicts()
+    return pl.DataFrame(
+        {
+            "occurred_at": [format_datetime(row["occurred_at"]) for row in rows],
+            "org_name": [row["org_name"] for row in rows],
+            "action": [_(DISCLOSURE_ACTIONS.get(row["action"], row["action"])) for row in rows],
+            "categories": [
+                ", ".join(word(c) for c in parse_list(row["categories"])) for row in rows
+            ],
+            "how": [_how(row) or "" for row in rows],
+        },
+        schema=dict.fromkeys(("occurred_at", "org_name", "action", "categories", "how"), pl.String),
+    )
+
+
+def _how(row: dict[str, object]) -> str | None:
+    said = []
+    if row["via"] == "cli":
+        said.append(
+            _(
+                "exported from the command line by the district's operator "
+                "(operating-system user {user}) on behalf of {email}"
+            ).format(user=row["os_user"] or _("unknown"), email=row["user_email"])
+        )
+    if isinstance(row["rules_as_of"], date):
+        said.append(_("under the rules as of {day}").format(day=format_date(row["rules_as_of"])))
+    return ", ".join(said) or None

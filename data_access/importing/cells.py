@@ -21,6 +21,8 @@ The rules are docs/import-format.md's "General rules":
 - a mark is a letter `A`..`D` or `F` with an optional `+`/`-`, `P`, `NP`, or a number
   from 0 to 100;
 - emails must look like `name@domain` and are stored in lower case;
+- a language is an ISO 639-1 two-letter code (`domain.vocabulary.ISO_639_1`) in any
+  case, stored in lower case;
 - ids are printable ASCII without spaces (`!`..`~`): a zero-width space, a no-break space
   or a Cyrillic look-alike letter would otherwise make `S1000001` a second student; the
   message names the first such character and its position;
@@ -37,6 +39,7 @@ from dataclasses import dataclass
 import polars as pl
 
 from domain.import_format import GRADE_RANGE, YES_NO_VALUES, ColumnFormat, Kind
+from domain.vocabulary import ISO_639_1
 
 INT_RANGE = (-(2**31), 2**31 - 1)
 _INT = r"^[+-]?[0-9]+$"
@@ -236,6 +239,16 @@ def _mark(text: pl.Expr, _column: ColumnFormat, max_length: int | None) -> Parse
     )
 
 
+def _language(text: pl.Expr, _column: ColumnFormat, _max_length: int | None) -> Parsed:
+    code = text.str.to_lowercase()
+    value = pl.when(code.is_in(sorted(ISO_639_1))).then(code)
+    return Parsed(
+        value,
+        _bad_value(text, value),
+        pl.lit("not an ISO 639-1 language code (two letters: en, es, vi, zh...)"),
+    )
+
+
 _PARSERS: dict[Kind, Callable[[pl.Expr, ColumnFormat, int | None], Parsed]] = {
     Kind.TEXT: _text,
     Kind.ID: _id,
@@ -248,6 +261,7 @@ _PARSERS: dict[Kind, Callable[[pl.Expr, ColumnFormat, int | None], Parsed]] = {
     Kind.CHOICE: _choice,
     Kind.LIST: _list,
     Kind.MARK: _mark,
+    Kind.LANGUAGE: _language,
 }
 
 #: The Polars type of each kind's values (as `data_access.bulk.polars_dtype` reads them back).
@@ -263,6 +277,7 @@ DTYPES: dict[Kind, pl.DataType | type[pl.DataType]] = {
     Kind.CHOICE: pl.String,
     Kind.LIST: pl.String,
     Kind.MARK: pl.String,
+    Kind.LANGUAGE: pl.String,
 }
 
 

@@ -47,8 +47,8 @@ WORLD: dict[str, bytes] = {
         "S2,Ben,Ng,HS2,12,2027,2008-05-06,M,asian,n,false,0",
     ),
     "guardians.csv": csv(
-        "student_id,guardian_email,guardian_name,relationship",
-        "S1,Mom@Family.org,Mom Lee,mother",
+        "student_id,guardian_email,guardian_name,relationship,language",
+        "S1,Mom@Family.org,Mom Lee,mother,ES",
     ),
     "enrollments.csv": csv(
         "student_id,school_id,school_year,grade_level,entry_date,exit_date,exit_code",

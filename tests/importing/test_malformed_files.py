@@ -39,6 +39,7 @@ BAD_CELLS = {
     Kind.MARK: ["E", "101", "=A1"],
     Kind.LIST: ["nonsense;attendance"],
     Kind.EMAIL: ["not-an-email"],
+    Kind.LANGUAGE: ["Spanish", "xx", "=A1"],
     Kind.ID: ["S1\u200b", "S\u00a01", "\u04211", "S 1"],
 }
 DEFECTS = [
