@@ -64,11 +64,14 @@ def referral_loop(
         bases: pl.DataFrame | None = None
         if principal.partner:
             year = current_school_year(connection, principal.today)
-            scope = visible_students(principal, year).subquery("scope")
+            own = REFERRAL.c.org_id == (principal.org_id or "")
+            # The scope evaluated for the students referred to it only, not every release.
+            mine = select(REFERRAL.c.student_id).where(own)
+            scope = visible_students(principal, year, mine).subquery("scope")
             referrals = referrals.add_columns(scope.c.legal_basis).join(
                 scope, scope.c.student_id == REFERRAL.c.student_id
             )
-            referrals = referrals.where(REFERRAL.c.org_id == (principal.org_id or ""))
+            referrals = referrals.where(own)
         rows = frame(connection, referrals, schema=_REFERRAL_SCHEMA)
         rows = rows.with_columns(
             pl.col("created_at", "updated_at").cast(pl.Datetime("us")).dt.replace_time_zone(None)
