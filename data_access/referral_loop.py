@@ -3,7 +3,7 @@
 `referral_loop(engine, *, principal)` returns `indicators.referral_loop.shown_figures`:
 - admin, district_leader: every organisation's referrals, exact;
 - counselor, viewer, and anyone in meeting mode: every organisation's, through the
-  small-cell rules (access.md rules 1-5; `indicators.suppression`);
+  small-cell rules (docs/access-rules.md, rules 1-5; `indicators.suppression`);
 - org_staff: their own organisation's rows only, counting only the referrals of students
   they may see (`policy.visible_students`: an active release naming them), so a partner
   never learns of a student it may not see, not even as a number; exact (protected in

@@ -19,7 +19,7 @@ What each viewer learns:
   `no_support` is null, as it would depend on other partners' services).
 - Open slots: `indicators.capacity.open_slots` over the current school year's capacity
   and `coverage_served_now`, exact for admins and district leaders, protected for the
-  others (access.md rule 1); a partner's own rows count only `students_with_release`
+  others (docs/access-rules.md, rule 1); a partner's own rows count only `students_with_release`
   (a partner never learns of a student it may not see), exactly.
 """
 
