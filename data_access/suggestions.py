@@ -19,17 +19,20 @@ What each viewer learns:
   `no_support` is null, as it would depend on other partners' services).
 - Open slots: `indicators.capacity.open_slots` over the current school year's capacity
   and `coverage_served_now`, exact for admins and district leaders, protected for the
-  others (access.md rule 1); a partner's own rows count only `students_with_release`
+  others (docs/access-rules.md, rule 1); a partner's own rows count only `students_with_release`
   (a partner never learns of a student it may not see), exactly.
 """
 
 from __future__ import annotations
 
+import json
+import threading
 from collections.abc import Sequence
 from typing import Any, Final
 
 import polars as pl
-from sqlalchemy import Connection, Engine, case, select
+from sqlalchemy import Connection, Engine, Select, String, bindparam, case, func, select
+from sqlalchemy.dialects.postgresql import ARRAY
 
 from data_access.audit import record_event, recording_refusals
 from data_access.models import (
@@ -62,13 +65,24 @@ CAPACITY = table_of(Capacity)
 SERVED_NOW = table_of(CoverageServedNow)
 ORGANIZATION = table_of(Organization)
 
-#: Students asked about per query (keeps every IN list well under SQLite's limit).
-BATCH: Final = 2000
+_SERVICE_SCHEMA: Final = {"student_id": pl.String, "org_id": pl.String, "service_type": pl.String}
 ACTION: Final = "suggestions.read"
 
 
+def _asked(connection: Connection, ids: Sequence[str]) -> Select[tuple[str]]:
+    """The ids asked about as a one-column SELECT over ONE bound parameter (a JSON array
+    read by `json_each` on SQLite, a text array `unnest`ed on PostgreSQL): the statement
+    is compiled once whatever the list's length, has no limit on it, and each id drives
+    an indexed lookup (student_indicator's and service's keys start with student_id)."""
+    if connection.dialect.name == "postgresql":
+        values = func.unnest(bindparam("asked", list(ids), type_=ARRAY(String)))
+        return select(values.column_valued("student_id"))
+    table = func.json_each(bindparam("asked", json.dumps(list(ids)))).table_valued("value")
+    return select(table.c.value)
+
+
 def _students(
-    connection: Connection, principal: Principal, year: int, ids: Sequence[str]
+    connection: Connection, principal: Principal, year: int, ids: Select[tuple[str]]
 ) -> pl.DataFrame:
     """student_id, school_id, the flags masked by the row's categories, legal_basis and
     the `see_` columns: only students in scope."""
@@ -97,53 +111,115 @@ def _students(
     return frame(connection, statement, schema=schema).cast(schema)  # type: ignore[arg-type]
 
 
-def _services(connection: Connection, principal: Principal, ids: Sequence[str]) -> pl.DataFrame:
+def _services(
+    connection: Connection, principal: Principal, ids: Select[tuple[str]]
+) -> pl.DataFrame:
     """The active services of these students the principal may learn about."""
     statement = select(SERVICE.c.student_id, SERVICE.c.org_id, SERVICE.c.service_type).where(
         SERVICE.c.student_id.in_(ids),
         service_active(principal.today),
         visible_services(principal),
     )
-    return frame(connection, statement)
+    return frame(connection, statement, schema=_SERVICE_SCHEMA)
+
+
+_CAPACITY_COLUMNS: Final = ("org_id", "school_id", "service_type", "slots", "accepting_referrals")
+_SERVED_COLUMNS: Final = (
+    "org_id",
+    "school_id",
+    "service_type",
+    "students",
+    "students_with_release",
+)
+
+#: The open slots worked out per stored content and view: (capacity rows, served rows)
+#: -> (exact, partner's org_id or None, min_cell) -> frame. The key is the content itself
+#: (two small tables, read on every call), so an edit of the capacity or a refresh is never
+#: served stale slots; only the Polars work is saved (as data_access/coverage.py does).
+_memo: dict[int, dict[tuple[bool, str | None, int], pl.DataFrame]] = {}
+_memo_lock = threading.Lock()
+
+
+def _compute_open_capacity(
+    capacity_rows: Sequence[Any], served_rows: Sequence[Any], view: tuple[bool, str | None, int]
+) -> pl.DataFrame:
+    """Open slots per capacity row for one view (the module's rule): `exact`, the partner's
+    organisation (None for a district role) and `min_cell`."""
+    exact, org, min_cell = view
+    capacity = pl.DataFrame(
+        [tuple(r) for r in capacity_rows],
+        schema={
+            "org_id": pl.String,
+            "school_id": pl.String,
+            "service_type": pl.String,
+            "slots": pl.Int64,
+            "accepting_referrals": pl.Boolean,
+        },
+        orient="row",
+    )
+    served = pl.DataFrame(
+        [tuple(r) for r in served_rows],
+        schema={
+            "org_id": pl.String,
+            "school_id": pl.String,
+            "service_type": pl.String,
+            "students": pl.Int64,
+            "students_with_release": pl.Int64,
+        },
+        orient="row",
+    )
+    if org is None:
+        return open_slots(capacity, served, exact=exact, min_cell=min_cell)
+    own = pl.col("org_id") == org
+    mine = open_slots(
+        capacity.filter(own),
+        served.filter(own).with_columns(students=pl.col("students_with_release")),
+        exact=True,
+        min_cell=min_cell,
+    )
+    others = open_slots(capacity.filter(~own), served.filter(~own), exact=False, min_cell=min_cell)
+    return pl.concat([mine, others])
 
 
 def _open_capacity(
     connection: Connection, principal: Principal, year: int, settings: Settings
 ) -> pl.DataFrame:
-    """Open slots per capacity row as this principal may see them (the module's rule)."""
-    capacity = frame(
-        connection,
-        select(
-            CAPACITY.c.org_id,
-            CAPACITY.c.school_id,
-            CAPACITY.c.service_type,
-            CAPACITY.c.slots,
-            CAPACITY.c.accepting_referrals,
-        ).where(CAPACITY.c.school_year == year),
-        schema={"slots": pl.Int64, "accepting_referrals": pl.Boolean},
-    )
-    served = frame(
-        connection,
-        select(SERVED_NOW),
-        schema={"students": pl.Int64, "students_with_release": pl.Int64},
-    )
-    capacity = capacity.with_columns(pl.col("accepting_referrals").cast(pl.Boolean))
-    served = served.with_columns(pl.col("students", "students_with_release").cast(pl.Int64))
-    if not principal.partner:
-        return open_slots(
-            capacity, served, exact=principal.exact_aggregates, min_cell=settings.min_cell
+    """Open slots per capacity row as this principal may see them (the module's rule):
+    the current school year's capacity and `coverage_served_now`, read on every call, the
+    Polars work done once per content and view."""
+    capacity_rows = [
+        (*r[:4], bool(r[4]))
+        for r in connection.execute(
+            select(*(CAPACITY.c[c] for c in _CAPACITY_COLUMNS))
+            .where(CAPACITY.c.school_year == year)
+            .order_by(CAPACITY.c.org_id, CAPACITY.c.school_id, CAPACITY.c.service_type)
         )
-    own = pl.col("org_id") == (principal.org_id or "")
-    mine = open_slots(
-        capacity.filter(own),
-        served.filter(own).with_columns(students=pl.col("students_with_release")),
-        exact=True,
-        min_cell=settings.min_cell,
+    ]
+    served_rows = [
+        tuple(r)
+        for r in connection.execute(
+            select(*(SERVED_NOW.c[c] for c in _SERVED_COLUMNS)).order_by(
+                SERVED_NOW.c.org_id, SERVED_NOW.c.school_id, SERVED_NOW.c.service_type
+            )
+        )
+    ]
+    content = hash((tuple(capacity_rows), tuple(served_rows)))
+    view = (
+        principal.exact_aggregates,
+        (principal.org_id or "") if principal.partner else None,
+        settings.min_cell,
     )
-    others = open_slots(
-        capacity.filter(~own), served.filter(~own), exact=False, min_cell=settings.min_cell
-    )
-    return pl.concat([mine, others])
+    with _memo_lock:
+        found = _memo.get(content, {}).get(view)
+    if found is not None:
+        return found
+    computed = _compute_open_capacity(capacity_rows, served_rows, view)
+    with _memo_lock:
+        if content not in _memo:
+            _memo.clear()
+            _memo[content] = {}
+        _memo[content][view] = computed
+    return computed
 
 
 def suggested_partners(
@@ -163,11 +239,9 @@ def suggested_partners(
     wanted = list(dict.fromkeys(student_ids))
     with student_request(engine) as connection:
         year = current_school_year(connection, principal.today)
-        batches = [wanted[i : i + BATCH] for i in range(0, len(wanted), BATCH)] or [[]]
-        students = pl.concat([_students(connection, principal, year, ids) for ids in batches])
+        students = _students(connection, principal, year, _asked(connection, wanted))
         seen = students["student_id"].to_list()
-        seen_batches = [seen[i : i + BATCH] for i in range(0, len(seen), BATCH)] or [[]]
-        services = pl.concat([_services(connection, principal, ids) for ids in seen_batches])
+        services = _services(connection, principal, _asked(connection, seen))
         capacity = _open_capacity(connection, principal, year, settings)
         names = frame(connection, select(ORGANIZATION.c.org_id, ORGANIZATION.c.org_name))
         if students.height:

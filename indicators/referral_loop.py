@@ -133,7 +133,7 @@ def shown_figures(figures: pl.DataFrame, *, exact: bool, min_cell: int) -> pl.Da
     exactly shown stages only, `waiting` and `declined`; `median_days` only beside an
     exactly shown `answered` of at least `min_cell` referrals (null otherwise). Exact
     viewers see every number (`exact=True`); the others get each organisation's funnel
-    through `indicators.suppression.suppress_groups` (access.md rules 1-5)."""
+    through `indicators.suppression.suppress_groups` (docs/access-rules.md, rules 1-5)."""
     rows: list[pl.DataFrame] = []
     for org_id in figures["org_id"].unique(maintain_order=True).to_list():
         own = figures.filter(pl.col("org_id") == org_id)

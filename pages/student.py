@@ -85,8 +85,13 @@ def student_page() -> None:
         )
         return
     _notes(principal, student_id)
-    partners = _who_could_help(principal, record)
-    _referrals(principal, student_id, record)
+    existing = (
+        api.referrals_for(principal, student_id)
+        if principal.can(api.Action.READ_REFERRALS)
+        else None
+    )
+    partners = _who_could_help(principal, record, existing)
+    _referrals(principal, student_id, record, existing)
     next_step(_suggestion(record, partners))
 
 
@@ -185,12 +190,14 @@ def _notes(principal: api.Principal, student_id: str) -> None:
 
 
 def _referrals(
-    principal: api.Principal, student_id: str, record: api.StudentRecord | None = None
+    principal: api.Principal,
+    student_id: str,
+    record: api.StudentRecord | None = None,
+    existing: pl.DataFrame | None = None,
 ) -> None:
-    if not principal.can(api.Action.READ_REFERRALS):
+    if existing is None:
         return
     st.subheader("Referrals")
-    existing = api.referrals_for(principal, student_id)
     if existing.height:
         st.dataframe(
             existing.with_columns(status=_status_words(), path=_paths(existing, record)).select(
@@ -199,8 +206,13 @@ def _referrals(
             hide_index=True,
             width="stretch",
             column_config={
-                "created_at": st.column_config.DatetimeColumn("Referred", format="MMM D, YYYY"),
+                "org_name": st.column_config.TextColumn("Partner"),
+                "status": st.column_config.TextColumn("Status"),
                 "path": st.column_config.TextColumn("What happened since", width="large"),
+                "reason": st.column_config.TextColumn("Why"),
+                "referred_by": st.column_config.TextColumn("Referred by"),
+                "created_at": st.column_config.DatetimeColumn("Referred", format="MMM D, YYYY"),
+                "response": st.column_config.TextColumn("Partner's answer"),
             },
         )
         if principal.can(api.Action.RESPOND_TO_REFERRAL):
@@ -254,8 +266,10 @@ def _paths(existing: pl.DataFrame, record: api.StudentRecord | None) -> pl.Serie
     for path in paths.iter_rows(named=True):
         steps = [f"referred {path['referred_on']:%b %d}"]
         if path["answered_on"] is not None:
+            days = path["days_to_response"]
             steps.append(
-                f"{path['status']} {path['answered_on']:%b %d} ({path['days_to_response']} days)"
+                f"{path['status']} {path['answered_on']:%b %d} "
+                f"({days} day{'' if days == 1 else 's'})"
             )
         elif path["waiting_for_release"]:
             steps.append("waiting for a release")
@@ -283,7 +297,7 @@ WAITING = "waiting for a release"
 
 def _reason(row: dict[str, Any]) -> str:
     """The referral's reason, prefilled from the flags the suggestion addresses."""
-    needs = ", ".join(flag_title(n).lower() for n in row["needs"])
+    needs = ", ".join(flag_title(n) for n in row["needs"])
     kind = str(row["service_type"]).replace("_", " ")
     return (
         f"Suggested by Pathwise: {needs}. {row['org_name']} offers {kind} with open slots "
@@ -291,9 +305,13 @@ def _reason(row: dict[str, Any]) -> str:
     )
 
 
-def _who_could_help(principal: api.Principal, record: api.StudentRecord) -> pl.DataFrame:
-    """Suggested partners (indicators/suggestions.py) with a one-click referral each; the
-    rows shown are returned for the next step."""
+def _who_could_help(
+    principal: api.Principal, record: api.StudentRecord, existing: pl.DataFrame | None = None
+) -> pl.DataFrame:
+    """Suggested partners (indicators/suggestions.py) with a one-click referral each; a
+    partner the student already has an open referral to says so instead of offering a
+    second one (`existing`: the student's referrals the viewer may read). The rows shown
+    are returned for the next step."""
     student_id = str(record.identity["student_id"])
     st.subheader("Who could help")
     try:
@@ -310,6 +328,11 @@ def _who_could_help(principal: api.Principal, record: api.StudentRecord) -> pl.D
         )
         return partners
     may_refer = principal.can(api.Action.REFER)
+    pending = (
+        {r["org_id"]: r for r in existing.filter(pl.col("status") == "open").iter_rows(named=True)}
+        if existing is not None
+        else {}
+    )
     for row in partners.iter_rows(named=True):
         needs = ", ".join(flag_title(n) for n in row["needs"])
         kind = str(row["service_type"]).replace("_", " ")
@@ -323,7 +346,11 @@ def _who_could_help(principal: api.Principal, record: api.StudentRecord) -> pl.D
             slots = f"{row['open_display']} open {kind} slots at {md(where)}"
             text.markdown(f"**{md(row['org_name'])}**: {slots}")
             text.caption(f"Addresses: {md(needs)}")
-            if may_refer and action.button(
+            referred = pending.get(row["org_id"])
+            if referred is not None:
+                state = WAITING if referred["waiting_for_release"] else "open, not answered yet"
+                action.caption(f"Referred {referred['created_at']:%b %d}: {state}")
+            elif may_refer and action.button(
                 f"Refer to {md(row['org_name'])}",
                 key=f"refer_{row['org_id']}_{row['service_type']}",
                 type="primary",

@@ -16,7 +16,7 @@ from typing import Any
 import polars as pl
 import pytest
 from hypothesis import given
-from sqlalchemy import Engine, insert, select
+from sqlalchemy import Engine, delete, insert, select, update
 
 from data_access.audit import AUDIT_EVENT, AUDIT_STUDENT
 from data_access.derived import refresh_derived
@@ -62,7 +62,9 @@ def add_capacity(engine: Engine, rows: list[tuple[str, str, str, int]], year: in
 
 
 def add_served(engine: Engine, rows: list[tuple[str, str, str, int, int]]) -> None:
+    """These served counts instead of those the refresh stored."""
     with engine.begin() as connection:
+        connection.execute(delete(table_of(CoverageServedNow)))
         connection.execute(
             insert(table_of(CoverageServedNow)),
             [
@@ -178,6 +180,33 @@ def test_a_partner_counts_its_own_served_students_only_under_a_release(world: En
     own = pl.col("org_id") == "ORGA"
     assert mine.partners.filter(own)["open_display"].item() == "14"
     assert admin.partners.filter(own)["open_display"].item() == "1"
+
+
+def test_open_slots_follow_a_capacity_edit_and_a_refresh_at_once(world: Engine) -> None:
+    admin = who(world, "admin@d.org")
+    orgb = (pl.col("org_id") == "ORGB") & (pl.col("service_type") == "academic")
+    before = suggested_partners(world, principal=admin, student_ids=["S1"]).partners
+    with world.begin() as connection:
+        connection.execute(
+            update(table_of(Capacity))
+            .where(table_of(Capacity).c.org_id == "ORGB")
+            .where(table_of(Capacity).c.service_type == "academic")
+            .values(slots=7)
+        )
+    edited = suggested_partners(world, principal=admin, student_ids=["S1"]).partners
+    add_served(world, [("ORGB", "HS1", "academic", 3, 3)])
+    refreshed = suggested_partners(world, principal=admin, student_ids=["S1"]).partners
+    assert before.filter(orgb)["open_display"].item() == "20"
+    assert edited.filter(orgb)["open_display"].item() == "7"
+    assert refreshed.filter(orgb)["open_display"].item() == "4"
+
+
+def test_a_list_longer_than_any_statement_parameter_limit_is_answered(world: Engine) -> None:
+    asked = [f"NOPE{i}" for i in range(40_000)] + ["S1"]
+    counselor = who(world, "counselor@d.org")
+    result = suggested_partners(world, principal=counselor, student_ids=asked)
+    assert result.students["student_id"].to_list() == ["S1"]
+    assert audited(world, "counselor@d.org") == [{"S1": "role:counselor"}]
 
 
 @pytest.mark.parametrize("email", ["viewer@city.org"])
