@@ -11,6 +11,7 @@ import itertools
 from collections.abc import Iterator
 
 import pytest
+from hypothesis import settings
 from sqlalchemy import Engine, create_engine, text
 
 from data_access import schema
@@ -18,6 +19,12 @@ from data_access.engine import make_engine
 from tests.postgres_cluster import Cluster, running_cluster
 
 _database_numbers = itertools.count()
+
+# Property tests check what a viewer may learn, not how fast an example runs: on two
+# shared cores an example's time varies tenfold, so Hypothesis' per-example deadline would
+# only make the suite flaky. Each test keeps its own max_examples.
+settings.register_profile("pathwise", deadline=None)
+settings.load_profile("pathwise")
 
 
 @pytest.fixture(scope="session")
