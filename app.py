@@ -16,6 +16,7 @@ from pages import (
     administration,
     at_risk,
     coverage,
+    mapped_files,
     my_record,
     outcomes,
     pipeline,
@@ -72,6 +73,14 @@ MY_RECORD: Spec = (
     "my-record",
     ":material/family_restroom:",
 )
+#: Partner staff load their own organisation's service export (the steward's uploads are
+#: in Administration).
+LOAD_SERVICES: Spec = (
+    mapped_files.partner_upload_page,
+    "Load our services",
+    mapped_files.PARTNER_UPLOAD_URL,
+    ":material/upload_file:",
+)
 ADMIN: Spec = (
     administration.administration_page,
     "Administration",
@@ -112,6 +121,8 @@ def role_pages(state: SessionState) -> list[Spec]:
         pages.append(COVERAGE)
     if principal.can(Action.READ_OWN_RECORD):
         pages.append(MY_RECORD)
+    if principal.can(Action.IMPORT_SERVICES) and not principal.can(Action.ADMINISTER_USERS):
+        pages.append(LOAD_SERVICES)
     if principal.can(Action.ADMINISTER_USERS):
         pages.append(ADMIN)
     return pages or [NO_ACCESS]
@@ -127,6 +138,7 @@ KNOWN_PAGES: list[Spec] = [
     AT_RISK,
     PROFILE,
     MY_RECORD,
+    LOAD_SERVICES,
     ADMIN,
     MEETING_EMPTY,
 ]

@@ -196,6 +196,10 @@ def review_section(principal: api.Principal) -> None:
             )
 
 
+#: The url path of the partner's upload page (app.py).
+PARTNER_UPLOAD_URL = "load-services"
+
+
 def partner_upload_page() -> None:
     """Partner staff: load their own organisation's service export through a saved mapping."""
     from ui.session import require_principal

@@ -11,7 +11,9 @@ from streamlit.testing.v1 import AppTest
 from data_access.bulk import read_table
 from data_access.engine import make_engine
 from data_access.models import Caseload, Consent, Student, table_of
+from pages.mapped_files import PARTNER_UPLOAD_URL
 from tests.app.conftest import APP, email
+from ui.navigation import PAGES_KEY
 
 DEFAULT_PAGE = {
     "steward": "Who needs help this week?",
@@ -286,3 +288,26 @@ def test_a_teachers_list_says_nothing_about_which_partners_serve_a_student(
     counselor = app_as("counselor.hs01")
     assert "served" in table(counselor).columns
     assert "Served by a partner" in [s.label for s in counselor.selectbox]
+
+
+@pytest.mark.parametrize(
+    ("who", "offered"),
+    [("staff.org02", True), ("steward", False), ("counselor.hs01", False), ("viewer", False)],
+)
+def test_partner_staff_find_the_page_that_loads_their_services_in_the_navigation(
+    app_as: Callable[..., AppTest], who: str, offered: bool
+) -> None:
+    at = app_as(who)
+    assert not at.exception, at.exception
+    assert (PARTNER_UPLOAD_URL in at.session_state[PAGES_KEY]) == offered
+
+
+def test_the_partners_upload_page_takes_only_services_and_refuses_other_roles(
+    page_as: Callable[..., AppTest],
+) -> None:
+    at = page_as("mapped_files.partner_upload_page", "staff.org02")
+    assert not at.exception, at.exception
+    assert "Load your organisation's services" in [h.value for h in at.header]
+    assert not at.error
+    refused = page_as("mapped_files.partner_upload_page", "counselor.hs01")
+    assert any("Only data stewards and partner staff" in e.value for e in refused.error)
