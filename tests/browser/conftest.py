@@ -259,9 +259,11 @@ SCREENSHOTS = CHECKOUT / "docs" / "screenshots"
 
 
 def screenshot(page: Page, name: str) -> None:
-    """Save the page for the README once its tables have painted (data grids draw on a
-    canvas a moment after the script has finished)."""
+    """Save the page for the README once its script has finished and its tables have
+    painted (data grids draw on a canvas a moment after the script has finished)."""
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    wait_for_app(page)  # a page still running shows grey placeholders, not the page
+    page.locator("[data-testid='stSkeleton']").first.wait_for(state="detached", timeout=30000)
     height = (page.viewport_size or {"height": 1000})["height"]
     for table in page.get_by_test_id("stDataFrame").all():
         box = table.bounding_box()
