@@ -73,7 +73,9 @@ def _numbered(frame: pl.DataFrame, columns: Sequence[str], name: str) -> pl.Data
     """`frame` with `name`: one integer per distinct combination of `columns` (so that the
     windows below partition by one integer rather than by many columns and strings)."""
     narrow = frame.select(columns)
-    ids = narrow.unique().with_row_index(name)
+    # Numbered in order of first appearance: the same rows get the same numbers in every
+    # run (the group sums add strata in this order).
+    ids = narrow.unique(maintain_order=True).with_row_index(name)
     number = narrow.join(
         ids, on=list(columns), how="left", nulls_equal=True, maintain_order="left"
     )[name]

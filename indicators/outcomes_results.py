@@ -153,14 +153,16 @@ def _counts(sample: pl.DataFrame, unserved: pl.DataFrame) -> pl.DataFrame:
         return pl.when(pl.col(n) > 0).then(pl.col(total) / pl.col(n))
 
     served_groups = [
-        part.group_by(*GROUP_KEYS).agg(pl.col(c).sum() for c in counted)
+        part.group_by(*GROUP_KEYS, maintain_order=True).agg(pl.col(c).sum() for c in counted)
         for part in _group_values(fine)
     ]
     # The unserved side of a group: every unserved student of the group in the program's
     # grades (also in a school or group no served student of that grade is in).
     other_groups = [
-        part.group_by(*GROUP_KEYS).agg(pl.col("_n_c").sum(), pl.col("_sum_c").sum())
-        for part in _group_values(unserved.sort(keys))
+        part.group_by(*GROUP_KEYS, maintain_order=True).agg(
+            pl.col("_n_c").sum(), pl.col("_sum_c").sum()
+        )
+        for part in _group_values(unserved.sort(keys, maintain_order=True))
     ]
     parts = [
         mine.join(other, on=list(GROUP_KEYS), how="left")
