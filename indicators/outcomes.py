@@ -47,6 +47,7 @@ from indicators.outcomes_exposure import (
     CELL_CODE,
     PROGRAM_KEYS,
     blocked,
+    by_student,
     served_students,
     student_years,
     study_rows,
@@ -270,7 +271,7 @@ def _study(
         # A fixed row order: every mean and SMD downstream adds its rows in this order,
         # so the same data gives the same figures to the last bit (joins on several
         # threads return their rows in no fixed order).
-        .sort("pyid", "student_id")
+        .sort(by_student(rows, "pyid"))
         .collect()
     )
     figures = (
@@ -287,7 +288,7 @@ def _study(
             pl.col(c).fill_null(False)
             for c in ("fafsa_completed", "graduated", "enrolled_postsecondary", "persisted")
         )
-        .sort("school_year", "student_id")
+        .sort(by_student(people, "school_year"))
         .collect()
     )
     program_grades = (

@@ -68,6 +68,17 @@ ROW_COLUMNS: Final = (
 )
 
 
+def by_student(frame: pl.DataFrame | pl.LazyFrame, high: str) -> list[pl.Expr]:
+    """The sort keys of (high, student_id) in `frame`: one Int64 that sorts as the pair
+    does when students are integer codes (`indicators.outcomes_keys`, below 2**32; `high`
+    a non-negative integer below 2**31): a sort by one integer column rather than two is
+    several times faster. Both columns when students are strings (tests call the steps
+    with their own ids)."""
+    if not frame.collect_schema()["student_id"].is_integer():
+        return [pl.col(high), pl.col("student_id")]
+    return [pl.col(high).cast(pl.Int64) * (1 << 32) + pl.col("student_id").cast(pl.Int64)]
+
+
 def school_year_of(column: str) -> pl.Expr:
     """The school year a date column falls in (domain.school_year.school_year_of)."""
     day = pl.col(column)
@@ -223,7 +234,7 @@ def study_rows(
             on=["school_year", "service_type", "student_id"],
             how="anti",
         )
-        .sort("pyid", "student_id")
+        .sort(by_student(people, "pyid"))
     )
     pool = program_draws(pool, programs, settings.outcomes_match_seed)
     # One integer per program-year and cell (the rank partitions by one key, not two).

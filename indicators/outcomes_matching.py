@@ -95,10 +95,15 @@ def _stratum_code(frame: pl.DataFrame) -> pl.Expr:
     that no join is needed to number the strata. ValueError if a part does not fit (a
     bin beyond 62, more than 2**24 cells)."""
     parts = [("_key", KEY_BITS), (CELL_CODE, CELL_BITS)] + [(b, BIN_BITS) for b in BINS]
+    values = [pl.col(c).cast(pl.Int64) + (1 if c in BINS else 0) for c, _ in parts]
+    # Every part's range in one pass over the frame.
+    bounds = frame.select(
+        *(v.min().alias(f"{i}:low") for i, v in enumerate(values)),
+        *(v.max().alias(f"{i}:high") for i, v in enumerate(values)),
+    ).row(0, named=True)
     code = pl.lit(0, dtype=pl.Int64)
-    for column, bits in parts:
-        value = pl.col(column).cast(pl.Int64) + (1 if column in BINS else 0)
-        low, high = frame.select(value.min().alias("low"), value.max().alias("high")).row(0)
+    for index, ((column, bits), value) in enumerate(zip(parts, values, strict=True)):
+        low, high = bounds[f"{index}:low"], bounds[f"{index}:high"]
         if frame.height and (low < 0 or high >= 1 << bits):
             raise ValueError(f"{column} ranges {low}..{high}, beyond {bits} bits")
         code = code * (1 << bits) + value
@@ -118,7 +123,9 @@ def cem_weights(
     numbered = numbered.with_columns(_stratum_code(numbered))
     served = pl.col("served")
     if max_comparisons is not None:
-        rank = pl.col("draw").rank("ordinal").over("_stratum", "served")
+        # The comparison students' rank in their stratum (served students: null, kept);
+        # one window key for both windows, so their groups are found once.
+        rank = pl.when(~served).then(pl.col("draw")).rank("ordinal").over("_stratum")
         numbered = numbered.filter(
             served | (rank <= max_comparisons * served.sum().over("_stratum"))
         )
