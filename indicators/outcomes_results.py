@@ -20,7 +20,7 @@ from threadpoolctl import threadpool_limits
 
 from domain.vocabulary import GROUP_FIELDS, OUTCOME_CHANGE_MEASURES, OUTCOME_MEASURES
 from indicators import outcomes_estimation as estimation
-from indicators.outcomes_exposure import PROGRAM_KEYS
+from indicators.outcomes_exposure import CELL, PROGRAM_KEYS
 from indicators.outcomes_matching import (
     ALL,
     BALANCE_COVARIATES,
@@ -213,10 +213,17 @@ def group_moments(matched: pl.DataFrame) -> tuple[pl.DataFrame, list[pl.DataFram
     cells = _cells(matched)
     weighted = [f"{c}:{m}" for c in MOMENTS for m in ("n", "s1", "s2")]
     doses = [f"{c}:{m}" for c in DOSES for m in ("s1", "n")]
+    # The cells summed to whole strata once, for the groupings that never split a
+    # stratum (all, and the fields of the exact cell): the same sums in the same order.
+    within = [f for f in GROUP_FIELDS if f in CELL]
+    strata = cells.group_by(
+        "pyid", "measure", "_key", "_stratum", "served", *within, maintain_order=True
+    ).agg(pl.col("_rows", *weighted, *doses).sum())
     w = pl.col("weight")
     parts, weights = [], []
     for field in GROUPINGS:
-        grouped = group_cells(cells, field, [*weighted, *doses])
+        source = strata if field is None or field in CELL else cells
+        grouped = group_cells(source, field, [*weighted, *doses])
         weights.append(grouped.select("_stratum", "group_value", "served", "weight"))
         parts.append(
             grouped.group_by("pyid", "measure", "group_value", "served", maintain_order=True)
