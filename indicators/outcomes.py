@@ -47,12 +47,13 @@ from indicators.outcomes_exposure import (
     CELL_CODE,
     PROGRAM_KEYS,
     blocked,
+    by_student,
     served_students,
     student_years,
     study_rows,
 )
 from indicators.outcomes_keys import coded, decoded, student_codes
-from indicators.outcomes_matching import STRATUM, cem_weights, coarsened, group_weights
+from indicators.outcomes_matching import STRATUM, cem_weights, coarsened
 from indicators.outcomes_measures import (
     COVARIATES,
     attendance_series,
@@ -64,14 +65,13 @@ from indicators.outcomes_measures import (
 )
 from indicators.outcomes_naive import unserved_sums, year_absence, year_core_fails
 from indicators.outcomes_results import (
-    ALL,
     BALANCE_SCHEMA,
     ESTIMATE_SCHEMA,
-    GROUP_ID,
     SERVED_SCHEMA,
     TRAJECTORY_SCHEMA,
     balance,
     estimates,
+    group_moments,
     served_list,
     trajectory,
 )
@@ -96,14 +96,12 @@ SAMPLE_DROPPED: Final = (
     "enrolled_postsecondary",
     "persisted",
 )
-#: The columns of the matched rows of every grouping (what the results read of them;
-#: the group fields are read only to match the groups).
-GROUPING_COLUMNS: Final = (
+#: The columns of the overall matched rows (what the results read of them; the group
+#: fields, `_key` and `_stratum` to match every group again from the overall strata).
+MATCHED_COLUMNS: Final = (
     "pyid",
     "school_year",
     "measure",
-    "group_by",
-    "group_value",
     "student_id",
     "served",
     "weight",
@@ -116,6 +114,9 @@ GROUPING_COLUMNS: Final = (
     "_econ_disadvantaged",
     "sessions",
     "hours",
+    *GROUP_FIELDS,
+    "_key",
+    "_stratum",
 )
 #: Measures read from a stage of the cohort pipeline, for their observability.
 STAGE_OF: Final = {
@@ -270,7 +271,7 @@ def _study(
         # A fixed row order: every mean and SMD downstream adds its rows in this order,
         # so the same data gives the same figures to the last bit (joins on several
         # threads return their rows in no fixed order).
-        .sort("pyid", "student_id")
+        .sort(by_student(rows, "pyid"))
         .collect()
     )
     figures = (
@@ -287,7 +288,7 @@ def _study(
             pl.col(c).fill_null(False)
             for c in ("fafsa_completed", "graduated", "enrolled_postsecondary", "persisted")
         )
-        .sort("school_year", "student_id")
+        .sort(by_student(people, "school_year"))
         .collect()
     )
     program_grades = (
@@ -306,34 +307,6 @@ def _study(
     return frame, series, unserved
 
 
-def _groupings(matched_all: pl.DataFrame) -> pl.DataFrame:
-    """The matched rows of every grouping: `all` as matched, and each group of every
-    GROUP_FIELDS field matched again within the group (a stratum keeps only its students
-    of that group: `indicators.outcomes_matching.group_weights`). `GROUP_ID` numbers the
-    groups (one integer per pyid, measure, group_by and group_value), so that the sums
-    of every group are taken by one integer key rather than by two strings."""
-    parts = [
-        matched_all.with_columns(pl.lit(ALL).alias("group_by"), pl.lit(ALL).alias("group_value"))
-    ]
-    for field in GROUP_FIELDS:
-        parts.append(
-            group_weights(matched_all, field).with_columns(
-                pl.lit(field).alias("group_by"), pl.col(field).alias("group_value")
-            )
-        )
-    measure = pl.col("measure").replace_strict(
-        list(OUTCOME_MEASURES), list(range(len(OUTCOME_MEASURES))), return_dtype=pl.Int64
-    )
-    columns = [c for c in GROUPING_COLUMNS if c in parts[0].columns]
-    numbered = []
-    for index, part in enumerate(parts):
-        # Within a grouping: the program-year, the measure and the rank of the value.
-        value = pl.col("group_value").rank("dense").cast(pl.Int64)
-        group = ((index * (1 << 24) + pl.col("pyid")) * 16 + measure) * (1 << 24) + value
-        numbered.append(part.select(*columns, group.alias(GROUP_ID)))
-    return pl.concat(numbered)
-
-
 def _studied_years(services: pl.DataFrame, as_of: date, settings: Settings) -> list[int]:
     """The school years of the served students (the only years the method reads)."""
     served = served_students(services, as_of, settings)
@@ -347,7 +320,8 @@ def _empty(schema: dict[str, pl.DataType] | dict[str, type[pl.DataType]]) -> pl.
 def _matched(
     tables: RawTables, services: pl.DataFrame, as_of: date, settings: Settings
 ) -> tuple[pl.DataFrame, ...] | None:
-    """(served, programs, sample, matched rows of every grouping, attendance series, the
+    """(served, programs, sample, the overall matched rows (every group is matched again
+    from them: `indicators.outcomes_results.group_moments`), attendance series, the
     unserved side of the naive comparison),
     students as the codes of `indicators.outcomes_keys` (the caller decodes)."""
     services = _services(services)
@@ -361,9 +335,7 @@ def _matched(
     programs = rows.select("pyid", *PROGRAM_KEYS).unique().sort("pyid")
     sample = measure_sample(rows, as_of, settings)
     # Only the columns the matching and the results read (a narrower copy of ~2M rows).
-    wanted = [
-        c for c in (*GROUPING_COLUMNS, *GROUP_FIELDS, "draw", CELL_CODE) if c in sample.columns
-    ]
+    wanted = [c for c in (*MATCHED_COLUMNS, "draw", CELL_CODE) if c in sample.columns]
     strata = (
         sample.lazy()
         .filter(pl.col("valid"))
@@ -371,9 +343,8 @@ def _matched(
         .with_columns(coarsened(settings))
         .collect()
     )
-    matched = _groupings(
-        cem_weights(strata, ["pyid", "measure"], settings.outcomes_max_comparisons)
-    )
+    matched = cem_weights(strata, ["pyid", "measure"], settings.outcomes_max_comparisons)
+    matched = matched.select(c for c in MATCHED_COLUMNS if c in matched.columns)
     return served, programs, sample, matched, series, unserved
 
 
@@ -426,8 +397,7 @@ def matched_students(
         return pl.DataFrame(schema={**{k: ESTIMATE_SCHEMA[k] for k in PROGRAM_KEYS}})
     _, programs, _, matched, _, _ = found
     return decoded(
-        matched.filter(pl.col("group_by") == ALL)
-        .join(programs, on="pyid")
+        matched.join(programs, on="pyid")
         .select(*PROGRAM_KEYS, *columns)
         .sort(*PROGRAM_KEYS, "measure", "served", "student_id"),
         student_codes(tables),
@@ -449,9 +419,10 @@ def program_outcomes(
             _empty(SERVED_SCHEMA),
         )
     served, programs, sample, matched, series, unserved = found
+    moments = group_moments(matched)
     return ProgramOutcomes(
-        estimates=estimates(sample, unserved, matched, programs, settings),
-        balance=balance(sample, matched, programs),
+        estimates=estimates(sample, unserved, matched, moments, programs, settings),
+        balance=balance(sample, moments, programs),
         trajectory=trajectory(matched, series, programs),
         served_students=decoded(served_list(served, matched, programs), student_codes(tables)),
     )

@@ -68,6 +68,17 @@ ROW_COLUMNS: Final = (
 )
 
 
+def by_student(frame: pl.DataFrame | pl.LazyFrame, high: str) -> list[pl.Expr]:
+    """The sort keys of (high, student_id) in `frame`: one Int64 that sorts as the pair
+    does when students are integer codes (`indicators.outcomes_keys`, below 2**32; `high`
+    a non-negative integer below 2**31): a sort by one integer column rather than two is
+    several times faster. Both columns when students are strings (tests call the steps
+    with their own ids)."""
+    if not frame.collect_schema()["student_id"].is_integer():
+        return [pl.col(high), pl.col("student_id")]
+    return [pl.col(high).cast(pl.Int64) * (1 << 32) + pl.col("student_id").cast(pl.Int64)]
+
+
 def school_year_of(column: str) -> pl.Expr:
     """The school year a date column falls in (domain.school_year.school_year_of)."""
     day = pl.col(column)
@@ -136,7 +147,7 @@ def student_years(tables: RawTables, years: list[int], as_of: date) -> pl.DataFr
     """Per (school_year, student_id) enrolled in one of `years`: the school and grade of the
     latest enrollment begun by the as-of date, the group fields as group labels (booleans
     Y/N, blanks "unknown", as in indicators.pipeline), cohort_year and `CELL_CODE`, one
-    integer per distinct exact cell (any numbering: only equality is read)."""
+    integer per distinct exact cell (numbered in sorted order, so the same in every run)."""
     enrolled = (
         tables.enrollments.lazy()
         .filter(pl.col("school_year").is_in(years) & (pl.col("entry_date") <= as_of))
@@ -150,7 +161,8 @@ def student_years(tables: RawTables, years: list[int], as_of: date) -> pl.DataFr
         .with_columns(group_label(f) for f in GROUP_FIELDS)
         .collect()
     )
-    cells = found.select(CELL).unique().with_row_index(CELL_CODE)
+    # Sorted before numbering: the same cells get the same codes in every run.
+    cells = found.select(CELL).unique().sort(CELL, nulls_last=True).with_row_index(CELL_CODE)
     return found.join(cells, on=list(CELL), how="left", nulls_equal=True, maintain_order="left")
 
 
@@ -206,36 +218,56 @@ def study_rows(
         .with_columns(pl.lit(True).alias("served"), pl.lit(None, dtype=pl.Float64).alias("draw"))
     )
     by_cell = _ranked(treated, ["pyid", CELL_CODE], "_cell_rank")
-    cell_sizes = by_cell.group_by("pyid", CELL_CODE).agg(pl.len().alias("_cell_n"))
-    grades = treated.select("pyid", "school_year", "service_type", "grade_level").unique()
+    # The pool of a program-year: unblocked students of its school year in an exact cell
+    # with a served student (no other pool student can ever be matched; the cell fixes
+    # the grade). Narrow (integer keys) until sampled: the person columns join back after.
+    cell_sizes = (
+        by_cell.group_by("pyid", CELL_CODE)
+        .agg(pl.len().alias("_cell_n"))
+        .join(programs.select("pyid", "school_year", "service_type"), on="pyid")
+    )
     pool = (
-        people.join(grades, on=["school_year", "grade_level"], how="inner")
+        people.select("school_year", "student_id", CELL_CODE)
+        .join(cell_sizes, on=["school_year", CELL_CODE], how="inner")
         .join(
             blocked(services, years, as_of).collect(),
             on=["school_year", "service_type", "student_id"],
             how="anti",
         )
-        # Only cells with a served student: no other pool student can ever be matched.
-        .join(cell_sizes, on=["pyid", CELL_CODE], how="inner")
-        .sort("pyid", "student_id")
+        .sort(by_student(people, "pyid"))
     )
     pool = program_draws(pool, programs, settings.outcomes_match_seed)
-    kept = pl.col("_keep").rank("ordinal").over("pyid", CELL_CODE) <= (
+    # One integer per program-year and cell (the rank partitions by one key, not two).
+    pool_cell = pl.col("pyid") * (1 << 32) + pl.col(CELL_CODE).cast(pl.Int64)
+    kept = pl.col("_keep").rank("ordinal").over(pool_cell) <= (
         settings.outcomes_pool_per_served * pl.col("_cell_n")
     )
     window = ["start_date", "follow_end"]
+    person = [c for c in ROW_COLUMNS if c in people.columns and c != CELL_CODE]
     pool = (
         pool.filter(kept)
-        .join(programs.select("pyid", "org_id"), on="pyid")
-        .with_columns(
+        .select(
+            "pyid",
+            "school_year",
+            "student_id",
+            CELL_CODE,
+            "draw",
             (pl.col("_u") * pl.col("_cell_n")).floor().cast(pl.Int64).alias("_cell_rank"),
             pl.lit(False).alias("served"),
+        )
+        # Left joins keep the pool's order (program-year, student).
+        .join(programs.select("pyid", "org_id", "service_type"), on="pyid", maintain_order="left")
+        .join(
+            people.select(person),
+            on=["school_year", "student_id"],
+            how="left",
+            maintain_order="left",
         )
         .join(
             by_cell.select("pyid", CELL_CODE, "_cell_rank", *window),
             on=["pyid", CELL_CODE, "_cell_rank"],
             how="left",
+            maintain_order="left",
         )
-        .sort("pyid", "student_id")
     )
     return pl.concat([treated.select(ROW_COLUMNS), pool.select(ROW_COLUMNS)])

@@ -47,6 +47,8 @@ BINS: Final = ("_absence_bin", "_fails_bin", "_proficiency_bin")
 STRATUM: Final = (*CELL, *BINS)
 WWC_OK: Final = 0.05
 WWC_ADJUSTED: Final = 0.25
+#: The group_value (and group_by) of the overall estimate, every matched student.
+ALL: Final = "all"
 
 
 def _bin(column: str, cuts: Sequence[float]) -> pl.Expr:
@@ -71,7 +73,9 @@ def _numbered(frame: pl.DataFrame, columns: Sequence[str], name: str) -> pl.Data
     """`frame` with `name`: one integer per distinct combination of `columns` (so that the
     windows below partition by one integer rather than by many columns and strings)."""
     narrow = frame.select(columns)
-    ids = narrow.unique().with_row_index(name)
+    # Numbered in order of first appearance: the same rows get the same numbers in every
+    # run (the group sums add strata in this order).
+    ids = narrow.unique(maintain_order=True).with_row_index(name)
     number = narrow.join(
         ids, on=list(columns), how="left", nulls_equal=True, maintain_order="left"
     )[name]
@@ -91,10 +95,15 @@ def _stratum_code(frame: pl.DataFrame) -> pl.Expr:
     that no join is needed to number the strata. ValueError if a part does not fit (a
     bin beyond 62, more than 2**24 cells)."""
     parts = [("_key", KEY_BITS), (CELL_CODE, CELL_BITS)] + [(b, BIN_BITS) for b in BINS]
+    values = [pl.col(c).cast(pl.Int64) + (1 if c in BINS else 0) for c, _ in parts]
+    # Every part's range in one pass over the frame.
+    bounds = frame.select(
+        *(v.min().alias(f"{i}:low") for i, v in enumerate(values)),
+        *(v.max().alias(f"{i}:high") for i, v in enumerate(values)),
+    ).row(0, named=True)
     code = pl.lit(0, dtype=pl.Int64)
-    for column, bits in parts:
-        value = pl.col(column).cast(pl.Int64) + (1 if column in BINS else 0)
-        low, high = frame.select(value.min().alias("low"), value.max().alias("high")).row(0)
+    for index, ((column, bits), value) in enumerate(zip(parts, values, strict=True)):
+        low, high = bounds[f"{index}:low"], bounds[f"{index}:high"]
         if frame.height and (low < 0 or high >= 1 << bits):
             raise ValueError(f"{column} ranges {low}..{high}, beyond {bits} bits")
         code = code * (1 << bits) + value
@@ -105,7 +114,7 @@ def cem_weights(
     frame: pl.DataFrame, keys: Sequence[str], max_comparisons: int | None = None
 ) -> pl.DataFrame:
     """The rows of `frame` in matched strata, with `weight` (CEM ATT weights) and, for
-    `group_weights`, `_key` (one integer per combination of `keys`), `_stratum` (one per
+    `group_cells`, `_key` (one integer per combination of `keys`), `_stratum` (one per
     stratum) and the stratum's served and comparison counts `_s` and `_c`. Strata are `STRATUM`
     within each combination of `keys`; `served` tells the groups apart. With
     `max_comparisons`, a stratum keeps at most that many comparison students per served
@@ -114,7 +123,9 @@ def cem_weights(
     numbered = numbered.with_columns(_stratum_code(numbered))
     served = pl.col("served")
     if max_comparisons is not None:
-        rank = pl.col("draw").rank("ordinal").over("_stratum", "served")
+        # The comparison students' rank in their stratum (served students: null, kept);
+        # one window key for both windows, so their groups are found once.
+        rank = pl.when(~served).then(pl.col("draw")).rank("ordinal").over("_stratum")
         numbered = numbered.filter(
             served | (rank <= max_comparisons * served.sum().over("_stratum"))
         )
@@ -134,36 +145,44 @@ def cem_weights(
     )
 
 
-def group_weights(matched: pl.DataFrame, group: str) -> pl.DataFrame:
-    """The rows of `matched` (the output of `cem_weights`, with its `_key`, `_stratum`,
-    `_s` and `_c` columns) matched again within each value of the column `group`, with
-    their new `weight`: the strata of a group keep only the group's students, a stratum
-    without a served or without a comparison student of the group is dropped, and the
-    weights are those `cem_weights` gives the group's rows on their own (the same
-    expression, so the same figures to the last bit). A stratum lies within one `_key`,
-    so (stratum, group value) identifies the stratum of the group. When `group` is part
-    of the exact cell (`CELL`), every stratum lies within one group: the group's rows
-    are exactly its matched rows, with the stratum's counts, and only the weights'
-    normalisation (the group's) changes."""
+def group_cells(cells: pl.DataFrame, group: str | None, summed: Sequence[str]) -> pl.DataFrame:
+    """Every group's matched strata, from the overall matched rows summed by stratum
+    (`cells`: one row per pyid, measure, `_key`, `_stratum`, served and value of every
+    group field, with `_rows`, its number of rows, and the columns `summed`): one row per
+    pyid, measure, `_key`, `_stratum`, `group_value` (`ALL` when `group` is None) and
+    served, with `_rows` and `summed` summed and the CEM `weight` of its rows. The group is matched again from the overall
+    strata: a stratum keeps only its students of the group, a stratum without a served
+    or without a comparison student of the group is dropped, and the weight is the one
+    `cem_weights` gives those rows on their own (the same expression of the same counts,
+    so the same weight to the last bit): 1 for a served student, (served in the stratum
+    of the group / comparison in it) x (comparison / served in the group's matched strata
+    of the key) for a comparison student. Every row of a cell has the cell's weight, so a
+    weighted sum over a group's rows is the sum over its cells of weight x the cell's sum
+    (docs/outcomes.md, "Subgroup rows")."""
     served = pl.col("served")
-    counted = matched
-    if group not in CELL:
-        within = ["_stratum", group]
-        counted = matched.with_columns(
-            served.sum().over(within).alias("_s"), (~served).sum().over(within).alias("_c")
-        ).filter((pl.col("_s") > 0) & (pl.col("_c") > 0))
-    by_group = ["_key", group]
+    value = pl.lit(ALL) if group is None else pl.col(group)
+    within = cells.group_by(
+        "pyid", "measure", "_key", "_stratum", value.alias("group_value"), "served"
+    ).agg(pl.col("_rows", *summed).sum())
+    rows = pl.col("_rows")
+    by_group = ["_key", "group_value"]
+    counted = within.with_columns(
+        pl.when(served).then(rows).otherwise(0).sum().over("_stratum", "group_value").alias("_s"),
+        pl.when(served).then(0).otherwise(rows).sum().over("_stratum", "group_value").alias("_c"),
+    ).filter((pl.col("_s") > 0) & (pl.col("_c") > 0))
+    # Fixed row order: the sums over a group's cells add in this order (reproducible).
+    counted = counted.sort("_key", "_stratum", "group_value", "served")
     return counted.with_columns(
         pl.when(served)
         .then(1.0)
         .otherwise(
             pl.col("_s")
             / pl.col("_c")
-            * (~served).sum().over(by_group)
-            / served.sum().over(by_group).cast(pl.Float64)
+            * pl.when(served).then(0).otherwise(rows).sum().over(by_group)
+            / pl.when(served).then(rows).otherwise(0).sum().over(by_group).cast(pl.Float64)
         )
         .alias("weight")
-    )
+    ).drop("_s", "_c")
 
 
 def correction(n: pl.Expr) -> pl.Expr:
@@ -190,6 +209,16 @@ def smd_frame(
     stats = frame.group_by(*keys, "served").agg(
         [e for c in covariates for e in _moments(c, weight)]
     )
+    return smd_of_moments(stats, keys, covariates)
+
+
+def smd_of_moments(
+    stats: pl.DataFrame, keys: Sequence[str], covariates: Sequence[str]
+) -> pl.DataFrame:
+    """`smd_frame` from the weighted moments of each side: `stats` holds one row per
+    combination of `keys` and served, with `c:n` (the weights of the rows where the
+    covariate `c` is known), `c:s1` (the weighted sum of `c`) and `c:s2` (of its square)
+    for every covariate."""
     long = pl.concat(
         [
             stats.select(

@@ -140,7 +140,8 @@ def unserved_sums(
     )
     types = program_grades.select("school_year", "service_type").unique()
     per_type = (
-        everyone.join(types, on="school_year", how="inner")
+        # Joins keep the left order: the sums over these rows add in one order every run.
+        everyone.join(types, on="school_year", how="inner", maintain_order="left")
         .join(
             served_type,
             on=["service_type", *keys, "measure"],
@@ -156,5 +157,8 @@ def unserved_sums(
         .drop("_n_c_b", "_sum_c_b")
     )
     return per_type.join(
-        program_grades, on=["school_year", "service_type", "grade_level"], how="inner"
+        program_grades,
+        on=["school_year", "service_type", "grade_level"],
+        how="inner",
+        maintain_order="left",
     ).select("pyid", "measure", *GROUP_FIELDS, "_n_c", "_sum_c")

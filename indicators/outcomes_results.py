@@ -20,16 +20,26 @@ from threadpoolctl import threadpool_limits
 
 from domain.vocabulary import GROUP_FIELDS, OUTCOME_CHANGE_MEASURES, OUTCOME_MEASURES
 from indicators import outcomes_estimation as estimation
-from indicators.outcomes_exposure import PROGRAM_KEYS
-from indicators.outcomes_matching import BALANCE_COVARIATES, balance_band, smd_frame
+from indicators.outcomes_exposure import CELL, PROGRAM_KEYS
+from indicators.outcomes_matching import (
+    ALL,
+    BALANCE_COVARIATES,
+    balance_band,
+    group_cells,
+    smd_frame,
+    smd_of_moments,
+)
 from indicators.outcomes_measures import COVARIATES
 from indicators.settings import Settings
 
-ALL: Final = "all"
 SCALE: Final = dict.fromkeys(OUTCOME_MEASURES, 100.0) | {"core_fails": 1.0}
 GROUP_KEYS: Final = ("pyid", "measure", "group_by", "group_value")
-#: The integer of a group's GROUP_KEYS in the matched rows (`indicators.outcomes._groupings`).
-GROUP_ID: Final = "_gid"
+#: The groupings, in their order: every matched student (`ALL`), then each group field.
+GROUPINGS: Final = (None, *GROUP_FIELDS)
+#: The columns whose weighted moments (`c:n`, `c:s1`, `c:s2`) every group's figures read.
+MOMENTS: Final = ("before", "after", *BALANCE_COVARIATES)
+#: The dose columns: their sums and counts (`c:s1`, `c:n`), unweighted.
+DOSES: Final = ("sessions", "hours")
 
 ESTIMATE_SCHEMA: Final = {
     "school_year": pl.Int64,
@@ -94,7 +104,7 @@ SERVED_SCHEMA: Final = {
 
 def _balance_input(frame: pl.DataFrame) -> pl.DataFrame:
     """The covariates of the balance table, numeric (the need flags as 1/0, unknown null)."""
-    keys = [k for k in (GROUP_ID, *GROUP_KEYS) if k in frame.columns]
+    keys = [k for k in GROUP_KEYS if k in frame.columns]
     weight = [pl.col("weight")] if "weight" in frame.columns else []
     return frame.select(
         *keys,
@@ -143,14 +153,16 @@ def _counts(sample: pl.DataFrame, unserved: pl.DataFrame) -> pl.DataFrame:
         return pl.when(pl.col(n) > 0).then(pl.col(total) / pl.col(n))
 
     served_groups = [
-        part.group_by(*GROUP_KEYS).agg(pl.col(c).sum() for c in counted)
+        part.group_by(*GROUP_KEYS, maintain_order=True).agg(pl.col(c).sum() for c in counted)
         for part in _group_values(fine)
     ]
     # The unserved side of a group: every unserved student of the group in the program's
     # grades (also in a school or group no served student of that grade is in).
     other_groups = [
-        part.group_by(*GROUP_KEYS).agg(pl.col("_n_c").sum(), pl.col("_sum_c").sum())
-        for part in _group_values(unserved.sort(keys))
+        part.group_by(*GROUP_KEYS, maintain_order=True).agg(
+            pl.col("_n_c").sum(), pl.col("_sum_c").sum()
+        )
+        for part in _group_values(unserved.sort(keys, maintain_order=True))
     ]
     parts = [
         mine.join(other, on=list(GROUP_KEYS), how="left")
@@ -167,31 +179,82 @@ def _counts(sample: pl.DataFrame, unserved: pl.DataFrame) -> pl.DataFrame:
     return pl.concat(parts).filter(pl.col("served") > 0)
 
 
-def _weighted(column: str) -> tuple[pl.Expr, pl.Expr]:
-    """(weighted mean, weighted variance) of `column` over the rows of a group."""
-    w, x = pl.col("weight"), pl.col(column)
-    n = w.filter(x.is_not_null()).sum()
-    mean = (w * x).sum() / n
-    return mean, ((w * x * x).sum() - n * mean * mean) / (n - 1)
+def _cells(matched: pl.DataFrame) -> pl.DataFrame:
+    """The overall matched rows summed by cell: one row per program-year, measure,
+    stratum, served and value of every group field (the finest split any grouping
+    needs; school and the need flags are constant within a stratum), with `_rows`, the
+    moments of `MOMENTS` (`c:n` the rows where `c` is known, `c:s1` its sum, `c:s2` the
+    sum of its square) and the sums and counts of `DOSES`."""
+    aggregations = [pl.len().alias("_rows")]
+    for name in MOMENTS:
+        numeric = f"_{name}" if f"_{name}" in matched.columns else name
+        x = pl.col(numeric).cast(pl.Float64)
+        aggregations += [
+            x.count().cast(pl.Float64).alias(f"{name}:n"),
+            x.sum().alias(f"{name}:s1"),
+            (x * x).sum().alias(f"{name}:s2"),
+        ]
+    for name in DOSES:
+        aggregations += [
+            pl.col(name).sum().alias(f"{name}:s1"),
+            pl.col(name).count().alias(f"{name}:n"),
+        ]
+    keys = ["pyid", "measure", "_key", "_stratum", "served", *GROUP_FIELDS]
+    return matched.group_by(keys, maintain_order=True).agg(aggregations)
 
 
-def _means(matched: pl.DataFrame) -> pl.DataFrame:
-    """Per group: matched, comparison, before/after means of both sides, the variance of
-    the after values (for Hedges' g) and the dose of the matched served students (and
-    the group's GROUP_ID)."""
-    before_mean, _ = _weighted("before")
-    after_mean, after_var = _weighted("after")
-    sides = matched.group_by(GROUP_ID, "served").agg(
-        pl.col(*GROUP_KEYS).first(),
-        pl.len().cast(pl.Int64).alias("n"),
-        before_mean.alias("before_mean"),
-        after_mean.alias("after_mean"),
-        after_var.alias("after_var"),
-        pl.col("sessions").mean().alias("mean_sessions"),
-        pl.col("hours").mean().alias("mean_hours"),
+def group_moments(matched: pl.DataFrame) -> tuple[pl.DataFrame, list[pl.DataFrame]]:
+    """(per group and side: `_rows`, the weighted moments of `MOMENTS` and the dose sums,
+    keyed by GROUP_KEYS and served; per grouping of `GROUPINGS`: the weight of each
+    stratum, group value and side, for the regressions' rows). Every group is matched
+    again from the overall strata (`indicators.outcomes_matching.group_cells`); its
+    weighted sums are the sums over its cells of the cell's weight times the cell's sums
+    (the rows of a cell share one weight), so no row is copied per grouping."""
+    cells = _cells(matched)
+    weighted = [f"{c}:{m}" for c in MOMENTS for m in ("n", "s1", "s2")]
+    doses = [f"{c}:{m}" for c in DOSES for m in ("s1", "n")]
+    # The cells summed to whole strata once, for the groupings that never split a
+    # stratum (all, and the fields of the exact cell): the same sums in the same order.
+    within = [f for f in GROUP_FIELDS if f in CELL]
+    strata = cells.group_by(
+        "pyid", "measure", "_key", "_stratum", "served", *within, maintain_order=True
+    ).agg(pl.col("_rows", *weighted, *doses).sum())
+    w = pl.col("weight")
+    parts, weights = [], []
+    for field in GROUPINGS:
+        source = strata if field is None or field in CELL else cells
+        grouped = group_cells(source, field, [*weighted, *doses])
+        weights.append(grouped.select("_stratum", "group_value", "served", "weight"))
+        parts.append(
+            grouped.group_by("pyid", "measure", "group_value", "served", maintain_order=True)
+            .agg(
+                pl.col("_rows", *doses).sum(),
+                *((w * pl.col(c)).sum().alias(c) for c in weighted),
+            )
+            .with_columns(pl.lit(field or ALL).alias("group_by"))
+        )
+    return pl.concat(parts), weights
+
+
+def _means(moments: pl.DataFrame) -> pl.DataFrame:
+    """Per group: matched, comparison, before/after means of both sides (weighted), the
+    variance of the after values (for Hedges' g) and the dose of the matched served
+    students (unweighted)."""
+
+    def mean(column: str) -> pl.Expr:
+        return pl.col(f"{column}:s1") / pl.col(f"{column}:n")
+
+    n = pl.col("after:n")
+    sides = moments.select(
+        *GROUP_KEYS,
+        "served",
+        pl.col("_rows").cast(pl.Int64).alias("n"),
+        mean("before").alias("before_mean"),
+        mean("after").alias("after_mean"),
+        ((pl.col("after:s2") - n * mean("after") * mean("after")) / (n - 1)).alias("after_var"),
+        *(pl.when(pl.col(f"{c}:n") > 0).then(mean(c)).alias(f"mean_{c}") for c in DOSES),
     )
     treated = sides.filter(pl.col("served")).select(
-        GROUP_ID,
         *GROUP_KEYS,
         pl.col("n").alias("matched"),
         pl.col("before_mean").alias("served_before"),
@@ -201,47 +264,71 @@ def _means(matched: pl.DataFrame) -> pl.DataFrame:
         "mean_hours",
     )
     other = sides.filter(~pl.col("served")).select(
-        GROUP_ID,
+        *GROUP_KEYS,
         pl.col("n").alias("comparison"),
         pl.col("before_mean").alias("comparison_before"),
         pl.col("after_mean").alias("comparison_after"),
         pl.col("after_var").alias("_var_c"),
     )
-    return treated.join(other, on=GROUP_ID, how="inner")
+    return treated.join(other, on=list(GROUP_KEYS), how="inner")
 
 
-def _regressions(matched: pl.DataFrame, groups: pl.DataFrame, settings: Settings) -> pl.DataFrame:
-    """effect, ci_low, ci_high (measure units) of every group (GROUP_ID) with enough
-    matched served students."""
-    enough = groups.filter(pl.col("matched") >= settings.outcomes_min_matched)[GROUP_ID]
-    change = pl.col("measure").is_in(list(OUTCOME_CHANGE_MEASURES))
-    data = (
-        matched.filter(pl.col(GROUP_ID).is_in(enough.implode()))
-        .select(
-            GROUP_ID,
-            pl.when(change)
-            .then(pl.col("after") - pl.col("before"))
-            .otherwise(pl.col("after"))
-            .alias("_y"),
-            pl.col("served").cast(pl.Float64),
-            *(pl.col(c).cast(pl.Float64).fill_null(float("nan")) for c in COVARIATES),
-            "weight",
-            "student_id",
+def _regressions(
+    matched: pl.DataFrame, groups: pl.DataFrame, weights: list[pl.DataFrame], settings: Settings
+) -> pl.DataFrame:
+    """effect, ci_low, ci_high (measure units) of every group (GROUP_KEYS) with enough
+    matched served students: the fit of the group's rows of `matched` (the overall
+    matched rows) with the group's weights (`weights`, per grouping of `GROUPINGS`)."""
+    enough = groups.filter(pl.col("matched") >= settings.outcomes_min_matched).select(GROUP_KEYS)
+    indexed = matched.with_row_index("_row")
+    parts = []
+    for index, field in enumerate(GROUPINGS):
+        wanted = enough.filter(pl.col("group_by") == (field or ALL)).drop("group_by")
+        if field is None:
+            rows = indexed.select(
+                "_row", "pyid", "measure", pl.lit(ALL).alias("group_value"), "weight"
+            )
+        else:
+            rows = indexed.select(
+                "_row", "pyid", "measure", "_stratum", "served", pl.col(field).alias("group_value")
+            ).join(weights[index], on=["_stratum", "group_value", "served"], how="inner")
+        parts.append(
+            rows.join(wanted, on=["pyid", "measure", "group_value"], how="semi").select(
+                pl.lit(index, dtype=pl.Int64).alias("_grouping"),
+                "pyid",
+                "measure",
+                "group_value",
+                "_row",
+                "weight",
+            )
         )
-        # The matched rows of a program-year and measure are in student order: a stable
-        # sort by group keeps that order within each group (reproducible sums).
-        .sort(GROUP_ID, maintain_order=True)
-    )
-    # The sorted rows cut into one slice per group; the columns go to NumPy once.
-    sizes = data.group_by(GROUP_ID, maintain_order=True).len()
+    # Each group's rows in the overall matched order (student order within a program-
+    # year and measure), so that every fit adds its rows in one order (reproducible).
+    data = pl.concat(parts).sort("_grouping", "pyid", "measure", "group_value", "_row")
+    sizes = data.group_by("_grouping", "pyid", "measure", "group_value", maintain_order=True).len()
     ends = np.cumsum(sizes["len"].to_numpy().astype(np.int64))
-    outcome, served = data["_y"].to_numpy(), data["served"].to_numpy()
-    covariates, weights = data.select(COVARIATES).to_numpy(), data["weight"].to_numpy()
+    change = pl.col("measure").is_in(list(OUTCOME_CHANGE_MEASURES))
+    values = matched.select(
+        pl.when(change).then(pl.col("after") - pl.col("before")).otherwise(pl.col("after")),
+        *(pl.col(c).cast(pl.Float64).fill_null(float("nan")) for c in COVARIATES),
+    ).to_numpy()
+    order = data["_row"].to_numpy()
+    outcome, covariates = values[order, 0], values[order, 1:]
+    served = matched["served"].cast(pl.Float64).to_numpy()[order]
     # Each fit is a few hundred rows: BLAS threads only contend with each other (and with
     # Polars), which made the fits 15 times slower on a busy 2-core machine.
     with threadpool_limits(limits=1, user_api="blas"):
-        fits = estimation.fit_effects(outcome, served, covariates, weights, ends)
-    return sizes.select(GROUP_ID).with_columns(
+        fits = estimation.fit_effects(outcome, served, covariates, data["weight"].to_numpy(), ends)
+    return sizes.select(
+        pl.col("_grouping")
+        .replace_strict(
+            list(range(len(GROUPINGS))), [f or ALL for f in GROUPINGS], return_dtype=pl.String
+        )
+        .alias("group_by"),
+        "pyid",
+        "measure",
+        "group_value",
+    ).with_columns(
         pl.Series("effect", [f and f.effect for f in fits], dtype=pl.Float64),
         pl.Series("ci_low", [f and f.ci_low for f in fits], dtype=pl.Float64),
         pl.Series("ci_high", [f and f.ci_high for f in fits], dtype=pl.Float64),
@@ -279,17 +366,24 @@ def estimates(
     sample: pl.DataFrame,
     unserved: pl.DataFrame,
     matched: pl.DataFrame,
+    moments: tuple[pl.DataFrame, list[pl.DataFrame]],
     programs: pl.DataFrame,
     settings: Settings,
 ) -> pl.DataFrame:
-    groups = _means(matched)
-    smd = smd_frame(_balance_input(matched), [GROUP_ID], pl.col("weight"), BALANCE_COVARIATES)
-    worst = smd.group_by(GROUP_ID).agg(pl.col("smd").abs().max().alias("max_smd"))
-    fits = _regressions(matched, groups, settings)
-    groups = groups.join(worst, on=GROUP_ID, how="left").join(fits, on=GROUP_ID, how="left")
+    """The estimates frame (ESTIMATE_SCHEMA): per program-year, measure and group, the
+    counts, means, naive comparison, balance band, regression-adjusted effect, effect size
+    and verdict. `matched` holds the overall matched rows, `moments` their
+    `group_moments`."""
+    sums, weights = moments
+    groups = _means(sums)
+    smd = smd_of_moments(sums, list(GROUP_KEYS), BALANCE_COVARIATES)
+    worst = smd.group_by(GROUP_KEYS).agg(pl.col("smd").abs().max().alias("max_smd"))
+    fits = _regressions(matched, groups, weights, settings)
+    keys = list(GROUP_KEYS)
+    groups = groups.join(worst, on=keys, how="left").join(fits, on=keys, how="left")
     frame = (
         _counts(sample, unserved)
-        .join(groups.drop(GROUP_ID), on=list(GROUP_KEYS), how="left")
+        .join(groups, on=keys, how="left")
         .with_columns(
             pl.col("matched", "comparison").fill_null(0),
             pl.when(pl.col("matched").fill_null(0) >= settings.outcomes_min_matched)
@@ -337,10 +431,14 @@ def estimates(
     )
 
 
-def balance(sample: pl.DataFrame, matched: pl.DataFrame, programs: pl.DataFrame) -> pl.DataFrame:
+def balance(
+    sample: pl.DataFrame, moments: tuple[pl.DataFrame, list[pl.DataFrame]], programs: pl.DataFrame
+) -> pl.DataFrame:
     """The balance table (group_by `all`): covariate means of served students (matched),
     of the whole pool and of the matched comparison students (weighted); SMD before (every
-    served student with the measure against the pool) and after matching."""
+    served student with the measure against the pool) and after matching (from the
+    `group_moments` of the overall matched rows, `moments`: the figures of the estimates'
+    max_smd)."""
     keys = ["pyid", "measure"]
     before = smd_frame(
         _balance_input(sample).filter(sample["valid"]),
@@ -353,11 +451,8 @@ def balance(sample: pl.DataFrame, matched: pl.DataFrame, programs: pl.DataFrame)
         pl.col("other_mean").alias("pool_mean"),
         pl.col("smd").alias("smd_before"),
     )
-    after = smd_frame(
-        _balance_input(matched.filter(pl.col("group_by") == ALL)),
-        keys,
-        pl.col("weight"),
-        BALANCE_COVARIATES,
+    after = smd_of_moments(
+        moments[0].filter(pl.col("group_by") == ALL), keys, BALANCE_COVARIATES
     ).select(
         *keys,
         "covariate",
@@ -379,12 +474,12 @@ def balance(sample: pl.DataFrame, matched: pl.DataFrame, programs: pl.DataFrame)
 
 def trajectory(matched: pl.DataFrame, series: pl.DataFrame, programs: pl.DataFrame) -> pl.DataFrame:
     """Absence rate by month relative to the start month, served (matched) against their
-    comparison students (CEM-weighted), from the absence_rate sample of group `all`. Each
+    comparison students (CEM-weighted), from the overall matched rows of absence_rate. Each
     snapshot's days since the previous one count in the snapshot's month; a month's rate is
     weighted days absent / weighted days enrolled, in percent."""
-    people = matched.filter(
-        (pl.col("group_by") == ALL) & (pl.col("measure") == "absence_rate")
-    ).select("pyid", "school_year", "student_id", "served", "start_date", "weight")
+    people = matched.filter(pl.col("measure") == "absence_rate").select(
+        "pyid", "school_year", "student_id", "served", "start_date", "weight"
+    )
     month = pl.col("as_of_date").dt.year() * 12 + pl.col("as_of_date").dt.month()
     start = pl.col("start_date").dt.year() * 12 + pl.col("start_date").dt.month()
     w = pl.col("weight")
@@ -426,7 +521,7 @@ def served_list(
     """Every served student of every program-year; `matched` when matched in the overall
     comparison of at least one measure."""
     was_matched = (
-        matched.filter(pl.col("served") & (pl.col("group_by") == ALL))
+        matched.filter(pl.col("served"))
         .join(programs, on="pyid")
         .select(*PROGRAM_KEYS, "student_id")
         .unique()
