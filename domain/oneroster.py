@@ -149,6 +149,19 @@ USER_ROLES: Final = (
     "administrator",
 )
 ROLE_TYPES: Final = ("primary", "secondary")
+
+
+def teaches(roster_role: str | None) -> bool:
+    """A OneRoster user or enrollment role of a teacher (the file's vocabulary, not a
+    Pathwise role: who may see what is data_access/policy.py's)."""
+    return roster_role == "teacher"
+
+
+def is_enrolled_student(roster_role: str | None) -> bool:
+    """A OneRoster user or enrollment role of a student (the file's vocabulary)."""
+    return roster_role == "student"
+
+
 ENROLLMENT_ROLES: Final = (
     "administrator",
     "aide",

@@ -441,7 +441,7 @@ class _Build:
         classes = self._classes(schools, sessions)
         roles = self._roles()
         students = self._students(roles)
-        teachers = {sid for sid, role in roles.items() if role == "teacher"}
+        teachers = {sid for sid, kind in roles.items() if spec.teaches(kind)}
         if self.c.problems:
             return
         triples, exits, teaching = self._enrollments(schools, classes, students, teachers, sessions)
@@ -627,7 +627,7 @@ class _Build:
         seen: dict[str, int] = {}
         for row in self._rows("users"):
             sid = row.get("sourcedId")
-            if sid is None or roles.get(sid) != "student" or not _active(row):
+            if sid is None or not spec.is_enrolled_student(roles.get(sid)) or not _active(row):
                 continue
             file, line = self._file("users"), _line(row)
             for column in ("givenName", "familyName"):
@@ -739,11 +739,11 @@ class _Build:
                 self.c.add(file, line, "endDate", "before beginDate", row["endDate"])
                 continue
             user = row.get("userSourcedId") or ""
-            if role == "teacher":
+            if spec.teaches(role):
                 if user in teachers and _active(row):
                     teaching[user].add(klass or "")
                 continue
-            if role != "student":
+            if not spec.is_enrolled_student(role):
                 continue
             if user not in students:
                 self.c.add(
