@@ -173,8 +173,127 @@ class Consent(SQLModel, table=True):
     expires_date: date | None = None
     revoked_date: date | None = None
     language: str | None = Field(default=None, max_length=32)
+    #: How it was given (migration 0013): `electronic` (signed on the release page),
+    #: `paper` (a printed release returned, its code typed in by the steward) or blank
+    #: (typed in from paper before release requests existed, or imported).
+    method: str | None = Field(default=None, max_length=16)
+    #: The release request it answers, if any.
+    request_id: int | None = Field(default=None, index=True)
 
     __table_args__ = (Index("ix_consent_org_student", "org_id", "student_id"),)
+
+
+class ReleaseRequest(SQLModel, table=True):
+    """A request that a family sign a release naming one organisation (issue 16, FERPA
+    34 CFR 99.30), made by a counselor or the steward. `status`: `sent`, `opened`,
+    `signed`, `declined` or `cancelled`; a `sent` or `opened` request past `expires_at`
+    counts as expired (domain.releases). `paper_code` is printed on the paper release and
+    typed in by the steward when it comes back; `consent_id` is the release it became."""
+
+    __tablename__ = "release_request"
+    request_id: int | None = Field(default=None, primary_key=True)
+    student_id: str = Field(foreign_key="student.student_id", index=True, max_length=64)
+    org_id: str = Field(foreign_key="organization.org_id", index=True, max_length=64)
+    categories: str = Field(max_length=200)
+    purpose: str = Field(max_length=500)
+    #: The expiry of the release once signed (default: the end of the school year).
+    release_expires: date | None = None
+    requested_by: str = Field(max_length=254)
+    requested_at: datetime
+    #: The referral waiting for this release, if the request came from one.
+    referral_id: int | None = Field(default=None)
+    #: The partner's ask this request answers, if any.
+    ask_id: int | None = Field(default=None)
+    status: str = Field(default="sent", max_length=16)
+    expires_at: datetime
+    paper_code: str = Field(max_length=16, unique=True)
+    opened_at: datetime | None = None
+    decided_at: datetime | None = None
+    consent_id: str | None = Field(default=None, max_length=64)
+
+    __table_args__ = (Index("ix_release_request_org_status", "org_id", "status"),)
+
+
+class ReleaseToken(SQLModel, table=True):
+    """A single-use link sent to one guardian for one request: only the SHA-256 of the
+    token is stored (docs/access-rules.md, "Release links")."""
+
+    __tablename__ = "release_token"
+    token_hash: str = Field(primary_key=True, max_length=64)
+    request_id: int = Field(foreign_key="release_request.request_id", index=True)
+    recipient_email: str = Field(max_length=254)
+    language: str = Field(max_length=8)
+    created_at: datetime
+    expires_at: datetime
+    used_at: datetime | None = None
+
+
+class TokenFailure(SQLModel, table=True):
+    """A bad release link presented by one client (a hash of its address): repeated
+    failures slow that client down."""
+
+    __tablename__ = "token_failure"
+    failure_id: int | None = Field(default=None, primary_key=True)
+    client_key: str = Field(max_length=64)
+    at: datetime
+
+    __table_args__ = (Index("ix_token_failure_client_at", "client_key", "at"),)
+
+
+class ReleaseAsk(SQLModel, table=True):
+    """A partner's ask that the district request a release for a student it serves but
+    cannot see: the partner gives a name and school; the steward matches it to a student
+    (`student_id`, then a request) or rejects it. The partner learns nothing from it until
+    the family signs."""
+
+    __tablename__ = "release_ask"
+    ask_id: int | None = Field(default=None, primary_key=True)
+    org_id: str = Field(foreign_key="organization.org_id", index=True, max_length=64)
+    asked_by: str = Field(max_length=254)
+    asked_at: datetime
+    first_name: str = Field(max_length=100)
+    last_name: str = Field(max_length=100)
+    school_id: str | None = Field(default=None, max_length=64)
+    birth_date: date | None = None
+    note: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    status: str = Field(default="open", max_length=16)
+    student_id: str | None = Field(default=None, max_length=64)
+    decided_by: str | None = Field(default=None, max_length=254)
+    decided_at: datetime | None = None
+
+
+class OutboxMessage(SQLModel, table=True):
+    """Every email Pathwise writes. With SMTP settings it is sent and `sent_at` set; without
+    them (as in the demo) it waits here, marked as not sent, for the steward to read in
+    Administration. A sent message's single-use link is blanked in `body`."""
+
+    __tablename__ = "outbox_message"
+    message_id: int | None = Field(default=None, primary_key=True)
+    created_at: datetime
+    to_address: str = Field(max_length=254)
+    subject: str = Field(max_length=300)
+    body: str = Field(sa_column=Column(Text, nullable=False))
+    language: str = Field(max_length=8)
+    kind: str = Field(max_length=32)
+    request_id: int | None = Field(default=None, index=True)
+    sent_at: datetime | None = None
+    error: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+
+
+class Notification(SQLModel, table=True):
+    """A message inside Pathwise, to one user (`recipient_email`) or to every staff member
+    of one organisation (`recipient_org_id`): a release was signed, declined or ended."""
+
+    __tablename__ = "notification"
+    notification_id: int | None = Field(default=None, primary_key=True)
+    created_at: datetime
+    recipient_email: str | None = Field(default=None, max_length=254, index=True)
+    recipient_org_id: str | None = Field(default=None, max_length=64, index=True)
+    kind: str = Field(max_length=32)
+    text: str = Field(max_length=500)
+    student_id: str | None = Field(default=None, max_length=64)
+    request_id: int | None = None
+    read_at: datetime | None = None
 
 
 class User(SQLModel, table=True):

@@ -43,6 +43,11 @@ Contract (docs/access-rules.md):
     see coverage, export coverage        admin, leader, counselor, org_staff, viewer (also
                                          in m.m.); exact as "see exact aggregates"
     read audit log                       admin
+    request release                      admin, counselor (for a student in scope); not in m.m.
+    ask for release                      org_staff (a name and a school, no student); not in m.m.
+    see release requests                 admin (the steward's view); not in meeting mode
+    withdraw release                     parent, student (their own record); not in m.m.
+    read notifications                   district staff, org_staff; not in meeting mode
     read disclosures                     admin (one student at a time), parent, student
     administer users/releases/agreements,
       import files, edit capacity        admin; not in meeting mode
@@ -165,6 +170,11 @@ class Action(StrEnum):
     EDIT_CAPACITY = "edit capacity"
     SEE_COVERAGE = "see coverage"
     EXPORT_COVERAGE = "export coverage"
+    REQUEST_RELEASE = "request release"
+    ASK_FOR_RELEASE = "ask for release"
+    SEE_RELEASE_REQUESTS = "see release requests"
+    WITHDRAW_RELEASE = "withdraw release"
+    READ_NOTIFICATIONS = "read notifications"
 
 
 class Scope(StrEnum):
@@ -319,6 +329,34 @@ RULES: dict[Action, Rule] = {
     #: Partner capacity (issue 14 part 2): the steward edits it, as agreements.
     Action.EDIT_CAPACITY: Rule(
         frozenset({Role.ADMIN}), REFUSED, "Only data stewards (admins) edit partner capacity."
+    ),
+    #: Release requests (issue 16 part 1): a counselor or the steward asks a family, for a
+    #: student they may see; a partner asks the district (giving a name and a school);
+    #: the steward sees every request and the consent gap; a family withdraws its own.
+    Action.REQUEST_RELEASE: Rule(
+        frozenset({Role.ADMIN, Role.COUNSELOR}),
+        REFUSED,
+        "Only counselors and data stewards ask families for releases.",
+        about_student="You may not request a release for this student.",
+    ),
+    Action.ASK_FOR_RELEASE: Rule(
+        frozenset({Role.ORG_STAFF}),
+        REFUSED,
+        "Only partner staff ask the district to request a release.",
+    ),
+    Action.SEE_RELEASE_REQUESTS: Rule(
+        frozenset({Role.ADMIN}), REFUSED, "Only data stewards (admins) see every release request."
+    ),
+    Action.WITHDRAW_RELEASE: Rule(
+        frozenset({Role.PARENT, Role.STUDENT}),
+        REFUSED,
+        "Only a family withdraws its releases here; staff ask the data steward.",
+        about_student="This is not your record.",
+    ),
+    Action.READ_NOTIFICATIONS: Rule(
+        DISTRICT_STAFF | {Role.ORG_STAFF},
+        REFUSED,
+        "Your role has no notifications.",
     ),
 }
 
