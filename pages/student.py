@@ -336,7 +336,12 @@ def _who_could_help(
     for row in partners.iter_rows(named=True):
         needs = ", ".join(flag_title(n) for n in row["needs"])
         kind = str(row["service_type"]).replace("_", " ")
-        where = "any school" if not row["school_id"] else str(row["school_id"])
+        # A suggestion's capacity is at the student's own school or at any school.
+        where = (
+            "any school"
+            if not row["school_id"]
+            else str(record.identity.get("school_name") or row["school_id"])
+        )
         with st.container(border=True):
             text, action = st.columns([3, 1], vertical_alignment="center")
             if row["status"] == ALREADY_SERVING:

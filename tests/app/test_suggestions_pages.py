@@ -19,7 +19,7 @@ from streamlit.testing.v1 import AppTest
 from data_access.demo_build import build_demo
 from data_access.engine import make_engine
 from data_access.identity import sign_in
-from data_access.models import Consent, Referral, table_of
+from data_access.models import Consent, Referral, School, Student, table_of
 from data_access.policy import consent_active
 from data_access.roster import ListFilters, at_risk_list
 from data_access.suggestions import suggested_partners
@@ -214,3 +214,22 @@ def test_the_referral_loop_is_exact_for_the_steward_and_protected_in_meeting_mod
     shown = pl.from_pandas(protected.dataframe[0].value)
     small = [m for m in shown["made"].to_list() if m.isdigit() and int(m) < 10]
     assert not small and "<10" in shown["made"].to_list() + shown["accepted"].to_list()
+
+
+def test_the_profile_names_the_school_where_the_slots_are_not_its_id(
+    page_as: Callable[..., AppTest], district: tuple[str, Engine]
+) -> None:
+    """Capacity filed at the student's own school reads with the school's name."""
+    student_id, _, _ = _unreleased_suggestion(district[1])
+    at = page_as("student.student_page", COUNSELOR, profile_student=student_id)
+    assert not at.exception, at.exception
+    slots = [m.value for m in at.markdown if "open" in m.value and "slots at" in m.value]
+    assert slots, [m.value for m in at.markdown]
+    with district[1].connect() as connection:
+        school_id, school_name = connection.execute(
+            select(table_of(School).c.school_id, table_of(School).c.school_name)
+            .join(table_of(Student), table_of(Student).c.school_id == table_of(School).c.school_id)
+            .where(table_of(Student).c.student_id == student_id)
+        ).one()
+    assert all(s.endswith(f"at {school_name}") or s.endswith("at any school") for s in slots)
+    assert not any(s.endswith(f"at {school_id}") for s in slots)
