@@ -91,6 +91,12 @@ def next_step(text: str) -> None:
     st.success(_("**Next step.** {text}").format(text=text), icon=":material/arrow_forward:")
 
 
+def section_action(text: str) -> None:
+    """A section's own suggestion, shown beside its figures; the page's one "Next step"
+    (`next_step`) stays at its end."""
+    st.info(text, icon=":material/arrow_forward:")
+
+
 def plain_text(text: str) -> None:
     """User-written text (notes, reasons) shown verbatim: never rendered as HTML or markdown."""
     st.text(text)

@@ -15,7 +15,7 @@ import polars as pl
 import streamlit as st
 
 from data_access import api
-from ui.components import next_step
+from ui.components import section_action
 from ui.text import md
 
 TITLE = "Where could open capacity meet unmet need?"
@@ -72,12 +72,12 @@ def render_realignment(principal: api.Principal, *, meeting: bool) -> None:
             },
         )
     if not meeting and principal.can(api.Action.EDIT_CAPACITY):
-        next_step(
+        section_action(
             "Edit capacity: in Administration, section Capacity, record the slots a partner "
             "agrees to move to the schools at the top of this list."
         )
     else:
-        next_step(
+        section_action(
             "Ask the partners at the top of this list whether they would take referrals at "
             "the schools where the need is."
         )

@@ -13,6 +13,7 @@ import streamlit as st
 
 from data_access import api
 from indicators.suppression import ALL
+from ui.components import section_action
 from ui.text import md
 
 TITLE = "Did the referrals lead to help?"
@@ -54,18 +55,19 @@ def render_referral_loop(principal: api.Principal, *, meeting: bool) -> None:
         return
     if shown.height == 0:
         st.caption("No referrals yet.")
-        st.info("**Next step.** Refer a flagged student from their profile (Who could help).")
+        section_action("Refer a flagged student from their profile (Who could help).")
         return
     try:
         organisations = api.partner_organisations(viewer)
         names = dict(zip(organisations["org_id"], organisations["org_name"], strict=True))
     except api.AccessDenied:
         names = {}
+    schools = api.school_names()
     table = shown.with_columns(
         organisation=pl.col("org_id").replace_strict(names, default=pl.col("org_id")),
         school=pl.when(pl.col("school_id") == ALL)
         .then(pl.lit("All schools"))
-        .otherwise(pl.col("school_id")),
+        .otherwise(pl.col("school_id").replace_strict(schools, default=pl.col("school_id"))),
     ).select(
         "organisation", "school", "made", "waiting", "answered", "accepted", "declined",
         "became_service", "median_days",
@@ -92,4 +94,4 @@ def render_referral_loop(principal: api.Principal, *, meeting: bool) -> None:
     )
     if not viewer.exact_aggregates and not viewer.partner:
         st.caption("Counts under 10 are shown as <10, and * hides a count that would reveal one.")
-    st.success(f"**Next step.** {_sentence(shown, names)}", icon=":material/arrow_forward:")
+    section_action(_sentence(shown, names))

@@ -155,6 +155,8 @@ def test_a_leader_sees_realignment_and_the_referral_loop_before_the_pages_action
     assert table["made"].astype(str).tolist() == [str(v) for v in loop["made"].to_list()]
     # The page's own action comes last, after the sections' own.
     assert at.success[-1].value.startswith("**Next step.** Take the biggest gap")
+    steps = [s.value for s in at.success if s.value.startswith("**Next step.**")]
+    assert len(steps) == 1, steps
 
 
 @pytest.mark.parametrize("who", ["leader", "viewer"])

@@ -121,14 +121,14 @@ def test_a_leader_reads_where_open_slots_could_meet_unmet_need(
     said = " ".join(_said(at)).replace("\\", "")
     assert "Mentors A has 25 open mentoring slots at First High" in said
     assert "Second High has 50 students failing a course" in said
-    assert not any("Administration" in s.value for s in at.success)
+    assert not any("Administration" in s.value for s in at.info)
 
 
 def test_the_steward_is_pointed_to_edit_capacity(section_as: Callable[..., AppTest]) -> None:
     at = section_as("admin@d.org")
-    assert any("Edit capacity" in s.value for s in at.success)
+    assert any("Edit capacity" in s.value for s in at.info)
     at = section_as("admin@d.org", meeting=True)
-    assert not any("Edit capacity" in s.value for s in at.success)
+    assert not any("Edit capacity" in s.value for s in at.info)
 
 
 def test_meeting_mode_and_partners_see_the_unmet_need_the_coverage_page_shows(

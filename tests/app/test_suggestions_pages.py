@@ -208,7 +208,10 @@ def test_the_referral_loop_is_exact_for_the_steward_and_protected_in_meeting_mod
     assert not exact.exception, exact.exception
     made = pl.from_pandas(exact.dataframe[0].value)["made"].to_list()
     assert all(m.isdigit() for m in made)
-    assert exact.success and exact.success[0].value.startswith("**Next step.**")
+    assert exact.info and "Next step" not in exact.info[-1].value
+    assert not any(s.value.startswith("**Next step.**") for s in exact.success)
+    schools = set(pl.from_pandas(exact.dataframe[0].value)["school"].to_list())
+    assert "All schools" in schools and not any(s.startswith("HS") for s in schools), schools
     protected = loop_as(district, monkeypatch, "steward", meeting=True)
     assert not protected.exception, protected.exception
     shown = pl.from_pandas(protected.dataframe[0].value)
