@@ -20,6 +20,7 @@ SUITES: dict[str, str] = {
     "outcomes": "bench.outcomes_suite:run",
     "suggestions": "bench.suggestions_suite:run",
     "coverage": "bench.coverage_suite:run",
+    "formats": "bench.formats_suite:run",
 }
 
 
