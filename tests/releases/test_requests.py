@@ -17,6 +17,7 @@ from data_access.models import AuditEvent, Consent, OutboxMessage, ReleaseReques
 from data_access.notifications import notifications_for
 from data_access.policy import AccessDenied, visibility_row
 from data_access.releases import (
+    CreatedRequest,
     InvalidRequest,
     LinkRefused,
     LinkView,
@@ -62,7 +63,9 @@ def _tokens(engine: Engine, request_id: int) -> dict[str, str]:
     return {row.to_address: token_of(link_in(row.body)) for row in rows}
 
 
-def _request(engine: Engine, email: str = "counselor@d.org", new: NewRequest = ANA_FOR_ORGA):
+def _request(
+    engine: Engine, email: str = "counselor@d.org", new: NewRequest = ANA_FOR_ORGA
+) -> CreatedRequest:
     return create_request(
         engine,
         principal(engine, email),
