@@ -221,3 +221,10 @@ def test_smtp_settings_are_read_from_the_secrets() -> None:
 def test_unusable_smtp_settings_name_the_key(table: dict[str, object], words: str) -> None:
     with pytest.raises(MailSettingsError, match=words):
         mail_settings({"smtp": table})
+
+
+def test_an_empty_outbox_still_has_its_columns(world: Engine) -> None:
+    messages = outbox(world, principal(world, "admin@d.org"))
+    assert messages.height == 0
+    assert messages.columns[:3] == ["message_id", "created_at", "to_address"]
+    assert str(messages.schema["sent_at"]) == "Datetime(time_unit='us', time_zone='UTC')"

@@ -270,3 +270,23 @@ def test_every_use_and_failure_is_audited_without_the_token(world: Engine) -> No
             assert token not in text
             assert token_hash(token) not in text
         assert "attacker" not in text  # only the hash of the client is kept
+
+
+@given(
+    offsets=st.lists(st.integers(0, 3600), max_size=30),
+    later=st.integers(0, 3600),
+)
+def test_the_slow_down_only_shrinks_as_time_passes_and_never_exceeds_the_window(
+    offsets: list[int], later: int
+) -> None:
+    """Hypothesis, against the rule written out here: no wait below MAX_FAILURES failures
+    in the 15 minutes before `now`; never more than the window; and without new
+    failures, a later moment never asks for a longer wait."""
+    failures = [NOW + timedelta(seconds=s) for s in offsets]
+    now = NOW + timedelta(seconds=3600)
+    recent = [at for at in failures if now - timedelta(minutes=15) < at <= now]
+    wait = slow_down_seconds(failures, now)
+    if len(recent) < 5:
+        assert wait == 0
+    assert 0 <= wait <= 15 * 60
+    assert slow_down_seconds(failures, now + timedelta(seconds=later)) <= wait
