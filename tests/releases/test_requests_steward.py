@@ -183,3 +183,10 @@ def test_a_counselor_may_not_list_another_schools_student(world: Engine) -> None
         requests(world, principal(world, "counselor@d.org"), student_id="S5")
     with pytest.raises(AccessDenied):
         requests(world, principal(world, "a@orga.org"))
+
+
+def test_a_paper_release_for_an_eligible_student_is_signed_by_the_student(world: Engine) -> None:
+    code = _request(world, "admin@d.org", ELI_FOR_ORGC).paper_code
+    with pytest.raises(InvalidRequest, match="eligible_student"):
+        _paper(world, code, signed_by="Parent Testcase", relationship="parent")
+    assert _paper(world, code, signed_by="Eli Testcase", relationship="eligible_student") == "P-1"

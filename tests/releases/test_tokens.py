@@ -9,12 +9,12 @@ from __future__ import annotations
 
 import json
 import uuid
-from datetime import timedelta
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine, select, update
 
 from data_access.models import (
     AuditEvent,
@@ -22,6 +22,7 @@ from data_access.models import (
     OutboxMessage,
     ReleaseRequest,
     ReleaseToken,
+    Student,
     table_of,
 )
 from data_access.releases import (
@@ -290,3 +291,20 @@ def test_the_slow_down_only_shrinks_as_time_passes_and_never_exceeds_the_window(
         assert wait == 0
     assert 0 <= wait <= 15 * 60
     assert slow_down_seconds(failures, now + timedelta(seconds=later)) <= wait
+
+
+def test_a_guardians_link_closes_when_the_student_turns_18_before_it_is_used(
+    world: Engine,
+) -> None:
+    """34 CFR 99.5: at 18 the rights, and the release, are the student's own."""
+    with world.begin() as connection:
+        connection.execute(
+            update(table_of(Student))
+            .where(table_of(Student).c.student_id == "S1")
+            .values(birth_date=date(2008, 11, 30))  # 18 on 2026-11-30, eight days after NOW
+        )
+    token = _request(world)["mom@family.org"]
+    assert isinstance(open_link(world, token, client="mom", now=NOW), LinkView)
+    birthday = datetime(2026, 11, 30, 12, tzinfo=UTC)
+    assert open_link(world, token, client="mom", now=birthday) == LinkRefused("closed")
+    assert _sign(world, token, client="mom", now=birthday) == LinkRefused("closed")
