@@ -35,7 +35,7 @@ from datetime import UTC, date, datetime
 from typing import Any, Literal
 
 import polars as pl
-from sqlalchemy import Connection, Engine, insert, literal, select, update
+from sqlalchemy import Connection, Engine, delete, insert, literal, select, update
 
 from data_access.audit import record_event, recording_refusals
 from data_access.engine import CHECKOUT
@@ -630,6 +630,8 @@ def _refuse(engine: Engine, action: str, refused: _Refused, key: str, now: datet
     """Record a refused link (and an unknown token as the client's failure); committed."""
     with engine.begin() as connection:
         if refused.refused.reason == "unknown":
+            # Failures older than the window no longer count: they are not kept either.
+            connection.execute(delete(FAILURE).where(FAILURE.c.at <= now - FAILURE_WINDOW))
             connection.execute(insert(FAILURE).values(client_key=key, at=now))
         detail: dict[str, object] = {"reason": refused.refused.reason, "client": key}
         if refused.about is not None:

@@ -23,6 +23,7 @@ from data_access.models import (
     ReleaseRequest,
     ReleaseToken,
     Student,
+    TokenFailure,
     table_of,
 )
 from data_access.releases import (
@@ -57,6 +58,7 @@ OUTBOX = table_of(OutboxMessage)
 REQUEST = table_of(ReleaseRequest)
 CONSENT = table_of(Consent)
 TOKEN = table_of(ReleaseToken)
+FAILURE = table_of(TokenFailure)
 AUDIT = table_of(AuditEvent)
 LINK_DAYS = 14
 
@@ -308,3 +310,11 @@ def test_a_guardians_link_closes_when_the_student_turns_18_before_it_is_used(
     birthday = datetime(2026, 11, 30, 12, tzinfo=UTC)
     assert open_link(world, token, client="mom", now=birthday) == LinkRefused("closed")
     assert _sign(world, token, client="mom", now=birthday) == LinkRefused("closed")
+
+
+def test_failures_older_than_the_window_are_not_kept(world: Engine) -> None:
+    open_link(world, "an-old-guess", client="attacker", now=NOW)
+    open_link(world, "a-new-guess", client="someone", now=NOW + FAILURE_WINDOW)
+    with world.connect() as connection:
+        kept = connection.execute(select(FAILURE.c.at)).scalars().all()
+    assert kept == [NOW + FAILURE_WINDOW]
