@@ -3,12 +3,20 @@ outbox when there is no server or it fails, and the `[smtp]` settings."""
 
 from __future__ import annotations
 
+import ssl
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from ipaddress import ip_address
+from pathlib import Path
 from typing import Any
 
 import pytest
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult, LoginPassword
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import NameOID
 from sqlalchemy import Engine, MetaData, select
 
 from data_access.mail import (
@@ -228,3 +236,66 @@ def test_an_empty_outbox_still_has_its_columns(world: Engine) -> None:
     assert messages.height == 0
     assert messages.columns[:3] == ["message_id", "created_at", "to_address"]
     assert str(messages.schema["sent_at"]) == "Datetime(time_unit='us', time_zone='UTC')"
+
+
+def _self_signed(folder: Path) -> tuple[Path, Path]:
+    """A certificate for 127.0.0.1 and its key (the test trusts it as its only CA)."""
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")])
+    now = datetime.now(UTC)
+    certificate = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - timedelta(minutes=5))
+        .not_valid_after(now + timedelta(days=1))
+        .add_extension(
+            x509.SubjectAlternativeName([x509.IPAddress(ip_address("127.0.0.1"))]), False
+        )
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), True)
+        .sign(key, hashes.SHA256())
+    )
+    cert_path, key_path = folder / "smtp.pem", folder / "smtp.key"
+    cert_path.write_bytes(certificate.public_bytes(serialization.Encoding.PEM))
+    key_path.write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+    )
+    return cert_path, key_path
+
+
+@pytest.fixture
+def smtp_with_starttls(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[tuple[MailSettings, Inbox]]:
+    """A server that accepts mail only after STARTTLS, with a certificate the client is
+    made to trust (SSL_CERT_FILE), so the client's verification runs for real."""
+    cert_path, key_path = _self_signed(tmp_path)
+    monkeypatch.setenv("SSL_CERT_FILE", str(cert_path))
+    server_tls = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    server_tls.load_cert_chain(cert_path, key_path)
+    inbox = Inbox()
+    port = free_port()
+    controller = Controller(
+        inbox, hostname="127.0.0.1", port=port, tls_context=server_tls, require_starttls=True
+    )
+    controller.start()
+    try:
+        yield MailSettings("127.0.0.1", port, "p@d.example", starttls=True), inbox
+    finally:
+        controller.stop()
+
+
+def test_the_sender_upgrades_to_tls_when_starttls_is_configured(
+    world: Engine, smtp_with_starttls: tuple[MailSettings, Inbox]
+) -> None:
+    settings, inbox = smtp_with_starttls
+    assert all(sent for _, _, sent in _request(world, settings).recipients)
+    assert len(inbox.messages) == 2
+    plain = MailSettings(settings.host, settings.port, settings.sender, starttls=False)
+    assert not any(sent for _, _, sent in _request(world, plain).recipients)

@@ -13,7 +13,14 @@ from datetime import date, timedelta
 import pytest
 from sqlalchemy import Engine, select
 
-from data_access.models import AuditEvent, Consent, OutboxMessage, ReleaseRequest, table_of
+from data_access.models import (
+    AuditEvent,
+    AuditStudent,
+    Consent,
+    OutboxMessage,
+    ReleaseRequest,
+    table_of,
+)
 from data_access.notifications import notifications_for
 from data_access.policy import AccessDenied, visibility_row
 from data_access.releases import (
@@ -47,6 +54,7 @@ OUTBOX = table_of(OutboxMessage)
 REQUEST = table_of(ReleaseRequest)
 CONSENT = table_of(Consent)
 AUDIT = table_of(AuditEvent)
+AUDIT_STUDENT = table_of(AuditStudent)
 
 
 @pytest.fixture
@@ -303,8 +311,14 @@ def test_the_request_is_audited_with_the_students_basis(world: Engine) -> None:
         event = connection.execute(
             select(AUDIT).where(AUDIT.c.action == "release_request.create")
         ).one()
+        basis = connection.execute(
+            select(AUDIT_STUDENT.c.student_id, AUDIT_STUDENT.c.legal_basis).where(
+                AUDIT_STUDENT.c.event_id == event.event_id
+            )
+        ).all()
     assert json.loads(event.detail)["request_id"] == created.request_id
     assert (event.user_email, event.categories) == ("counselor@d.org", "attendance;tests")
+    assert [tuple(row) for row in basis] == [("S1", "role:counselor")]
 
 
 def test_a_refused_link_reveals_nothing(world: Engine) -> None:
