@@ -75,10 +75,16 @@ def mail_settings(secrets: Mapping[str, Any]) -> MailSettings | None:
     """The `[smtp]` table of the secrets (`st.secrets` or a parsed TOML file), or None when
     there is none (messages then wait in the outbox). `host` and `sender` are required,
     `port` defaults to 587 with `starttls` and to 25 without, `username` and `password`
-    go together. Raises `MailSettingsError` naming the key otherwise."""
-    table = secrets.get("smtp") if hasattr(secrets, "get") else None
+    go together. Raises `MailSettingsError` naming the key otherwise. (A page calls it with
+    `st.secrets`; without any secrets file that raises FileNotFoundError: no settings.)"""
+    try:
+        table = secrets.get("smtp")
+    except FileNotFoundError:  # st.secrets without any secrets file
+        return None
     if not table:
         return None
+    if not isinstance(table, Mapping):
+        raise MailSettingsError("[smtp] must be a table of keys (host, port, sender, ...)")
     known = {"host", "port", "sender", "username", "password", "starttls"}
     unknown = sorted(set(table) - known)
     if unknown:

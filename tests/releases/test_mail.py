@@ -18,6 +18,8 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 from sqlalchemy import Engine, MetaData, select
+from streamlit import config as streamlit_config
+from streamlit.runtime.secrets import Secrets
 
 from data_access.mail import (
     LINK_REMOVED,
@@ -198,6 +200,27 @@ def test_only_the_steward_reads_the_outbox(world: Engine) -> None:
         outbox(world, principal(world, "counselor@d.org"))
 
 
+@pytest.fixture
+def secrets_file(tmp_path: Path) -> Iterator[Path]:
+    """Streamlit's `secrets.files` pointed at a file of this test (not there until written)."""
+    saved = streamlit_config.get_option("secrets.files")
+    path = tmp_path / ".streamlit" / "secrets.toml"
+    streamlit_config.set_option("secrets.files", [str(path)])
+    try:
+        yield path
+    finally:
+        streamlit_config.set_option("secrets.files", saved)
+
+
+def test_streamlits_secrets_give_the_smtp_settings_or_none_without_a_file(
+    secrets_file: Path,
+) -> None:
+    assert mail_settings(Secrets()) is None  # no secrets file at all
+    secrets_file.parent.mkdir()
+    secrets_file.write_text('[smtp]\nhost = "mail.d.org"\nsender = "p@d.org"\nstarttls = true\n')
+    assert mail_settings(Secrets()) == MailSettings("mail.d.org", 587, "p@d.org", starttls=True)
+
+
 def test_smtp_settings_are_read_from_the_secrets() -> None:
     assert mail_settings({}) is None
     assert mail_settings({"smtp": {"host": "mail.d.org", "sender": "p@d.org"}}) == MailSettings(
@@ -224,9 +247,10 @@ def test_smtp_settings_are_read_from_the_secrets() -> None:
         ({"host": "h", "sender": "p@d.org", "port": "25"}, "port"),
         ({"host": "h", "sender": "p@d.org", "username": "u"}, "username and password"),
         ({"host": "h", "sender": "p@d.org", "tls": True}, "unknown key"),
+        ("smtp.example.org", "must be a table"),
     ],
 )
-def test_unusable_smtp_settings_name_the_key(table: dict[str, object], words: str) -> None:
+def test_unusable_smtp_settings_name_the_key(table: object, words: str) -> None:
     with pytest.raises(MailSettingsError, match=words):
         mail_settings({"smtp": table})
 
