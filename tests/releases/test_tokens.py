@@ -8,6 +8,7 @@ their links), then presents tokens as an attacker or a family would.
 from __future__ import annotations
 
 import json
+import threading
 import uuid
 from datetime import UTC, date, datetime, timedelta
 
@@ -318,3 +319,32 @@ def test_failures_older_than_the_window_are_not_kept(world: Engine) -> None:
     with world.connect() as connection:
         kept = connection.execute(select(FAILURE.c.at)).scalars().all()
     assert kept == [NOW + FAILURE_WINDOW]
+
+
+def _sign_together(engine: Engine, tokens: list[str]) -> list[object]:
+    """Each token signed from its own thread, all released at the same moment."""
+    start = threading.Barrier(len(tokens))
+    answers: list[object] = []
+
+    def sign_now(token: str) -> None:
+        start.wait()
+        answers.append(_sign(engine, token, client=token[:8]))
+
+    threads = [threading.Thread(target=sign_now, args=(token,)) for token in tokens]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return answers
+
+
+def test_two_guardians_signing_at_the_same_moment_give_one_release(world: Engine) -> None:
+    """Both links are verified before either commits; the request closes once, and the
+    other signature is refused as `closed` (the closing update is conditional)."""
+    for round_number in range(1, 4):
+        answers = _sign_together(world, list(_request(world).values()))
+        assert sorted(map(str, answers)) == sorted(
+            [f"E-{round_number}", str(LinkRefused("closed"))]
+        )
+    with world.connect() as connection:
+        assert len(connection.execute(select(CONSENT)).all()) == 6 + 3  # the world's 6
