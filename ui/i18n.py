@@ -68,6 +68,7 @@ FAMILY_MODULES: tuple[str, ...] = (
     "ui/guard.py",
     "ui/i18n.py",
     "ui/record_view.py",
+    "ui/release_text.py",
 )
 
 _active: ContextVar[str] = ContextVar("pathwise_language", default=SOURCE_LANGUAGE)
