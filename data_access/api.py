@@ -787,3 +787,110 @@ def file_columns(name: str, data: bytes) -> tuple[tuple[str, ...], dict[str, lis
         seen = pl.concat([p.cells.get_column(cell_column(position)) for p in parts])
         values[column] = sorted(seen.drop_nulls().unique().head(50).to_list())
     return header, values
+
+
+# ---------------------------------------------------------------------------------------
+# Release requests (issue 16 part 1): data_access/releases.py and data_access/mail.py.
+# The family's side (`open_release_link`, `sign_release`, `decline_release`) has no
+# principal: the single-use token is the authority, verified there.
+# ---------------------------------------------------------------------------------------
+
+from data_access import mail as _mail  # noqa: E402
+from data_access import releases as _releases  # noqa: E402
+from data_access.mail import MailSettings as MailSettings  # noqa: E402
+from data_access.mail import MailSettingsError as MailSettingsError  # noqa: E402
+from data_access.releases import Compose as Compose  # noqa: E402
+from data_access.releases import CreatedRequest as CreatedRequest  # noqa: E402
+from data_access.releases import InvalidRequest as InvalidRequest  # noqa: E402
+from data_access.releases import LinkRefused as LinkRefused  # noqa: E402
+from data_access.releases import LinkView as LinkView  # noqa: E402
+from data_access.releases import NewRequest as NewRequest  # noqa: E402
+from data_access.releases import PrintableRelease as PrintableRelease  # noqa: E402
+
+
+def mail_settings(secrets: Any) -> MailSettings | None:
+    """The `[smtp]` settings of the app's secrets, or None (messages wait in the outbox)."""
+    return _mail.mail_settings(secrets)
+
+
+def request_releases(
+    principal: Principal,
+    news: Sequence[NewRequest],
+    *,
+    link_base: str,
+    compose: Compose,
+    mail: MailSettings | None,
+) -> list[CreatedRequest]:
+    return _releases.create_requests(
+        get_engine(), principal, news, link_base=link_base, compose=compose, mail=mail
+    )
+
+
+def request_release(
+    principal: Principal,
+    new: NewRequest,
+    *,
+    link_base: str,
+    compose: Compose,
+    mail: MailSettings | None,
+) -> CreatedRequest:
+    return _releases.create_request(
+        get_engine(), principal, new, link_base=link_base, compose=compose, mail=mail
+    )
+
+
+def release_requests(principal: Principal, *, student_id: str | None = None) -> pl.DataFrame:
+    return _releases.requests(get_engine(), principal, student_id=student_id)
+
+
+def cancel_release_request(principal: Principal, request_id: int) -> None:
+    _releases.cancel_request(get_engine(), principal, request_id)
+
+
+def printable_release(principal: Principal, request_id: int) -> PrintableRelease:
+    return _releases.printable_request(get_engine(), principal, request_id)
+
+
+def open_release_link(token: str, *, client: str) -> LinkView | LinkRefused:
+    return _releases.open_link(get_engine(), token, client=client)
+
+
+def sign_release(
+    token: str, *, client: str, signed_by: str, relationship: str, language: str
+) -> str | LinkRefused:
+    return _releases.sign(
+        get_engine(),
+        token,
+        client=client,
+        signed_by=signed_by,
+        relationship=relationship,
+        language=language,
+    )
+
+
+def decline_release(token: str, *, client: str) -> None | LinkRefused:
+    return _releases.decline(get_engine(), token, client=client)
+
+
+def admin_record_paper_release(
+    principal: Principal,
+    paper_code: str,
+    *,
+    signed_by: str,
+    relationship: str,
+    signed_date: date,
+    language: str,
+) -> str:
+    return _releases.record_paper_release(
+        get_engine(),
+        principal,
+        paper_code,
+        signed_by=signed_by,
+        relationship=relationship,
+        signed_date=signed_date,
+        language=language,
+    )
+
+
+def admin_outbox(principal: Principal) -> pl.DataFrame:
+    return _mail.outbox(get_engine(), principal)

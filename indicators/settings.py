@@ -125,6 +125,8 @@ class Settings:
     oneroster_id_field: str = "identifier"
     #: OneRoster rosters: fill teachers' caseloads from their class enrollments.
     oneroster_teacher_caseloads: bool = False
+    #: Release requests (docs/access-rules.md, "Release links"): days a link stays valid.
+    release_link_days: int = 14
 
     def service_types_addressing(self, need: str) -> tuple[str, ...]:
         """The service types that address `need` (one of FLAGS), from [coverage]."""
@@ -318,6 +320,7 @@ _LAYOUT: Final[dict[tuple[str, str], tuple[str, _Parser]]] = {
     ("nsc", "student_key"): ("nsc_student_key", _one_of(NSC_STUDENT_KEYS)),
     ("oneroster", "id_field"): ("oneroster_id_field", _one_of(ONEROSTER_ID_FIELDS)),
     ("oneroster", "teacher_caseloads"): ("oneroster_teacher_caseloads", _boolean),
+    ("releases", "link_days"): ("release_link_days", _int_at_least(1)),
 }
 _SECTIONS: Final = frozenset(section for section, _ in _LAYOUT)
 assert {field for field, _ in _LAYOUT.values()} == {f.name for f in fields(Settings)}
