@@ -63,6 +63,7 @@ FAMILY_MODULES: tuple[str, ...] = (
     "app.py",
     "pages/account.py",
     "pages/my_record.py",
+    "pages/release_sign.py",
     "ui/college_timeline.py",
     "ui/components.py",
     "ui/guard.py",

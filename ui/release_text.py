@@ -290,11 +290,15 @@ section + section { page-break-before: always; break-before: page; margin-top: 3
 """
 
 
+def _signer_is_student(facts: ReleaseFacts) -> bool:
+    return bool(getattr(facts, "signer_is_student", False))
+
+
 def _printable_section(
-    facts: ReleaseFacts, language: str, paper_code: str, student_name: str | None
+    facts: ReleaseFacts, language: str, paper_code: str | None, student_name: str | None
 ) -> str:
     _ = gettext_for(language)
-    e = release_elements(facts, language)
+    e = release_elements(facts, language, signer_is_student=_signer_is_student(facts))
     esc = html.escape
     student = student_name or facts.student_first_name
     parts = [
@@ -303,7 +307,15 @@ def _printable_section(
         "<p>"
         + esc(_("Student: {student}, {school}").format(student=student, school=facts.school_name))
         + "</p>",
-        "<p>" + esc(_("Paper code")) + f': <span class="code">{esc(paper_code)}</span></p>',
+        "<p>"
+        + esc(_("Paper code"))
+        + (
+            f': <span class="code">{esc(paper_code)}</span></p>'
+            if paper_code
+            else ': <span class="code">&emsp;&emsp;&emsp;&emsp;&emsp;&emsp;</span> '
+            + esc(_("(write the code from your email)"))
+            + "</p>"
+        ),
         f"<p>{esc(e.asks)}</p>",
         f"<h2>{esc(e.records_heading)}</h2>",
         "<ul>" + "".join(f"<li>{esc(item)}</li>" for item in e.records) + "</ul>",
@@ -350,13 +362,15 @@ def _printable_section(
 
 
 def printable_release(
-    facts: ReleaseFacts, paper_code: str, *, student_name: str | None = None
+    facts: ReleaseFacts, paper_code: str | None, *, student_name: str | None = None
 ) -> str:
     """A self-contained printable HTML page of the release: the same text in every language
     with a catalog (English first, then Spanish), each on its own printed page, with the
     paper code prominent and lines for the signature, the signer's name, the relationship
     and the date. Every value from the data is HTML-escaped. `student_name` (the full name,
-    for the steward's printout) defaults to the first name."""
+    for the steward's printout) defaults to the first name. Without a `paper_code` (the
+    family's own printout from the release page, whose link does not carry it) the code
+    box is left for the family to fill in from its email."""
     languages = catalog_languages()
     title = " / ".join(
         dict.fromkeys(gettext_for(c)("Permission to share school records") for c in languages)
