@@ -46,7 +46,7 @@ from ui.i18n import (
     language_switch,
 )
 from ui.release_text import (
-    category_words,
+    category_name,
     printable_release,
     relationship_words,
     release_elements,
@@ -263,7 +263,7 @@ def _end_message(answer: _Answer) -> None:
             icon=":material/check_circle:",
         )
         return
-    records = word_list([category_words(c, language()) for c in answer.categories], language())
+    records = word_list([category_name(c, language()) for c in answer.categories], language())
     if answer.signer_is_student:
         text = _(
             "Thank you. From today, {org} can see these records of yours: {records}. You can "
@@ -281,8 +281,6 @@ def _end_message(answer: _Answer) -> None:
 
 def release_page() -> None:
     """The public release page (see the module's docstring)."""
-    if is_demo_database():
-        demo_banner()
     token = st.query_params.get(TOKEN_PARAMETER, "")
     key = _token_key(token)
     answer = st.session_state.get(_ANSWERS_KEY, {}).get(key)
@@ -297,6 +295,8 @@ def release_page() -> None:
             return
         view = views[key] = opened
     _choose_language(view)
+    if is_demo_database():  # said once the link is verified: a refusal says nothing more
+        demo_banner()
     language_switch()
     if answer is not None:
         _end_message(answer)

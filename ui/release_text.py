@@ -155,6 +155,12 @@ def category_words(category: str, language: str) -> str:
     return gettext_for(language)(words) if words else category.replace("_", " ")
 
 
+def category_name(category: str, language: str) -> str:
+    """A data category's short name ("attendance" / "asistencia"; `ui.i18n.VOCABULARY_WORDS`
+    holds them for the catalog), for a sentence that lists several."""
+    return gettext_for(language)(category.replace("_", " "))
+
+
 def relationship_words(relationship: str, language: str) -> str:
     words = RELATIONSHIP_WORDS.get(relationship)
     return gettext_for(language)(words) if words else relationship.replace("_", " ")

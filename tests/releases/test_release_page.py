@@ -26,7 +26,7 @@ from domain.releases import DECLINED, ELECTRONIC, SIGNED, ReleaseEmail
 from tests.app.conftest import APP
 from tests.worlds import TODAY, build_small_world
 from ui.i18n import CHOICE_KEY, translations
-from ui.release_text import CATEGORY_WORDS, compose_email
+from ui.release_text import CATEGORY_WORDS, category_name, compose_email
 
 PURPOSE = "To plan Ana's FAFSA help with her family."
 
@@ -161,7 +161,7 @@ def test_a_family_opens_its_link_reads_the_three_elements_and_signs(
 
     sign(at, "Mom Testcase")
     end = successes(at)
-    assert "College C" in end and _(CATEGORY_WORDS["fafsa"]).split(":")[0] in end
+    assert "College C" in end and category_name("fafsa", language) in end
     assert _("Sign") not in [b.label for b in at.button]  # no way back to the form
     consent = consent_of(world, request_id)
     assert consent is not None
@@ -233,3 +233,23 @@ def test_a_signed_in_user_opening_a_link_gets_only_the_release_page(world: World
     at.run()
     assert not at.exception, at.exception
     assert "Which records" in shown(at)
+
+
+def test_names_and_purpose_from_the_data_are_shown_as_text_never_as_markup(
+    world: World,
+) -> None:
+    from data_access.models import Organization
+
+    hostile_org = "**Bold** [click](http://evil.example) <b>C</b>"
+    with world.engine.begin() as connection:
+        connection.execute(
+            update(table_of(Organization))
+            .where(table_of(Organization).c.org_id == "ORGC")
+            .values(org_name=hostile_org)
+        )
+    _request_id, token = request_link(world)
+    at = open_page(token)
+    assert hostile_org in shown(at)  # the reader sees the name as it is
+    rendered = "\n".join(str(m.value) for m in at.markdown)
+    assert "**Bold**" not in rendered and "[click](http" not in rendered
+    assert "<b>" not in rendered
