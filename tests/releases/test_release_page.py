@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
@@ -19,9 +20,9 @@ from streamlit.testing.v1 import AppTest
 from data_access import schema
 from data_access.engine import make_engine
 from data_access.identity import sign_in
-from data_access.models import Consent, Guardian, ReleaseRequest, table_of
+from data_access.models import Consent, Guardian, ReleaseRequest, ReleaseToken, table_of
 from data_access.releases import NewRequest, create_request
-from domain.release_tokens import TOKEN_PARAMETER
+from domain.release_tokens import MAX_FAILURES, TOKEN_PARAMETER
 from domain.releases import DECLINED, ELECTRONIC, SIGNED, ReleaseEmail
 from tests.app.conftest import APP
 from tests.worlds import TODAY, build_small_world
@@ -253,3 +254,44 @@ def test_names_and_purpose_from_the_data_are_shown_as_text_never_as_markup(
     rendered = "\n".join(str(m.value) for m in at.markdown)
     assert "**Bold**" not in rendered and "[click](http" not in rendered
     assert "<b>" not in rendered
+
+
+def refusal(at: AppTest) -> str:
+    return unescaped("\n".join(w.value for w in at.warning))
+
+
+def test_a_used_link_says_so_in_plain_words_and_nothing_about_the_student(world: World) -> None:
+    _request_id, token = request_link(world, language="es")
+    sign(open_page(token), "Mom Testcase")
+    again = open_page(token)
+    # A refused link tells nothing, not even its language: the browser's (none here) is used.
+    assert refusal(again).startswith("This link has already been used")
+    spanish = open_page(token, **{CHOICE_KEY: "es"})  # a family that chose Spanish
+    assert refusal(spanish).startswith("Este enlace ya se usó")
+    assert "Ana" not in shown(again) and "College C" not in shown(again)
+
+
+def test_an_expired_link_says_so_and_nothing_about_the_student(world: World) -> None:
+    request_id, token = request_link(world)
+    with world.engine.begin() as connection:
+        connection.execute(
+            update(table_of(ReleaseToken))
+            .where(table_of(ReleaseToken).c.request_id == request_id)
+            .values(expires_at=datetime(2026, 1, 1, tzinfo=UTC))
+        )
+    at = open_page(token)
+    assert refusal(at).startswith("This link has expired")
+    assert "Ana" not in shown(at) and "College C" not in shown(at)
+
+
+def test_after_repeated_bad_links_even_a_good_one_is_refused_with_a_wait(world: World) -> None:
+    _request_id, token = request_link(world)
+    at = open_page("bad-0")
+    for attempt in range(1, MAX_FAILURES + 1):
+        at.query_params[TOKEN_PARAMETER] = f"bad-{attempt}"
+        at.run()
+    at.query_params[TOKEN_PARAMETER] = token
+    at.run()
+    assert not at.exception, at.exception
+    assert "Please wait" in refusal(at)
+    assert "Ana" not in shown(at) and not at.text_input
