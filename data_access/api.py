@@ -802,6 +802,7 @@ from data_access.mail import MailSettingsError as MailSettingsError  # noqa: E40
 from data_access.releases import Compose as Compose  # noqa: E402
 from data_access.releases import CreatedRequest as CreatedRequest  # noqa: E402
 from data_access.releases import InvalidRequest as InvalidRequest  # noqa: E402
+from data_access.releases import InvalidSignature as InvalidSignature  # noqa: E402
 from data_access.releases import LinkRefused as LinkRefused  # noqa: E402
 from data_access.releases import LinkView as LinkView  # noqa: E402
 from data_access.releases import NewRequest as NewRequest  # noqa: E402

@@ -38,6 +38,23 @@ LINK_REMOVED = "[single-use link sent by email; not kept]"
 SMTP_TIMEOUT = 20
 
 
+#: The outbox's columns and their types (also when it is empty).
+OUTBOX_COLUMNS: dict[str, Any] = {
+    "message_id": pl.Int64,
+    "created_at": pl.Datetime("us", "UTC"),
+    "to_address": pl.String,
+    "subject": pl.String,
+    "body": pl.String,
+    "language": pl.String,
+    "kind": pl.String,
+    "request_id": pl.Int64,
+    "student_id": pl.String,
+    "sent": pl.Boolean,
+    "sent_at": pl.Datetime("us", "UTC"),
+    "error": pl.String,
+}
+
+
 class MailSettingsError(ValueError):
     """The `[smtp]` settings cannot be used; the message names the key."""
 
@@ -188,13 +205,7 @@ def outbox(engine: Engine, principal: Principal) -> pl.DataFrame:
             )
             .select_from(OUTBOX.outerjoin(REQUEST, REQUEST.c.request_id == OUTBOX.c.request_id))
             .order_by(OUTBOX.c.created_at.desc(), OUTBOX.c.message_id.desc()),
-            schema={
-                "message_id": pl.Int64,
-                "created_at": pl.Datetime("us"),
-                "request_id": pl.Int64,
-                "sent": pl.Boolean,
-                "sent_at": pl.Datetime("us"),
-            },
+            schema=OUTBOX_COLUMNS,
         )
         students = sorted({s for s in result["student_id"].to_list() if s})
         record_event(

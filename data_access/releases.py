@@ -35,7 +35,7 @@ from datetime import UTC, date, datetime
 from typing import Any, Literal
 
 import polars as pl
-from sqlalchemy import Connection, Engine, insert, literal, select, update
+from sqlalchemy import Connection, Engine, delete, insert, literal, select, update
 
 from data_access.audit import record_event, recording_refusals
 from data_access.engine import CHECKOUT
@@ -91,7 +91,7 @@ from domain.releases import (
     ReleaseEmail,
     state_of,
 )
-from domain.vocabulary import CATEGORIES, SIGNER_RELATIONSHIPS, Role, format_list, parse_list
+from domain.vocabulary import CATEGORIES, Role, format_list, parse_list
 from indicators.settings import load_settings
 
 REQUEST = table_of(ReleaseRequest)
@@ -117,6 +117,18 @@ SOURCE_LANGUAGE = "en"
 
 class InvalidRequest(ValueError):
     """The request cannot be made or recorded as given; the words say what to change."""
+
+
+class InvalidSignature(InvalidRequest):
+    """A signature without the signer's name or with a relationship the signer may not
+    give. `problems` holds `name` and/or `relationship` and `allowed` the relationships
+    accepted, so that the release page words it in the family's language (the message is
+    English, for staff)."""
+
+    def __init__(self, message: str, problems: tuple[str, ...], allowed: tuple[str, ...]):
+        super().__init__(message)
+        self.problems = problems
+        self.allowed = allowed
 
 
 @dataclass(frozen=True)
@@ -536,6 +548,7 @@ def _token_row(connection: Connection, token: str) -> Any | None:
             REQUEST.c.opened_at,
             STUDENT.c.first_name,
             STUDENT.c.last_name,
+            STUDENT.c.birth_date,
             SCHOOL.c.school_name,
             ORGANIZATION.c.org_name,
             ORGANIZATION.c.org_type,
@@ -602,8 +615,14 @@ def _verify(connection: Connection, token: str, key: str, now: datetime) -> Any:
         expires_at=_aware(row.expires_at) if row is not None else None,
         now=now,
     )
-    if reason is not None:
-        raise _Refused(LinkRefused(reason), row)
+    if reason is not None or row is None:
+        raise _Refused(LinkRefused(reason or "unknown"), row)
+    if is_eligible_student(row.birth_date, _family_today(now)) and not _signer_is_student(
+        connection, row
+    ):
+        # The student turned 18 since: the rights, and the release, are now theirs
+        # (34 CFR 99.5); a guardian's link no longer acts.
+        raise _Refused(LinkRefused("closed"), row)
     return row
 
 
@@ -611,6 +630,8 @@ def _refuse(engine: Engine, action: str, refused: _Refused, key: str, now: datet
     """Record a refused link (and an unknown token as the client's failure); committed."""
     with engine.begin() as connection:
         if refused.refused.reason == "unknown":
+            # Failures older than the window no longer count: they are not kept either.
+            connection.execute(delete(FAILURE).where(FAILURE.c.at <= now - FAILURE_WINDOW))
             connection.execute(insert(FAILURE).values(client_key=key, at=now))
         detail: dict[str, object] = {"reason": refused.refused.reason, "client": key}
         if refused.about is not None:
@@ -745,18 +766,28 @@ def _record_release(
     )
 
 
-def _signer(signed_by: str, relationship: str, allowed: Sequence[str]) -> str:
+def _signer(signed_by: str, relationship: str, allowed: tuple[str, ...]) -> str:
+    """The signer's name, tidied; InvalidSignature when it is blank or too long or the
+    relationship is not one of `allowed`."""
     name = " ".join((signed_by or "").split())
-    problems = []
-    if not name:
-        problems.append("type the signer's full name")
-    elif len(name) > 200:
-        problems.append("the signer's name is longer than 200 characters")
+    words, problems = [], []
+    if not name or len(name) > 200:
+        problems.append("name")
+        words.append("type the signer's full name" if not name else "the signer's name is too long")
     if relationship not in allowed:
-        problems.append(f"the signer is one of {', '.join(allowed)} (not {relationship!r})")
+        problems.append("relationship")
+        words.append(f"the signer is one of {', '.join(allowed)} (not {relationship!r})")
     if problems:
-        raise InvalidRequest("Cannot record this release: " + "; ".join(problems) + ".")
+        raise InvalidSignature(
+            "Cannot record this release: " + "; ".join(words) + ".", tuple(problems), allowed
+        )
     return name
+
+
+def _family_today(now: datetime) -> date:
+    """The date a family signs on: the server's local date at `now` (as `date.today()`,
+    the date the principals' rules apply on)."""
+    return now.astimezone().date()
 
 
 def sign(
@@ -773,7 +804,7 @@ def sign(
     (`E-<request_id>`, method electronic, signed today, expiring as requested), the
     request signed, the organisation and the requester notified, audited ("release.sign"),
     all in one transaction; the consent id. `relationship`: `parent` or `guardian` on a
-    guardian's link, `eligible_student` on the student's own. InvalidRequest for a blank
+    guardian's link, `eligible_student` on the student's own. InvalidSignature for a blank
     name or another relationship (nothing written)."""
     moment, key = _now(now), client_key(client)
     try:
@@ -782,7 +813,7 @@ def sign(
             name = _signer(
                 signed_by, relationship, relationships_for(_signer_is_student(connection, row))
             )
-            signed_date = moment.astimezone().date()
+            signed_date = _family_today(moment)
             if row.release_expires is not None and row.release_expires < signed_date:
                 raise _Refused(LinkRefused("expired"), row)
             consent_id = f"E-{row.request_id}"
@@ -876,7 +907,9 @@ def record_paper_release(
     """The steward records a returned paper release by the code printed on it
     (ADMINISTER_RELEASES): the release `P-<request_id>`, method paper, and the same
     closing, notifications and audit ("release.record_paper") as a signature. A request
-    whose links have expired can still be answered on paper; a closed one cannot."""
+    whose links have expired can still be answered on paper; a closed one cannot. The
+    signer is `parent` or `guardian`, or `eligible_student` when the student was 18 on
+    `signed_date` (the rights are then the student's, 34 CFR 99.5)."""
     with recording_refusals(engine, principal, "release.record_paper"):
         require(principal, Action.ADMINISTER_RELEASES)
     code = normalise_paper_code(paper_code)
@@ -889,7 +922,11 @@ def record_paper_release(
                 f"The release request with the code {code} is already {row.status}; "
                 "nothing was recorded."
             )
-        name = _signer(signed_by, relationship, SIGNER_RELATIONSHIPS)
+        name = _signer(
+            signed_by,
+            relationship,
+            relationships_for(is_eligible_student(row.birth_date, signed_date)),
+        )
         if signed_date > principal.today:
             raise InvalidRequest(f"The release with the code {code} cannot be signed after today.")
         if row.release_expires is not None and row.release_expires < signed_date:

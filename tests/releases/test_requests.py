@@ -17,7 +17,9 @@ from data_access.models import AuditEvent, Consent, OutboxMessage, ReleaseReques
 from data_access.notifications import notifications_for
 from data_access.policy import AccessDenied, visibility_row
 from data_access.releases import (
+    CreatedRequest,
     InvalidRequest,
+    InvalidSignature,
     LinkRefused,
     LinkView,
     NewRequest,
@@ -62,7 +64,9 @@ def _tokens(engine: Engine, request_id: int) -> dict[str, str]:
     return {row.to_address: token_of(link_in(row.body)) for row in rows}
 
 
-def _request(engine: Engine, email: str = "counselor@d.org", new: NewRequest = ANA_FOR_ORGA):
+def _request(
+    engine: Engine, email: str = "counselor@d.org", new: NewRequest = ANA_FOR_ORGA
+) -> CreatedRequest:
     return create_request(
         engine,
         principal(engine, email),
@@ -185,11 +189,12 @@ def test_a_decline_tells_the_requester_and_not_the_organisation(world: Engine) -
 def test_a_signature_needs_a_name_and_a_relationship_of_the_vocabulary(world: Engine) -> None:
     created = _request(world)
     token = _tokens(world, created.request_id)["mom@family.org"]
-    with pytest.raises(InvalidRequest, match="name"):
+    with pytest.raises(InvalidSignature) as blank:
         sign(
             world, token, client="c1", signed_by="  ", relationship="parent", language="en", now=NOW
         )
-    with pytest.raises(InvalidRequest, match="eligible_student"):
+    assert (blank.value.problems, blank.value.allowed) == (("name",), ("parent", "guardian"))
+    with pytest.raises(InvalidSignature) as student:
         sign(
             world,
             token,
@@ -199,6 +204,9 @@ def test_a_signature_needs_a_name_and_a_relationship_of_the_vocabulary(world: En
             language="en",
             now=NOW,
         )
+    assert student.value.problems == ("relationship",)
+    assert "eligible_student" in str(student.value)
+    # Nothing was written: the link still works.
     assert isinstance(open_link(world, token, client="c1", now=NOW), LinkView)
 
 
