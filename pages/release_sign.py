@@ -26,7 +26,7 @@ from dataclasses import dataclass
 import streamlit as st
 
 from data_access.api import (
-    InvalidRequest,
+    InvalidSignature,
     LinkRefused,
     LinkView,
     decline_release,
@@ -200,8 +200,11 @@ def _sign(token: str, view: LinkView, name: str, relationship: str) -> None:
             relationship=relationship,
             language=language(),
         )
-    except InvalidRequest:
-        st.error(_("Please type the full name of the person signing."))
+    except InvalidSignature as invalid:
+        if "name" in invalid.problems:
+            st.error(_("Please type the full name of the person signing."))
+        if "relationship" in invalid.problems:
+            st.error(_("Please choose how the person signing is related to the student."))
         return
     if isinstance(result, LinkRefused):
         _forget(token)

@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
@@ -20,7 +20,14 @@ from streamlit.testing.v1 import AppTest
 from data_access import schema
 from data_access.engine import make_engine
 from data_access.identity import sign_in
-from data_access.models import Consent, Guardian, ReleaseRequest, ReleaseToken, table_of
+from data_access.models import (
+    Consent,
+    Guardian,
+    ReleaseRequest,
+    ReleaseToken,
+    Student,
+    table_of,
+)
 from data_access.releases import NewRequest, create_request
 from domain.release_tokens import MAX_FAILURES, TOKEN_PARAMETER
 from domain.releases import DECLINED, ELECTRONIC, SIGNED, ReleaseEmail
@@ -295,3 +302,36 @@ def test_after_repeated_bad_links_even_a_good_one_is_refused_with_a_wait(world: 
     assert not at.exception, at.exception
     assert "Please wait" in refusal(at)
     assert "Ana" not in shown(at) and not at.text_input
+
+
+def test_an_eligible_student_signs_their_own_release_as_the_student(world: World) -> None:
+    """Eli is 18 (34 CFR 99.5): the link is his own, the page speaks to him, and the only
+    relationship offered is the student's."""
+    with world.engine.begin() as connection:
+        connection.execute(
+            update(table_of(Student))
+            .where(table_of(Student).c.student_id == "S5")
+            .values(birth_date=date(2008, 11, 1))
+        )
+    emails: list[ReleaseEmail] = []
+
+    def compose(mail: ReleaseEmail) -> tuple[str, str]:
+        emails.append(mail)
+        return compose_email(mail)
+
+    created = create_request(
+        world.engine,
+        sign_in(world.engine, "admin@d.org", TODAY),
+        NewRequest(student_id="S5", org_id="ORGC", categories=("fafsa",), purpose="College"),
+        link_base="http://localhost:8501/",
+        compose=compose,
+        mail=None,
+    )
+    token = parse_qs(urlsplit(emails[0].link).query)[TOKEN_PARAMETER][0]
+    at = open_page(token)
+    assert "your school records" in shown(at)
+    assert at.radio[0].options == ["The student (18 or older)"]
+    sign(at, "Eli Testcase", "eligible_student")
+    assert "these records of yours" in successes(at)
+    consent = consent_of(world, created.request_id)
+    assert consent is not None and consent["signer_relationship"] == "eligible_student"
