@@ -42,6 +42,7 @@ from ui.i18n import (
     activate,
     activate_for,
     catalog_languages,
+    format_decimal,
     language,
     language_switch,
 )
@@ -116,9 +117,9 @@ def _refusal_text(refused: LinkRefused) -> str:
     if refused.reason == "slow_down":
         minutes = max(1, -(-refused.retry_after // 60))
         return _(
-            "Too many links that do not work were tried from here. Please wait {minutes} "
-            "minutes and try again."
-        ).format(minutes=minutes)
+            "Too many links that do not work were tried from here. Please wait about "
+            "{minutes} min and try again."
+        ).format(minutes=format_decimal(minutes))
     return _(
         "This link does not work. Please check that you opened the whole link from the "
         "email, or ask the school for a new one."
