@@ -11,6 +11,7 @@ from collections.abc import Callable
 import streamlit as st
 
 from data_access.api import Action, lands_on_figures
+from domain.release_tokens import TOKEN_PARAMETER
 from pages import (
     account,
     administration,
@@ -20,6 +21,7 @@ from pages import (
     my_record,
     outcomes,
     pipeline,
+    release_sign,
     student,
 )
 from ui.components import demo_banner, meeting_banner
@@ -210,8 +212,28 @@ def sidebar(state: SessionState) -> None:
             )
 
 
+def release_link_page() -> bool:
+    """The release page alone, for anyone whose address carries a release link's token
+    (issue 16 part 1): a family signs without signing in, and a signed-in user who opens
+    such a link gets that page too, without the sidebar of their own pages. True when it
+    ran."""
+    if TOKEN_PARAMETER not in st.query_params:
+        return False
+    page = st.Page(
+        guarded(release_sign.release_page),
+        title=_("Permission to share school records"),
+        url_path="release",
+        icon=":material/draw:",
+        default=True,
+    )
+    st.navigation([page], position="hidden").run()
+    return True
+
+
 def main() -> None:
     st.set_page_config(page_title="Pathwise", page_icon=":material/route:", layout="wide")
+    if release_link_page():  # before sign-in: the link is the family's only credential
+        return
     try:
         state = current_session()
     except (DemoRefused, SignInMisconfigured) as refused:

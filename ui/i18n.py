@@ -63,11 +63,13 @@ FAMILY_MODULES: tuple[str, ...] = (
     "app.py",
     "pages/account.py",
     "pages/my_record.py",
+    "pages/release_sign.py",
     "ui/college_timeline.py",
     "ui/components.py",
     "ui/guard.py",
     "ui/i18n.py",
     "ui/record_view.py",
+    "ui/release_text.py",
 )
 
 _active: ContextVar[str] = ContextVar("pathwise_language", default=SOURCE_LANGUAGE)
