@@ -21,6 +21,7 @@
 from __future__ import annotations
 
 from datetime import date
+from typing import Any
 
 import polars as pl
 from sqlalchemy import Engine, select, update
@@ -50,7 +51,7 @@ RELEASE_REQUEST = table_of(ReleaseRequest)
 #: The kind of the notification a withdrawal sends.
 RELEASE_ENDED = "release_ended"
 
-_SCHEMA = {
+_SCHEMA: dict[str, Any] = {
     "consent_id": pl.String,
     "student_id": pl.String,
     "first_name": pl.String,
