@@ -2,7 +2,7 @@
 gap) and what became of the requests, by organisation and school.
 
 Both are the steward's (SEE_RELEASE_REQUESTS: admins, not in meeting mode), who sees every
-student and exact figures (access.md: admins see exact aggregates), so the counts are not
+student and exact figures (docs/access-rules.md: admins see exact figures), so the counts are not
 small-cell protected; a role that may not see them is refused (audited).
 
 - `consent_gap`: `indicators.consent_gap` over the services active on `today`, the open
