@@ -126,14 +126,21 @@ def releases_for_family(engine: Engine, principal: Principal) -> pl.DataFrame:
     if rows.height == 0:
         return pl.DataFrame(schema=_SCHEMA)
     return rows.with_columns(
-        pl.col("service_types").map_elements(_as_list, return_dtype=pl.List(pl.String)),
-        pl.col("categories").map_elements(_as_list, return_dtype=pl.List(pl.String)),
+        _as_list("service_types"),
+        _as_list("categories"),
         pl.col("active").cast(pl.Boolean),
     ).select(list(_SCHEMA))
 
 
-def _as_list(cell: str | None) -> list[str]:
-    return list(parse_list(cell))
+def _as_list(column: str) -> pl.Expr:
+    """A stored `;` list cell as a list of its trimmed, non-empty items (`parse_list`)."""
+    return (
+        pl.col(column)
+        .fill_null("")
+        .str.split(";")
+        .list.eval(pl.element().str.strip_chars())
+        .list.eval(pl.element().filter(pl.element().str.len_chars() > 0))
+    )
 
 
 def withdraw_release(engine: Engine, principal: Principal, consent_id: str) -> None:
