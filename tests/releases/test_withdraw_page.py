@@ -134,3 +134,30 @@ def test_keeping_the_release_withdraws_nothing(family: tuple[str, str, str]) -> 
     assert not at.exception, at.exception
     assert not [w for w in at.warning if w.value.startswith(words["sure"])]
     assert _revoked(url, parent) == []
+
+
+@pytest.mark.parametrize("family", ["en", "es"], indirect=True)
+def test_a_release_withdrawn_meanwhile_shows_as_withdrawn_and_asks_nothing_more(
+    family: tuple[str, str, str],
+) -> None:
+    """Two tabs: the releases are withdrawn in the other one between the click on
+    "Withdraw" and the confirmation; the page shows them withdrawn, in words, and offers
+    nothing more to confirm."""
+    url, parent, language = family
+    words = WORDS[language]
+    at = _click(_page(parent), words["withdraw"])
+    engine = make_engine(url)
+    with engine.begin() as connection:
+        connection.execute(
+            text(
+                "UPDATE consent SET revoked_date = :today WHERE student_id IN "
+                "(SELECT student_id FROM guardian WHERE guardian_email = :email)"
+            ),
+            {"today": date.today(), "email": parent},
+        )
+    engine.dispose()
+    at.run()
+    assert not at.exception, at.exception
+    assert not [w for w in at.warning if w.value.startswith(words["sure"])]
+    assert words["withdraw"] not in [b.label for b in at.button]
+    assert any(words["withdrawn_on"] in c.value for c in at.caption)
