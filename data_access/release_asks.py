@@ -14,7 +14,8 @@ for a release").
 
 The steward (SEE_RELEASE_REQUESTS) reads the open asks with candidate students from the
 record matcher (`indicators.record_matching`, the rule of the mapped imports: exact names,
-birth date and school, or near names; a student-level read, audited per candidate),
+birth date and school, or near names of the same birth date; an ask without a birth date
+finds only students of the same names; a student-level read, audited per candidate),
 matches one (`match_ask`: returns what the "request a release" form needs) or rejects it
 (`reject_ask`). Both are audited.
 """
