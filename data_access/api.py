@@ -895,3 +895,69 @@ def admin_record_paper_release(
 
 def admin_outbox(principal: Principal) -> pl.DataFrame:
     return _mail.outbox(get_engine(), principal)
+# Issue 16 part 1: a family's releases (My record), partners' asks and the steward's view
+# of releases. Kept together at the end of the module so that the parallel branches of
+# issue 16 merge without touching each other's lines.
+from data_access import family_releases as _family_releases  # noqa: E402
+from data_access import release_asks as _release_asks  # noqa: E402
+from data_access import release_overview as _release_overview  # noqa: E402
+from data_access.family_releases import WithdrawalRefused  # noqa: E402
+from data_access.release_asks import InvalidAsk, MatchedAsk  # noqa: E402
+
+__all__ += ["InvalidAsk", "MatchedAsk", "WithdrawalRefused"]
+
+
+def family_releases(principal: Principal) -> pl.DataFrame:
+    """Every release for the family's own students (audited): My record's "Your releases"."""
+    return _family_releases.releases_for_family(get_engine(), principal)
+
+
+def withdraw_release(principal: Principal, consent_id: str) -> None:
+    """Withdraw one of the family's releases from today. Raises `AccessDenied` (audited) or
+    `WithdrawalRefused`."""
+    _family_releases.withdraw_release(get_engine(), principal, consent_id)
+
+
+def ask_for_release(
+    principal: Principal,
+    *,
+    first_name: str,
+    last_name: str,
+    school_id: str,
+    birth_date: date | None = None,
+    note: str | None = None,
+) -> int:
+    """A partner asks the district to request a release (raises `InvalidAsk`)."""
+    return _release_asks.ask_for_release(
+        get_engine(),
+        principal,
+        first_name=first_name,
+        last_name=last_name,
+        school_id=school_id,
+        birth_date=birth_date,
+        note=note,
+    )
+
+
+def my_asks(principal: Principal) -> pl.DataFrame:
+    return _release_asks.my_asks(get_engine(), principal)
+
+
+def open_asks(principal: Principal) -> pl.DataFrame:
+    return _release_asks.open_asks(get_engine(), principal)
+
+
+def match_ask(principal: Principal, ask_id: int, student_id: str) -> MatchedAsk:
+    return _release_asks.match_ask(get_engine(), principal, ask_id, student_id)
+
+
+def reject_ask(principal: Principal, ask_id: int) -> None:
+    _release_asks.reject_ask(get_engine(), principal, ask_id)
+
+
+def consent_gap(principal: Principal) -> pl.DataFrame:
+    return _release_overview.consent_gap(get_engine(), principal)
+
+
+def release_request_counts(principal: Principal) -> pl.DataFrame:
+    return _release_overview.request_counts(get_engine(), principal)

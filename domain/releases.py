@@ -55,3 +55,16 @@ class ReleaseEmail:
     link: str
     link_expires: date
     paper_code: str
+
+
+#: A partner's ask that the district request a release (`release_ask.status`): `open` until
+#: the steward matches it to a student (`matched`) or sets it aside (`rejected`).
+ASK_OPEN: Final = "open"
+ASK_MATCHED: Final = "matched"
+ASK_REJECTED: Final = "rejected"
+ASK_STATUSES: Final = (ASK_OPEN, ASK_MATCHED, ASK_REJECTED)
+#: What the partner who asked is told: `waiting` until a release naming its organisation is
+#: signed for the student the steward matched (`signed`); never whether a student was
+#: found, matched or the ask rejected.
+ASK_WAITING: Final = "waiting"
+ASK_SIGNED: Final = "signed"

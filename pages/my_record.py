@@ -1,19 +1,27 @@
-"""My record (parents and students): the record, notes shared with the family, and who saw it.
+"""My record (parents and students): the record, notes shared with the family, who saw it,
+and the family's releases, each of which it may withdraw here (issue 16 part 1).
 
 In the family's language (ui/i18n.py: the switch, else the guardian's language on file,
 else the browser's), dates and numbers formatted for it."""
 
 from __future__ import annotations
 
+from typing import Any
+
+import polars as pl
 import streamlit as st
 
 from data_access.api import (
     AccessDenied,
     Action,
+    Principal,
+    WithdrawalRefused,
     disclosure_log,
+    family_releases,
     my_students,
     notes_for,
     student_record,
+    withdraw_release,
 )
 from ui.college_timeline import college_timeline
 from ui.components import next_step, page_header, plain_text
@@ -24,6 +32,9 @@ from ui.record_view import (
     fafsa_section,
     identity_line,
     marks_section,
+    release_dates,
+    release_may_be_withdrawn,
+    release_summary,
     services_section,
     tests_section,
 )
@@ -118,10 +129,93 @@ def my_record_page() -> None:
                 ),
             },
         )
+    releases_section(principal, student_id)
     next_step(
         _(
-            "If something here is wrong, or you want to change or withdraw a release you "
-            "signed, contact your school's counselor: a withdrawn release takes effect "
-            "immediately."
+            "If something here is wrong, contact your school's counselor. You can withdraw "
+            'a release yourself under "Your releases": it takes effect immediately.'
         )
+    )
+
+
+#: Session keys: the release waiting for the family's confirmation, and the message said
+#: once it is withdrawn.
+PENDING_WITHDRAWAL = "release_to_withdraw"
+WITHDRAWN_MESSAGE = "release_withdrawn_message"
+
+
+def releases_section(principal: Principal, student_id: str) -> None:
+    """The "Your releases" section: every release for the student in plain words, each still in effect
+    (or yet to start) with a "Withdraw" button and one confirmation. Withdrawing takes
+    effect at once: the organisation loses the student on its next request and is told
+    that a release ended, never why (docs/access-rules.md, "Withdrawing a release")."""
+    st.subheader(_("Your releases"))
+    st.caption(
+        _(
+            "A release lets one partner organisation see part of this record, for the "
+            "purpose written on it. You may withdraw a release at any time: the "
+            "organisation is told that it ended, not why."
+        )
+    )
+    said = st.session_state.pop(WITHDRAWN_MESSAGE, None)
+    if said:
+        st.success(said, icon=":material/check_circle:")
+    releases = family_releases(principal).filter(pl.col("student_id") == student_id)
+    if releases.height == 0:
+        st.caption(_("No release has been signed for this student."))
+        return
+    for release in releases.iter_rows(named=True):
+        with st.container(border=True):
+            st.markdown(release_summary(release))
+            st.caption(release_dates(release, principal.today))
+            if release_may_be_withdrawn(release, principal.today):
+                _withdraw_controls(principal, release)
+
+
+def _withdraw_controls(principal: Principal, release: dict[str, Any]) -> None:
+    consent_id = release["consent_id"]
+    organisation = md(release["org_name"])
+    if st.session_state.get(PENDING_WITHDRAWAL) != consent_id:
+        if st.button(_("Withdraw"), key=f"withdraw_{consent_id}"):
+            st.session_state[PENDING_WITHDRAWAL] = consent_id
+            st.rerun()
+        return
+    st.warning(
+        _(
+            "Are you sure? {organisation} will no longer see {child}'s {categories} from "
+            "now on. You can sign a new release later if you change your mind."
+        ).format(
+            organisation=organisation,
+            child=md(release["first_name"]),
+            categories=", ".join(word(c) for c in release["categories"]),
+        )
+    )
+    confirm, keep = st.columns(2)
+    if keep.button(_("No, keep it"), key=f"keep_{consent_id}"):
+        st.session_state.pop(PENDING_WITHDRAWAL, None)
+        st.rerun()
+    if confirm.button(_("Yes, withdraw it"), key=f"confirm_{consent_id}", type="primary"):
+        st.session_state.pop(PENDING_WITHDRAWAL, None)
+        try:
+            withdraw_release(principal, consent_id)
+        except WithdrawalRefused as refused:
+            st.error(_refusal(refused))
+            return
+        except AccessDenied:
+            st.error(_("This release is not on your record, so it cannot be withdrawn here."))
+            return
+        st.session_state[WITHDRAWN_MESSAGE] = _(
+            "The release for {organisation} is withdrawn. {organisation} was told that it "
+            "ended, without any reason."
+        ).format(organisation=organisation)
+        st.rerun()
+
+
+def _refusal(refused: WithdrawalRefused) -> str:
+    if refused.code == "already_withdrawn":
+        return _("This release was already withdrawn on {day}.").format(
+            day=format_date(refused.day)
+        )
+    return _("This release ended on {day}; there is nothing to withdraw.").format(
+        day=format_date(refused.day)
     )

@@ -322,3 +322,68 @@ def _how(row: dict[str, object]) -> str | None:
     if isinstance(row["rules_as_of"], date):
         said.append(_("under the rules as of {day}").format(day=format_date(row["rules_as_of"])))
     return ", ".join(said) or None
+
+
+#: What kind of organisation a release names, in words a family reads
+#: (domain.vocabulary.ORG_TYPES).
+ORG_KINDS: dict[str, str] = {
+    "district": N_("the school district"),
+    "community": N_("a community organisation"),
+    "hub": N_("a community hub"),
+}
+#: How a release was given (`consent.method`; blank: typed in from paper by the district).
+RELEASE_METHODS: dict[str, str] = {
+    "electronic": N_("signed online"),
+    "paper": N_("signed on paper"),
+}
+
+
+def what_it_does(org_type: str, service_types: list[str]) -> str:
+    """The organisation's kind and the services it offers, in the page's language."""
+    kind = _(ORG_KINDS[org_type]) if org_type in ORG_KINDS else word(org_type)
+    if not service_types:
+        return kind
+    return _("{kind} offering {services}").format(
+        kind=kind, services=", ".join(word(s) for s in service_types)
+    )
+
+
+def release_summary(release: dict[str, Any]) -> str:
+    """One release in plain words (markdown, values escaped): who may see what, and why."""
+    return _(
+        "**{organisation}** ({what}) may see {child}'s {categories}. Purpose: {purpose}"
+    ).format(
+        organisation=md(release["org_name"]),
+        what=md(what_it_does(release["org_type"], release["service_types"])),
+        child=md(release["first_name"]),
+        categories=", ".join(word(c) for c in release["categories"]),
+        purpose=md(release["purpose"]),
+    )
+
+
+def release_may_be_withdrawn(release: dict[str, Any], today: date) -> bool:
+    """Not withdrawn yet and not ended: in effect now, or signed to start later."""
+    revoked, expires = release["revoked_date"], release["expires_date"]
+    return (revoked is None or revoked > today) and (expires is None or expires >= today)
+
+
+def release_dates(release: dict[str, Any], today: date) -> str:
+    """When and how the release was signed, and whether it is in effect, in words."""
+    method = release["method"]
+    signed = _("Signed on {day} by {signer}").format(
+        day=format_date(release["signed_date"]), signer=md(release["signed_by"])
+    )
+    if method in RELEASE_METHODS:
+        signed = _("{signed} ({how})").format(signed=signed, how=_(RELEASE_METHODS[method]))
+    revoked, expires = release["revoked_date"], release["expires_date"]
+    if revoked is not None and revoked <= today:
+        state = _("Withdrawn on {day}.").format(day=format_date(revoked))
+    elif expires is not None and expires < today:
+        state = _("Ended on {day}.").format(day=format_date(expires))
+    elif release["signed_date"] > today:
+        state = _("Starts on {day}.").format(day=format_date(release["signed_date"]))
+    elif expires is not None:
+        state = _("In effect until {day}.").format(day=format_date(expires))
+    else:
+        state = _("In effect until you withdraw it.")
+    return _("{signed}. {state}").format(signed=signed, state=state)
