@@ -895,6 +895,8 @@ def admin_record_paper_release(
 
 def admin_outbox(principal: Principal) -> pl.DataFrame:
     return _mail.outbox(get_engine(), principal)
+
+
 # Issue 16 part 1: a family's releases (My record), partners' asks and the steward's view
 # of releases. Kept together at the end of the module so that the parallel branches of
 # issue 16 merge without touching each other's lines.
