@@ -148,9 +148,14 @@ def raw_columns(name: str, frame: pl.DataFrame) -> pl.DataFrame:
 
 
 def read_raw_tables(engine: Engine) -> RawTables:
-    return RawTables(
-        **{name: read_table(engine, table_of(IMPORT_TABLES[name])) for name in RAW_FILES}
-    )
+    """The tables the indicators read, with only the columns they read: reading is most of
+    a refresh at scale (each value becomes a Python object on the way from SQLite), and
+    course titles, names and the states' FAFSA flags are not read by any indicator."""
+    tables = {}
+    for name in RAW_FILES:
+        table = table_of(IMPORT_TABLES[name])
+        tables[name] = read_table(engine, table, [c for c in RAW_SCHEMAS[name] if c in table.c])
+    return RawTables(**tables)
 
 
 def read_searched(engine: Engine) -> pl.Series:
