@@ -214,6 +214,34 @@ def print_button(principal: api.Principal, request_id: int, *, key: str) -> None
     )
 
 
+def send_requests(principal: api.Principal, news: list[api.NewRequest]) -> list[Outcome] | None:
+    """Make `news` in one step (all or none), sent by SMTP when configured; None (the
+    problem shown) when refused."""
+    settings, problem = mail()
+    if problem:
+        st.error(md(f"The [smtp] settings cannot be used ({problem}); emails wait in the outbox."))
+    try:
+        created = api.request_releases(
+            principal, news, link_base=link_base(), compose=compose_email, mail=settings
+        )
+    except (api.InvalidRequest, api.AccessDenied) as refused:
+        st.error(md(refused))
+        return None
+    return [outcome(c, smtp_configured=settings is not None) for c in created]
+
+
+def summary(done: list[Outcome]) -> str:
+    """ "3 release requests made: 1 emailed, 1 waiting in the outbox, 1 on paper only"."""
+    emailed = sum(1 for d in done if d.emailed)
+    waiting = sum(1 for d in done if d.waiting and not d.emailed)
+    paper = sum(1 for d in done if not d.emailed and not d.waiting)
+    made = f"{len(done)} release request{'' if len(done) == 1 else 's'} made"
+    return (
+        f"{made}: {emailed} emailed to the family, {waiting} waiting in the outbox for the "
+        f"data steward, {paper} on paper only (no email on file: print them)."
+    )
+
+
 # ---------------------------------------------------------------------------------------
 # The request form
 # ---------------------------------------------------------------------------------------
@@ -325,19 +353,10 @@ def request_form(principal: api.Principal, student_id: str, partners: pl.DataFra
 
 
 def _send(principal: api.Principal, new: api.NewRequest) -> None:
-    settings, problem = mail()
-    if problem:
-        st.error(
-            md(f"The [smtp] settings cannot be used ({problem}); the email waits in the outbox.")
-        )
-    try:
-        created = api.request_release(
-            principal, new, link_base=link_base(), compose=compose_email, mail=settings
-        )
-    except (api.InvalidRequest, api.AccessDenied) as refused:
-        st.error(md(refused))
+    done = send_requests(principal, [new])
+    if done is None:
         return
-    st.session_state[SENT_KEY] = outcome(created, smtp_configured=settings is not None)
+    st.session_state[SENT_KEY] = done[0]
     st.session_state[REFERRAL_KEY] = None
     st.rerun()
 
