@@ -21,6 +21,7 @@ from pages import (
     my_record,
     outcomes,
     pipeline,
+    release_ask,
     release_sign,
     student,
 )
@@ -83,6 +84,13 @@ LOAD_SERVICES: Spec = (
     mapped_files.PARTNER_UPLOAD_URL,
     ":material/upload_file:",
 )
+#: Partner staff ask the district to request a release for a student they cannot see yet.
+ASK_RELEASE: Spec = (
+    release_ask.ask_page,
+    "Ask for a release",
+    release_ask.URL,
+    ":material/forward_to_inbox:",
+)
 ADMIN: Spec = (
     administration.administration_page,
     "Administration",
@@ -125,6 +133,8 @@ def role_pages(state: SessionState) -> list[Spec]:
         pages.append(MY_RECORD)
     if principal.can(Action.IMPORT_SERVICES) and not principal.can(Action.ADMINISTER_USERS):
         pages.append(LOAD_SERVICES)
+    if principal.can(Action.ASK_FOR_RELEASE):
+        pages.append(ASK_RELEASE)
     if principal.can(Action.ADMINISTER_USERS):
         pages.append(ADMIN)
     return pages or [NO_ACCESS]
@@ -141,6 +151,7 @@ KNOWN_PAGES: list[Spec] = [
     PROFILE,
     MY_RECORD,
     LOAD_SERVICES,
+    ASK_RELEASE,
     ADMIN,
     MEETING_EMPTY,
 ]
