@@ -23,7 +23,7 @@ import streamlit as st
 from data_access import api
 from domain.releases import OPEN_STATES, STATES
 from domain.vocabulary import SIGNER_RELATIONSHIPS
-from ui.components import next_step
+from ui.components import next_step, section_action
 from ui.i18n import catalog_languages
 from ui.release_requests import (
     language_name,
@@ -114,6 +114,10 @@ def _consent_gap(principal: api.Principal) -> None:
         column_config={
             "org_name": st.column_config.TextColumn("Organisation"),
             "school_name": st.column_config.TextColumn("School"),
+            "student_id": st.column_config.TextColumn("Student id"),
+            "first_name": st.column_config.TextColumn("First name"),
+            "last_name": st.column_config.TextColumn("Last name"),
+            "why": st.column_config.TextColumn("Why"),
             "asks_for": st.column_config.TextColumn("A request would ask for"),
             "request": st.column_config.TextColumn("Request"),
         },
@@ -135,7 +139,7 @@ def _consent_gap(principal: api.Principal) -> None:
         icon=":material/send:",
     ):
         _request_gap(principal, ready)
-    next_step(
+    section_action(
         f"Ask the families of these {gap['student_id'].n_unique()} students for a release "
         "naming the organisation that serves them."
     )

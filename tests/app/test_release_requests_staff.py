@@ -130,6 +130,7 @@ def test_the_counselor_requests_a_release_and_reads_that_it_waits_in_the_outbox(
     assert "Spanish" in said
     assert any(b.proto.label == "Print this release" for b in at.get("download_button"))
     assert any("sent, not opened yet" in plain(m.value) for m in at.markdown)
+    assert any("is already open" in plain(w.value) for w in at.warning), "no second email unawares"
 
 
 def test_with_smtp_the_guardian_is_emailed_in_spanish(
