@@ -23,6 +23,7 @@ from playwright.sync_api import Browser, Page, expect
 from sqlalchemy import text
 
 from data_access.engine import make_engine
+from pages.release_ask import PROMISE, SEND_ASK
 from tests.browser.conftest import (
     COOKIE_SECRET,
     OIDC_USERS,
@@ -127,3 +128,24 @@ def test_a_counselor_asks_a_family_and_the_steward_finds_the_message_in_the_outb
     )
     shot(steward, "admin-release-requests")
     steward.close()
+
+
+def test_partner_staff_ask_the_district_and_read_that_they_learn_nothing_yet(
+    browser: Browser, app_url: str
+) -> None:
+    partner = browser.new_page(viewport={"width": 1400, "height": 1000})
+    sign_in(partner, app_url, "partner")
+    partner.get_by_test_id("stSidebarNav").get_by_role("link", name="Ask for a release").click()
+    wait_for_app(partner)
+    expect(partner.get_by_text(PROMISE)).to_be_visible()
+    partner.get_by_label("First name").fill("Zoë")
+    partner.get_by_label("Last name").fill("O'Neil")
+    partner.get_by_label("Note for the district (optional)").fill(
+        "In our <b>after-school</b> program"
+    )
+    partner.get_by_role("button", name=SEND_ASK).click()
+    wait_for_app(partner)
+    expect(partner.get_by_text(re.compile(r"Zoë O'Neil \(.*\): waiting"))).to_be_visible()
+    expect(partner.get_by_text("In our <b>after-school</b> program", exact=False)).to_be_visible()
+    shot(partner, "partner-ask")
+    partner.close()
