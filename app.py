@@ -29,7 +29,7 @@ from ui.components import demo_banner, meeting_banner
 from ui.guard import guarded
 from ui.i18n import N_, _, activate_for
 from ui.navigation import register
-from ui.notifications import notifications_panel, unread_count
+from ui.notifications import notifications_panel
 from ui.session import (
     MEETING_KEY,
     DemoRefused,
@@ -216,11 +216,7 @@ def sidebar(state: SessionState) -> None:
             st.caption(
                 f"Signed in as **{md(principal.display_name)}** ({principal.role.value.replace('_', ' ')})"
             )
-        unread = unread_count(principal)
-        if unread:
-            st.caption(
-                f":material/notifications: {unread} unread notification{'' if unread == 1 else 's'}"
-            )
+        notifications_panel(principal)  # never in meeting mode
         if principal.sees_aggregates or principal.meeting_mode:
             st.toggle(
                 "Meeting mode",
@@ -272,9 +268,6 @@ def main() -> None:
     )
     navigation = st.navigation(pages)
     sidebar(state)
-    specs = role_pages(state)
-    if state.principal is not None and specs and navigation.url_path == specs[0][2]:
-        notifications_panel(state.principal)  # the landing page's top; never in meeting mode
     navigation.run()
 
 

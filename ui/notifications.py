@@ -1,5 +1,6 @@
-"""Notifications at the top of the landing page (issue 16 part 1): a release was signed,
-declined or ended (data_access/notifications.py writes them).
+"""Notifications in the sidebar, on every page (issue 16 part 1): a release was signed,
+declined or ended (data_access/notifications.py writes them). In the sidebar, so that each
+page still opens with its question.
 
 Shown to roles with READ_NOTIFICATIONS (district staff, partner staff), unread ones only,
 each with "Mark as read". Never in meeting mode: a notification names a student, and a
@@ -29,14 +30,6 @@ def shows_notifications(principal: api.Principal | None) -> bool:
     )
 
 
-def unread_count(principal: api.Principal | None) -> int:
-    """How many unread notifications the principal has (0 when none are shown)."""
-    if not shows_notifications(principal):
-        return 0
-    assert principal is not None
-    return api.notifications(principal, unread_only=True).height
-
-
 def notifications_panel(principal: api.Principal | None) -> None:
     """The unread notifications, newest first, each with "Mark as read"; nothing when
     there are none (or the principal gets none)."""
@@ -46,19 +39,16 @@ def notifications_panel(principal: api.Principal | None) -> None:
     unread = api.notifications(principal, unread_only=True)
     if unread.height == 0:
         return
-    with st.container(border=True):
-        heading, everything = st.columns([3, 1], vertical_alignment="center")
-        count = unread.height
-        heading.markdown(f"**{count} new notification{'' if count == 1 else 's'}**")
-        if count > 1 and everything.button(MARK_ALL_READ, key="notifications_all_read"):
+    count = unread.height
+    with st.expander(
+        f":material/notifications: {count} new notification{'' if count == 1 else 's'}",
+        expanded=True,
+    ):
+        if count > 1 and st.button(MARK_ALL_READ, key="notifications_all_read"):
             _mark(principal, unread["notification_id"].to_list())
         for row in unread.iter_rows(named=True):
-            text, action = st.columns([3, 1], vertical_alignment="center")
-            text.markdown(
-                f":material/notifications: {md(row['text'])}  \n"
-                f":gray[{row['created_at']:%b %d, %Y %H:%M} UTC]"
-            )
-            if action.button(MARK_READ, key=f"notification_read_{row['notification_id']}"):
+            st.markdown(f"{md(row['text'])}  \n:gray[{row['created_at']:%b %d, %Y %H:%M} UTC]")
+            if st.button(MARK_READ, key=f"notification_read_{row['notification_id']}"):
                 _mark(principal, [int(row["notification_id"])])
 
 
