@@ -963,3 +963,21 @@ def consent_gap(principal: Principal) -> pl.DataFrame:
 
 def release_request_counts(principal: Principal) -> pl.DataFrame:
     return _release_overview.request_counts(get_engine(), principal)
+
+
+# Issue 16 part 1, the staff side: the partners a release may name, and notifications.
+from data_access import notifications as _notifications  # noqa: E402
+
+
+def release_partners(principal: Principal) -> pl.DataFrame:
+    """Partners with an active agreement and the categories it covers (REQUEST_RELEASE)."""
+    return _releases.request_partners(get_engine(), principal)
+
+
+def notifications(principal: Principal, *, unread_only: bool = False) -> pl.DataFrame:
+    """The principal's notifications, newest first (READ_NOTIFICATIONS)."""
+    return _notifications.notifications_for(get_engine(), principal, unread_only=unread_only)
+
+
+def mark_notifications_read(principal: Principal, notification_ids: list[int]) -> None:
+    _notifications.mark_read(get_engine(), principal, notification_ids)

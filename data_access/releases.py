@@ -1142,3 +1142,54 @@ def requests(
         for row in rows
     ]
     return pl.DataFrame(records, schema=REQUEST_COLUMNS, orient="row")
+
+
+def request_partners(engine: Engine, principal: Principal) -> pl.DataFrame:
+    """The partner organisations a release may name today (REQUEST_RELEASE): those with an
+    active data-sharing agreement, each with the categories its active agreements cover
+    (a request may ask for no more, `_checked`). Not student data: not audited beyond a
+    refusal. Columns org_id, org_name, org_type, service_types (list), categories (list),
+    ordered by name."""
+    with recording_refusals(engine, principal, "release_request.partners"):
+        require(principal, Action.REQUEST_RELEASE)
+    with engine.connect() as connection:
+        rows = connection.execute(
+            select(
+                ORGANIZATION.c.org_id,
+                ORGANIZATION.c.org_name,
+                ORGANIZATION.c.org_type,
+                ORGANIZATION.c.service_types,
+                AGREEMENT.c.categories,
+            )
+            .select_from(ORGANIZATION.join(AGREEMENT, AGREEMENT.c.org_id == ORGANIZATION.c.org_id))
+            .where(ORGANIZATION.c.org_type != "district", agreement_active(principal.today))
+            .order_by(ORGANIZATION.c.org_name, ORGANIZATION.c.org_id)
+        ).all()
+    partners: dict[str, dict[str, Any]] = {}
+    for row in rows:
+        entry = partners.setdefault(
+            row.org_id,
+            {
+                "org_id": row.org_id,
+                "org_name": row.org_name,
+                "org_type": row.org_type,
+                "service_types": list(parse_list(row.service_types)),
+                "categories": set(),
+            },
+        )
+        entry["categories"].update(parse_list(row.categories))
+    records = [
+        {**entry, "categories": [c for c in CATEGORIES if c in entry["categories"]]}
+        for entry in partners.values()
+    ]
+    return pl.DataFrame(
+        records,
+        schema={
+            "org_id": pl.String,
+            "org_name": pl.String,
+            "org_type": pl.String,
+            "service_types": pl.List(pl.String),
+            "categories": pl.List(pl.String),
+        },
+        orient="row",
+    )

@@ -31,6 +31,7 @@ from ui.record_view import (
     services_section,
     tests_section,
 )
+from ui.release_requests import release_section
 from ui.session import require_principal
 from ui.text import md
 
@@ -92,6 +93,7 @@ def student_page() -> None:
     )
     partners = _who_could_help(principal, record, existing)
     _referrals(principal, student_id, record, existing)
+    release_section(principal, student_id, existing)
     next_step(_suggestion(record, partners))
 
 
