@@ -21,6 +21,7 @@ from pages import (
     my_record,
     outcomes,
     pipeline,
+    release_ask,
     release_sign,
     student,
 )
@@ -28,6 +29,7 @@ from ui.components import demo_banner, meeting_banner
 from ui.guard import guarded
 from ui.i18n import N_, _, activate_for
 from ui.navigation import register
+from ui.notifications import notifications_panel, unread_count
 from ui.session import (
     MEETING_KEY,
     DemoRefused,
@@ -83,6 +85,13 @@ LOAD_SERVICES: Spec = (
     mapped_files.PARTNER_UPLOAD_URL,
     ":material/upload_file:",
 )
+#: Partner staff ask the district to request a release for a student they cannot see yet.
+ASK_RELEASE: Spec = (
+    release_ask.ask_page,
+    "Ask for a release",
+    release_ask.URL,
+    ":material/forward_to_inbox:",
+)
 ADMIN: Spec = (
     administration.administration_page,
     "Administration",
@@ -125,6 +134,8 @@ def role_pages(state: SessionState) -> list[Spec]:
         pages.append(MY_RECORD)
     if principal.can(Action.IMPORT_SERVICES) and not principal.can(Action.ADMINISTER_USERS):
         pages.append(LOAD_SERVICES)
+    if principal.can(Action.ASK_FOR_RELEASE):
+        pages.append(ASK_RELEASE)
     if principal.can(Action.ADMINISTER_USERS):
         pages.append(ADMIN)
     return pages or [NO_ACCESS]
@@ -141,6 +152,7 @@ KNOWN_PAGES: list[Spec] = [
     PROFILE,
     MY_RECORD,
     LOAD_SERVICES,
+    ASK_RELEASE,
     ADMIN,
     MEETING_EMPTY,
 ]
@@ -204,6 +216,11 @@ def sidebar(state: SessionState) -> None:
             st.caption(
                 f"Signed in as **{md(principal.display_name)}** ({principal.role.value.replace('_', ' ')})"
             )
+        unread = unread_count(principal)
+        if unread:
+            st.caption(
+                f":material/notifications: {unread} unread notification{'' if unread == 1 else 's'}"
+            )
         if principal.sees_aggregates or principal.meeting_mode:
             st.toggle(
                 "Meeting mode",
@@ -255,6 +272,9 @@ def main() -> None:
     )
     navigation = st.navigation(pages)
     sidebar(state)
+    specs = role_pages(state)
+    if state.principal is not None and specs and navigation.url_path == specs[0][2]:
+        notifications_panel(state.principal)  # the landing page's top; never in meeting mode
     navigation.run()
 
 

@@ -11,7 +11,7 @@ from data_access import api
 from domain.school_year import school_year_of
 from domain.vocabulary import CATEGORIES, ROLES, SERVICE_TYPES, SIGNER_RELATIONSHIPS
 from pages import mapped_files
-from pages.release_overview import release_requests_section
+from pages.release_overview import outbox_section, release_requests_section
 from ui.components import next_step, page_header, releases_table
 from ui.session import require_principal
 from ui.text import md
@@ -30,6 +30,7 @@ def administration_page() -> None:
     sections = {
         "Releases": _releases,
         "Release requests": release_requests_section,
+        "Outbox and paper releases": outbox_section,
         "Users": _users,
         "Agreements": _agreements,
         "Capacity": _capacity,

@@ -48,6 +48,8 @@ REFERRAL_KEY = "release_referral_id"
 SENT_KEY = "release_sent"
 #: Printouts prepared this session, by request id (printing is audited once, not per rerun).
 PRINTOUTS_KEY = "release_printouts"
+#: The requests whose printout was asked for from the list (the new one has its own).
+LISTED_KEY = "release_printouts_listed"
 
 #: The labels (stable: the browser walk finds the widgets by them).
 SECTION = "Ask the family for a release"
@@ -170,7 +172,7 @@ def outcome_sentences(done: Outcome) -> list[str]:
 def show_outcome(principal: api.Principal, done: Outcome, *, student_label: str = "") -> None:
     """The sentences, then the printout's download."""
     text = " ".join(outcome_sentences(done))
-    prefix = f"Release request sent{' for ' + student_label if student_label else ''}. "
+    prefix = f"Release request made{' for ' + student_label if student_label else ''}. "
     if done.emailed:
         st.success(md(prefix + text), icon=":material/send:")
     else:
@@ -211,6 +213,34 @@ def print_button(principal: api.Principal, request_id: int, *, key: str) -> None
         key=key,
         icon=":material/print:",
         on_click="ignore",
+    )
+
+
+def send_requests(principal: api.Principal, news: list[api.NewRequest]) -> list[Outcome] | None:
+    """Make `news` in one step (all or none), sent by SMTP when configured; None (the
+    problem shown) when refused."""
+    settings, problem = mail()
+    if problem:
+        st.error(md(f"The [smtp] settings cannot be used ({problem}); emails wait in the outbox."))
+    try:
+        created = api.request_releases(
+            principal, news, link_base=link_base(), compose=compose_email, mail=settings
+        )
+    except (api.InvalidRequest, api.AccessDenied) as refused:
+        st.error(md(refused))
+        return None
+    return [outcome(c, smtp_configured=settings is not None) for c in created]
+
+
+def summary(done: list[Outcome]) -> str:
+    """ "3 release requests made: 1 emailed, 1 waiting in the outbox, 1 on paper only"."""
+    emailed = sum(1 for d in done if d.emailed)
+    waiting = sum(1 for d in done if d.waiting and not d.emailed)
+    paper = sum(1 for d in done if not d.emailed and not d.waiting)
+    made = f"{len(done)} release request{'' if len(done) == 1 else 's'} made"
+    return (
+        f"{made}: {emailed} emailed to the family, {waiting} waiting in the outbox for the "
+        f"data steward, {paper} on paper only (no email on file: print them)."
     )
 
 
@@ -270,9 +300,12 @@ def _organisation_changed(partners: pl.DataFrame) -> None:
     st.session_state[REFERRAL_KEY] = None
 
 
-def request_form(principal: api.Principal, student_id: str, partners: pl.DataFrame) -> None:
+def request_form(
+    principal: api.Principal, student_id: str, partners: pl.DataFrame, asked: pl.DataFrame
+) -> None:
     """The form; on "Send the request", the request, then the page again saying what
-    happened."""
+    happened. An open request to the chosen organisation is pointed out (the family would
+    get a second email)."""
     names = dict(zip(partners["org_id"], partners["org_name"], strict=True))
     if st.session_state.get(ORG_KEY) not in names:
         prefill(str(partners["org_id"][0]), partners=partners)
@@ -286,6 +319,18 @@ def request_form(principal: api.Principal, student_id: str, partners: pl.DataFra
             args=(partners,),
             help="Only partners with an active data-sharing agreement can be named in a release.",
         )
+        pending = asked.filter(
+            (pl.col("org_id") == org_id) & pl.col("state").is_in(list(OPEN_STATES))
+        )
+        if pending.height:
+            st.warning(
+                md(
+                    f"A request naming {names.get(org_id, org_id)} is already open (made "
+                    f"{pending['requested_at'][0]:%b %d, %Y}): sending another emails the "
+                    "family again. Cancel the open one below first, or wait for the family."
+                ),
+                icon=":material/warning:",
+            )
         partner = _partner(partners, org_id) or {"categories": []}
         allowed = list(partner["categories"])
         chosen = [c for c in st.session_state.get(CATEGORIES_KEY, allowed) if c in allowed]
@@ -325,19 +370,10 @@ def request_form(principal: api.Principal, student_id: str, partners: pl.DataFra
 
 
 def _send(principal: api.Principal, new: api.NewRequest) -> None:
-    settings, problem = mail()
-    if problem:
-        st.error(
-            md(f"The [smtp] settings cannot be used ({problem}); the email waits in the outbox.")
-        )
-    try:
-        created = api.request_release(
-            principal, new, link_base=link_base(), compose=compose_email, mail=settings
-        )
-    except (api.InvalidRequest, api.AccessDenied) as refused:
-        st.error(md(refused))
+    done = send_requests(principal, [new])
+    if done is None:
         return
-    st.session_state[SENT_KEY] = outcome(created, smtp_configured=settings is not None)
+    st.session_state[SENT_KEY] = done[0]
     st.session_state[REFERRAL_KEY] = None
     st.rerun()
 
@@ -347,18 +383,13 @@ def _send(principal: api.Principal, new: api.NewRequest) -> None:
 # ---------------------------------------------------------------------------------------
 
 
-def requests_list(principal: api.Principal, student_id: str) -> None:
-    """The student's requests, newest first, with their state; Cancel and Print for the
-    open ones."""
+def requests_list(principal: api.Principal, asked: pl.DataFrame) -> None:
+    """The student's requests (`asked`, newest first) with their state; Cancel and Print
+    for the open ones."""
     st.markdown(f"**{REQUESTS_HEADING}**")
     said = st.session_state.pop("release_cancelled", None)
     if said:
         st.info(md(said), icon=":material/cancel:")
-    try:
-        asked = api.release_requests(principal, student_id=student_id)
-    except api.AccessDenied as denied:
-        st.caption(md(denied.reason))
-        return
     if asked.height == 0:
         st.caption("No release request for this student yet.")
         return
@@ -382,10 +413,12 @@ def requests_list(principal: api.Principal, student_id: str) -> None:
                 request_id = int(row["request_id"])
                 if action.button("Cancel", key=f"release_cancel_{request_id}"):
                     _cancel(principal, request_id, str(row["org_name"]))
+                listed: set[int] = st.session_state.setdefault(LISTED_KEY, set())
                 with action:
-                    if st.session_state.get(PRINTOUTS_KEY, {}).get(request_id) or st.button(
+                    if request_id in listed or st.button(
                         "Printout", key=f"release_printout_{request_id}"
                     ):
+                        listed.add(request_id)
                         print_button(principal, request_id, key=f"release_print_{request_id}")
 
 
@@ -457,6 +490,7 @@ def release_section(
         show_outcome(principal, done)
     try:
         partners = api.release_partners(principal)
+        asked = api.release_requests(principal, student_id=student_id)
     except api.AccessDenied as denied:
         st.caption(md(denied.reason))
         return
@@ -467,5 +501,5 @@ def release_section(
         )
     else:
         waiting_referrals(referrals, partners)
-        request_form(principal, student_id, partners)
-    requests_list(principal, student_id)
+        request_form(principal, student_id, partners, asked)
+    requests_list(principal, asked)

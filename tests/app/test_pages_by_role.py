@@ -262,6 +262,7 @@ ALL_PAGES = [
     "student.student_page",
     "my_record.my_record_page",
     "administration.administration_page",
+    "release_ask.ask_page",
 ]
 
 

@@ -11,6 +11,7 @@ import re
 import shutil
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
 
 import pytest
@@ -18,7 +19,10 @@ from sqlalchemy import text
 from streamlit.testing.v1 import AppTest
 
 from data_access.engine import make_engine
+from data_access.identity import sign_in
 from data_access.mail import MailSettings
+from data_access.referrals import create_referral
+from data_access.releases import request_partners
 from tests.app.conftest import demo_url  # noqa: F401  (the demo district, built once)
 from tests.releases.release_world import Inbox, smtp_server  # noqa: F401  (a real SMTP server)
 from ui.release_requests import (
@@ -126,6 +130,7 @@ def test_the_counselor_requests_a_release_and_reads_that_it_waits_in_the_outbox(
     assert "Spanish" in said
     assert any(b.proto.label == "Print this release" for b in at.get("download_button"))
     assert any("sent, not opened yet" in plain(m.value) for m in at.markdown)
+    assert any("is already open" in plain(w.value) for w in at.warning), "no second email unawares"
 
 
 def test_with_smtp_the_guardian_is_emailed_in_spanish(
@@ -172,3 +177,51 @@ def test_who_may_not_request_gets_no_form(district: District, who: str) -> None:
     assert not at.exception, at.exception
     assert SECTION not in [s.value for s in at.subheader]
     assert not [b for b in at.button if b.label == SEND_LABEL]
+
+
+def test_a_referral_waiting_for_a_release_fills_the_request_in(district: District) -> None:
+    engine = make_engine(district.url)
+    counselor = sign_in(engine, district.counselor, date.today())
+    released = {
+        r[0]
+        for r in rows(
+            district.url, "SELECT org_id FROM consent WHERE student_id = :s", s=district.student_id
+        )
+    }
+    partner = next(
+        p
+        for p in request_partners(engine, counselor).iter_rows(named=True)
+        if p["org_id"] not in released
+    )
+    referral_id = create_referral(
+        engine, counselor, district.student_id, partner["org_id"], "Needs a <b>mentor</b> now"
+    )
+    engine.dispose()
+    at = profile(district.counselor, district.student_id)
+    at = next(b for b in at.button if b.key == f"release_for_referral_{referral_id}").click().run()
+    assert not at.exception, at.exception
+    assert at.selectbox(key=ORG_KEY).value == partner["org_id"]
+    assert at.multiselect(key=CATEGORIES_KEY).value == partner["categories"]
+    assert "Needs a <b>mentor</b> now" in str(at.text_area(key=PURPOSE_KEY).value)
+    at = send(at)
+    assert not at.exception, at.exception
+    assert rows(
+        district.url,
+        "SELECT org_id, referral_id FROM release_request WHERE student_id = :s",
+        s=district.student_id,
+    ) == [(partner["org_id"], referral_id)]
+
+
+def test_without_an_email_on_file_the_release_goes_on_paper(district: District) -> None:
+    engine = make_engine(district.url)
+    with engine.begin() as connection:
+        connection.execute(
+            text("DELETE FROM guardian WHERE student_id = :s"), {"s": district.student_id}
+        )
+    engine.dispose()
+    at = send(profile(district.counselor, district.student_id))
+    assert not at.exception, at.exception
+    said = messages(at)
+    assert "No email on file — print the release" in said
+    assert "Emailed" not in said and "outbox" not in said
+    assert any(b.proto.label == "Print this release" for b in at.get("download_button"))

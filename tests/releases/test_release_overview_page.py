@@ -17,6 +17,7 @@ from streamlit.testing.v1 import AppTest
 from data_access.engine import make_engine
 from data_access.identity import sign_in
 from data_access.release_asks import ask_for_release
+from pages.release_overview import GAP_ROWS_KEY, REQUEST_THESE
 from tests.app.conftest import demo_url  # noqa: F401  (the demo district, built once)
 
 PAGE = (
@@ -96,3 +97,50 @@ def test_setting_an_ask_aside(district: str) -> None:
     at = next(b for b in _section().button if b.label == "Set aside").click().run()
     assert not at.exception, at.exception
     assert _ask_status(district) == "rejected"
+
+
+def _gap_requests(url: str) -> list[tuple[str, str, int | None]]:
+    engine = make_engine(url)
+    with engine.connect() as connection:
+        found = connection.execute(
+            text("SELECT student_id, org_id, ask_id FROM release_request ORDER BY request_id")
+        ).all()
+    engine.dispose()
+    return [(str(s), str(o), a) for s, o, a in found]
+
+
+def test_request_releases_for_the_chosen_gap_rows_makes_one_request_each(district: str) -> None:
+    at = AppTest.from_string(PAGE, default_timeout=60)
+    at.user = {"is_logged_in": False}
+    at.session_state["demo_email"] = STEWARD
+    at.session_state["admin_section"] = "Release requests"
+    at.session_state[GAP_ROWS_KEY] = {"selection": {"rows": [0, 1, 2], "columns": []}}
+    at.run()
+    assert not at.exception, at.exception
+    gap = next(f.value for f in at.dataframe if "why" in f.value.columns)
+    chosen = {
+        (r["student_id"], r["org_name"])
+        for _, r in gap.iloc[[0, 1, 2]].iterrows()
+        if not r["request"]
+    }
+    button = next(b for b in at.button if b.label.startswith(REQUEST_THESE))
+    assert button.label == f"{REQUEST_THESE} ({len(chosen)})"
+
+    at = button.click().run()
+
+    assert not at.exception, at.exception
+    made = _gap_requests(district)
+    assert len(made) == len(chosen)
+    assert {s for s, _, _ in made} == {s for s, _ in chosen}
+    said = " ".join(s.value for s in at.success)
+    assert f"{len(chosen)} release request" in said.replace("\\", "")
+    assert "waiting in the outbox" in said
+
+
+def test_a_matched_ask_is_requested_in_one_click(district: str) -> None:
+    at = next(b for b in _section().button if b.label == "Match").click().run()
+    at = next(b for b in at.button if b.label == "Request the release").click().run()
+    assert not at.exception, at.exception
+    made = _gap_requests(district)
+    assert len(made) == 1 and made[0][2] is not None
+    assert any("Not sent" in s.value for s in at.success)
