@@ -250,6 +250,7 @@ def _demo(args: argparse.Namespace) -> int:
     from data_access.meta import loaded_counts
     from data_access.policy import needs_confidentiality
     from demo_district.generate import DemoSpec
+    from ui.release_text import compose_email
 
     if args.csv is not None:
         return _demo_csv(args)
@@ -270,7 +271,13 @@ def _demo(args: argparse.Namespace) -> int:
         file=sys.stderr,
     )
     try:
-        summary = build_demo(engine, spec, replace=args.replace, progress=ProgressBar("students"))
+        summary = build_demo(
+            engine,
+            spec,
+            replace=args.replace,
+            progress=ProgressBar("students"),
+            compose=compose_email,
+        )
     except DemoRefused as refusal:
         print(f"pathwise demo: {refusal}", file=sys.stderr)
         return EXIT_INVALID
@@ -278,6 +285,14 @@ def _demo(args: argparse.Namespace) -> int:
         f"\nDemo district built in {summary.seconds:.1f}s: "
         + ", ".join(f"{n:,} {name}" for name, n in summary.rows.items())
     )
+    if summary.releases is not None:
+        made = summary.releases
+        print(
+            "Release requests: "
+            + ", ".join(f"{len(ids)} {state}" for state, ids in made.by_state.items())
+            + f", {len(made.paper)} signed on paper; their emails wait, not sent, in "
+            "Administration's outbox"
+        )
     print("\nDemo users (sign in as any of them on the demo sign-in page):")
     for row in summary.users.iter_rows(named=True):
         status = "" if row["active"] else "  [inactive]"

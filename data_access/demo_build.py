@@ -4,6 +4,10 @@ The frames come from `demo_district.generate`; this module only writes them. A d
 database is marked in `pathwise_meta` so that the app can say DEMO DATA on every page and
 so that demo sign-in can never be switched on against real data. `--replace` only ever
 replaces a demo database: real data is never dropped by this command.
+
+Given `compose` (ui.release_text.compose_email, which this layer may not import: the
+command line passes it), the finished district also gets its release requests in every
+state, made through the real API (data_access.demo_releases).
 """
 
 from __future__ import annotations
@@ -17,9 +21,11 @@ from sqlalchemy import Engine, Table
 
 from data_access import schema
 from data_access.bulk import insert_frame
+from data_access.demo_releases import DemoReleases, build_demo_releases
 from data_access.derived import RAW_FILES, raw_columns, refresh_derived
 from data_access.meta import DEMO_KEY, is_demo, loaded_counts, set_meta
 from data_access.models import IMPORT_TABLES, Note, Referral, table_of
+from data_access.releases import Compose
 from demo_district.generate import DemoPart, DemoSpec, district, entrants_per_cohort
 from domain.progress import Progress, no_progress
 
@@ -36,6 +42,8 @@ class DemoSummary:
     rows: dict[str, int]
     users: pl.DataFrame
     seconds: float
+    #: The release requests made (only when `build_demo` was given `compose`).
+    releases: DemoReleases | None = None
 
 
 def _table(name: str) -> Table:
@@ -58,8 +66,10 @@ def build_demo(
     *,
     replace: bool = False,
     progress: Progress = no_progress,
+    compose: Compose | None = None,
 ) -> DemoSummary:
-    """Write the demo district described by `spec`; refuse to overwrite anything real."""
+    """Write the demo district described by `spec`; refuse to overwrite anything real.
+    With `compose`, add the release requests of data_access.demo_releases."""
     started = time.perf_counter()
     schema.upgrade(engine)
     counts = loaded_counts(engine)
@@ -108,6 +118,10 @@ def build_demo(
         as_of=spec.today,
         progress=lambda _d, _t, message: progress(expected, expected, message),
     )
+    releases = None
+    if compose is not None:
+        progress(expected, expected, "release requests")
+        releases = build_demo_releases(engine, spec.today, spec.seed, compose=compose)
     with engine.begin() as connection:
         set_meta(
             connection,
@@ -125,6 +139,7 @@ def build_demo(
         rows=rows,
         users=users,
         seconds=time.perf_counter() - started,
+        releases=releases,
     )
 
 
