@@ -286,8 +286,8 @@ def run(sizes: list[int], runs: int) -> str:
         lines += _one_size(size)
     lines += [
         "",
-        "Reproduce: `python -m bench formats --sizes 100000`. The first run writes the files "
-        "and the base database under `data/bench/formats/` (minutes; not timed).",
+        "The first run writes the files and the base database under `data/bench/formats/` "
+        "(minutes; not timed).",
     ]
     return "\n".join(lines) + "\n"
 
