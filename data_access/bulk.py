@@ -2,7 +2,8 @@
 
 Writes: executemany on SQLite, COPY on PostgreSQL. Reads (whole tables, for recomputing the
 derived indicator tables; never for a viewer): the engine's own sqlite3 in batches on
-SQLite (not ADBC: see `_sqlite_rows`), COPY on PostgreSQL.
+SQLite (never ADBC in this process: see `_sqlite_rows`; `read_tables` runs it in a child
+process), COPY on PostgreSQL.
 
 Used where the rows are already validated (the demo build, the importer after its checks).
 Values are converted to the storage form SQLAlchemy itself uses, so that ORM and Core
@@ -13,7 +14,8 @@ UTC datetimes on SQLite, booleans as 0/1 on SQLite.
 from __future__ import annotations
 
 import io
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from pathlib import Path
 from typing import Any
 
 import polars as pl
@@ -147,6 +149,49 @@ def read_table(engine: Engine, table: Table, columns: Sequence[str] | None = Non
     with engine.connect() as connection:
         rows = connection.execute(select(*(table.c[n] for n in names))).all()
     return pl.DataFrame([tuple(r) for r in rows], schema=schema, orient="row")
+
+
+def read_tables(
+    engine: Engine, wanted: Mapping[str, tuple[Table, Sequence[str] | None]]
+) -> dict[str, pl.DataFrame]:
+    """`read_table` of several tables (`name -> (table, columns or None)`) at once. On a
+    SQLite file, read by a child process as Arrow (`data_access.sqlite_arrow`: about 2.5
+    times faster at scale, one snapshot for all tables); elsewhere, or when that fails,
+    table by table."""
+    plans = {}
+    for name, (table, columns) in wanted.items():
+        names = list(columns or [c.name for c in table.columns])
+        plans[name] = (
+            {n: polars_dtype(table.c[n].type) for n in names},
+            "SELECT " + ", ".join(f'"{n}"' for n in names) + f' FROM "{table.name}"',
+        )
+    database = engine.url.database
+    if engine.dialect.name == "sqlite" and database and database != ":memory:":
+        from data_access.sqlite_arrow import read_queries
+
+        found = read_queries(Path(database), {name: sql for name, (_, sql) in plans.items()})
+        if found is not None:
+            try:
+                return {
+                    name: _typed(_stored_form(found[name], schema), schema)
+                    for name, (schema, _) in plans.items()
+                }
+            except pl.exceptions.PolarsError:
+                pass  # an unexpected storage form: read the slow way
+    return {name: read_table(engine, table, columns) for name, (table, columns) in wanted.items()}
+
+
+def _stored_form(frame: pl.DataFrame, schema: dict[str, Any]) -> pl.DataFrame:
+    """A frame read by ADBC in the storage form `_typed` converts from: dates and datetimes
+    as text, booleans as integers; a column the driver typed as null (every value null)
+    or as another type is cast (null stays null)."""
+    stored = {
+        n: (pl.String if t == pl.Date or isinstance(t, pl.Datetime) else pl.Int64)
+        if t in (pl.Date, pl.Boolean) or isinstance(t, pl.Datetime)
+        else t
+        for n, t in schema.items()
+    }
+    return frame.select(pl.col(n).cast(t) for n, t in stored.items())
 
 
 def _sqlite_rows(engine: Engine, sql: str, schema: dict[str, Any]) -> pl.DataFrame:

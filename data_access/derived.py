@@ -31,7 +31,7 @@ from datetime import UTC, date, datetime
 import polars as pl
 from sqlalchemy import Connection, Engine, delete, select
 
-from data_access.bulk import insert_frame, read_table
+from data_access.bulk import insert_frame, read_table, read_tables
 from data_access.meta import NOT_OBSERVED_KEY, read_meta, set_meta
 from data_access.models import (
     IMPORT_TABLES,
@@ -151,11 +151,11 @@ def read_raw_tables(engine: Engine) -> RawTables:
     """The tables the indicators read, with only the columns they read: reading is most of
     a refresh at scale (each value becomes a Python object on the way from SQLite), and
     course titles, names and the states' FAFSA flags are not read by any indicator."""
-    tables = {}
+    wanted = {}
     for name in RAW_FILES:
         table = table_of(IMPORT_TABLES[name])
-        tables[name] = read_table(engine, table, [c for c in RAW_SCHEMAS[name] if c in table.c])
-    return RawTables(**tables)
+        wanted[name] = (table, [c for c in RAW_SCHEMAS[name] if c in table.c])
+    return RawTables(**read_tables(engine, wanted))
 
 
 def read_searched(engine: Engine) -> pl.Series:

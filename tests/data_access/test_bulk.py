@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from datetime import date
+from pathlib import Path
 
 import polars as pl
 from sqlalchemy import Engine
 
-from data_access.bulk import insert_frame, read_table
+from data_access.bulk import insert_frame, read_table, read_tables
 from data_access.models import IMPORT_TABLES, table_of
 from demo_district.generate import DemoSpec, district
 
@@ -78,3 +79,80 @@ def test_sqlite_whole_table_reads_alongside_writes_never_corrupt(sqlite_engine: 
     assert database is not None
     with sqlite3.connect(database) as other:
         assert other.execute("PRAGMA integrity_check").fetchone() == ("ok",)
+
+
+def _awkward_students() -> pl.DataFrame:
+    """Students whose values test a reader: nulls in the first rows, quotes, commas, new
+    lines, accents, a column that is null in every row."""
+    rows = []
+    for number in range(3000):
+        late = number >= 2500  # every optional value null in the first 2,500 rows
+        rows.append(
+            {
+                "student_id": f"S{number:05d}",
+                "first_name": ['Ana "Nené"', "José, Jr.", "Line\nbreak", "Zoë"][number % 4],
+                "last_name": "O'Brien",
+                "school_id": "A",
+                "grade_level": 9 + number % 4,
+                "cohort_year": 2027 + number % 4,
+                "birth_date": date(2010, 1, 1 + number % 28) if late else None,
+                "gender": "F" if late else None,
+                "race_ethnicity": None,
+                "english_learner": (number % 2 == 0) if late else None,
+                "disability": None,
+                "econ_disadvantaged": True if late else None,
+            }
+        )
+    return pl.DataFrame(rows, infer_schema_length=None)
+
+
+def _with_school(engine: Engine, students: pl.DataFrame) -> None:
+    from sqlalchemy import text
+
+    with engine.begin() as connection:
+        connection.execute(text("INSERT INTO school VALUES ('A', 'a', 9, 12)"))
+        insert_frame(connection, table_of(IMPORT_TABLES["students"]), students)
+
+
+def test_reading_several_tables_at_once_gives_what_reading_each_gives(engine: Engine) -> None:
+    """`read_tables` (on a SQLite file: ADBC in a child process) and `read_table` agree on
+    every value and type, nulls, dates, booleans and awkward text included."""
+    students = _awkward_students()
+    _with_school(engine, students)
+    table = table_of(IMPORT_TABLES["students"])
+    wanted = {"students": (table, None), "schools": (table_of(IMPORT_TABLES["schools"]), None)}
+    together = read_tables(engine, wanted)
+    assert together["students"].equals(read_table(engine, table))
+    assert (
+        together["students"]
+        .sort("student_id")
+        .equals(students.select(together["students"].columns).sort("student_id"))
+    )
+    assert together["schools"]["school_id"].to_list() == ["A"]
+
+
+def test_a_sqlite_file_is_read_by_the_child_process(sqlite_engine: Engine) -> None:
+    """The fast path is taken (not only the fallback) and returns the stored form."""
+    from data_access.sqlite_arrow import read_queries
+
+    _with_school(sqlite_engine, _awkward_students())
+    database = sqlite_engine.url.database
+    assert database is not None
+    found = read_queries(Path(database), {"s": 'SELECT "student_id", "birth_date" FROM student'})
+    assert found is not None and found["s"].height == 3000
+    assert found["s"]["birth_date"].null_count() == 2500
+
+
+def test_without_a_database_file_the_child_answers_none_and_tables_are_read_in_process(
+    tmp_path: Path,
+) -> None:
+    from data_access import schema
+    from data_access.engine import make_engine
+    from data_access.sqlite_arrow import read_queries
+
+    assert read_queries(tmp_path / "missing.db", {"s": "SELECT 1"}) is None
+    memory = make_engine("sqlite://")
+    schema.upgrade(memory)
+    _with_school(memory, _awkward_students())
+    table = table_of(IMPORT_TABLES["students"])
+    assert read_tables(memory, {"s": (table, None)})["s"].equals(read_table(memory, table))
