@@ -38,7 +38,6 @@ import polars as pl
 from sqlalchemy import Connection, Engine, delete, insert, literal, select, update
 
 from data_access.audit import record_event, recording_refusals
-from data_access.engine import CHECKOUT
 from data_access.mail import MailSettings, deliver, queue
 from data_access.models import (
     Agreement,
@@ -64,6 +63,7 @@ from data_access.policy import (
     require_student,
     visible_students,
 )
+from domain.languages import SOURCE_LANGUAGE, catalog_languages
 from domain.release_tokens import (
     FAILURE_WINDOW,
     client_key,
@@ -111,8 +111,6 @@ Compose = Callable[[ReleaseEmail], tuple[str, str]]
 REQUEST_EMAIL = "release_request"
 #: Who a link's events are recorded as when the token names no one.
 ANONYMOUS = "anonymous"
-#: The English every language falls back to (ui.i18n.SOURCE_LANGUAGE).
-SOURCE_LANGUAGE = "en"
 
 
 class InvalidRequest(ValueError):
@@ -219,13 +217,6 @@ def _now(now: datetime | None) -> datetime:
 
 def _aware(moment: datetime) -> datetime:
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
-
-
-def catalog_languages() -> frozenset[str]:
-    """English and every language with a catalog in `locale/` (as ui.i18n.catalog_languages
-    reads it; data_access may not import ui)."""
-    found = {p.parents[1].name for p in (CHECKOUT / "locale").glob("*/LC_MESSAGES/*.po")}
-    return frozenset({SOURCE_LANGUAGE, *found})
 
 
 def _language(code: str | None) -> str:

@@ -44,15 +44,10 @@ from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 
 from data_access.api import Principal, guardian_language
+from domain.languages import DOMAIN, LOCALE_DIR, SOURCE_LANGUAGE, catalog_languages
 
 log = logging.getLogger("pathwise.i18n")
 
-DOMAIN = "pathwise"
-#: The catalogs: `locale/<ll>/LC_MESSAGES/pathwise.po` (written by translators) and the
-#: `.mo` compiled from it by `make catalogs` (built on install, never committed).
-LOCALE_DIR = Path(__file__).resolve().parents[1] / "locale"
-#: The language the code is written in (no catalog).
-SOURCE_LANGUAGE = "en"
 #: The language chosen with the switch in this session (absent until the family chooses).
 CHOICE_KEY = "pathwise_language"
 _SWITCH_KEY = "language_switch"
@@ -79,12 +74,6 @@ def N_(message: str) -> str:  # noqa: N802  (the gettext convention Babel extrac
     """Marks a string for the catalog without translating it (module-level constants,
     translated with `_()` where they are shown)."""
     return message
-
-
-def catalog_languages() -> tuple[str, ...]:
-    """English, then every language with a catalog in `locale/`, in code order."""
-    found = sorted(path.parents[1].name for path in LOCALE_DIR.glob(f"*/LC_MESSAGES/{DOMAIN}.po"))
-    return (SOURCE_LANGUAGE, *(code for code in found if code != SOURCE_LANGUAGE))
 
 
 def translations(language: str) -> gettext.NullTranslations:
