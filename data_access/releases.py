@@ -520,6 +520,27 @@ class _Refused(Exception):
         self.about = about
 
 
+#: What a request is about: the student, their school, the organisation it names.
+_ABOUT = (
+    STUDENT.c.first_name,
+    STUDENT.c.last_name,
+    STUDENT.c.birth_date,
+    SCHOOL.c.school_name,
+    ORGANIZATION.c.org_name,
+    ORGANIZATION.c.org_type,
+    ORGANIZATION.c.service_types,
+)
+
+
+def _with_whom(source: Any) -> Any:
+    """`source` (holding `release_request`) joined to the columns of `_ABOUT`."""
+    return (
+        source.join(STUDENT, STUDENT.c.student_id == REQUEST.c.student_id)
+        .join(SCHOOL, SCHOOL.c.school_id == STUDENT.c.school_id)
+        .join(ORGANIZATION, ORGANIZATION.c.org_id == REQUEST.c.org_id)
+    )
+
+
 def _token_row(connection: Connection, token: str) -> Any | None:
     return connection.execute(
         select(
@@ -537,20 +558,9 @@ def _token_row(connection: Connection, token: str) -> Any | None:
             REQUEST.c.requested_by,
             REQUEST.c.status,
             REQUEST.c.opened_at,
-            STUDENT.c.first_name,
-            STUDENT.c.last_name,
-            STUDENT.c.birth_date,
-            SCHOOL.c.school_name,
-            ORGANIZATION.c.org_name,
-            ORGANIZATION.c.org_type,
-            ORGANIZATION.c.service_types,
+            *_ABOUT,
         )
-        .select_from(
-            TOKEN.join(REQUEST, REQUEST.c.request_id == TOKEN.c.request_id)
-            .join(STUDENT, STUDENT.c.student_id == REQUEST.c.student_id)
-            .join(SCHOOL, SCHOOL.c.school_id == STUDENT.c.school_id)
-            .join(ORGANIZATION, ORGANIZATION.c.org_id == REQUEST.c.org_id)
-        )
+        .select_from(_with_whom(TOKEN.join(REQUEST, REQUEST.c.request_id == TOKEN.c.request_id)))
         .where(TOKEN.c.token_hash == token_hash(token))
     ).first()
 
@@ -866,22 +876,7 @@ def decline(
 
 def _request_row(connection: Connection, where: Any) -> Any:
     return connection.execute(
-        select(
-            REQUEST,
-            STUDENT.c.first_name,
-            STUDENT.c.last_name,
-            STUDENT.c.birth_date,
-            SCHOOL.c.school_name,
-            ORGANIZATION.c.org_name,
-            ORGANIZATION.c.org_type,
-            ORGANIZATION.c.service_types,
-        )
-        .select_from(
-            REQUEST.join(STUDENT, STUDENT.c.student_id == REQUEST.c.student_id)
-            .join(SCHOOL, SCHOOL.c.school_id == STUDENT.c.school_id)
-            .join(ORGANIZATION, ORGANIZATION.c.org_id == REQUEST.c.org_id)
-        )
-        .where(where)
+        select(REQUEST, *_ABOUT).select_from(_with_whom(REQUEST)).where(where)
     ).first()
 
 
