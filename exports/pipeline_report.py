@@ -25,12 +25,9 @@ import textwrap
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date
+from typing import TYPE_CHECKING
 
-import matplotlib
 import polars as pl
-from matplotlib.axes import Axes
-from matplotlib.figure import Figure
-from matplotlib.transforms import Bbox
 
 from domain.presentation import (
     HIDDEN_COLOUR,
@@ -49,8 +46,9 @@ from domain.presentation import (
 from indicators.observable import NOT_OBSERVED_WORDS, not_yet_words
 from indicators.shown import biggest_leak_shown, gaps_shown
 
-# Chart labels as TrueType text (searchable, extractable), not Type 3 glyph procedures.
-matplotlib.rcParams["pdf.fonttype"] = 42
+if TYPE_CHECKING:
+    from matplotlib.axes import Axes
+    from matplotlib.figure import Figure
 
 PAGE_WIDTH, PAGE_HEIGHT = 8.5, 11.0  # inches, US Letter
 MARGIN = 0.5
@@ -141,11 +139,22 @@ def _dated(funnel: pl.DataFrame, cohort: int, as_of: date) -> pl.DataFrame:
     return funnel.with_columns(display=pl.Series(words, dtype=pl.String))
 
 
+def _figure() -> Figure:
+    """A Letter-sized figure. matplotlib is imported here, when a report is drawn: it takes
+    half a second to import, which every command and page would otherwise pay."""
+    import matplotlib
+    from matplotlib.figure import Figure
+
+    # Chart labels as TrueType text (searchable, extractable), not Type 3 glyph procedures.
+    matplotlib.rcParams["pdf.fonttype"] = 42
+    return Figure(figsize=(PAGE_WIDTH, PAGE_HEIGHT))
+
+
 class _Page:
     """A Letter page laid out top to bottom in inches; `ReportOverflow` past the margin."""
 
     def __init__(self, scale: float = 1.0) -> None:
-        self.figure = Figure(figsize=(PAGE_WIDTH, PAGE_HEIGHT))
+        self.figure = _figure()
         self.top = MARGIN  # inches from the top edge of the next free line
         self.scale = scale  # of text sizes and heights
 
@@ -331,7 +340,7 @@ def _group_table(page: _Page, groups: pl.DataFrame, names: Mapping[str, str]) ->
         cellText=cells,
         rowLabels=[_clip(names.get(g, g), 22) for g in labels],
         colLabels=[SHORT_STAGE_LABELS.get(s, s) for s in stages],
-        bbox=Bbox.from_bounds(0.2, 0, 0.8, 1),
+        bbox=(0.2, 0, 0.8, 1),
         cellLoc="center",
     )
     table.auto_set_font_size(False)

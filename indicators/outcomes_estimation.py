@@ -30,8 +30,7 @@ from dataclasses import dataclass
 from typing import Final
 
 import numpy as np
-import statsmodels.api as sm
-from scipy import stats
+from scipy.special import ndtri
 
 #: The WWC constant that puts a log odds ratio on the scale of a standardised difference.
 COX_DIVISOR: Final = 1.65
@@ -118,6 +117,10 @@ def fit_effect(
     """statsmodels WLS of `outcome` on served and the covariates, HC1 standard errors;
     None when the design cannot identify the effect of `served`. The reference that
     `fit_effects` is tested against."""
+    # Imported here: statsmodels takes over a second to import, which every command and
+    # page would pay for a function only the tests and the benchmark call.
+    import statsmodels.api as sm
+
     columns = design(served, covariates)
     if columns is None:
         return None
@@ -146,7 +149,9 @@ def fit_effects(
     the interval is the coefficient plus or minus the normal quantile times its standard
     error (statsmodels' `conf_int` for a robust covariance). Tested to agree with
     statsmodels to 1e-9 relative (tests/indicators/test_outcomes_estimation.py)."""
-    quantile = float(stats.norm.ppf(1 - (1 - CONFIDENCE) / 2))
+    # The normal quantile as scipy.stats.norm.ppf computes it (its ndtri, without the
+    # second it takes to import scipy.stats).
+    quantile = float(ndtri(1 - (1 - CONFIDENCE) / 2))
     candidates = _candidate_columns(served, covariates)
     fits: list[Fit | None] = []
     start = 0

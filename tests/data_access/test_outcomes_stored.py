@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import polars as pl
+import pytest
 from sqlalchemy import Engine
 
 from data_access.bulk import read_table
-from data_access.derived import OUTCOME_TABLES, refresh_derived
+from data_access.derived import INDICATORS, OUTCOME_TABLES, refresh_derived
+from data_access.meta import read_meta
 from indicators.outcomes_schema import ESTIMATES_SCHEMA, PUBLIC_ESTIMATES_SCHEMA
 from tests.outcome_rows import small_world_outcomes, store_outcomes
 from tests.worlds import TODAY, YEAR, build_small_world
@@ -46,3 +50,27 @@ def test_a_refresh_replaces_the_outcome_tables_and_says_so_in_its_progress(engin
     # the method (min_matched 30): nothing stale is left from before the refresh.
     exact = read_table(engine, OUTCOME_TABLES["estimates"])
     assert exact.filter(pl.col("served") == 40).height == 0
+
+
+def test_an_error_in_the_program_outcomes_leaves_every_derived_table_as_it_was(
+    engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Program outcomes are computed in a second thread beside the indicators: an error
+    there reaches the caller, and nothing of that refresh is written."""
+    build_small_world(engine)
+    refresh_derived(engine, as_of=TODAY)
+    store_outcomes(engine, small_world_outcomes(YEAR))
+    before = {name: read_table(engine, table) for name, table in OUTCOME_TABLES.items()}
+    indicators = read_table(engine, INDICATORS)
+    meta = read_meta(engine)
+
+    def broken(*_args: object, **_kwargs: object) -> None:
+        raise RuntimeError("the outcome method failed")
+
+    monkeypatch.setattr("data_access.derived.program_outcomes", broken)
+    with pytest.raises(RuntimeError, match="the outcome method failed"):
+        refresh_derived(engine, as_of=TODAY + timedelta(days=1))
+    for name, table in OUTCOME_TABLES.items():
+        assert read_table(engine, table).equals(before[name]), name
+    assert read_table(engine, INDICATORS).equals(indicators)
+    assert read_meta(engine) == meta
