@@ -317,6 +317,8 @@ def _groups_section(page: _Page, report: PipelineReport) -> None:
 
 def _group_table(page: _Page, groups: pl.DataFrame, names: Mapping[str, str]) -> None:
     """Each group's funnel as a row of the table (the page's small multiples)."""
+    from matplotlib.transforms import Bbox  # imported with the figure (see `_figure`)
+
     stages = groups["stage"].unique(maintain_order=True).to_list()
     labels = groups["group"].unique(maintain_order=True).to_list()
     cells: list[list[str]] = []
@@ -340,7 +342,7 @@ def _group_table(page: _Page, groups: pl.DataFrame, names: Mapping[str, str]) ->
         cellText=cells,
         rowLabels=[_clip(names.get(g, g), 22) for g in labels],
         colLabels=[SHORT_STAGE_LABELS.get(s, s) for s in stages],
-        bbox=(0.2, 0, 0.8, 1),
+        bbox=Bbox.from_bounds(0.2, 0, 0.8, 1),
         cellLoc="center",
     )
     table.auto_set_font_size(False)
