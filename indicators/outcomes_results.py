@@ -280,10 +280,25 @@ def _regressions(
     matched served students: the fit of the group's rows of `matched` (the overall
     matched rows) with the group's weights (`weights`, per grouping of `GROUPINGS`)."""
     enough = groups.filter(pl.col("matched") >= settings.outcomes_min_matched).select(GROUP_KEYS)
+    # Each fitted group numbered (`_gid`) in the order of its grouping, program-year,
+    # measure and value: its rows are found by one integer rather than by four columns.
+    numbered = (
+        enough.with_columns(
+            pl.col("group_by")
+            .replace_strict(
+                [f or ALL for f in GROUPINGS], list(range(len(GROUPINGS))), return_dtype=pl.Int64
+            )
+            .alias("_grouping")
+        )
+        .sort("_grouping", "pyid", "measure", "group_value")
+        .with_row_index("_gid")
+    )
     indexed = matched.with_row_index("_row")
     parts = []
     for index, field in enumerate(GROUPINGS):
-        wanted = enough.filter(pl.col("group_by") == (field or ALL)).drop("group_by")
+        wanted = numbered.filter(pl.col("_grouping") == index).select(
+            "pyid", "measure", "group_value", "_gid"
+        )
         if field is None:
             rows = indexed.select(
                 "_row", "pyid", "measure", pl.lit(ALL).alias("group_value"), "weight"
@@ -293,19 +308,21 @@ def _regressions(
                 "_row", "pyid", "measure", "_stratum", "served", pl.col(field).alias("group_value")
             ).join(weights[index], on=["_stratum", "group_value", "served"], how="inner")
         parts.append(
-            rows.join(wanted, on=["pyid", "measure", "group_value"], how="semi").select(
-                pl.lit(index, dtype=pl.Int64).alias("_grouping"),
-                "pyid",
-                "measure",
-                "group_value",
-                "_row",
-                "weight",
+            rows.join(wanted, on=["pyid", "measure", "group_value"], how="inner").select(
+                "_gid", "_row", "weight"
             )
         )
     # Each group's rows in the overall matched order (student order within a program-
-    # year and measure), so that every fit adds its rows in one order (reproducible).
-    data = pl.concat(parts).sort("_grouping", "pyid", "measure", "group_value", "_row")
-    sizes = data.group_by("_grouping", "pyid", "measure", "group_value", maintain_order=True).len()
+    # year and measure), so that every fit adds its rows in one order (reproducible):
+    # sorted by one integer, the group's number then the row's.
+    data = pl.concat(parts).sort(
+        pl.col("_gid").cast(pl.Int64) * (1 << 32) + pl.col("_row").cast(pl.Int64)
+    )
+    sizes = (
+        data.group_by("_gid", maintain_order=True)
+        .len()
+        .join(numbered, on="_gid", how="left", maintain_order="left")
+    )
     ends = np.cumsum(sizes["len"].to_numpy().astype(np.int64))
     change = pl.col("measure").is_in(list(OUTCOME_CHANGE_MEASURES))
     values = matched.select(
@@ -319,16 +336,7 @@ def _regressions(
     # Polars), which made the fits 15 times slower on a busy 2-core machine.
     with threadpool_limits(limits=1, user_api="blas"):
         fits = estimation.fit_effects(outcome, served, covariates, data["weight"].to_numpy(), ends)
-    return sizes.select(
-        pl.col("_grouping")
-        .replace_strict(
-            list(range(len(GROUPINGS))), [f or ALL for f in GROUPINGS], return_dtype=pl.String
-        )
-        .alias("group_by"),
-        "pyid",
-        "measure",
-        "group_value",
-    ).with_columns(
+    return sizes.select(*GROUP_KEYS).with_columns(
         pl.Series("effect", [f and f.effect for f in fits], dtype=pl.Float64),
         pl.Series("ci_low", [f and f.ci_low for f in fits], dtype=pl.Float64),
         pl.Series("ci_high", [f and f.ci_high for f in fits], dtype=pl.Float64),
