@@ -8,17 +8,35 @@ asserts that both give the same effects and intervals.
 The pandas side starts from `indicators.outcomes.outcome_sample` (exposure, windows and
 measures computed once, untimed), so its time is that of matching and estimation only;
 ours is the whole computation.
+
+What the issue's target is about, the time program outcomes add to the refresh, is timed
+end to end: `data_access.derived.refresh_derived` of a SQLite database of the demo
+district (its native files imported once, cached under data/bench/outcomes/), reading,
+computing and writing every derived table, against the same refresh with the outcome
+method replaced by one that returns no rows (the only difference between the two runs).
 """
 
 from __future__ import annotations
 
+import shutil
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
 import polars as pl
 
 from bench import pandas_reference
+from bench.import_bench import AS_OF, CHECKOUT, SEED, csv_district
 from bench.indicators_suite import TODAY, demo_tables
 from bench.report import best_of, load_average, machine
-from indicators.outcomes import outcome_sample, program_outcomes
-from indicators.outcomes_results import SCALE
+from indicators.outcomes import ProgramOutcomes, outcome_sample, program_outcomes
+from indicators.outcomes_results import (
+    BALANCE_SCHEMA,
+    ESTIMATE_SCHEMA,
+    SCALE,
+    SERVED_SCHEMA,
+    TRAJECTORY_SCHEMA,
+)
 from indicators.settings import Settings, load_settings
 from indicators.tables import RawTables
 
@@ -42,6 +60,72 @@ def assert_same_effects(ours: pl.DataFrame, reference: pl.DataFrame) -> int:
     return shown.height
 
 
+CACHE = CHECKOUT / "data" / "bench" / "outcomes"
+#: Issue 13's target: seconds program outcomes may add to the refresh at 100,000 students.
+TARGET_ADDED = 2.0
+
+
+def _database(students: int) -> Path:
+    """A SQLite database of the demo district's native files, imported once and kept."""
+    from data_access import schema
+    from data_access.engine import make_engine
+    from data_access.importing import import_path
+
+    path = CACHE / f"{students}-{SEED}-{AS_OF.isoformat()}.db"
+    if path.exists():
+        return path
+    CACHE.mkdir(parents=True, exist_ok=True)
+    building = path.with_name(path.name + ".building")
+    building.unlink(missing_ok=True)
+    engine = make_engine(f"sqlite:///{building}")
+    schema.upgrade(engine)
+    import_path(engine, str(csv_district(students)), imported_by="bench")
+    engine.dispose()
+    building.rename(path)
+    return path
+
+
+def _no_outcomes(*_args: object, **_kwargs: object) -> ProgramOutcomes:
+    return ProgramOutcomes(
+        *(
+            pl.DataFrame(schema=schema)
+            for schema in (ESTIMATE_SCHEMA, BALANCE_SCHEMA, TRAJECTORY_SCHEMA, SERVED_SCHEMA)
+        )
+    )
+
+
+@contextmanager
+def _without_outcomes() -> Iterator[None]:
+    """The refresh with the outcome method replaced by one that returns no rows."""
+    from data_access import derived
+
+    method = derived.program_outcomes
+    derived.program_outcomes = _no_outcomes
+    try:
+        yield
+    finally:
+        derived.program_outcomes = method
+
+
+def refresh_times(students: int, runs: int) -> tuple[float, float]:
+    """(the whole refresh, the same refresh without program outcomes), best of `runs`."""
+    from data_access.derived import refresh_derived
+    from data_access.engine import make_engine
+
+    work = _database(students).with_name(f"refresh-{students}.db")
+    shutil.copy(_database(students), work)
+    engine = make_engine(f"sqlite:///{work}")
+    try:
+        whole, _ = best_of(runs, lambda: refresh_derived(engine, as_of=AS_OF))
+        with _without_outcomes():
+            without, _ = best_of(runs, lambda: refresh_derived(engine, as_of=AS_OF))
+    finally:
+        engine.dispose()
+        for leftover in work.parent.glob(work.name + "*"):
+            leftover.unlink()
+    return whole, without
+
+
 def _one_size(students: int, runs: int, settings: Settings) -> str:
     frames, built = demo_tables(students)
     tables = RawTables.from_mapping(frames)
@@ -55,9 +139,14 @@ def _one_size(students: int, runs: int, settings: Settings) -> str:
     compared = assert_same_effects(ours.estimates, pl.from_pandas(reference))
     estimates = ours.estimates
     regressions = estimates.filter(pl.col("effect").is_not_null()).height
+    print(f"  outcomes: timing the refresh at {students:,} students ...", flush=True)
+    whole, without = refresh_times(students, runs)
+    added = whole - without
+    verdict = "-" if students != 100_000 else ("met" if added < TARGET_ADDED else "MISSED")
     return (
         f"| {students:,} | {ours.served_students.height:,} | {estimates.height:,} | "
-        f"{regressions:,} | {ours_time:.2f} | {pandas_time:.2f} | {compared} | {built:.0f} |"
+        f"{regressions:,} | {ours_time:.2f} | {pandas_time:.2f} | {compared} | {built:.0f} | "
+        f"{whole:.1f} | {without:.1f} | {added:.1f} | {verdict} |"
     )
 
 
@@ -72,8 +161,9 @@ def run(sizes: list[int], runs: int) -> str:
         "",
         "| students | served students | estimate rows | effects shown | ours, whole "
         "(s) | pandas + statsmodels formula, matching and estimation only (s) | "
-        "effects compared (all equal) | demo build (s) |",
-        "|---|---|---|---|---|---|---|---|",
+        "effects compared (all equal) | demo build (s) | refresh, whole (s) | refresh "
+        "without program outcomes (s) | added by program outcomes (s) | target: under 2 s |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     lines += [_one_size(size, runs, settings) for size in sizes]
     lines += [
@@ -81,6 +171,11 @@ def run(sizes: list[int], runs: int) -> str:
         "Target (issue 13): under 2 s added to the refresh at 100,000 students. Ours is the "
         "whole computation the refresh runs (exposure, windows, measures, matching for every "
         "grouping, estimates, balance, trajectory, naive comparison); the pandas side starts "
-        "from our per-student sample and does the overall matching and estimation only.",
+        "from our per-student sample and does the overall matching and estimation only. "
+        "The refresh columns time `data_access.derived.refresh_derived` of a SQLite database "
+        "of the demo district end to end (read, compute, write, statistics), with program "
+        "outcomes and with the outcome method returning no rows; the refresh computes "
+        "program outcomes in a second thread beside the indicators and the pipeline, so "
+        "what they add is less than their own time.",
     ]
     return "\n".join(lines) + "\n"

@@ -177,13 +177,10 @@ def read_tables(
     SQLite file holding at least `child_from_rows` rows in them, read by a child process
     as Arrow (`data_access.sqlite_arrow`: 3.5 times faster at 100k students, one snapshot
     for all tables); otherwise, or when that fails, table by table in this process."""
-    plans = {}
+    schemas = {}
     for name, (table, columns) in wanted.items():
         names = list(columns or [c.name for c in table.columns])
-        plans[name] = (
-            {n: polars_dtype(table.c[n].type) for n in names},
-            "SELECT " + ", ".join(f'"{n}"' for n in names) + f' FROM "{table.name}"',
-        )
+        schemas[name] = {n: polars_dtype(table.c[n].type) for n in names}
     database = engine.url.database
     if (
         engine.dialect.name == "sqlite"
@@ -193,12 +190,15 @@ def read_tables(
     ):
         from data_access.sqlite_arrow import read_queries
 
-        found = read_queries(Path(database), {name: sql for name, (_, sql) in plans.items()})
+        found = read_queries(
+            Path(database),
+            {name: (table.name, list(schemas[name])) for name, (table, _) in wanted.items()},
+        )
         if found is not None:
             try:
                 return {
                     name: _typed(_stored_form(found[name], schema), schema)
-                    for name, (schema, _) in plans.items()
+                    for name, schema in schemas.items()
                 }
             except pl.exceptions.PolarsError:
                 pass  # an unexpected storage form: read the slow way

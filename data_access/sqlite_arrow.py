@@ -7,9 +7,12 @@ of SQLite, and two copies of SQLite in one process do not see each other's POSIX
 each may rebuild or delete the WAL files the other uses, which loses writes and corrupts
 the database (https://sqlite.org/howtocorrupt.html, 2.2.1; see `bulk._sqlite_rows`). Two
 processes are what SQLite's locking is built for, so the driver runs in a child process,
-which opens the database read-only, runs every query inside one read transaction (the
-tables are one consistent snapshot, as the parent's own reads would be) and writes each
-result as an Arrow IPC file the parent memory-maps.
+which opens the database read-only and writes each table as an Arrow IPC file the parent
+memory-maps.
+
+The child (`data_access/sqlite_arrow_child.py`, a script) reads each table in two halves
+on two connections in two threads, one snapshot for both; here the halves are joined in
+rowid order (3.0 s instead of 5.2 s for the 3.6M course marks of the 100k demo).
 
 `read_queries` answers None when the child could not do it (the driver missing, an
 in-memory database, any error): the caller then reads the slow way. Nothing here writes.
@@ -21,25 +24,30 @@ import json
 import subprocess
 import sys
 import tempfile
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 import polars as pl
 
-#: Rows per Arrow batch: large, so that the driver infers each column's type from the whole
-#: table rather than from its first rows (a column null in its first rows stays typed).
-BATCH_ROWS = 1 << 30
+CHILD = Path(__file__).with_name("sqlite_arrow_child.py")
+#: What the child reads of one table: (table name, column names).
+Selection = tuple[str, Sequence[str]]
 
 
-def read_queries(database: Path, queries: Mapping[str, str]) -> dict[str, pl.DataFrame] | None:
-    """The result of each query (`name -> SELECT`) on the SQLite file `database`, read in
-    one transaction by a child process; None when it could not be read that way."""
+def read_queries(database: Path, tables: Mapping[str, Selection]) -> dict[str, pl.DataFrame] | None:
+    """Every row of each table (`name -> (table, columns)`) of the SQLite file `database`,
+    one snapshot for all, read by a child process; None when it could not be read that
+    way."""
     if not database.is_file():
         return None
     with tempfile.TemporaryDirectory(prefix="pathwise-read-") as out:
-        job = {"database": str(database), "queries": dict(queries), "out": out}
+        job = {
+            "database": str(database),
+            "tables": [[table, list(columns)] for table, columns in tables.values()],
+            "out": out,
+        }
         done = subprocess.run(
-            [sys.executable, "-m", "data_access.sqlite_arrow"],
+            [sys.executable, str(CHILD)],
             input=json.dumps(job),
             capture_output=True,
             text=True,
@@ -48,40 +56,27 @@ def read_queries(database: Path, queries: Mapping[str, str]) -> dict[str, pl.Dat
         if done.returncode != 0:
             return None
         try:
-            return {
-                name: pl.read_ipc(Path(out) / f"{index}.arrow")
-                for index, name in enumerate(queries)
-            }
+            return {name: _joined(Path(out), index) for index, name in enumerate(tables)}
         except (OSError, pl.exceptions.PolarsError):
             return None
 
 
-def _child(job: Mapping[str, object]) -> None:
-    """The child's side: every query in one read transaction, each to `<index>.arrow`."""
-    import adbc_driver_sqlite
-    import adbc_driver_sqlite.dbapi
-    import pyarrow.ipc
-
-    database = Path(str(job["database"])).resolve()
-    queries = job["queries"]
-    assert isinstance(queries, dict)
-    out = Path(str(job["out"]))
-    batch = {adbc_driver_sqlite.StatementOptions.BATCH_ROWS.value: str(BATCH_ROWS)}
-    # Not in autocommit mode, the driver opens a transaction: the reads share one snapshot.
-    with (
-        adbc_driver_sqlite.dbapi.connect(
-            f"file:{database}?mode=ro", autocommit=False
-        ) as connection,
-        connection.cursor() as cursor,
-    ):
-        for index, sql in enumerate(queries.values()):
-            cursor.adbc_statement.set_options(**batch)
-            cursor.execute(sql)
-            table = cursor.fetch_arrow_table()
-            with pyarrow.ipc.new_file(out / f"{index}.arrow", table.schema) as writer:
-                writer.write_table(table)
-        connection.rollback()
-
-
-if __name__ == "__main__":
-    _child(json.loads(sys.stdin.read()))
+def _joined(out: Path, index: int) -> pl.DataFrame:
+    """Table `index` from its halves, in rowid order. The driver types a column from its
+    values, so a column null throughout one half may come typed otherwise (as an integer)
+    than in the other: it takes the other half's type. Any other difference is an error
+    (and the caller reads in process)."""
+    halves = [pl.read_ipc(path) for path in sorted(out.glob(f"{index}.*.arrow"))]
+    if len(halves) == 1:
+        return halves[0]
+    head, tail = halves
+    casts = {}
+    for name in head.columns:
+        if head.schema[name] != tail.schema[name]:
+            if head[name].null_count() == head.height:
+                casts[name] = ("head", tail.schema[name])
+            elif tail[name].null_count() == tail.height:
+                casts[name] = ("tail", head.schema[name])
+    head = head.with_columns(pl.col(n).cast(t) for n, (side, t) in casts.items() if side == "head")
+    tail = tail.with_columns(pl.col(n).cast(t) for n, (side, t) in casts.items() if side == "tail")
+    return pl.concat([head, tail], how="vertical_relaxed", rechunk=False)

@@ -138,7 +138,7 @@ def test_a_sqlite_file_is_read_by_the_child_process(sqlite_engine: Engine) -> No
     _with_school(sqlite_engine, _awkward_students())
     database = sqlite_engine.url.database
     assert database is not None
-    found = read_queries(Path(database), {"s": 'SELECT "student_id", "birth_date" FROM student'})
+    found = read_queries(Path(database), {"s": ("student", ["student_id", "birth_date"])})
     assert found is not None and found["s"].height == 3000
     assert found["s"]["birth_date"].null_count() == 2500
 
@@ -150,10 +150,80 @@ def test_without_a_database_file_the_child_answers_none_and_tables_are_read_in_p
     from data_access.engine import make_engine
     from data_access.sqlite_arrow import read_queries
 
-    assert read_queries(tmp_path / "missing.db", {"s": "SELECT 1"}) is None
+    assert read_queries(tmp_path / "missing.db", {"s": ("student", ["student_id"])}) is None
     memory = make_engine("sqlite://")
     schema.upgrade(memory)
     _with_school(memory, _awkward_students())
     table = table_of(IMPORT_TABLES["students"])
     read = read_tables(memory, {"s": (table, None)}, child_from_rows=0)
     assert read["s"].equals(read_table(memory, table))
+
+
+#: Runs `read_to_files` in its own process (it loads the driver's SQLite, which must never
+#: share a process with Python's sqlite3), with a commit between the two connections'
+#: first reads when asked.
+READ_WITH_A_COMMIT = """
+import json, sys
+from pathlib import Path
+import adbc_driver_sqlite.dbapi
+import polars as pl
+from data_access.sqlite_arrow_child import read_to_files
+
+database, out, commit = Path(sys.argv[1]), Path(sys.argv[2]), sys.argv[3] == "commit"
+
+def insert():
+    with adbc_driver_sqlite.dbapi.connect(str(database), autocommit=True) as c, c.cursor() as cur:
+        cur.execute("INSERT INTO t (x) VALUES (-1)")
+
+together = read_to_files(database, [("t", ["x"])], out, between=insert if commit else None)
+frame = pl.concat([pl.read_ipc(path) for path in sorted(out.glob("0.*.arrow"))])
+print(json.dumps({"together": together, "rows": frame.height, "x": frame["x"].to_list()[:3]}))
+"""
+
+
+def _read_in_a_child(database: Path, out: Path, commit: bool) -> dict[str, object]:
+    import json
+    import subprocess
+    import sys
+
+    out.mkdir()
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            READ_WITH_A_COMMIT,
+            str(database),
+            str(out),
+            str(commit and "commit"),
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+        cwd=Path(__file__).resolve().parents[2],
+    )
+    result: dict[str, object] = json.loads(done.stdout)
+    return result
+
+
+def test_two_connections_read_halves_of_one_snapshot_unless_a_commit_comes_between(
+    tmp_path: Path,
+) -> None:
+    """The child reads each table in two halves on two connections only when both began on
+    the same snapshot; a commit between their first reads makes the first connection read
+    every table whole, so the rows are still one snapshot (here: the 1,000 rows, never
+    the 1,001st committed in between)."""
+    import sqlite3
+
+    database = tmp_path / "halves.db"
+    with sqlite3.connect(database) as connection:
+        connection.execute("PRAGMA journal_mode=WAL")
+        connection.execute("CREATE TABLE t (x INTEGER)")
+        connection.executemany("INSERT INTO t (x) VALUES (?)", [(i,) for i in range(1000)])
+    connection.close()
+    quiet = _read_in_a_child(database, tmp_path / "quiet", commit=False)
+    assert quiet == {"together": True, "rows": 1000, "x": [0, 1, 2]}
+    moved = _read_in_a_child(database, tmp_path / "moved", commit=True)
+    assert moved == {"together": False, "rows": 1000, "x": [0, 1, 2]}
+    with sqlite3.connect(database) as connection:
+        assert connection.execute("SELECT count(*) FROM t").fetchone() == (1001,)
+    connection.close()
