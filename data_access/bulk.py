@@ -14,6 +14,7 @@ UTC datetimes on SQLite, booleans as 0/1 on SQLite.
 from __future__ import annotations
 
 import io
+import sqlite3
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -84,6 +85,44 @@ def insert_frame(connection: Connection, table: Table, frame: pl.DataFrame) -> i
         batch = _sqlite_ready(frame.slice(offset, BATCH_ROWS))
         connection.exec_driver_sql(sql, batch.rows())
     return frame.height
+
+
+def stage_frames(path: Path, frames: Sequence[tuple[Table, pl.DataFrame]]) -> None:
+    """Write each frame into a new SQLite file at `path`, in a table named as its own (the
+    table's columns only, no types, keys or indexes), through a connection of its own: a
+    refresh writes its largest tables there while it still computes, then copies them in
+    one statement each (`copy_staged`), which keeps the database's write lock short."""
+    connection = sqlite3.connect(path)
+    try:
+        connection.execute("PRAGMA journal_mode=OFF")
+        connection.execute("PRAGMA synchronous=OFF")
+        for table, frame in frames:
+            columns = [c for c in frame.columns if c in table.c]
+            names = ", ".join(f'"{c}"' for c in columns)
+            connection.execute(f'CREATE TABLE "{table.name}" ({names})')
+            sql = f'INSERT INTO "{table.name}" ({names}) VALUES ({", ".join("?" for _ in columns)})'
+            for offset in range(0, frame.height, BATCH_ROWS):
+                batch = _sqlite_ready(frame.select(columns).slice(offset, BATCH_ROWS))
+                connection.executemany(sql, batch.rows())
+        connection.commit()
+    finally:
+        connection.close()
+
+
+def copy_staged(connection: Connection, schema: str, tables: Sequence[Table]) -> None:
+    """Replace the rows of each table by those of its staged copy in the attached database
+    `schema` (`stage_frames`), on the caller's transaction: one INSERT ... SELECT each."""
+    for table in tables:
+        columns = [
+            row[1]
+            for row in connection.exec_driver_sql(f'PRAGMA "{schema}".table_info("{table.name}")')
+        ]
+        names = ", ".join(f'"{c}"' for c in columns)
+        connection.exec_driver_sql(f'DELETE FROM main."{table.name}"')
+        connection.exec_driver_sql(
+            f'INSERT INTO main."{table.name}" ({names}) '
+            f'SELECT {names} FROM "{schema}"."{table.name}"'
+        )
 
 
 def polars_dtype(column_type: Any) -> Any:

@@ -24,15 +24,17 @@ freshness panel and the pages say so, and `pathwise refresh` repairs it.
 from __future__ import annotations
 
 import json
+import tempfile
 import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
+from pathlib import Path
 
 import polars as pl
-from sqlalchemy import Connection, Engine, delete, select
+from sqlalchemy import Connection, Engine, Table, delete, select
 
-from data_access.bulk import insert_frame, read_table, read_tables
+from data_access.bulk import copy_staged, insert_frame, read_table, read_tables, stage_frames
 from data_access.meta import NOT_OBSERVED_KEY, read_meta, set_meta
 from data_access.models import (
     IMPORT_TABLES,
@@ -306,13 +308,6 @@ def coverage_to_store(
     )
 
 
-def write_coverage(connection: Connection, coverage: StoredCoverage) -> None:
-    """Replace the four coverage tables (on the caller's transaction)."""
-    for name, table in COVERAGE_TABLES.items():
-        connection.execute(delete(table))
-        insert_frame(connection, table, getattr(coverage, name))
-
-
 FRESHNESS = (
     ("enrollments", "school_year", "latest school year"),
     ("attendance", "as_of_date", "latest snapshot"),
@@ -367,15 +362,18 @@ def refresh_derived(
     started = time.perf_counter()
     settings = settings or load_settings()
     as_of = as_of or date.today()
-    progress(0, 5, "reading the data")
+    progress(0, 6, "reading the data")
     seen = _last_import(engine)
     last_import = (seen.import_id if seen else None) or 0
     tables = tables if tables is not None else read_raw_tables(engine)
     services = services if services is not None else read_services(engine)
     with engine.connect() as connection:
         school_year = current_school_year(connection, as_of)
-    progress(1, 5, "computing indicators and the pipeline")
-    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="outcomes") as background:
+    progress(1, 6, "computing indicators and the pipeline")
+    with (
+        ThreadPoolExecutor(max_workers=1, thread_name_prefix="outcomes") as background,
+        tempfile.TemporaryDirectory(prefix="pathwise-refresh-") as scratch,
+    ):
         # Program outcomes take the longest and read only the raw tables: they are computed
         # in a second thread beside the indicators and the pipeline, which Polars and NumPy
         # allow (both leave the interpreter while they work). An error in it is raised
@@ -386,28 +384,37 @@ def refresh_derived(
         )
         seniors, completions = season_counts(tables.students, tables.enrollments, tables.fafsa)
         coverage = coverage_to_store(indicators, services, read_consents(engine), as_of, settings)
-        progress(2, 5, "computing program outcomes")
-        # Waited for before the transaction: it holds SQLite's write lock, which the app's
-        # own writes (the audit log) wait for, only while it writes.
+        frames = [
+            (INDICATORS, indicators),
+            (CELLS, cube),
+            (PUBLIC_CELLS, public),
+            (SEASON_SENIORS, seniors),
+            (SEASON_COMPLETIONS, completions),
+            *((table, getattr(coverage, name)) for name, table in COVERAGE_TABLES.items()),
+        ]
+        staged = None
+        if engine.dialect.name == "sqlite":
+            # Written aside while the outcomes compute, then copied in one statement per
+            # table: the write lock, which the app's own writes (the audit log) wait for,
+            # is held for the copy only.
+            progress(2, 6, "preparing the indicators for saving")
+            staged = Path(scratch) / "staged.db"
+            stage_frames(staged, frames)
+        progress(3, 6, "computing program outcomes")
         outcomes = outcomes_job.result()
-    progress(3, 5, "saving")
-    with engine.begin() as connection:
-        _write_derived(connection, indicators, cube, public, seniors, completions, coverage)
-        write_outcomes(connection, outcomes)
-        set_meta(
-            connection,
-            {
-                "indicators_as_of": as_of.isoformat(),
-                "indicators_school_year": str(school_year),
-                REFRESHED_AT_KEY: datetime.now(UTC).isoformat(timespec="seconds"),
-                AFTER_IMPORT_KEY: str(last_import),
-                NOT_OBSERVED_KEY: json.dumps(not_observed),
-                "freshness": json.dumps(freshness(tables)),
-            },
-        )
-    progress(4, 5, "updating the query planner's statistics")
+        progress(4, 6, "saving")
+        meta = {
+            "indicators_as_of": as_of.isoformat(),
+            "indicators_school_year": str(school_year),
+            REFRESHED_AT_KEY: datetime.now(UTC).isoformat(timespec="seconds"),
+            AFTER_IMPORT_KEY: str(last_import),
+            NOT_OBSERVED_KEY: json.dumps(not_observed),
+            "freshness": json.dumps(freshness(tables)),
+        }
+        _replace_derived(engine, frames, staged, outcomes, meta)
+    progress(5, 6, "updating the query planner's statistics")
     analyze(engine)
-    progress(5, 5, "done")
+    progress(6, 6, "done")
     return RefreshSummary(
         school_year, as_of, indicators.height, cube.height, time.perf_counter() - started
     )
@@ -422,24 +429,39 @@ def _stored_outcomes(
     )
 
 
-def _write_derived(
-    connection: Connection,
-    indicators: pl.DataFrame,
-    cube: pl.DataFrame,
-    public: pl.DataFrame,
-    seniors: pl.DataFrame,
-    completions: pl.DataFrame,
-    coverage: StoredCoverage,
+#: The schema name of the staged copies while a refresh attaches them.
+STAGED = "staged"
+
+
+def _replace_derived(
+    engine: Engine,
+    frames: list[tuple[Table, pl.DataFrame]],
+    staged: Path | None,
+    outcomes: StoredOutcomes,
+    meta: dict[str, str],
 ) -> None:
-    """Replace the student indicators, both cubes, the FAFSA season and coverage tables."""
-    for table in (INDICATORS, CELLS, PUBLIC_CELLS, SEASON_SENIORS, SEASON_COMPLETIONS):
-        connection.execute(delete(table))
-    insert_frame(connection, INDICATORS, indicators)
-    insert_frame(connection, CELLS, cube)
-    insert_frame(connection, PUBLIC_CELLS, public)
-    insert_frame(connection, SEASON_SENIORS, seniors)
-    insert_frame(connection, SEASON_COMPLETIONS, completions)
-    write_coverage(connection, coverage)
+    """Replace every derived table and the refresh's meta in one transaction: `frames`
+    from their staged copies (`staged`, a SQLite file of `bulk.stage_frames`) or, without
+    one, directly."""
+    with engine.connect() as connection:
+        if staged is not None:
+            # ATTACH and DETACH cannot run inside a transaction.
+            connection.exec_driver_sql(f"ATTACH DATABASE ? AS {STAGED}", (str(staged),))
+            connection.commit()
+        try:
+            with connection.begin():
+                if staged is None:
+                    for table, frame in frames:
+                        connection.execute(delete(table))
+                        insert_frame(connection, table, frame)
+                else:
+                    copy_staged(connection, STAGED, [table for table, _ in frames])
+                write_outcomes(connection, outcomes)
+                set_meta(connection, meta)
+        finally:
+            if staged is not None:
+                connection.exec_driver_sql(f"DETACH DATABASE {STAGED}")
+                connection.commit()
 
 
 @dataclass(frozen=True)

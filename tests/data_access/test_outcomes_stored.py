@@ -74,3 +74,26 @@ def test_an_error_in_the_program_outcomes_leaves_every_derived_table_as_it_was(
         assert read_table(engine, table).equals(before[name]), name
     assert read_table(engine, INDICATORS).equals(indicators)
     assert read_meta(engine) == meta
+
+
+def test_a_sqlite_refresh_writes_through_a_staged_copy_and_leaves_nothing_attached(
+    sqlite_engine: Engine,
+) -> None:
+    """On SQLite the indicators, the pipeline and coverage are written aside while the
+    outcomes compute, then copied in: the stored rows are those a direct write stores
+    (here: the frames `derive` gives, read back), and the database is left as it was found
+    (no attached copy, no staging file in use)."""
+    from data_access.derived import CELLS, STAGED, derive, read_raw_tables, read_searched
+    from indicators.settings import load_settings
+
+    build_small_world(sqlite_engine)
+    refresh_derived(sqlite_engine, as_of=TODAY)
+    tables = read_raw_tables(sqlite_engine)
+    _, cube, _, _ = derive(tables, YEAR, TODAY, load_settings(), read_searched(sqlite_engine))
+    stored = read_table(sqlite_engine, CELLS).select(cube.columns)
+    keys = [c for c in cube.columns if cube.schema[c] == pl.String]
+    assert stored.sort(keys).equals(cube.sort(keys))
+    assert read_table(sqlite_engine, INDICATORS).height > 0
+    with sqlite_engine.connect() as connection:
+        attached = [row[1] for row in connection.exec_driver_sql("PRAGMA database_list")]
+    assert "main" in attached and STAGED not in attached
