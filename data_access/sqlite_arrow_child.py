@@ -1,8 +1,9 @@
 """The child process of `data_access.sqlite_arrow`: SQLite tables to Arrow IPC files.
 
 Run as a script (`python data_access/sqlite_arrow_child.py`, the job as JSON on standard
-input), not as a module of the package: it imports only the ADBC driver and pyarrow, so
-it starts in half a second, without SQLAlchemy or Polars. It loads the driver's own copy
+input), not as a module of the package: it imports only the ADBC driver manager's core
+and pyarrow (not its DB-API module, which imports pandas and Polars), so it starts in a
+quarter of a second, without SQLAlchemy. It loads the driver's own copy
 of SQLite: nothing here may run in a process that uses Python's sqlite3 (see
 `data_access.sqlite_arrow`). Nothing here writes to the database.
 
@@ -38,19 +39,33 @@ def _select(table: str, columns: Sequence[str], where: str = "") -> str:
     return f"SELECT {', '.join(map(_quoted, columns))} FROM {_quoted(table)}{where}"
 
 
-def _data_version(cursor: Any) -> int:
-    cursor.execute("PRAGMA data_version")
-    return int(cursor.fetchone()[0])
-
-
-def _write(cursor: Any, sql: str, path: Path) -> None:
+def _query(connection: Any, sql: str) -> Any:
+    """The whole result of `sql` as a pyarrow Table (the driver's C stream, read by pyarrow
+    outside the interpreter's lock)."""
+    import adbc_driver_manager
     import adbc_driver_sqlite
+    import pyarrow
+
+    statement = adbc_driver_manager.AdbcStatement(connection)
+    try:
+        statement.set_options(
+            **{adbc_driver_sqlite.StatementOptions.BATCH_ROWS.value: str(BATCH_ROWS)}
+        )
+        statement.set_sql_query(sql)
+        stream, _ = statement.execute_query()
+        return pyarrow.RecordBatchReader._import_from_c(stream.address).read_all()
+    finally:
+        statement.close()
+
+
+def _data_version(connection: Any) -> int:
+    return int(_query(connection, "PRAGMA data_version").column(0)[0].as_py())
+
+
+def _write(connection: Any, sql: str, path: Path) -> None:
     import pyarrow.ipc
 
-    batch = {adbc_driver_sqlite.StatementOptions.BATCH_ROWS.value: str(BATCH_ROWS)}
-    cursor.adbc_statement.set_options(**batch)
-    cursor.execute(sql)
-    table = cursor.fetch_arrow_table()
+    table = _query(connection, sql)
     with pyarrow.ipc.new_file(path, table.schema) as writer:
         writer.write_table(table)
 
@@ -67,45 +82,47 @@ def read_to_files(
     False when one did (half 0 only: the snapshot moved while they began). `between` runs
     after the first connection has begun and before the second does (for the tests: a
     commit there moves the snapshot)."""
-    import adbc_driver_sqlite.dbapi
+    import adbc_driver_manager
+    import adbc_driver_sqlite
 
-    uri = f"file:{database.resolve()}?mode=ro"
-    # Not in autocommit mode, the driver opens a transaction: a connection's reads share
-    # one snapshot, taken at its first read.
-    with (
-        adbc_driver_sqlite.dbapi.connect(uri, autocommit=True) as watcher,
-        watcher.cursor() as watch,
-        adbc_driver_sqlite.dbapi.connect(uri, autocommit=False) as first,
-        adbc_driver_sqlite.dbapi.connect(uri, autocommit=False) as second,
-        first.cursor() as one,
-        second.cursor() as other,
-    ):
-        before = _data_version(watch)
-        for cursor in (one, other):
-            cursor.execute("SELECT count(*) FROM sqlite_master")
-            cursor.fetchall()
-            if between is not None and cursor is one:
+    database_handle = adbc_driver_sqlite.connect(f"file:{database.resolve()}?mode=ro")
+    watcher = adbc_driver_manager.AdbcConnection(database_handle)
+    # Without autocommit the driver opens a transaction: a connection's reads share one
+    # snapshot, taken at its first read.
+    one = adbc_driver_manager.AdbcConnection(database_handle)
+    other = adbc_driver_manager.AdbcConnection(database_handle)
+    try:
+        one.set_autocommit(False)
+        other.set_autocommit(False)
+        before = _data_version(watcher)
+        for connection in (one, other):
+            _query(connection, "SELECT count(*) FROM sqlite_master")
+            if between is not None and connection is one:
                 between()
-        together = _data_version(watch) == before
+        together = _data_version(watcher) == before
         jobs: list[list[tuple[str, Path]]] = [[], []]
         for index, (table, columns) in enumerate(tables):
             if not together:
                 jobs[0].append((_select(table, columns), out / f"{index}.0.arrow"))
                 continue
-            one.execute(f"SELECT min(rowid), max(rowid) FROM {_quoted(table)}")
-            low, high = one.fetchone() or (None, None)
-            middle = ((low or 0) + (high or 0)) // 2
+            bounds = _query(one, f"SELECT min(rowid), max(rowid) FROM {_quoted(table)}")
+            low, high = (bounds.column(i)[0].as_py() or 0 for i in (0, 1))
+            middle = (low + high) // 2
             for half, where in enumerate((f" WHERE rowid <= {middle}", f" WHERE rowid > {middle}")):
                 jobs[half].append((_select(table, columns, where), out / f"{index}.{half}.arrow"))
 
-        def read(cursor: Any, work: list[tuple[str, Path]]) -> None:
+        def read(connection: Any, work: list[tuple[str, Path]]) -> None:
             for sql, path in work:
-                _write(cursor, sql, path)
+                _write(connection, sql, path)
 
         with ThreadPoolExecutor(max_workers=2) as threads:
             list(threads.map(read, (one, other), jobs))
-        first.rollback()
-        second.rollback()
+        one.rollback()
+        other.rollback()
+    finally:
+        for connection in (one, other, watcher):
+            connection.close()
+        database_handle.close()
     return together
 
 
