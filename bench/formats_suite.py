@@ -211,6 +211,24 @@ def _pandas_matching(path: Path, url: str) -> dict[str, Any]:
     return {"rows": len(rows), "matched": int((counts == 1).sum()), "near": near}
 
 
+def _best(runs: int, job: dict[str, Any], base: Path, work: Path) -> dict[str, Any]:
+    """The figures of the fastest of `runs` runs of `job`, each on a fresh copy of `base`
+    (written to disk before the run starts, so that no run waits on the copy's write-back):
+    this shared 2-core machine's speed varies by a third from minute to minute."""
+    best: dict[str, Any] | None = None
+    for _ in range(max(1, runs)):
+        for leftover in work.parent.glob(work.name + "*"):
+            leftover.unlink()
+        shutil.copy(base, work)
+        os.sync()
+        figures = _child(job)
+        key = "wall" if job["step"].endswith("command") else "seconds"
+        if best is None or figures[key] < best[key]:
+            best = figures
+    assert best is not None
+    return best
+
+
 def _one_class(path: Path) -> tuple[str, int, int]:
     """The state file's rows of its largest award year (one senior class), written beside
     it as it came (text untouched), with the year and its number of rows."""
@@ -224,7 +242,7 @@ def _one_class(path: Path) -> tuple[str, int, int]:
     return str(target), int(year), int(count)
 
 
-def _one_size(students: int) -> list[str]:
+def _one_size(students: int, runs: int) -> list[str]:
     formats, base = prepared(students)
     nsc, fafsa = str(formats / NSC_FILE), str(formats / FAFSA_FILE)
     one_class, year, seniors = _one_class(formats / FAFSA_FILE)
@@ -244,8 +262,7 @@ def _one_size(students: int) -> list[str]:
         ),
         ("fafsa", "fafsa pandas", fafsa, "plain: pandas merge + RapidFuzz extractOne loop"),
     ):
-        shutil.copy(base, work)
-        figures = _child({"step": step, "url": _url(work), "path": path})
+        figures = _best(runs, {"step": step, "url": _url(work), "path": path}, base, work)
         target = TARGETS.get("nsc" if step == "nsc command" else step)
         if step == "fafsa matching" and path != one_class:
             target = None  # the target is about one class of seniors
@@ -267,14 +284,14 @@ def _one_size(students: int) -> list[str]:
 
 
 def run(sizes: list[int], runs: int) -> str:
-    """The markdown section (each figure is one run: the command runs are minutes long)."""
-    del runs
+    """The markdown section (each figure the fastest of `runs` runs)."""
     lines = [
         "## Suite `formats`",
         "",
         f"Loading the Clearinghouse detail report and the state FAFSA file of the demo "
         f"district (seed {SEED}, as of {AS_OF.isoformat()}) into a SQLite database holding "
-        f"the rest of the district; one child process per run, one run each; {machine()}; "
+        f"the rest of the district; one child process per run, the fastest of {runs} "
+        f"run(s) each (on this shared machine the same run varies by a third); {machine()}; "
         f"load before: {load_average()}. Whole commands are timed from outside the process "
         "(start-up included); inner steps inside it. Targets (issue 15) at 100,000 students: "
         "the NSC import under 30 s, the FAFSA matching of its seniors under 10 s.",
@@ -283,7 +300,7 @@ def run(sizes: list[int], runs: int) -> str:
         "|---:|---|---|---|---:|---:|---:|---|",
     ]
     for size in sizes:
-        lines += _one_size(size)
+        lines += _one_size(size, runs)
     lines += [
         "",
         "The first run writes the files and the base database under `data/bench/formats/` "
