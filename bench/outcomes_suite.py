@@ -82,6 +82,8 @@ def _database(students: int) -> Path:
     import_path(engine, str(csv_district(students)), imported_by="bench")
     engine.dispose()
     building.rename(path)
+    for leftover in CACHE.glob(building.name + "*"):  # the importer's lock file
+        leftover.unlink()
     return path
 
 
