@@ -7,7 +7,7 @@ import shlex
 import sys
 from pathlib import Path
 
-from bench.report import write_section
+from bench.report import cpu_ticks, stolen_share, write_section
 from bench.suites import SUITES, load
 
 DEFAULT_SIZES = "10000,100000"
@@ -46,7 +46,12 @@ def main(argv: list[str] | None = None) -> int:
     command = "python -m bench " + shlex.join(sys.argv[1:] if argv is None else argv)
     for name in args.suites or list(SUITES):
         print(f"bench: running {name} at {', '.join(map(str, args.sizes))} students", flush=True)
+        before = cpu_ticks()
         section = load(name)(args.sizes, args.runs)
+        section += (
+            "\n\nCPU time the host gave to other virtual machines while this suite ran "
+            f"(steal, /proc/stat): {stolen_share(before, cpu_ticks())} of this machine's."
+        )
         section += f'\n\nReproduce: `{command.strip()}` (or `make bench BENCH_ARGS="..."`).'
         write_section(args.out, name, section)
         print(f"bench: wrote section {name!r} of {args.out}", flush=True)

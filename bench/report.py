@@ -90,6 +90,25 @@ def load_average() -> str:
         return "unknown"
 
 
+def cpu_ticks() -> tuple[int, int] | None:
+    """(all CPU time, the part the host took for other machines: steal), in ticks since
+    boot, from Linux's /proc/stat; None elsewhere."""
+    try:
+        fields = Path("/proc/stat").read_text(encoding="ascii").splitlines()[0].split()[1:]
+    except (OSError, IndexError):
+        return None
+    ticks = [int(v) for v in fields]
+    return sum(ticks[:8]), (ticks[7] if len(ticks) > 7 else 0)
+
+
+def stolen_share(before: tuple[int, int] | None, after: tuple[int, int] | None) -> str:
+    """The share of this machine's CPU time the host gave to other machines between two
+    `cpu_ticks` (steal time): the suite's figures are slower by about as much."""
+    if before is None or after is None or after[0] <= before[0]:
+        return "unknown"
+    return f"{100 * (after[1] - before[1]) / (after[0] - before[0]):.0f}%"
+
+
 def write_section(path: Path, name: str, body: str) -> None:
     """Put `body` between the markers of suite `name` in `path` (created if missing),
     replacing only that section; a new section is appended."""
