@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import io
 import sqlite3
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -78,13 +78,22 @@ def insert_frame(connection: Connection, table: Table, frame: pl.DataFrame) -> i
                 with cursor.copy(sql) as copy:
                     copy.write(_copy_csv(frame.slice(offset, BATCH_ROWS)))
         return frame.height
-    placeholders = ", ".join("?" for _ in columns)
-    column_list = ", ".join(f'"{c}"' for c in columns)
-    sql = f'INSERT INTO "{table.name}" ({column_list}) VALUES ({placeholders})'
-    for offset in range(0, frame.height, BATCH_ROWS):
-        batch = _sqlite_ready(frame.slice(offset, BATCH_ROWS))
-        connection.exec_driver_sql(sql, batch.rows())
+    sql, batches = _sqlite_inserts(table.name, frame)
+    for rows in batches:
+        connection.exec_driver_sql(sql, rows)
     return frame.height
+
+
+def _sqlite_inserts(name: str, frame: pl.DataFrame) -> tuple[str, Iterator[list[tuple[Any, ...]]]]:
+    """The INSERT of `frame`'s columns into SQLite table `name`, and its rows in storage
+    form (`_sqlite_ready`), `BATCH_ROWS` at a time."""
+    columns = ", ".join(f'"{c}"' for c in frame.columns)
+    placeholders = ", ".join("?" for _ in frame.columns)
+    batches = (
+        _sqlite_ready(frame.slice(offset, BATCH_ROWS)).rows()
+        for offset in range(0, frame.height, BATCH_ROWS)
+    )
+    return f'INSERT INTO "{name}" ({columns}) VALUES ({placeholders})', batches
 
 
 def stage_frames(path: Path, frames: Sequence[tuple[Table, pl.DataFrame]]) -> None:
@@ -97,13 +106,12 @@ def stage_frames(path: Path, frames: Sequence[tuple[Table, pl.DataFrame]]) -> No
         connection.execute("PRAGMA journal_mode=OFF")
         connection.execute("PRAGMA synchronous=OFF")
         for table, frame in frames:
-            columns = [c for c in frame.columns if c in table.c]
-            names = ", ".join(f'"{c}"' for c in columns)
+            frame = frame.select(c for c in frame.columns if c in table.c)
+            names = ", ".join(f'"{c}"' for c in frame.columns)
             connection.execute(f'CREATE TABLE "{table.name}" ({names})')
-            sql = f'INSERT INTO "{table.name}" ({names}) VALUES ({", ".join("?" for _ in columns)})'
-            for offset in range(0, frame.height, BATCH_ROWS):
-                batch = _sqlite_ready(frame.select(columns).slice(offset, BATCH_ROWS))
-                connection.executemany(sql, batch.rows())
+            sql, batches = _sqlite_inserts(table.name, frame)
+            for rows in batches:
+                connection.executemany(sql, rows)
         connection.commit()
     finally:
         connection.close()

@@ -87,13 +87,11 @@ def _joined(out: Path, index: int) -> pl.DataFrame:
     if len(halves) == 1:
         return halves[0]
     head, tail = halves
-    casts = {}
     for name in head.columns:
-        if head.schema[name] != tail.schema[name]:
-            if head[name].null_count() == head.height:
-                casts[name] = ("head", tail.schema[name])
-            elif tail[name].null_count() == tail.height:
-                casts[name] = ("tail", head.schema[name])
-    head = head.with_columns(pl.col(n).cast(t) for n, (side, t) in casts.items() if side == "head")
-    tail = tail.with_columns(pl.col(n).cast(t) for n, (side, t) in casts.items() if side == "tail")
+        if head.schema[name] == tail.schema[name]:
+            continue
+        if head[name].null_count() == head.height:
+            head = head.with_columns(pl.col(name).cast(tail.schema[name]))
+        elif tail[name].null_count() == tail.height:
+            tail = tail.with_columns(pl.col(name).cast(head.schema[name]))
     return pl.concat([head, tail], how="vertical_relaxed", rechunk=False)
