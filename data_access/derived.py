@@ -23,6 +23,7 @@ freshness panel and the pages say so, and `pathwise refresh` repairs it.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import sys
 import tempfile
@@ -32,13 +33,15 @@ from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
+from functools import cache
+from importlib import metadata
 from pathlib import Path
 
 import polars as pl
 from sqlalchemy import Connection, Engine, Table, delete, select
 
 from data_access.bulk import copy_staged, insert_frame, read_table, read_tables, stage_frames
-from data_access.meta import NOT_OBSERVED_KEY, read_meta, set_meta
+from data_access.meta import NOT_OBSERVED_KEY, delete_meta, read_meta, set_meta
 from data_access.models import (
     IMPORT_TABLES,
     Consent,
@@ -63,6 +66,7 @@ from data_access.models import (
     table_of,
 )
 from data_access.policy import current_school_year
+from data_access.schema import current_revision
 from domain.progress import Progress, no_progress
 from indicators.coverage import duplication, need_coverage, served_now, tier_support
 from indicators.diagnostics import (
@@ -72,7 +76,13 @@ from indicators.diagnostics import (
 )
 from indicators.fafsa_season import season_counts
 from indicators.observable import college_not_observed, suppress_observed_cube
-from indicators.outcomes import program_outcomes
+from indicators.outcomes import measure_estimates, program_outcomes
+from indicators.outcomes_incremental import (
+    EVERY_MEASURE,
+    outcome_inputs,
+    outcomes_plan,
+    with_measures_replaced,
+)
 from indicators.outcomes_protection import protect_estimates, protect_trajectory
 from indicators.outcomes_schema import (
     BALANCE_SCHEMA,
@@ -132,6 +142,9 @@ COVERAGE_TABLES = {
 }
 #: The columns of `consent` the coverage figures read (is a release active, and naming whom).
 CONSENT_COLUMNS = ("student_id", "org_id", "signed_date", "expires_date", "revoked_date")
+#: pathwise_meta: the fingerprint of what the stored program outcomes were computed from
+#: (`indicators.outcomes_incremental.outcome_inputs`, JSON).
+OUTCOME_INPUTS_KEY = "program_outcomes_inputs"
 #: pathwise_meta: the id of the last import the stored indicators were computed after.
 AFTER_IMPORT_KEY = "indicators_after_import"
 #: pathwise_meta: when the stored indicators were computed (UTC, ISO 8601).
@@ -146,6 +159,9 @@ class RefreshSummary:
     students: int
     cells: int
     seconds: float
+    #: The program outcome measures computed again (the others' stored figures were kept:
+    #: `indicators.outcomes_incremental`); all of them, empty or some.
+    outcome_measures: frozenset[str] = EVERY_MEASURE
 
 
 def raw_columns(name: str, frame: pl.DataFrame) -> pl.DataFrame:
@@ -272,7 +288,9 @@ def outcomes_to_store(
 
 
 def write_outcomes(connection: Connection, outcomes: StoredOutcomes) -> None:
-    """Replace the six outcome tables (on the caller's transaction)."""
+    """Replace the six outcome tables (on the caller's transaction), and forget what the
+    previous ones were computed from (the refresh writes the new fingerprint after)."""
+    delete_meta(connection, OUTCOME_INPUTS_KEY)
     for name, table in OUTCOME_TABLES.items():
         connection.execute(delete(table))
         insert_frame(connection, table, getattr(outcomes, name))
@@ -350,6 +368,42 @@ def analyze(engine: Engine) -> None:
             connection.exec_driver_sql("ANALYZE")
 
 
+#: The packages whose code computes (or fingerprints) the program outcomes.
+METHOD_PACKAGES = ("indicators", "domain")
+METHOD_LIBRARIES = ("polars", "numpy", "scipy", "statsmodels")
+
+
+@cache
+def _method_code() -> str:
+    """A SHA-256 of the source of `METHOD_PACKAGES` and the versions of
+    `METHOD_LIBRARIES`: a new release of either computes every figure again."""
+    digest = hashlib.sha256()
+    root = Path(__file__).resolve().parent.parent
+    for package in METHOD_PACKAGES:
+        for source in sorted((root / package).glob("*.py")):
+            digest.update(source.name.encode() + b"\0" + source.read_bytes())
+    for library in METHOD_LIBRARIES:
+        digest.update(f"{library}={metadata.version(library)}".encode())
+    return digest.hexdigest()
+
+
+def outcomes_method(engine: Engine) -> str:
+    """What else the stored program outcomes depend on: the method's code and libraries
+    (`_method_code`) and the schema's revision."""
+    return f"{_method_code()} schema {current_revision(engine)}"
+
+
+def outcomes_to_compute(
+    engine: Engine, inputs: dict[str, str], *, recompute: bool = False
+) -> frozenset[str]:
+    """The program outcome measures this refresh computes again (`outcomes_plan` against
+    the fingerprint stored with the figures); all of them with `recompute`."""
+    if recompute:
+        return EVERY_MEASURE
+    stored = read_meta(engine).get(OUTCOME_INPUTS_KEY)
+    return outcomes_plan(json.loads(stored) if stored else None, inputs)
+
+
 def refresh_derived(
     engine: Engine,
     *,
@@ -358,10 +412,12 @@ def refresh_derived(
     progress: Progress = no_progress,
     tables: RawTables | None = None,
     services: pl.DataFrame | None = None,
+    recompute_outcomes: bool = False,
 ) -> RefreshSummary:
     """Recompute and replace every derived table (one transaction). `tables` (and
     `services`) may hand in the raw tables already in memory (the demo build), instead of
-    reading them back."""
+    reading them back. Program outcomes are computed again only where what they read
+    changed (`indicators.outcomes_incremental`), or all with `recompute_outcomes`."""
     started = time.perf_counter()
     settings = settings or load_settings()
     as_of = as_of or date.today()
@@ -372,6 +428,8 @@ def refresh_derived(
     services = services if services is not None else read_services(engine)
     with engine.connect() as connection:
         school_year = current_school_year(connection, as_of)
+    inputs = outcome_inputs(tables, services, as_of, settings, outcomes_method(engine))
+    measures = outcomes_to_compute(engine, inputs, recompute=recompute_outcomes)
     progress(1, 6, "computing indicators and the pipeline")
     with (
         _quick_handoffs(),
@@ -382,7 +440,9 @@ def refresh_derived(
         # in a second thread beside the indicators and the pipeline, which Polars and NumPy
         # allow (both leave the interpreter while they work). An error in it is raised
         # here, before anything is written.
-        outcomes_job = background.submit(_stored_outcomes, tables, services, as_of, settings)
+        outcomes_job = background.submit(
+            _stored_outcomes, engine, tables, services, as_of, settings, measures
+        )
         indicators, cube, public, not_observed = derive(
             tables, school_year, as_of, settings, read_searched(engine)
         )
@@ -404,7 +464,7 @@ def refresh_derived(
             progress(2, 6, "preparing the indicators for saving")
             staged = Path(scratch) / "staged.db"
             stage_frames(staged, frames)
-        progress(3, 6, "computing program outcomes")
+        progress(3, 6, _outcomes_step(measures))
         outcomes = outcomes_job.result()
         progress(4, 6, "saving")
         meta = {
@@ -414,14 +474,29 @@ def refresh_derived(
             AFTER_IMPORT_KEY: str(last_import),
             NOT_OBSERVED_KEY: json.dumps(not_observed),
             "freshness": json.dumps(freshness(tables)),
+            OUTCOME_INPUTS_KEY: json.dumps(inputs, sort_keys=True, separators=(",", ":")),
         }
         _replace_derived(engine, frames, staged, outcomes, meta)
     progress(5, 6, "updating the query planner's statistics")
     analyze(engine)
     progress(6, 6, "done")
     return RefreshSummary(
-        school_year, as_of, indicators.height, cube.height, time.perf_counter() - started
+        school_year,
+        as_of,
+        indicators.height,
+        cube.height,
+        time.perf_counter() - started,
+        measures,
     )
+
+
+def _outcomes_step(measures: frozenset[str]) -> str:
+    """The progress line of the program outcomes' step."""
+    if measures == EVERY_MEASURE:
+        return "computing program outcomes"
+    if not measures:
+        return "program outcomes: nothing they read changed, kept"
+    return f"computing program outcomes again for {', '.join(sorted(measures))}"
 
 
 @contextmanager
@@ -439,11 +514,37 @@ def _quick_handoffs() -> Iterator[None]:
 
 
 def _stored_outcomes(
-    tables: RawTables, services: pl.DataFrame, as_of: date, settings: Settings
-) -> StoredOutcomes:
-    """The outcome frames to store (`outcomes_to_store` of `_program_outcomes`)."""
+    engine: Engine,
+    tables: RawTables,
+    services: pl.DataFrame,
+    as_of: date,
+    settings: Settings,
+    measures: frozenset[str] = EVERY_MEASURE,
+) -> StoredOutcomes | None:
+    """The outcome frames to store (`outcomes_to_store` of `_program_outcomes`) with
+    `measures` computed again: every measure, none (None: keep the stored tables) or some
+    (their estimates and balance replace the stored ones; the trajectory and the served
+    list, which those measures do not change, are kept)."""
+    if measures == EVERY_MEASURE:
+        return outcomes_to_store(
+            *_program_outcomes(tables, services, as_of, settings), settings.min_cell
+        )
+    if not measures:
+        return None
+    estimates, balance = measure_estimates(tables, services, as_of, settings, measures)
+    estimates, balance = with_measures_replaced(
+        read_table(engine, OUTCOME_TABLES["estimates"], list(ESTIMATES_SCHEMA)),
+        read_table(engine, OUTCOME_TABLES["balance"], list(BALANCE_SCHEMA)),
+        conform(estimates, ESTIMATES_SCHEMA),
+        conform(balance, BALANCE_SCHEMA),
+        measures,
+    )
     return outcomes_to_store(
-        *_program_outcomes(tables, services, as_of, settings), settings.min_cell
+        estimates,
+        balance,
+        read_table(engine, OUTCOME_TABLES["trajectory"], list(TRAJECTORY_SCHEMA)),
+        read_table(engine, OUTCOME_TABLES["served_students"], list(SERVED_STUDENTS_SCHEMA)),
+        settings.min_cell,
     )
 
 
@@ -455,7 +556,7 @@ def _replace_derived(
     engine: Engine,
     frames: list[tuple[Table, pl.DataFrame]],
     staged: Path | None,
-    outcomes: StoredOutcomes,
+    outcomes: StoredOutcomes | None,
     meta: dict[str, str],
 ) -> None:
     """Replace every derived table and the refresh's meta in one transaction: `frames`
@@ -474,7 +575,8 @@ def _replace_derived(
                         insert_frame(connection, table, frame)
                 else:
                     copy_staged(connection, STAGED, [table for table, _ in frames])
-                write_outcomes(connection, outcomes)
+                if outcomes is not None:  # None: the stored ones stand (`_stored_outcomes`)
+                    write_outcomes(connection, outcomes)
                 set_meta(connection, meta)
         finally:
             if staged is not None:

@@ -22,6 +22,11 @@ def set_meta(connection: Connection, values: dict[str, str]) -> None:
         connection.execute(table.insert().values(key=key, value=value))
 
 
+def delete_meta(connection: Connection, key: str) -> None:
+    table = table_of(Meta)
+    connection.execute(table.delete().where(table.c.key == key))
+
+
 def read_meta(engine: Engine) -> dict[str, str]:
     if not inspect(engine).has_table("pathwise_meta"):
         return {}

@@ -30,7 +30,8 @@ vectorised; Python loops run over measures, groupings and the regressions only.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Collection
+from dataclasses import dataclass, fields
 from datetime import date
 from typing import Final
 
@@ -80,6 +81,11 @@ from indicators.tables import RawTables
 
 NINTH_GRADE: Final = 9
 TWELFTH_GRADE: Final = 12
+#: The measures of grade-12 students only (`_scope`): computed alone (`measure_estimates`),
+#: their study reads the grade-12 rows only.
+SENIOR_MEASURES: Final = frozenset(
+    {"fafsa_completed", "graduated", "enrolled_postsecondary", "persisted"}
+)
 #: Study-row columns the sample no longer needs once `before` and `after` are set.
 SAMPLE_DROPPED: Final = (
     "org_id",
@@ -201,13 +207,18 @@ def _values(measure: str) -> tuple[pl.Expr, pl.Expr]:
     return pl.lit(None, dtype=pl.Float64), pl.col(measure).cast(pl.Float64)
 
 
-def measure_sample(rows: pl.DataFrame, as_of: date, settings: Settings) -> pl.DataFrame:
-    """The study rows of every measure they are in scope for, long: the row columns plus
-    measure, before, after and valid (the measure is known for the student), less the
-    columns read only to find those (`SAMPLE_DROPPED`; org_id and service_type are
-    `pyid`'s)."""
+def measure_sample(
+    rows: pl.DataFrame,
+    as_of: date,
+    settings: Settings,
+    measures: Collection[str] = OUTCOME_MEASURES,
+) -> pl.DataFrame:
+    """The study rows of every measure of `measures` they are in scope for, long: the row
+    columns plus measure, before, after and valid (the measure is known for the student),
+    less the columns read only to find those (`SAMPLE_DROPPED`; org_id and service_type
+    are `pyid`'s)."""
     parts = []
-    for measure in OUTCOME_MEASURES:
+    for measure in (m for m in OUTCOME_MEASURES if m in measures):
         before, after = _values(measure)
         valid = after.is_not_null()
         if measure in OUTCOME_CHANGE_MEASURES:
@@ -232,13 +243,24 @@ def measure_sample(rows: pl.DataFrame, as_of: date, settings: Settings) -> pl.Da
 
 
 def _study(
-    tables: RawTables, services: pl.DataFrame, served: pl.DataFrame, as_of: date, settings: Settings
+    tables: RawTables,
+    services: pl.DataFrame,
+    served: pl.DataFrame,
+    as_of: date,
+    settings: Settings,
+    grades: Collection[int] | None = None,
 ) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame]:
     """(study rows with every measure and covariate, the attendance series, the unserved
-    side of the naive comparison: `indicators.outcomes_naive.unserved_sums`)."""
+    side of the naive comparison: `indicators.outcomes_naive.unserved_sums`); with
+    `grades`, the rows of students in those grades only (`study_rows`)."""
     years = sorted(served["school_year"].unique().to_list())
     people = student_years(tables, years, as_of)
-    rows = study_rows(tables, services, served, as_of, settings, people)
+    rows = study_rows(tables, services, served, as_of, settings, people, grades)
+    if grades is not None:
+        # Every figure below is a student's own (series, windows, marks, results), so
+        # the students of other grades can go: their rows are not in `rows`.
+        people = people.filter(pl.col("grade_level").is_in(list(grades)))
+        tables = _students_only(tables, people["student_id"].unique())
     series = attendance_series(tables.attendance, years, as_of)
     flags = ("english_learner", "disability", "econ_disadvantaged")
     later = later_outcomes(tables)
@@ -307,6 +329,23 @@ def _study(
     return frame, series, unserved
 
 
+#: The tables of a student's own figures, which `_students_only` narrows.
+PER_STUDENT_TABLES: Final = ("attendance", "course_marks", "test_scores", "fafsa", "outcomes")
+
+
+def _students_only(tables: RawTables, students: pl.Series) -> RawTables:
+    """`tables` with the rows of `students` only in `PER_STUDENT_TABLES` (assembled as
+    `indicators.outcomes_keys.coded` does, without conforming the codes again)."""
+    result = object.__new__(RawTables)
+    wanted = pl.col("student_id").is_in(students.implode())
+    for field in fields(RawTables):
+        frame = getattr(tables, field.name)
+        if field.name in PER_STUDENT_TABLES:
+            frame = frame.filter(wanted)
+        object.__setattr__(result, field.name, frame)
+    return result
+
+
 def _studied_years(services: pl.DataFrame, as_of: date, settings: Settings) -> list[int]:
     """The school years of the served students (the only years the method reads)."""
     served = served_students(services, as_of, settings)
@@ -318,12 +357,18 @@ def _empty(schema: dict[str, pl.DataType] | dict[str, type[pl.DataType]]) -> pl.
 
 
 def _matched(
-    tables: RawTables, services: pl.DataFrame, as_of: date, settings: Settings
+    tables: RawTables,
+    services: pl.DataFrame,
+    as_of: date,
+    settings: Settings,
+    measures: Collection[str] = OUTCOME_MEASURES,
 ) -> tuple[pl.DataFrame, ...] | None:
     """(served, programs, sample, the overall matched rows (every group is matched again
     from them: `indicators.outcomes_results.group_moments`), attendance series, the
-    unserved side of the naive comparison),
-    students as the codes of `indicators.outcomes_keys` (the caller decodes)."""
+    unserved side of the naive comparison) of `measures`,
+    students as the codes of `indicators.outcomes_keys` (the caller decodes). Each
+    program-year and measure is matched on its own, so the rows of a measure are the same
+    whichever other measures are asked for."""
     services = _services(services)
     tables, services = coded(
         tables, services, student_codes(tables), _studied_years(services, as_of, settings)
@@ -331,9 +376,11 @@ def _matched(
     served = served_students(services, as_of, settings)
     if served.height == 0:
         return None
-    rows, series, unserved = _study(tables, services, served, as_of, settings)
+    seniors_only = set(measures) <= SENIOR_MEASURES
+    grades = (TWELFTH_GRADE,) if seniors_only else None
+    rows, series, unserved = _study(tables, services, served, as_of, settings, grades)
     programs = rows.select("pyid", *PROGRAM_KEYS).unique().sort("pyid")
-    sample = measure_sample(rows, as_of, settings)
+    sample = measure_sample(rows, as_of, settings, measures)
     # Only the columns the matching and the results read (a narrower copy of ~2M rows).
     wanted = [c for c in (*MATCHED_COLUMNS, "draw", CELL_CODE) if c in sample.columns]
     strata = (
@@ -401,6 +448,29 @@ def matched_students(
         .select(*PROGRAM_KEYS, *columns)
         .sort(*PROGRAM_KEYS, "measure", "served", "student_id"),
         student_codes(tables),
+    )
+
+
+def measure_estimates(
+    tables: RawTables,
+    services: pl.DataFrame,
+    as_of: date,
+    settings: Settings,
+    measures: Collection[str],
+) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """(estimates, balance) of `measures` only: the rows `program_outcomes` gives for them,
+    to the last bit. When they are all grade-12 measures (`SENIOR_MEASURES`), only the
+    grade-12 study rows are built, about a quarter of the work: the refresh recomputes
+    these alone when only the FAFSA statuses or the college outcomes changed (their
+    matched students do not depend on either: data_access/derived.py)."""
+    found = _matched(tables, services, as_of, settings, measures)
+    if found is None:
+        return _empty(ESTIMATE_SCHEMA), _empty(BALANCE_SCHEMA)
+    _, programs, sample, matched, _, unserved = found
+    moments = group_moments(matched)
+    return (
+        estimates(sample, unserved, matched, moments, programs, settings),
+        balance(sample, moments, programs),
     )
 
 

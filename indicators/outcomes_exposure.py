@@ -35,6 +35,7 @@ entry_date, then school_id) that began on or before the as-of date.
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Collection
 from datetime import date
 from typing import Final
 
@@ -203,10 +204,13 @@ def study_rows(
     as_of: date,
     settings: Settings,
     people: pl.DataFrame | None = None,
+    grades: Collection[int] | None = None,
 ) -> pl.DataFrame:
     """Served students and the sampled comparison pool of their program-year, one row
     each, with the windows: columns `ROW_COLUMNS` (pyid numbers the program-years in
-    sorted order). `people`: `student_years` of the served years, when already known."""
+    sorted order). `people`: `student_years` of the served years, when already known.
+    `grades`: only the rows of students in these grades, the same rows (and draws) as
+    without it: the pool is drawn whole first, and a cell holds one grade."""
     years = sorted(served["school_year"].unique().to_list())
     if people is None:
         people = student_years(tables, years, as_of)
@@ -237,6 +241,11 @@ def study_rows(
         .sort(by_student(people, "pyid"))
     )
     pool = program_draws(pool, programs, settings.outcomes_match_seed)
+    if grades is not None:
+        in_grades = pl.col("grade_level").is_in(list(grades))
+        cells = people.filter(in_grades)[CELL_CODE].unique()
+        pool = pool.filter(pl.col(CELL_CODE).is_in(cells.implode()))
+        treated = treated.filter(in_grades)
     # One integer per program-year and cell (the rank partitions by one key, not two).
     pool_cell = pl.col("pyid") * (1 << 32) + pl.col(CELL_CODE).cast(pl.Int64)
     kept = pl.col("_keep").rank("ordinal").over(pool_cell) <= (
