@@ -120,6 +120,11 @@ def build_parser() -> argparse.ArgumentParser:
     refresh.add_argument(
         "--as-of", type=_date, default=None, help="compute as of this date (default: today)"
     )
+    refresh.add_argument(
+        "--recompute-outcomes",
+        action="store_true",
+        help="compute every program outcome again, even where nothing they read changed",
+    )
 
     users = commands.add_parser("users", help="manage users")
     user_commands = users.add_subparsers(dest="users_command", required=True, metavar="ACTION")
@@ -480,14 +485,34 @@ def _refresh(args: argparse.Namespace) -> int:
             "pathwise refresh: the database holds no data yet; nothing to compute", file=sys.stderr
         )
         return EXIT_INVALID
-    summary = refresh_derived(engine, as_of=args.as_of, progress=ProgressBar(None))
+    summary = refresh_derived(
+        engine,
+        as_of=args.as_of,
+        progress=ProgressBar(None),
+        recompute_outcomes=args.recompute_outcomes,
+    )
     print(
         f"\nIndicators and pipeline recomputed as of {summary.as_of.isoformat()} "
         f"(school year {summary.school_year - 1}-{summary.school_year % 100:02d}): "
         f"{summary.students:,} students enrolled, {summary.cells:,} pipeline cells, "
         f"{summary.seconds:.1f}s"
     )
+    print(outcomes_line(summary.outcome_measures))
     return EXIT_OK
+
+
+def outcomes_line(measures: frozenset[str]) -> str:
+    """What the refresh did with program outcomes, in one line."""
+    from indicators.outcomes_incremental import EVERY_MEASURE
+
+    if measures == EVERY_MEASURE:
+        return "Program outcomes: computed again."
+    if not measures:
+        return (
+            "Program outcomes: kept (nothing they read changed since they were computed; "
+            "--recompute-outcomes computes them anyway)."
+        )
+    return f"Program outcomes: computed again for {', '.join(sorted(measures))}; the others kept."
 
 
 def _users(args: argparse.Namespace) -> int:

@@ -93,3 +93,16 @@ def test_refresh_recomputes_the_indicators_as_of_the_date_given(
     assert "recomputed as of 2027-01-15 (school year 2026-27)" in out
     meta = read_meta(get_engine())
     assert (meta["indicators_as_of"], meta["indicators_school_year"]) == ("2027-01-15", "2027")
+
+
+def test_refresh_says_whether_program_outcomes_were_computed_again_and_can_force_it(
+    database: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["demo", "--students", "200", "--as-of", "2026-11-22"]) == EXIT_OK
+    capsys.readouterr()
+    assert main(["refresh", "--as-of", "2026-11-22"]) == EXIT_OK
+    assert "Program outcomes: kept (nothing they read changed" in capsys.readouterr().out
+    assert main(["refresh", "--as-of", "2026-11-22", "--recompute-outcomes"]) == EXIT_OK
+    assert "Program outcomes: computed again." in capsys.readouterr().out
+    assert main(["refresh", "--as-of", "2026-11-23"]) == EXIT_OK
+    assert "Program outcomes: computed again." in capsys.readouterr().out
