@@ -234,6 +234,8 @@ def run(sizes: list[int], runs: int) -> str:
         "...), only the three college measures (a tenth of the college outcomes flipped "
         "before the run, as a Clearinghouse file changes them), and kept (a second refresh "
         "with nothing new). The refresh computes program outcomes in a second thread beside "
-        "the indicators and the pipeline.",
+        "the indicators and the pipeline. 'Kept' can take less than the refresh without "
+        "program outcomes: that one replaces the stored outcome tables with empty ones, "
+        "'kept' writes none of them.",
     ]
     return "\n".join(lines) + "\n"

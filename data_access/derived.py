@@ -77,12 +77,7 @@ from indicators.diagnostics import (
 from indicators.fafsa_season import season_counts
 from indicators.observable import college_not_observed, suppress_observed_cube
 from indicators.outcomes import measure_estimates, program_outcomes
-from indicators.outcomes_incremental import (
-    EVERY_MEASURE,
-    outcome_inputs,
-    outcomes_plan,
-    with_measures_replaced,
-)
+from indicators.outcomes_incremental import EVERY_MEASURE, outcome_inputs, outcomes_plan
 from indicators.outcomes_protection import protect_estimates, protect_trajectory
 from indicators.outcomes_schema import (
     BALANCE_SCHEMA,
@@ -441,7 +436,7 @@ def refresh_derived(
         # allow (both leave the interpreter while they work). An error in it is raised
         # here, before anything is written.
         outcomes_job = background.submit(
-            _stored_outcomes, engine, tables, services, as_of, settings, measures
+            _stored_outcomes, tables, services, as_of, settings, measures
         )
         indicators, cube, public, not_observed = derive(
             tables, school_year, as_of, settings, read_searched(engine)
@@ -513,18 +508,33 @@ def _quick_handoffs() -> Iterator[None]:
         sys.setswitchinterval(previous)
 
 
+@dataclass(frozen=True)
+class MeasureRows:
+    """The rows of some outcome measures, to replace theirs in the tables that have a
+    measure column (`BY_MEASURE`); the other tables do not depend on those measures."""
+
+    measures: frozenset[str]
+    estimates: pl.DataFrame
+    estimates_public: pl.DataFrame
+    balance: pl.DataFrame
+
+
+#: The outcome tables with a row per measure.
+BY_MEASURE = ("estimates", "estimates_public", "balance")
+
+
 def _stored_outcomes(
-    engine: Engine,
     tables: RawTables,
     services: pl.DataFrame,
     as_of: date,
     settings: Settings,
     measures: frozenset[str] = EVERY_MEASURE,
-) -> StoredOutcomes | None:
-    """The outcome frames to store (`outcomes_to_store` of `_program_outcomes`) with
-    `measures` computed again: every measure, none (None: keep the stored tables) or some
-    (their estimates and balance replace the stored ones; the trajectory and the served
-    list, which those measures do not change, are kept)."""
+) -> StoredOutcomes | MeasureRows | None:
+    """What to store of program outcomes with `measures` computed again: every table
+    (`outcomes_to_store` of `_program_outcomes`), nothing (None: the stored tables stand)
+    or the rows of some measures (`MeasureRows`). Their protected rows are computed from
+    their own rows alone, as the small-cell rules work within one program-year and
+    measure (`indicators.outcomes_protection`)."""
     if measures == EVERY_MEASURE:
         return outcomes_to_store(
             *_program_outcomes(tables, services, as_of, settings), settings.min_cell
@@ -532,20 +542,23 @@ def _stored_outcomes(
     if not measures:
         return None
     estimates, balance = measure_estimates(tables, services, as_of, settings, measures)
-    estimates, balance = with_measures_replaced(
-        read_table(engine, OUTCOME_TABLES["estimates"], list(ESTIMATES_SCHEMA)),
-        read_table(engine, OUTCOME_TABLES["balance"], list(BALANCE_SCHEMA)),
-        conform(estimates, ESTIMATES_SCHEMA),
-        conform(balance, BALANCE_SCHEMA),
+    estimates = conform(estimates, ESTIMATES_SCHEMA)
+    return MeasureRows(
         measures,
+        estimates=estimates,
+        estimates_public=protect_estimates(estimates, settings.min_cell),
+        balance=conform(balance, BALANCE_SCHEMA),
     )
-    return outcomes_to_store(
-        estimates,
-        balance,
-        read_table(engine, OUTCOME_TABLES["trajectory"], list(TRAJECTORY_SCHEMA)),
-        read_table(engine, OUTCOME_TABLES["served_students"], list(SERVED_STUDENTS_SCHEMA)),
-        settings.min_cell,
-    )
+
+
+def write_measures(connection: Connection, rows: MeasureRows) -> None:
+    """Replace the rows of `rows.measures` in the `BY_MEASURE` tables (on the caller's
+    transaction), and forget what the previous ones were computed from."""
+    delete_meta(connection, OUTCOME_INPUTS_KEY)
+    for name in BY_MEASURE:
+        table = OUTCOME_TABLES[name]
+        connection.execute(delete(table).where(table.c.measure.in_(sorted(rows.measures))))
+        insert_frame(connection, table, getattr(rows, name))
 
 
 #: The schema name of the staged copies while a refresh attaches them.
@@ -556,7 +569,7 @@ def _replace_derived(
     engine: Engine,
     frames: list[tuple[Table, pl.DataFrame]],
     staged: Path | None,
-    outcomes: StoredOutcomes | None,
+    outcomes: StoredOutcomes | MeasureRows | None,
     meta: dict[str, str],
 ) -> None:
     """Replace every derived table and the refresh's meta in one transaction: `frames`
@@ -575,8 +588,11 @@ def _replace_derived(
                         insert_frame(connection, table, frame)
                 else:
                     copy_staged(connection, STAGED, [table for table, _ in frames])
-                if outcomes is not None:  # None: the stored ones stand (`_stored_outcomes`)
+                if isinstance(outcomes, StoredOutcomes):
                     write_outcomes(connection, outcomes)
+                elif isinstance(outcomes, MeasureRows):
+                    write_measures(connection, outcomes)
+                # None: the stored ones stand (`_stored_outcomes`)
                 set_meta(connection, meta)
         finally:
             if staged is not None:

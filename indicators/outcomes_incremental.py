@@ -30,7 +30,7 @@ Pure Polars; no I/O (the caller passes the method's fingerprint).
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Collection, Mapping
+from collections.abc import Mapping
 from dataclasses import asdict
 from datetime import date
 from typing import Final
@@ -39,8 +39,6 @@ import numpy as np
 import polars as pl
 
 from domain.vocabulary import OUTCOME_MEASURES
-from indicators.outcomes_matching import BALANCE_COVARIATES
-from indicators.outcomes_schema import BALANCE_SCHEMA, ESTIMATE_KEYS, ESTIMATES_SCHEMA
 from indicators.settings import Settings
 from indicators.tables import RawTables
 
@@ -100,35 +98,3 @@ def outcomes_plan(previous: Mapping[str, str] | None, current: Mapping[str, str]
     if not changed <= set(MEASURE_SOURCES):
         return EVERY_MEASURE
     return frozenset().union(*(MEASURE_SOURCES[key] for key in changed))
-
-
-def with_measures_replaced(
-    stored_estimates: pl.DataFrame,
-    stored_balance: pl.DataFrame,
-    estimates: pl.DataFrame,
-    balance: pl.DataFrame,
-    measures: Collection[str],
-) -> tuple[pl.DataFrame, pl.DataFrame]:
-    """The stored estimates and balance with the rows of `measures` replaced by
-    `estimates` and `balance` (computed for those measures alone), in the method's order:
-    estimates by their keys, balance by program-year, measure and the covariates' order
-    (`BALANCE_COVARIATES`, as `indicators.outcomes_results.balance` sorts them)."""
-    others = ~pl.col("measure").is_in(list(measures))
-    merged = pl.concat(
-        [
-            stored_estimates.select(list(ESTIMATES_SCHEMA)).filter(others),
-            estimates.select(list(ESTIMATES_SCHEMA)),
-        ],
-        how="vertical_relaxed",
-    ).sort(list(ESTIMATE_KEYS))
-    order = pl.col("covariate").replace_strict(
-        list(BALANCE_COVARIATES), list(range(len(BALANCE_COVARIATES))), return_dtype=pl.Int64
-    )
-    merged_balance = pl.concat(
-        [
-            stored_balance.select(list(BALANCE_SCHEMA)).filter(others),
-            balance.select(list(BALANCE_SCHEMA)),
-        ],
-        how="vertical_relaxed",
-    ).sort("school_year", "org_id", "service_type", "measure", order)
-    return merged, merged_balance

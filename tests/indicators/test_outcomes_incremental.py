@@ -11,9 +11,7 @@ from indicators.outcomes_incremental import (
     EVERY_MEASURE,
     frame_fingerprint,
     outcomes_plan,
-    with_measures_replaced,
 )
-from indicators.outcomes_schema import BALANCE_SCHEMA, ESTIMATES_SCHEMA
 
 BEFORE = {
     "students": "a",
@@ -72,63 +70,3 @@ def test_a_table_fingerprint_ignores_row_order_and_sees_any_changed_value() -> N
     assert frame_fingerprint(changed) != frame_fingerprint(frame)
     assert frame_fingerprint(pl.concat([frame, frame.head(1)])) != frame_fingerprint(frame)
     assert frame_fingerprint(frame.clear()) == frame_fingerprint(changed.clear())
-
-
-def _estimate(measure: str, group_value: str, effect: float) -> dict[str, object]:
-    row: dict[str, object] = dict.fromkeys(ESTIMATES_SCHEMA)
-    row.update(
-        school_year=2026,
-        org_id="ORG1",
-        service_type="mentoring",
-        measure=measure,
-        group_by="all" if group_value == "all" else "school_id",
-        group_value=group_value,
-        effect=effect,
-    )
-    return row
-
-
-def _balance(measure: str, covariate: str, smd: float) -> dict[str, object]:
-    row: dict[str, object] = dict.fromkeys(BALANCE_SCHEMA)
-    row.update(
-        school_year=2026,
-        org_id="ORG1",
-        service_type="mentoring",
-        measure=measure,
-        covariate=covariate,
-        smd_after=smd,
-    )
-    return row
-
-
-def test_replacing_measures_keeps_the_others_and_the_methods_order() -> None:
-    stored = pl.DataFrame(
-        [_estimate("absence_rate", "all", 1.0), _estimate("graduated", "all", 2.0)],
-        schema=ESTIMATES_SCHEMA,
-    )
-    stored_balance = pl.DataFrame(
-        [
-            _balance("absence_rate", "baseline_absence", 0.1),
-            _balance("graduated", "prior_proficiency", 0.2),
-        ],
-        schema=BALANCE_SCHEMA,
-    )
-    new = pl.DataFrame(
-        [_estimate("graduated", "all", 3.0), _estimate("graduated", "HS1", 4.0)],
-        schema=ESTIMATES_SCHEMA,
-    )
-    new_balance = pl.DataFrame(
-        [_balance("graduated", "prior_proficiency", 0.3)], schema=BALANCE_SCHEMA
-    )
-    estimates, balance = with_measures_replaced(
-        stored, stored_balance, new, new_balance, {"graduated"}
-    )
-    assert estimates.select("measure", "group_value", "effect").rows() == [
-        ("absence_rate", "all", 1.0),
-        ("graduated", "all", 3.0),  # group_by "all" sorts before "school_id"
-        ("graduated", "HS1", 4.0),
-    ]
-    assert balance.select("measure", "smd_after").rows() == [
-        ("absence_rate", 0.1),
-        ("graduated", 0.3),
-    ]
