@@ -226,7 +226,10 @@ def refreshed_today(base: Path) -> Path:
     """A copy of `base` refreshed as of today, as the nightly `pathwise refresh` leaves it
     (docs/command-line.md): the day's imports then compute again only the program
     outcomes they change (docs/outcomes.md, "When the figures are recomputed")."""
-    today = base.with_name(f"base-refreshed-{date.today().isoformat()}.db")
+    from data_access.derived import method_code
+
+    # Named by the day and the method's code: either makes an older copy's outcomes stale.
+    today = base.with_name(f"base-refreshed-{date.today().isoformat()}-{method_code()[:12]}.db")
     if not today.exists():
         for stale in base.parent.glob("base-refreshed-*"):
             stale.unlink()

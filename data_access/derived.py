@@ -369,7 +369,7 @@ METHOD_LIBRARIES = ("polars", "numpy", "scipy", "statsmodels")
 
 
 @cache
-def _method_code() -> str:
+def method_code() -> str:
     """A SHA-256 of the source of `METHOD_PACKAGES` and the versions of
     `METHOD_LIBRARIES`: a new release of either computes every figure again."""
     digest = hashlib.sha256()
@@ -384,8 +384,8 @@ def _method_code() -> str:
 
 def outcomes_method(engine: Engine) -> str:
     """What else the stored program outcomes depend on: the method's code and libraries
-    (`_method_code`) and the schema's revision."""
-    return f"{_method_code()} schema {current_revision(engine)}"
+    (`method_code`) and the schema's revision."""
+    return f"{method_code()} schema {current_revision(engine)}"
 
 
 def outcomes_to_compute(
