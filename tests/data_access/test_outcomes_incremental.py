@@ -16,6 +16,7 @@ from data_access.derived import OUTCOME_INPUTS_KEY, OUTCOME_TABLES, refresh_deri
 from data_access.meta import read_meta
 from demo_district.generate import DemoSpec
 from indicators.outcomes_incremental import EVERY_MEASURE, MEASURE_SOURCES
+from indicators.outcomes_schema import MEASURES
 
 AS_OF = date(2026, 12, 1)
 #: Large enough for grade-12 programs with estimates of their own (not only "too few").
@@ -52,7 +53,7 @@ def assert_same(left: dict[str, pl.DataFrame], right: dict[str, pl.DataFrame]) -
         assert left[name].equals(right[name]), name
 
 
-def senior_rows(frames: dict[str, pl.DataFrame], measures: frozenset[str]) -> pl.DataFrame:
+def measure_rows(frames: dict[str, pl.DataFrame], measures: frozenset[str]) -> pl.DataFrame:
     return frames["estimates"].filter(pl.col("measure").is_in(list(measures)))
 
 
@@ -65,24 +66,8 @@ def demo(engine: Engine) -> Engine:
     return engine
 
 
-def test_a_refresh_with_nothing_changed_keeps_the_stored_program_outcomes(demo: Engine) -> None:
-    before = stored(demo)
-    steps: list[str] = []
-    summary = refresh_derived(
-        demo, as_of=AS_OF, progress=lambda _d, _t, message: steps.append(message)
-    )
-    assert summary.outcome_measures == frozenset()
-    assert "program outcomes: nothing they read changed, kept" in steps
-    assert before["estimates"].height > 0
-    assert_same(stored(demo), before)
-
-
-def test_new_college_outcomes_recompute_their_measures_to_the_figures_of_a_full_refresh(
-    demo: Engine,
-) -> None:
-    measures = MEASURE_SOURCES["outcomes"]
-    before = stored(demo)
-    with demo.begin() as connection:
+def flip_college_outcomes(engine: Engine) -> None:
+    with engine.begin() as connection:
         connection.execute(
             text(
                 "UPDATE outcome SET postsecondary_enrolled = NOT postsecondary_enrolled, "
@@ -91,39 +76,53 @@ def test_new_college_outcomes_recompute_their_measures_to_the_figures_of_a_full_
             ),
             {"ending": "%1"},
         )
-    summary = refresh_derived(demo, as_of=AS_OF)
-    assert summary.outcome_measures == measures
-    partly = stored(demo)
-    # The change reached the figures (the test is not comparing two unchanged tables).
-    assert not senior_rows(partly, measures).equals(senior_rows(before, measures))
-    assert (
-        partly["estimates"]
-        .filter(pl.col("measure") == "absence_rate")
-        .equals(before["estimates"].filter(pl.col("measure") == "absence_rate"))
-    )
-    whole = refresh_derived(demo, as_of=AS_OF, recompute_outcomes=True)
-    assert whole.outcome_measures == EVERY_MEASURE
-    assert_same(stored(demo), partly)
 
 
-def test_new_fafsa_statuses_recompute_fafsa_completion_only_as_a_full_refresh_would(
-    demo: Engine,
-) -> None:
-    measures = MEASURE_SOURCES["fafsa"]
-    before = stored(demo)
-    with demo.begin() as connection:
+def complete_every_fafsa(engine: Engine) -> None:
+    with engine.begin() as connection:
         connection.exec_driver_sql(
             "UPDATE fafsa SET status = 'completed' WHERE status <> 'completed'"
         )
-    summary = refresh_derived(demo, as_of=AS_OF)
-    assert summary.outcome_measures == measures
-    partly = stored(demo)
-    assert not senior_rows(partly, measures).equals(senior_rows(before, measures))
-    refresh_derived(demo, as_of=AS_OF, recompute_outcomes=True)
-    assert_same(stored(demo), partly)
 
 
-def test_a_change_in_attendance_or_the_date_recomputes_every_measure(demo: Engine) -> None:
+def test_a_refresh_keeps_or_recomputes_only_changed_measures_to_the_figures_of_a_full_one(
+    demo: Engine,
+) -> None:
+    """One demo district, three changes in turn (one build: building is most of the time)."""
+    before = stored(demo)
+    assert before["estimates"].height > 0
+    # Nothing changed: kept, and the progress line says so.
+    steps: list[str] = []
+    summary = refresh_derived(
+        demo, as_of=AS_OF, progress=lambda _d, _t, message: steps.append(message)
+    )
+    assert summary.outcome_measures == frozenset()
+    assert "program outcomes: nothing they read changed, kept" in steps
+    assert_same(stored(demo), before)
+
+    for change, source in ((flip_college_outcomes, "outcomes"), (complete_every_fafsa, "fafsa")):
+        measures = MEASURE_SOURCES[source]
+        before = stored(demo)
+        change(demo)
+        assert refresh_derived(demo, as_of=AS_OF).outcome_measures == measures
+        partly = stored(demo)
+        # The change reached the figures (not two unchanged tables compared), and only
+        # those of its measures.
+        assert not measure_rows(partly, measures).equals(measure_rows(before, measures)), source
+        others = frozenset(MEASURES) - measures
+        assert measure_rows(partly, others).equals(measure_rows(before, others)), source
+        whole = refresh_derived(demo, as_of=AS_OF, recompute_outcomes=True)
+        assert whole.outcome_measures == EVERY_MEASURE
+        assert_same(stored(demo), partly)
+
+
+def test_new_attendance_a_new_day_or_tables_written_outside_a_refresh_recompute_everything(
+    demo: Engine,
+) -> None:
+    """Whoever else writes the outcome tables (a repair, a test) drops the fingerprint, so
+    the next refresh cannot keep figures it did not compute."""
+    from data_access.derived import StoredOutcomes
+
     with demo.begin() as connection:
         connection.exec_driver_sql(
             "UPDATE attendance SET days_absent = days_absent + 1 "
@@ -134,17 +133,9 @@ def test_a_change_in_attendance_or_the_date_recomputes_every_measure(demo: Engin
     assert refresh_derived(demo, as_of=later).outcome_measures == EVERY_MEASURE
     assert refresh_derived(demo, as_of=later).outcome_measures == frozenset()
 
-
-def test_outcome_tables_written_outside_a_refresh_are_computed_again_at_the_next(
-    demo: Engine,
-) -> None:
-    """Whoever else writes the outcome tables (a repair, a test) drops the fingerprint, so
-    the next refresh cannot keep figures it did not compute."""
-    from data_access.derived import StoredOutcomes
-
     emptied = StoredOutcomes(**{name: frame.clear() for name, frame in stored(demo).items()})
     with demo.begin() as connection:
         write_outcomes(connection, emptied)
     assert OUTCOME_INPUTS_KEY not in read_meta(demo)
-    assert refresh_derived(demo, as_of=AS_OF).outcome_measures == EVERY_MEASURE
+    assert refresh_derived(demo, as_of=later).outcome_measures == EVERY_MEASURE
     assert stored(demo)["estimates"].height > 0
