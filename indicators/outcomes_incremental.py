@@ -14,7 +14,7 @@ fingerprint stored beside the figures (`outcomes_plan`):
   grade-12 measure matches do not depend on those tables (the measure is never missing
   for a student in its scope: a student without a FAFSA status or a college record
   counts as not completed or not enrolled), so their figures equal, to the last bit,
-  what a full computation gives (tests/test_outcomes_incremental.py proves it);
+  what a full computation gives (tests/data_access/test_outcomes_incremental.py proves it);
 - anything else (the students, enrollments, attendance, marks, test results, services,
   the as-of date, the settings, the method's code or library versions, the schema):
   every figure is computed again.
