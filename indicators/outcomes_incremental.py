@@ -31,7 +31,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Mapping
-from dataclasses import asdict
+from dataclasses import asdict, fields
 from datetime import date
 from typing import Final
 
@@ -42,16 +42,9 @@ from domain.vocabulary import OUTCOME_MEASURES
 from indicators.settings import Settings
 from indicators.tables import RawTables
 
-#: The raw tables the outcome method reads (`indicators.outcomes`), besides services.
-READ_TABLES: Final = (
-    "students",
-    "enrollments",
-    "attendance",
-    "course_marks",
-    "test_scores",
-    "fafsa",
-    "outcomes",
-)
+#: The raw tables the outcome method reads (`indicators.outcomes`), besides services: all
+#: of `RawTables`.
+READ_TABLES: Final = tuple(field.name for field in fields(RawTables))
 #: Tables only some measures read: a change in one recomputes those measures alone.
 MEASURE_SOURCES: Final[Mapping[str, frozenset[str]]] = {
     "fafsa": frozenset({"fafsa_completed"}),

@@ -16,26 +16,20 @@ from data_access.derived import OUTCOME_INPUTS_KEY, OUTCOME_TABLES, refresh_deri
 from data_access.meta import read_meta
 from demo_district.generate import DemoSpec
 from indicators.outcomes_incremental import EVERY_MEASURE, MEASURE_SOURCES
-from indicators.outcomes_schema import MEASURES
+from indicators.outcomes_schema import ESTIMATE_KEYS, MEASURES
 
 AS_OF = date(2026, 12, 1)
 #: Large enough for grade-12 programs with estimates of their own (not only "too few").
 SPEC = DemoSpec(students=1500, seed=11, today=AS_OF)
 #: What identifies a row of each outcome table (they are compared sorted by it).
+PROGRAM_YEAR = ["school_year", "org_id", "service_type"]
 KEYS = {
-    "estimates": ["school_year", "org_id", "service_type", "measure", "group_by", "group_value"],
-    "estimates_public": [
-        "school_year",
-        "org_id",
-        "service_type",
-        "measure",
-        "group_by",
-        "group_value",
-    ],
-    "balance": ["school_year", "org_id", "service_type", "measure", "covariate"],
-    "trajectory": ["school_year", "org_id", "service_type", "group", "month_offset"],
-    "trajectory_public": ["school_year", "org_id", "service_type", "group", "month_offset"],
-    "served_students": ["school_year", "org_id", "service_type", "student_id"],
+    "estimates": list(ESTIMATE_KEYS),
+    "estimates_public": list(ESTIMATE_KEYS),
+    "balance": [*PROGRAM_YEAR, "measure", "covariate"],
+    "trajectory": [*PROGRAM_YEAR, "group", "month_offset"],
+    "trajectory_public": [*PROGRAM_YEAR, "group", "month_offset"],
+    "served_students": [*PROGRAM_YEAR, "student_id"],
 }
 
 
