@@ -53,7 +53,7 @@ from indicators.outcomes_exposure import (
     student_years,
     study_rows,
 )
-from indicators.outcomes_keys import coded, decoded, student_codes
+from indicators.outcomes_keys import assembled, coded, decoded, student_codes
 from indicators.outcomes_matching import STRATUM, cem_weights, coarsened
 from indicators.outcomes_measures import (
     COVARIATES,
@@ -81,11 +81,6 @@ from indicators.tables import RawTables
 
 NINTH_GRADE: Final = 9
 TWELFTH_GRADE: Final = 12
-#: The measures of grade-12 students only (`_scope`): computed alone (`measure_estimates`),
-#: their study reads the grade-12 rows only.
-SENIOR_MEASURES: Final = frozenset(
-    {"fafsa_completed", "graduated", "enrolled_postsecondary", "persisted"}
-)
 #: Study-row columns the sample no longer needs once `before` and `after` are set.
 SAMPLE_DROPPED: Final = (
     "org_id",
@@ -131,6 +126,9 @@ STAGE_OF: Final = {
     "enrolled_postsecondary": "enrolled_postsecondary",
     "persisted": "persisted",
 }
+#: The measures of grade-12 students only (those of a stage: `_scope`): computed alone
+#: (`measure_estimates`), their study reads the grade-12 rows only.
+SENIOR_MEASURES: Final = frozenset(STAGE_OF)
 #: Display units: fractions become percent (percentage points for effects); counts stay.
 
 
@@ -334,16 +332,16 @@ PER_STUDENT_TABLES: Final = ("attendance", "course_marks", "test_scores", "fafsa
 
 
 def _students_only(tables: RawTables, students: pl.Series) -> RawTables:
-    """`tables` with the rows of `students` only in `PER_STUDENT_TABLES` (assembled as
-    `indicators.outcomes_keys.coded` does, without conforming the codes again)."""
-    result = object.__new__(RawTables)
+    """`tables` with the rows of `students` only in `PER_STUDENT_TABLES`."""
     wanted = pl.col("student_id").is_in(students.implode())
-    for field in fields(RawTables):
-        frame = getattr(tables, field.name)
-        if field.name in PER_STUDENT_TABLES:
-            frame = frame.filter(wanted)
-        object.__setattr__(result, field.name, frame)
-    return result
+    return assembled(
+        {
+            field.name: getattr(tables, field.name).filter(wanted)
+            if field.name in PER_STUDENT_TABLES
+            else getattr(tables, field.name)
+            for field in fields(RawTables)
+        }
+    )
 
 
 def _studied_years(services: pl.DataFrame, as_of: date, settings: Settings) -> list[int]:
@@ -460,7 +458,7 @@ def measure_estimates(
 ) -> tuple[pl.DataFrame, pl.DataFrame]:
     """(estimates, balance) of `measures` only: the rows `program_outcomes` gives for them,
     to the last bit. When they are all grade-12 measures (`SENIOR_MEASURES`), only the
-    grade-12 study rows are built, about a quarter of the work: the refresh recomputes
+    grade-12 study rows are built, about a third of the work: the refresh recomputes
     these alone when only the FAFSA statuses or the college outcomes changed (their
     matched students do not depend on either: data_access/derived.py)."""
     found = _matched(tables, services, as_of, settings, measures)

@@ -20,6 +20,7 @@ start, which may end in the year before; the other readers filter to the years).
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import fields
 
 import polars as pl
@@ -75,10 +76,16 @@ def coded(
     names = [f.name for f in fields(RawTables)]
     frames = [_years_read(name, getattr(tables, name), years) for name in names]
     *coded_tables, coded_services = _coded_frames([*frames, services], ids)
+    return assembled(dict(zip(names, coded_tables, strict=True))), coded_services
+
+
+def assembled(frames: Mapping[str, pl.DataFrame]) -> RawTables:
+    """A RawTables of `frames` (one per field) as they are, without conforming them again:
+    conforming would turn student codes back into strings."""
     result = object.__new__(RawTables)
-    for name, frame in zip(names, coded_tables, strict=True):
-        object.__setattr__(result, name, frame)
-    return result, coded_services
+    for field in fields(RawTables):
+        object.__setattr__(result, field.name, frames[field.name])
+    return result
 
 
 def decoded(frame: pl.DataFrame, ids: pl.Series) -> pl.DataFrame:
