@@ -699,36 +699,86 @@ def show_exact(frame: pl.DataFrame, share_of: ShareOf = "first_stage") -> pl.Dat
     return _output(frame, _cells(counts, [Shown.EXACT] * len(counts), denominators, 1))
 
 
+def _cube_grouping(
+    rows: Sequence[tuple[object, object, int]],
+) -> tuple[list[object], list[object], Matrix, list[tuple[int, int]]]:
+    """(group names, stage names, matrix, each row's (group, stage) index) of one grouping
+    of a cube, from its (group, stage, count) rows in order: `_Grouping.of` on lists."""
+    groups: dict[object, int] = {}
+    stages: dict[object, int] = {}
+    keys = [
+        (groups.setdefault(g, len(groups)), stages.setdefault(s, len(stages))) for g, s, _ in rows
+    ]
+    if len(set(keys)) != len(keys):
+        raise ValueError("each (group, stage) must appear once")
+    matrix = [[0] * len(stages) for _ in groups]
+    for (g, s), (_, _, count) in zip(keys, rows, strict=True):
+        matrix[g][s] = count
+    return list(groups), list(stages), matrix, keys
+
+
 def suppress_cube(cube: pl.DataFrame, min_cell: int) -> pl.DataFrame:
     """A whole pipeline cube (cohort, group_by, group, stage, count), as a viewer without
     exact rights may see it. Each cohort is worked out at once: its "all" funnel and every
     grouping, so that a total hidden for one grouping is hidden for all of them (the
     groupings are combined when bounding what a reader can infer). Rows keep the cube's
-    order; the "all" rows must be present for every cohort."""
+    order within each cohort and grouping (cohorts in order of first appearance, each
+    cohort's groupings too); the "all" rows must be present for every cohort.
+
+    One pass in plain Python over the cube's rows, and one Polars step for the output: a
+    cube of hundreds of cohorts (the outcome estimates) costs no Polars call per cohort."""
     _check(cube, ("cohort", "group_by", "group", "stage", "count"), min_cell)
-    parts: list[pl.DataFrame] = []
-    for (_,), cohort_part in cube.group_by("cohort", maintain_order=True):
-        totals_frame = cohort_part.filter(pl.col("group_by") == ALL)
-        if totals_frame.height == 0:
+    rows = cube.select("cohort", "group_by", "group", "stage", "count").rows()
+    if not rows:
+        return cube.drop("count")
+    # cohort -> group_by -> row indexes, every level in order of first appearance.
+    layout: dict[object, dict[object, list[int]]] = {}
+    for index, (cohort, group_by, *_) in enumerate(rows):
+        layout.setdefault(cohort, {}).setdefault(group_by, []).append(index)
+    display: list[object] = [None] * len(rows)
+    shown: list[object] = [None] * len(rows)
+    share: list[object] = [None] * len(rows)
+    order: list[int] = []
+
+    def place(indexes: list[int], cells: dict[str, list[object]]) -> None:
+        for position, index in enumerate(indexes):
+            display[index] = cells["display"][position]
+            shown[index] = cells["shown"][position]
+            share[index] = cells["share"][position]
+
+    for fields in layout.values():
+        total_rows = fields.get(ALL)
+        if total_rows is None:
             raise ValueError("every cohort needs its 'all' funnel")
-        totals = totals_frame["count"].to_list()
-        stage_names = totals_frame["stage"].to_list()
-        fields = [
-            (name, part)
-            for (name,), part in cohort_part.filter(pl.col("group_by") != ALL).group_by(
-                "group_by", maintain_order=True
-            )
-        ]
-        groupings = [_Grouping.of(part.select("group", "stage", "count")) for _, part in fields]
-        for (name, _), grouping in zip(fields, groupings, strict=True):
-            if grouping.stage_names != stage_names or grouping.sums() != totals:
+        totals = [rows[i][4] for i in total_rows]
+        stage_names = [rows[i][3] for i in total_rows]
+        groupings = []
+        for name, indexes in fields.items():
+            if name == ALL:
+                continue
+            found = _cube_grouping([(rows[i][2], rows[i][3], rows[i][4]) for i in indexes])
+            _, grouping_stages, matrix, _ = found
+            sums = [sum(row[s] for row in matrix) for s in range(len(grouping_stages))]
+            if grouping_stages != stage_names or sums != totals:
                 raise ValueError(f"the groups of {name} do not add up to the 'all' funnel")
-        total_states, states = _suppress_cohort(totals, [g.matrix for g in groupings], min_cell)
-        outputs = {ALL: _funnel_output(totals_frame, total_states, min_cell)}
-        for (name, part), grouping, grouping_states in zip(fields, groupings, states, strict=True):
-            outputs[name] = grouping.output(
-                part, grouping_states, total_states, "first_stage", min_cell
+            groupings.append((indexes, found))
+        total_states, states = _suppress_cohort(
+            totals, [matrix for _, (_, _, matrix, _) in groupings], min_cell
+        )
+        first = (totals[0], total_states[0])
+        place(total_rows, _cells(totals, total_states, [first] * len(totals), min_cell))
+        for (indexes, (_, _, matrix, keys)), grouping_states in zip(groupings, states, strict=True):
+            cells = _cells(
+                [matrix[g][s] for g, s in keys],
+                [grouping_states[g][s] for g, s in keys],
+                [(matrix[g][0], grouping_states[g][0]) for g, _ in keys],
+                min_cell,
             )
-        order = cohort_part["group_by"].unique(maintain_order=True).to_list()
-        parts.extend(outputs[name] for name in order)
-    return pl.concat(parts) if parts else cube.drop("count")
+            place(indexes, cells)
+        for indexes in fields.values():
+            order.extend(indexes)
+    return cube.drop("count").with_columns(
+        pl.Series("display", display, dtype=pl.String),
+        pl.Series("shown", shown, dtype=pl.Int64),
+        pl.Series("share", share, dtype=pl.Float64),
+    )[order]
