@@ -385,10 +385,17 @@ def _matched(
         sample.lazy()
         .filter(pl.col("valid"))
         .select(list(dict.fromkeys(wanted)))
-        .with_columns(coarsened(settings))
+        .with_columns(
+            *coarsened(settings),
+            # One integer per program-year and measure, the key of the matching.
+            (
+                pl.col("pyid") * len(OUTCOME_MEASURES)
+                + pl.col("measure").cast(pl.Enum(OUTCOME_MEASURES)).to_physical()
+            ).alias("_program_measure"),
+        )
         .collect()
     )
-    matched = cem_weights(strata, ["pyid", "measure"], settings.outcomes_max_comparisons)
+    matched = cem_weights(strata, "_program_measure", settings.outcomes_max_comparisons)
     matched = matched.select(c for c in MATCHED_COLUMNS if c in matched.columns)
     return served, programs, sample, matched, series, unserved
 

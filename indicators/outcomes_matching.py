@@ -69,19 +69,6 @@ def coarsened(settings: Settings) -> list[pl.Expr]:
     ]
 
 
-def _numbered(frame: pl.DataFrame, columns: Sequence[str], name: str) -> pl.DataFrame:
-    """`frame` with `name`: one integer per distinct combination of `columns` (so that the
-    windows below partition by one integer rather than by many columns and strings)."""
-    narrow = frame.select(columns)
-    # Numbered in order of first appearance: the same rows get the same numbers in every
-    # run (the group sums add strata in this order).
-    ids = narrow.unique(maintain_order=True).with_row_index(name)
-    number = narrow.join(
-        ids, on=list(columns), how="left", nulls_equal=True, maintain_order="left"
-    )[name]
-    return frame.with_columns(number)
-
-
 #: Bits of each part of `_stratum_code`: a coarsened bin (+ 1, for the missing bin -1),
 #: the exact cell's code, the keys' number.
 BIN_BITS: Final = 6
@@ -110,25 +97,26 @@ def _stratum_code(frame: pl.DataFrame) -> pl.Expr:
     return code.alias("_stratum")
 
 
-def cem_weights(
-    frame: pl.DataFrame, keys: Sequence[str], max_comparisons: int | None = None
-) -> pl.DataFrame:
+def cem_weights(frame: pl.DataFrame, key: str, max_comparisons: int | None = None) -> pl.DataFrame:
     """The rows of `frame` in matched strata, with `weight` (CEM ATT weights) and, for
-    `group_cells`, `_key` (one integer per combination of `keys`), `_stratum` (one per
-    stratum) and the stratum's served and comparison counts `_s` and `_c`. Strata are `STRATUM`
-    within each combination of `keys`; `served` tells the groups apart. With
-    `max_comparisons`, a stratum keeps at most that many comparison students per served
-    student: those first in the seeded `draw` order."""
-    numbered = _numbered(frame, keys, "_key")
+    `group_cells`, `_key` (the integer column `key`: one number per matching, a
+    program-year and measure; which number a matching gets changes no figure),
+    `_stratum` (one per stratum) and the stratum's served and comparison counts `_s` and
+    `_c`. Strata are `STRATUM` within each value of `key`; `served` tells the groups
+    apart. With `max_comparisons`, a stratum keeps at most that many comparison students
+    per served student: those first in the seeded `draw` order."""
+    numbered = frame.with_columns(pl.col(key).cast(pl.Int64).alias("_key"))
     numbered = numbered.with_columns(_stratum_code(numbered))
     served = pl.col("served")
     if max_comparisons is not None:
         # The comparison students' rank in their stratum (served students: null, kept);
-        # one window key for both windows, so their groups are found once.
+        # one window key for both windows, so their groups are found once. Worked out on
+        # the three columns it reads, then the wide frame is filtered once.
         rank = pl.when(~served).then(pl.col("draw")).rank("ordinal").over("_stratum")
-        numbered = numbered.filter(
+        kept = numbered.select("_stratum", "served", "draw").select(
             served | (rank <= max_comparisons * served.sum().over("_stratum"))
         )
+        numbered = numbered.filter(kept.to_series())
     counted = numbered.with_columns(
         served.sum().over("_stratum").alias("_s"), (~served).sum().over("_stratum").alias("_c")
     ).filter((pl.col("_s") > 0) & (pl.col("_c") > 0))
