@@ -263,9 +263,13 @@ def _study(
     flags = ("english_learner", "disability", "econ_disadvantaged")
     later = later_outcomes(tables)
     yes_no = yes_no_outcomes(tables, years, settings)
-    frame = (
-        with_core_fails(with_absence(rows, series, settings), tables.course_marks, as_of, settings)
-        .lazy()
+    stages = ("fafsa_completed", "graduated", "enrolled_postsecondary", "persisted")
+    # A student-year's own figures, joined to the ~200k student-years once rather than to
+    # the ~1M study rows one table at a time (every study row is a student-year of
+    # `people`, so the rows get the same values).
+    own = (
+        people.lazy()
+        .select("school_year", "student_id", *flags)
         .join(
             prior_proficiency(tables.test_scores, years).lazy(),
             on=["school_year", "student_id"],
@@ -273,20 +277,24 @@ def _study(
         )
         .join(yes_no.lazy(), on=["school_year", "student_id"], how="left")
         .join(later.lazy(), on="student_id", how="left")
-        .join(
-            served.lazy().select(*PROGRAM_KEYS, "student_id", "sessions", "hours"),
-            on=[*PROGRAM_KEYS, "student_id"],
-            how="left",
-        )
-        .with_columns(
-            pl.col(c).fill_null(False) for c in ("graduated", "enrolled_postsecondary", "persisted")
-        )
-        .with_columns(pl.col("fafsa_completed").fill_null(False))
+        .with_columns(pl.col(c).fill_null(False) for c in stages)
         .with_columns(
             pl.col(f)
             .replace_strict({"Y": 1.0, "N": 0.0}, default=None, return_dtype=pl.Float64)
             .alias(f"_{f}")
             for f in flags
+        )
+        .drop(flags)
+        .collect()
+    )
+    frame = (
+        with_core_fails(with_absence(rows, series, settings), tables.course_marks, as_of, settings)
+        .lazy()
+        .join(own.lazy(), on=["school_year", "student_id"], how="left")
+        .join(
+            served.lazy().select(*PROGRAM_KEYS, "student_id", "sessions", "hours"),
+            on=[*PROGRAM_KEYS, "student_id"],
+            how="left",
         )
         # A fixed row order: every mean and SMD downstream adds its rows in this order,
         # so the same data gives the same figures to the last bit (joins on several
@@ -302,11 +310,10 @@ def _study(
             on=["school_year", "student_id"],
             how="left",
         )
-        .join(yes_no.lazy(), on=["school_year", "student_id"], how="left")
-        .join(later.lazy(), on="student_id", how="left")
-        .with_columns(
-            pl.col(c).fill_null(False)
-            for c in ("fafsa_completed", "graduated", "enrolled_postsecondary", "persisted")
+        .join(
+            own.lazy().drop("prior_proficiency", *(f"_{f}" for f in flags)),
+            on=["school_year", "student_id"],
+            how="left",
         )
         .sort(by_student(people, "school_year"))
         .collect()
