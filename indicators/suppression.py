@@ -405,7 +405,12 @@ def _first_problem(
             bounds[s] = [max(bounds[s][0], low), min(bounds[s][1], high)]
     for s in stages:
         if total_states[s] is not Shown.EXACT and bounds[s][0] == bounds[s][1]:
-            candidate = _Problem(max(source_of[s], 0), s)
+            if source_of[s] < 0:
+                # Pinned by its own display, which only `<1` is (with min_cell 1 a count
+                # under 1 is 0): hiding other counts cannot change that, and a cohort
+                # with no grouping has none to hide.
+                continue
+            candidate = _Problem(source_of[s], s)
             if candidate not in accepted:
                 return candidate
     # Each grouping on its own, exactly, given what all of them say about the totals.

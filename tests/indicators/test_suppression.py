@@ -188,6 +188,23 @@ def test_the_cube_is_suppressed_funnel_by_funnel_with_its_cohorts_totals() -> No
     assert by_key[(2026, "N", STAGES[0])] == "*"  # the total 98 is shown: protect the 8
 
 
+def test_a_cohort_with_only_its_all_funnel_is_shown_as_that_funnel_even_with_a_minimum_of_one() -> (
+    None
+):
+    # With min_cell 1, "<1" is a zero; the cube once failed looking for a group count to
+    # hide beside it in a cohort that has none.
+    rows = [
+        (2026, "all", "all", stage, count)
+        for stage, count in zip(STAGES[:3], [4, 3, 0], strict=True)
+    ]
+    cube = pl.DataFrame(
+        rows, schema=["cohort", "group_by", "group", "stage", "count"], orient="row"
+    )
+    shown = suppress_cube(cube, min_cell=1)
+    alone = suppress_funnel(funnel_frame([4, 3, 0]), min_cell=1)
+    assert shown["display"].to_list() == alone["display"].to_list() == ["4", "3", "<1"]
+
+
 # ---------------------------------------------------------------------------------------
 # Properties over random funnels and groupings
 # ---------------------------------------------------------------------------------------
