@@ -61,7 +61,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import Enum
-from typing import Final, Literal
+from typing import Any, Final, Literal
 
 import polars as pl
 
@@ -592,13 +592,9 @@ class _Grouping:
     @classmethod
     def of(cls, groups: pl.DataFrame) -> _Grouping:
         frame = groups if "stage" in groups.columns else groups.with_columns(stage=pl.lit(""))
-        group_names = frame["group"].unique(maintain_order=True).to_list()
-        stage_names = frame["stage"].unique(maintain_order=True).to_list()
-        rows = frame.select("group", "stage", "count").rows()
-        index = {(g, s): c for g, s, c in rows}
-        if len(index) != frame.height:
-            raise ValueError("each (group, stage) must appear once")
-        matrix = [[index.get((g, s), 0) for s in stage_names] for g in group_names]
+        group_names, stage_names, matrix, _ = _cube_grouping(
+            frame.select("group", "stage", "count").rows()
+        )
         return cls(frame, group_names, stage_names, matrix)
 
     def sums(self) -> list[int]:
@@ -705,12 +701,12 @@ def show_exact(frame: pl.DataFrame, share_of: ShareOf = "first_stage") -> pl.Dat
 
 
 def _cube_grouping(
-    rows: Sequence[tuple[object, object, int]],
-) -> tuple[list[object], list[object], Matrix, list[tuple[int, int]]]:
+    rows: Sequence[tuple[Any, Any, int]],
+) -> tuple[list[Any], list[Any], Matrix, list[tuple[int, int]]]:
     """(group names, stage names, matrix, each row's (group, stage) index) of one grouping
     of a cube, from its (group, stage, count) rows in order: `_Grouping.of` on lists."""
-    groups: dict[object, int] = {}
-    stages: dict[object, int] = {}
+    groups: dict[Any, int] = {}
+    stages: dict[Any, int] = {}
     keys = [
         (groups.setdefault(g, len(groups)), stages.setdefault(s, len(stages))) for g, s, _ in rows
     ]
