@@ -704,7 +704,8 @@ def _cube_grouping(
     rows: Sequence[tuple[Any, Any, int]],
 ) -> tuple[list[Any], list[Any], Matrix, list[tuple[int, int]]]:
     """(group names, stage names, matrix, each row's (group, stage) index) of one grouping
-    of a cube, from its (group, stage, count) rows in order: `_Grouping.of` on lists."""
+    of a cube or of `suppress_groups`' frame (`_Grouping.of`), from its (group, stage,
+    count) rows in order, groups and stages numbered in order of first appearance."""
     groups: dict[Any, int] = {}
     stages: dict[Any, int] = {}
     keys = [
