@@ -552,10 +552,41 @@ def _check(frame: pl.DataFrame, needed: tuple[str, ...], min_cell: int) -> None:
         raise ValueError("counts must be whole numbers of at least 0")
 
 
-def _funnel_output(funnel: pl.DataFrame, states: Sequence[Shown], min_cell: int) -> pl.DataFrame:
-    counts = funnel["count"].to_list()
+def _funnel_cells(
+    counts: Sequence[int], states: Sequence[Shown], min_cell: int
+) -> dict[str, list[object]]:
+    """`_cells` of one funnel, each share a percentage of its first stage."""
     first = (counts[0], states[0]) if counts else (0, Shown.SMALL)
-    return _output(funnel, _cells(counts, states, [first] * len(counts), min_cell))
+    return _cells(counts, states, [first] * len(counts), min_cell)
+
+
+def _funnel_output(funnel: pl.DataFrame, states: Sequence[Shown], min_cell: int) -> pl.DataFrame:
+    return _output(funnel, _funnel_cells(funnel["count"].to_list(), states, min_cell))
+
+
+def _stage_sums(matrix: Matrix, stages: int) -> list[int]:
+    """Each stage's count summed over the groups of `matrix`."""
+    return [sum(row[s] for row in matrix) for s in range(stages)]
+
+
+def _group_cells(
+    matrix: Matrix,
+    keys: Sequence[tuple[int, int]],
+    states: States,
+    total_states: Sequence[Shown],
+    share_of: ShareOf,
+    min_cell: int,
+) -> dict[str, list[object]]:
+    """`_cells` of a grouping's rows, `keys` their (group, stage) in `matrix`: shares of the
+    group's first stage, or with `share_of="total"` of the stage's total."""
+    sums = _stage_sums(matrix, len(matrix[0]) if matrix else 0)
+    denominators = [
+        (matrix[g][0], states[g][0]) if share_of == "first_stage" else (sums[s], total_states[s])
+        for g, s in keys
+    ]
+    return _cells(
+        [matrix[g][s] for g, s in keys], [states[g][s] for g, s in keys], denominators, min_cell
+    )
 
 
 def suppress_funnel(funnel: pl.DataFrame, min_cell: int) -> pl.DataFrame:
@@ -588,17 +619,15 @@ class _Grouping:
     group_names: list[str]
     stage_names: list[str]
     matrix: Matrix
+    keys: list[tuple[int, int]]  # each row's (group, stage) in `matrix`
 
     @classmethod
     def of(cls, groups: pl.DataFrame) -> _Grouping:
         frame = groups if "stage" in groups.columns else groups.with_columns(stage=pl.lit(""))
-        group_names, stage_names, matrix, _ = _cube_grouping(
-            frame.select("group", "stage", "count").rows()
-        )
-        return cls(frame, group_names, stage_names, matrix)
+        return cls(frame, *_cube_grouping(frame.select("group", "stage", "count").rows()))
 
     def sums(self) -> list[int]:
-        return [sum(row[s] for row in self.matrix) for s in range(len(self.stage_names))]
+        return _stage_sums(self.matrix, len(self.stage_names))
 
     def output(
         self,
@@ -608,19 +637,7 @@ class _Grouping:
         share_of: ShareOf,
         min_cell: int,
     ) -> pl.DataFrame:
-        gi = {g: i for i, g in enumerate(self.group_names)}
-        si = {s: i for i, s in enumerate(self.stage_names)}
-        sums = self.sums()
-        keys = [(gi[g], si[s]) for g, s in self.frame.select("group", "stage").iter_rows()]
-        denominators = [
-            (self.matrix[g][0], states[g][0])
-            if share_of == "first_stage"
-            else (sums[s], total_states[s])
-            for g, s in keys
-        ]
-        cells = _cells(
-            self.frame["count"].to_list(), [states[g][s] for g, s in keys], denominators, min_cell
-        )
+        cells = _group_cells(self.matrix, self.keys, states, total_states, share_of, min_cell)
         return _output(groups, cells)
 
 
@@ -760,21 +777,17 @@ def suppress_cube(cube: pl.DataFrame, min_cell: int) -> pl.DataFrame:
                 continue
             found = _cube_grouping([(rows[i][2], rows[i][3], rows[i][4]) for i in indexes])
             _, grouping_stages, matrix, _ = found
-            sums = [sum(row[s] for row in matrix) for s in range(len(grouping_stages))]
+            sums = _stage_sums(matrix, len(grouping_stages))
             if grouping_stages != stage_names or sums != totals:
                 raise ValueError(f"the groups of {name} do not add up to the 'all' funnel")
             groupings.append((indexes, found))
         total_states, states = _suppress_cohort(
             totals, [matrix for _, (_, _, matrix, _) in groupings], min_cell
         )
-        first = (totals[0], total_states[0])
-        place(total_rows, _cells(totals, total_states, [first] * len(totals), min_cell))
+        place(total_rows, _funnel_cells(totals, total_states, min_cell))
         for (indexes, (_, _, matrix, keys)), grouping_states in zip(groupings, states, strict=True):
-            cells = _cells(
-                [matrix[g][s] for g, s in keys],
-                [grouping_states[g][s] for g, s in keys],
-                [(matrix[g][0], grouping_states[g][0]) for g, _ in keys],
-                min_cell,
+            cells = _group_cells(
+                matrix, keys, grouping_states, total_states, "first_stage", min_cell
             )
             place(indexes, cells)
         for indexes in fields.values():
