@@ -257,3 +257,24 @@ def test_demo_sign_in_on_real_data_is_a_recorded_refusal(world: Engine) -> None:
         "demo_sign_in.list",
         "not_demo",
     )
+
+
+@pytest.mark.parametrize(
+    "call",
+    [
+        lambda e, p: disclosures.audit_events(e, p),
+        lambda e, p: disclosures.audit_events(e, p, student_id="S1"),
+        lambda e, p: disclosures.disclosure_log(e, p, "S1"),
+    ],
+    ids=["audit search", "audit search about a student", "disclosure log"],
+)
+def test_a_steward_in_meeting_mode_reads_no_log_that_names_users_or_students(
+    world: Engine, call: Call
+) -> None:
+    steward = sign_in(world, "admin@d.org", TODAY)
+    call(world, steward)  # outside meeting mode: allowed
+    with pytest.raises(AccessDenied) as denied:
+        call(world, steward.in_meeting_mode())
+    assert denied.value.code == "forbidden"
+    (refusal,) = _refusals(world)
+    assert (refusal["user_email"], refusal["detail"]["reason"]) == ("admin@d.org", "forbidden")
