@@ -476,6 +476,7 @@ def _refresh(args: argparse.Namespace) -> int:
     from data_access import schema
     from data_access.derived import refresh_derived
     from data_access.engine import get_engine
+    from data_access.importing.lock import import_lock
     from data_access.meta import loaded_counts
 
     engine = get_engine()
@@ -485,12 +486,22 @@ def _refresh(args: argparse.Namespace) -> int:
             "pathwise refresh: the database holds no data yet; nothing to compute", file=sys.stderr
         )
         return EXIT_INVALID
-    summary = refresh_derived(
-        engine,
-        as_of=args.as_of,
-        progress=ProgressBar(None),
-        recompute_outcomes=args.recompute_outcomes,
-    )
+
+    def waiting(holder: str) -> None:
+        print(
+            f"pathwise refresh: an import is running ({holder}); waiting for it to finish",
+            file=sys.stderr,
+        )
+
+    # The import lock: a refresh that read the tables before an import committed must not
+    # write after that import's own refresh (data_access/importing/lock.py).
+    with import_lock(engine, _os_user(), work="refresh", wait=waiting):
+        summary = refresh_derived(
+            engine,
+            as_of=args.as_of,
+            progress=ProgressBar(None),
+            recompute_outcomes=args.recompute_outcomes,
+        )
     print(
         f"\nIndicators and pipeline recomputed as of {summary.as_of.isoformat()} "
         f"(school year {summary.school_year - 1}-{summary.school_year % 100:02d}): "

@@ -13,6 +13,11 @@ behind (no stale-lock rule to get wrong):
 - SQLite: an exclusive `flock` on the file `<database>.import-lock` next to the database
   (SQLite is local to one machine; the kernel releases the lock with the process). The
   file also says who holds the lock, for the message.
+
+`pathwise refresh` holds the same lock (`work="refresh"`): a refresh that read the tables
+before an import committed and wrote after that import's own refresh would put back the
+figures of before the import. A refresh waits for an import to finish (`wait`); an import
+that meets a running refresh is refused like one that meets another import.
 """
 
 from __future__ import annotations
@@ -20,7 +25,7 @@ from __future__ import annotations
 import fcntl
 import json
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 
@@ -34,38 +39,50 @@ class ImportBusy(Exception):
     """Another import holds the import lock; nothing was read or written."""
 
 
+#: Told who holds the lock (the text of `ImportBusy`'s parentheses) before waiting for it.
+Waiting = Callable[[str], None]
+
+
 def _busy(holder: str) -> ImportBusy:
+    work = "a refresh" if holder.startswith("pathwise refresh") else "another import"
     return ImportBusy(
-        f"another import is running{f' ({holder})' if holder else ''}; nothing was written: "
+        f"{work} is running{f' ({holder})' if holder else ''}; nothing was written: "
         "wait for it to finish, then run this import again"
     )
 
 
 @contextmanager
-def import_lock(engine: Engine, holder: str) -> Iterator[None]:
-    """Hold the import lock while the block runs; raises `ImportBusy` if it is taken."""
+def import_lock(
+    engine: Engine, holder: str, *, work: str = "import", wait: Waiting | None = None
+) -> Iterator[None]:
+    """Hold the import lock while the block runs, for `work` ("import" or "refresh", said
+    to whoever meets it). When it is taken: `ImportBusy`, or with `wait`, `wait` is told
+    who holds it and the lock is waited for."""
     if engine.dialect.name == "postgresql":
-        with _advisory_lock(engine, holder):
+        with _advisory_lock(engine, holder, work, wait):
             yield
         return
     path = engine.url.database
     if not path or path == ":memory:":
         yield  # a private in-memory database: no other process can import into it
         return
-    with _file_lock(path + ".import-lock", holder):
+    with _file_lock(path + ".import-lock", holder, work, wait):
         yield
 
 
 @contextmanager
-def _advisory_lock(engine: Engine, holder: str) -> Iterator[None]:
+def _advisory_lock(engine: Engine, holder: str, work: str, wait: Waiting | None) -> Iterator[None]:
     with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
-        connection.execute(text(f"SET application_name = {_quoted(_label(holder))}"))
+        connection.execute(text(f"SET application_name = {_quoted(_label(holder, work))}"))
         taken = connection.execute(
             text("SELECT pg_try_advisory_lock(:key)"), {"key": ADVISORY_KEY}
         ).scalar_one()
         if not taken:
-            connection.execute(text("RESET application_name"))
-            raise _busy(_pg_holder(engine))
+            if wait is None:
+                connection.execute(text("RESET application_name"))
+                raise _busy(_pg_holder(engine))
+            wait(_pg_holder(engine))
+            connection.execute(text("SELECT pg_advisory_lock(:key)"), {"key": ADVISORY_KEY})
         try:
             yield
         finally:
@@ -77,8 +94,8 @@ def _quoted(value: str) -> str:
     return "'" + value.replace("'", "''") + "'"
 
 
-def _label(holder: str) -> str:
-    return f"pathwise import by {holder}"[:63]
+def _label(holder: str, work: str) -> str:
+    return f"pathwise {work} by {holder}"[:63]
 
 
 def _pg_holder(engine: Engine) -> str:
@@ -99,14 +116,18 @@ def _pg_holder(engine: Engine) -> str:
 
 
 @contextmanager
-def _file_lock(path: str, holder: str) -> Iterator[None]:
+def _file_lock(path: str, holder: str, work: str, wait: Waiting | None) -> Iterator[None]:
     descriptor = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
     try:
         try:
             fcntl.flock(descriptor, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
-            raise _busy(_file_holder(descriptor)) from None
+            if wait is None:
+                raise _busy(_file_holder(descriptor)) from None
+            wait(_file_holder(descriptor))
+            fcntl.flock(descriptor, fcntl.LOCK_EX)
         record = {
+            "work": work,
             "by": holder,
             "pid": os.getpid(),
             "since": datetime.now(UTC).isoformat(timespec="seconds"),
@@ -125,8 +146,9 @@ def _file_lock(path: str, holder: str) -> Iterator[None]:
 def _file_holder(descriptor: int) -> str:
     try:
         record = json.loads(os.pread(descriptor, 4096, 0) or b"{}")
+        work = record.get("work", "import")
         return (
-            f"pathwise import by {record['by']}, process {record['pid']}, since {record['since']}"
+            f"pathwise {work} by {record['by']}, process {record['pid']}, since {record['since']}"
         )
     except (ValueError, KeyError, TypeError):
         return ""

@@ -106,3 +106,28 @@ def test_refresh_says_whether_program_outcomes_were_computed_again_and_can_force
     assert "Program outcomes: computed again." in capsys.readouterr().out
     assert main(["refresh", "--as-of", "2026-11-23"]) == EXIT_OK
     assert "Program outcomes: computed again." in capsys.readouterr().out
+
+
+def test_refresh_waits_for_a_running_import_and_says_so(database: str) -> None:
+    """A refresh that read the tables before an import committed would otherwise write its
+    figures after the import's own refresh (data_access/importing/lock.py)."""
+    from data_access.importing.lock import import_lock
+
+    assert main(["demo", "--students", "200", "--as-of", "2026-11-22"]) == EXIT_OK
+    script = Path(sys.executable).with_name("pathwise")
+    with import_lock(get_engine(), "ana"):
+        refresh = subprocess.Popen(
+            [str(script), "refresh", "--as-of", "2026-11-23"],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        assert refresh.stderr is not None
+        first = refresh.stderr.readline()  # written before it waits: the lock is still held
+        assert first.startswith("pathwise refresh: an import is running (pathwise import by ana,")
+        assert first.rstrip().endswith("waiting for it to finish")
+        assert refresh.poll() is None
+    out, rest = refresh.communicate(timeout=300)
+    assert refresh.returncode == EXIT_OK, rest
+    assert "recomputed as of 2026-11-23" in out
+    assert read_meta(get_engine())["indicators_as_of"] == "2026-11-23"

@@ -91,3 +91,47 @@ def test_a_killed_import_leaves_no_lock_behind(engine: Engine) -> None:
         holder.wait(30)
     result = import_files(engine, WORLD)
     assert result.import_id is not None and result.inserted > 0
+
+
+def test_an_import_that_meets_a_running_refresh_says_a_refresh_is_running(
+    engine: Engine,
+) -> None:
+    from data_access.importing.lock import import_lock
+
+    with import_lock(engine, "ana", work="refresh"), pytest.raises(ImportBusy) as busy:
+        import_files(engine, WORLD, imported_by="second")
+    assert str(busy.value).startswith("a refresh is running (pathwise refresh by ana")
+    assert set(counts(engine).values()) == {0}
+
+
+def test_a_refresh_that_meets_a_running_import_is_told_who_and_waits_for_it(
+    engine: Engine,
+) -> None:
+    from data_access.importing.lock import import_lock
+
+    held, release = threading.Event(), threading.Event()
+    order: list[str] = []
+
+    def importing() -> None:
+        with import_lock(engine, "ana"):
+            held.set()
+            release.wait(60)
+            order.append("import done")
+
+    thread = threading.Thread(target=importing)
+    thread.start()
+    told: list[str] = []
+
+    def waiting(holder: str) -> None:
+        told.append(holder)
+        release.set()  # the import ends while the refresh waits
+
+    try:
+        assert held.wait(60)
+        with import_lock(engine, "bob", work="refresh", wait=waiting):
+            order.append("refresh")
+    finally:
+        release.set()
+        thread.join(60)
+    assert len(told) == 1 and told[0].startswith("pathwise import by ana")
+    assert order == ["import done", "refresh"]
