@@ -489,7 +489,7 @@ def _refresh(args: argparse.Namespace) -> int:
 
     def waiting(holder: str) -> None:
         print(
-            f"pathwise refresh: an import is running ({holder}); waiting for it to finish",
+            f"pathwise refresh: the database is taken ({holder}); waiting for it to finish",
             file=sys.stderr,
         )
 

@@ -36,7 +36,7 @@ ADVISORY_KEY = 7_361_202_611_090_001
 
 
 class ImportBusy(Exception):
-    """Another import holds the import lock; nothing was read or written."""
+    """Another import, or a refresh, holds the import lock; nothing was read or written."""
 
 
 #: Told who holds the lock (the text of `ImportBusy`'s parentheses) before waiting for it.

@@ -124,7 +124,7 @@ def test_refresh_waits_for_a_running_import_and_says_so(database: str) -> None:
         )
         assert refresh.stderr is not None
         first = refresh.stderr.readline()  # written before it waits: the lock is still held
-        assert first.startswith("pathwise refresh: an import is running (pathwise import by ana,")
+        assert first.startswith("pathwise refresh: the database is taken (pathwise import by ana,")
         assert first.rstrip().endswith("waiting for it to finish")
         assert refresh.poll() is None
     out, rest = refresh.communicate(timeout=300)
