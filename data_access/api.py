@@ -54,6 +54,7 @@ from data_access.importing import (
     import_path,
 )
 from data_access.importing.api import AfterImport, RecordImport
+from data_access.importing.lock import import_lock
 from data_access.importing.writing import FileRecord
 from data_access.mapped_import import MappedResult
 from data_access.mappings import InvalidMapping, InvalidResolution
@@ -761,13 +762,16 @@ def resolve_review(
     after_resolve: AfterImport | None = refresh_derived,
 ) -> int:
     """Pick a student for a review item (its rows are loaded) or reject it (`student_id`
-    None). Stewards only; audited. Raises `InvalidResolution`."""
+    None). Stewards only; audited. Loading and its refresh hold the import lock, as an
+    import does: `ImportBusy` while an import or a refresh runs (nothing is loaded).
+    Raises `InvalidResolution`."""
     engine = get_engine()
     with recording_refusals(engine, principal, "resolve match"):
         require(principal, Action.IMPORT_FILES)
-    loaded = _mappings.resolve(engine, principal, review_id, student_id)
-    if loaded and after_resolve is not None:
-        after_resolve(engine)
+    with import_lock(engine, principal.email):
+        loaded = _mappings.resolve(engine, principal, review_id, student_id)
+        if loaded and after_resolve is not None:
+            after_resolve(engine)
     return loaded
 
 

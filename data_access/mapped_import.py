@@ -569,34 +569,39 @@ def import_mapped(
     if dry_run:
         progress(3, 3, "done")
         return result
-    with import_lock(engine, who), engine.begin() as connection:
-        upsert_frame(connection, table, native)
-        if prepared.review:
-            connection.execute(insert(REVIEW_TABLE), prepared.review)
-        record = FileRecord(file, mapping.target, sha256(data), native.height, inserted, updated)
-        import_id = record_import(connection, [record], who, started)
-        detail = {
-            "import_id": import_id,
-            "files": [file],
-            "mapping": mapping.name,
-            "matched": prepared.matched,
-            "ambiguous": prepared.ambiguous,
-            "unmatched": prepared.unmatched,
-            "queued": len(prepared.review),
-        }
-        record_event(connection, principal, "import", detail=detail)
-        if mapping.matches_records:
-            students = native.get_column("student_id").unique().sort().to_list()
-            record_event(
-                connection,
-                principal,
-                "match records",
-                students=dict.fromkeys(students, "matched on name, birth date and school"),
-                detail=detail,
+    # The refresh too, under the import lock: a refresh that read the tables before another
+    # import committed must not write after that import's own (importing/lock.py).
+    with import_lock(engine, who):
+        with engine.begin() as connection:
+            upsert_frame(connection, table, native)
+            if prepared.review:
+                connection.execute(insert(REVIEW_TABLE), prepared.review)
+            record = FileRecord(
+                file, mapping.target, sha256(data), native.height, inserted, updated
             )
-    progress(3, 3, "done")
-    if after_import is not None:
-        after_import(engine)
+            import_id = record_import(connection, [record], who, started)
+            detail = {
+                "import_id": import_id,
+                "files": [file],
+                "mapping": mapping.name,
+                "matched": prepared.matched,
+                "ambiguous": prepared.ambiguous,
+                "unmatched": prepared.unmatched,
+                "queued": len(prepared.review),
+            }
+            record_event(connection, principal, "import", detail=detail)
+            if mapping.matches_records:
+                students = native.get_column("student_id").unique().sort().to_list()
+                record_event(
+                    connection,
+                    principal,
+                    "match records",
+                    students=dict.fromkeys(students, "matched on name, birth date and school"),
+                    detail=detail,
+                )
+        progress(3, 3, "done")
+        if after_import is not None:
+            after_import(engine)
     return MappedResult(**{**result.__dict__, "import_id": import_id})
 
 

@@ -188,8 +188,8 @@ def review_section(principal: api.Principal) -> None:
         )
         try:
             loaded = api.resolve_review(principal, int(review_id), picked)
-        except api.InvalidResolution as invalid:
-            st.error(md(invalid))
+        except (api.InvalidResolution, api.ImportBusy) as refused:
+            st.error(md(refused))
         else:
             st.success(
                 f"Resolved: {loaded} row(s) loaded." if picked else "Rejected: nothing loaded."

@@ -14,6 +14,8 @@ behind (no stale-lock rule to get wrong):
   (SQLite is local to one machine; the kernel releases the lock with the process). The
   file also says who holds the lock, for the message.
 
+A mapped import (`data_access.mapped_import`) holds it from its write to the end of its
+refresh, and so does a review item resolved (`api.resolve_review`).
 `pathwise refresh` holds the same lock (`work="refresh"`): a refresh that read the tables
 before an import committed and wrote after that import's own refresh would put back the
 figures of before the import. A refresh waits for an import to finish (`wait`); an import

@@ -273,3 +273,42 @@ def test_partner_staff_import_only_their_own_organisations_services(world: Engin
         )
     assert any("only your organisation" in p.message for p in rejected.value.result.problems)
     assert _rows(world, table_of(Service)) == 0
+
+
+def _lock_is_held(engine: Engine) -> bool:
+    from data_access.importing import ImportBusy
+    from data_access.importing.lock import import_lock
+
+    try:
+        with import_lock(engine, "probe"):
+            return False
+    except ImportBusy:
+        return True
+
+
+def test_a_mapped_import_refreshes_while_it_still_holds_the_import_lock(world: Engine) -> None:
+    held: list[bool] = []
+    import_mapped(
+        world, "state.csv", STATE_FILE, FAFSA_MAPPING, principal=STEWARD, near=0.85,
+        gap_days=30, after_import=lambda engine: held.append(_lock_is_held(engine)),
+    )  # fmt: skip
+    assert held == [True] and not _lock_is_held(world)
+
+
+def test_resolving_a_review_item_during_an_import_says_so_and_loads_nothing(
+    world: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from data_access import api
+    from data_access.importing.lock import import_lock
+
+    _import(world, STATE_FILE)
+    monkeypatch.setenv("PATHWISE_DATABASE_URL", world.url.render_as_string(hide_password=False))
+    misspelt, _ = open_reviews(world)["review_id"].to_list()
+    with import_lock(world, "ana"), pytest.raises(api.ImportBusy, match="another import"):
+        api.resolve_review(STEWARD, misspelt, "S2", after_resolve=None)
+    assert _rows(world, table_of(Fafsa)) == 1 and open_reviews(world).height == 2
+    held: list[bool] = []
+    loaded = api.resolve_review(
+        STEWARD, misspelt, "S2", after_resolve=lambda engine: held.append(_lock_is_held(engine))
+    )
+    assert (loaded, held, _rows(world, table_of(Fafsa))) == (1, [True], 2)
