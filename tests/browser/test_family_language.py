@@ -22,20 +22,22 @@ def test_a_parent_reads_my_record_in_spanish(browser: Browser, app_url: str) -> 
     page.get_by_role("button", name=re.compile(r"^(Authorize as )?parent$")).first.click()
     page.wait_for_url(re.compile(re.escape(app_url)))
     wait_for_app(page)
-    # The demo's parent has English on file, which wins over the browser's language.
-    expect(page.get_by_text("Who has seen this record")).to_be_visible()
+    # The demo's parent has English on file, which wins over the browser's language. The
+    # log is the page's last section: on a loaded machine it can take more than expect's
+    # default 5 s to arrive after the sign-in's rerun (the same wait as `wait_for_app`).
+    expect(page.get_by_text("Who has seen this record")).to_be_visible(timeout=30000)
 
     page.get_by_text("Español", exact=True).click()
     wait_for_app(page)
-    expect(page.get_by_text("Quién ha visto este expediente")).to_be_visible()
+    expect(page.get_by_text("Quién ha visto este expediente")).to_be_visible(timeout=30000)
     expect(page.get_by_text("Who has seen this record")).to_have_count(0)
     expect(page.get_by_role("link", name="Mi expediente")).to_be_visible()
     screenshot(page, "my-record-es")
 
     page.get_by_role("link", name="Mi expediente").click()  # another run of the session
     wait_for_app(page)
-    expect(page.get_by_text("Quién ha visto este expediente")).to_be_visible()
+    expect(page.get_by_text("Quién ha visto este expediente")).to_be_visible(timeout=30000)
     page.get_by_text("English", exact=True).click()
     wait_for_app(page)
-    expect(page.get_by_text("Who has seen this record")).to_be_visible()
+    expect(page.get_by_text("Who has seen this record")).to_be_visible(timeout=30000)
     context.close()
