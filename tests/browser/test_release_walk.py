@@ -17,6 +17,7 @@ import re
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import date
 from email.message import EmailMessage
 
 import pytest
@@ -88,7 +89,10 @@ def smtp_inbox() -> Iterator[tuple[int, Inbox]]:
 
 
 def _partner(engine: Engine, org_id: str) -> Principal:
-    return data_sign_in(engine, f"staff.{org_id.lower()}@demo.pathwise.example", TODAY)
+    """The partner's staff member signed in now. Their day is read from the clock at each
+    request, as the app reads it, not the suite's start day: a release the app signs
+    just after midnight starts on the new day."""
+    return data_sign_in(engine, f"staff.{org_id.lower()}@demo.pathwise.example", date.today())
 
 
 def _sees(engine: Engine, principal: Principal, student_id: str) -> bool:
