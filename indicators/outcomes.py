@@ -367,18 +367,21 @@ def _matched(
     as_of: date,
     settings: Settings,
     measures: Collection[str] = OUTCOME_MEASURES,
+    years: Collection[int] | None = None,
 ) -> tuple[pl.DataFrame, ...] | None:
     """(served, programs, sample, the overall matched rows (every group is matched again
     from them: `indicators.outcomes_results.group_moments`), attendance series, the
-    unserved side of the naive comparison) of `measures`,
-    students as the codes of `indicators.outcomes_keys` (the caller decodes). Each
-    program-year and measure is matched on its own, so the rows of a measure are the same
-    whichever other measures are asked for."""
+    unserved side of the naive comparison) of `measures` in the school years `years`
+    (every studied year when None), students as the codes of
+    `indicators.outcomes_keys` (the caller decodes). Each program-year and measure is
+    matched on its own, so the rows of a measure, or of a year, are the same whichever
+    other measures or years are asked for."""
     services = _services(services)
-    tables, services = coded(
-        tables, services, student_codes(tables), _studied_years(services, as_of, settings)
-    )
-    served = served_students(services, as_of, settings)
+    studied = _studied_years(services, as_of, settings)
+    if years is not None:
+        studied = [y for y in studied if y in years]
+    tables, services = coded(tables, services, student_codes(tables), studied)
+    served = served_students(services, as_of, settings).filter(pl.col("school_year").is_in(studied))
     if served.height == 0:
         return None
     seniors_only = set(measures) <= SENIOR_MEASURES
@@ -487,12 +490,19 @@ def measure_estimates(
 
 
 def program_outcomes(
-    tables: RawTables, services: pl.DataFrame, as_of: date, settings: Settings
+    tables: RawTables,
+    services: pl.DataFrame,
+    as_of: date,
+    settings: Settings,
+    *,
+    years: Collection[int] | None = None,
 ) -> ProgramOutcomes:
     """Every program-year's outcome estimates as of `as_of` (see the module docstring and
-    docs/outcomes.md). `services` holds student_id, org_id, service_type, start_date,
-    end_date and optionally sessions and hours."""
-    found = _matched(tables, services, as_of, settings)
+    docs/outcomes.md), or those of the school years `years` only: the same rows, to the
+    last bit, as the whole computation gives for those years. `services` holds
+    student_id, org_id, service_type, start_date, end_date and optionally sessions and
+    hours."""
+    found = _matched(tables, services, as_of, settings, years=years)
     if found is None:
         return ProgramOutcomes(
             _empty(ESTIMATE_SCHEMA),
