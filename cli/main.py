@@ -508,21 +508,28 @@ def _refresh(args: argparse.Namespace) -> int:
         f"{summary.students:,} students enrolled, {summary.cells:,} pipeline cells, "
         f"{summary.seconds:.1f}s"
     )
-    print(outcomes_line(summary.outcome_measures))
+    print(outcomes_line(summary.outcome_measures, summary.outcome_years))
     return EXIT_OK
 
 
-def outcomes_line(measures: frozenset[str]) -> str:
-    """What the refresh did with program outcomes, in one line."""
+def outcomes_line(measures: frozenset[str], years: frozenset[int] | None = None) -> str:
+    """What the refresh did with program outcomes, in one line (`years`: the school years
+    computed again, None for every year)."""
+    from data_access.derived import years_named
     from indicators.outcomes_incremental import EVERY_MEASURE
 
-    if measures == EVERY_MEASURE:
-        return "Program outcomes: computed again."
-    if not measures:
+    if not measures or years == frozenset():
         return (
             "Program outcomes: kept (nothing they read changed since they were computed; "
             "--recompute-outcomes computes them anyway)."
         )
+    if years is not None:
+        return (
+            f"Program outcomes: computed again for {years_named(years)}; "
+            "the other school years kept."
+        )
+    if measures == EVERY_MEASURE:
+        return "Program outcomes: computed again."
     return f"Program outcomes: computed again for {', '.join(sorted(measures))}; the others kept."
 
 

@@ -68,6 +68,7 @@ from data_access.models import (
 from data_access.policy import current_school_year
 from data_access.schema import current_revision
 from domain.progress import Progress, no_progress
+from domain.school_year import label as school_year_label
 from indicators.coverage import duplication, need_coverage, served_now, tier_support
 from indicators.diagnostics import (
     PRIOR_ACHIEVEMENT_RACE_GROUPING,
@@ -77,7 +78,13 @@ from indicators.diagnostics import (
 from indicators.fafsa_season import season_counts
 from indicators.observable import college_not_observed, suppress_observed_cube
 from indicators.outcomes import measure_estimates, program_outcomes
-from indicators.outcomes_incremental import EVERY_MEASURE, outcome_inputs, outcomes_plan
+from indicators.outcomes_incremental import (
+    EVERY_MEASURE,
+    EVERYTHING,
+    OutcomesPlan,
+    outcome_inputs,
+    outcomes_plan,
+)
 from indicators.outcomes_protection import protect_estimates, protect_trajectory
 from indicators.outcomes_schema import (
     BALANCE_SCHEMA,
@@ -157,6 +164,8 @@ class RefreshSummary:
     #: The program outcome measures computed again (the others' stored figures were kept:
     #: `indicators.outcomes_incremental`); all of them, empty or some.
     outcome_measures: frozenset[str] = EVERY_MEASURE
+    #: The school years whose outcome measures were computed again (None: every year).
+    outcome_years: frozenset[int] | None = None
 
 
 def raw_columns(name: str, frame: pl.DataFrame) -> pl.DataFrame:
@@ -253,11 +262,16 @@ def read_services(engine: Engine) -> pl.DataFrame:
 
 
 def _program_outcomes(
-    tables: RawTables, services: pl.DataFrame, as_of: date, settings: Settings
+    tables: RawTables,
+    services: pl.DataFrame,
+    as_of: date,
+    settings: Settings,
+    *,
+    years: frozenset[int] | None = None,
 ) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame, pl.DataFrame]:
     """`indicators.outcomes.program_outcomes`'s four frames (estimates, balance,
-    trajectory, served students)."""
-    result = program_outcomes(tables, services, as_of, settings)
+    trajectory, served students), of the school years `years` only when given."""
+    result = program_outcomes(tables, services, as_of, settings, years=years)
     return result.estimates, result.balance, result.trajectory, result.served_students
 
 
@@ -390,11 +404,11 @@ def outcomes_method(engine: Engine) -> str:
 
 def outcomes_to_compute(
     engine: Engine, inputs: dict[str, str], *, recompute: bool = False
-) -> frozenset[str]:
-    """The program outcome measures this refresh computes again (`outcomes_plan` against
-    the fingerprint stored with the figures); all of them with `recompute`."""
+) -> OutcomesPlan:
+    """What of program outcomes this refresh computes again (`outcomes_plan` against the
+    fingerprint stored with the figures); everything with `recompute`."""
     if recompute:
-        return EVERY_MEASURE
+        return EVERYTHING
     stored = read_meta(engine).get(OUTCOME_INPUTS_KEY)
     return outcomes_plan(json.loads(stored) if stored else None, inputs)
 
@@ -424,7 +438,7 @@ def refresh_derived(
     with engine.connect() as connection:
         school_year = current_school_year(connection, as_of)
     inputs = outcome_inputs(tables, services, as_of, settings, outcomes_method(engine))
-    measures = outcomes_to_compute(engine, inputs, recompute=recompute_outcomes)
+    plan = outcomes_to_compute(engine, inputs, recompute=recompute_outcomes)
     progress(1, 6, "computing indicators and the pipeline")
     with (
         _quick_handoffs(),
@@ -435,9 +449,7 @@ def refresh_derived(
         # in a second thread beside the indicators and the pipeline, which Polars and NumPy
         # allow (both leave the interpreter while they work). An error in it is raised
         # here, before anything is written.
-        outcomes_job = background.submit(
-            _stored_outcomes, tables, services, as_of, settings, measures
-        )
+        outcomes_job = background.submit(_stored_outcomes, tables, services, as_of, settings, plan)
         indicators, cube, public, not_observed = derive(
             tables, school_year, as_of, settings, read_searched(engine)
         )
@@ -459,7 +471,7 @@ def refresh_derived(
             progress(2, 6, "preparing the indicators for saving")
             staged = Path(scratch) / "staged.db"
             stage_frames(staged, frames)
-        progress(3, 6, _outcomes_step(measures))
+        progress(3, 6, _outcomes_step(plan))
         outcomes = outcomes_job.result()
         progress(4, 6, "saving")
         meta = {
@@ -481,17 +493,26 @@ def refresh_derived(
         indicators.height,
         cube.height,
         time.perf_counter() - started,
-        measures,
+        plan.measures,
+        plan.years,
     )
 
 
-def _outcomes_step(measures: frozenset[str]) -> str:
+def _outcomes_step(plan: OutcomesPlan) -> str:
     """The progress line of the program outcomes' step."""
-    if measures == EVERY_MEASURE:
+    if plan.everything:
         return "computing program outcomes"
-    if not measures:
+    if plan.nothing:
         return "program outcomes: nothing they read changed, kept"
-    return f"computing program outcomes again for {', '.join(sorted(measures))}"
+    if plan.years is not None:
+        return f"computing program outcomes again for {years_named(plan.years)}"
+    return f"computing program outcomes again for {', '.join(sorted(plan.measures))}"
+
+
+def years_named(years: frozenset[int]) -> str:
+    """School years as people write them: "2025-26 and 2026-27"."""
+    named = [school_year_label(year) for year in sorted(years)]
+    return named[0] if len(named) == 1 else ", ".join(named[:-1]) + " and " + named[-1]
 
 
 @contextmanager
@@ -523,24 +544,42 @@ class MeasureRows:
 BY_MEASURE = ("estimates", "estimates_public", "balance")
 
 
+@dataclass(frozen=True)
+class YearRows:
+    """Every outcome table's rows of some school years, to replace theirs (a year no
+    longer studied has none: its stored rows go)."""
+
+    years: frozenset[int]
+    outcomes: StoredOutcomes
+
+
 def _stored_outcomes(
     tables: RawTables,
     services: pl.DataFrame,
     as_of: date,
     settings: Settings,
-    measures: frozenset[str] = EVERY_MEASURE,
-) -> StoredOutcomes | MeasureRows | None:
-    """What to store of program outcomes with `measures` computed again: every table
-    (`outcomes_to_store` of `_program_outcomes`), nothing (None: the stored tables stand)
-    or the rows of some measures (`MeasureRows`). Their protected rows are computed from
-    their own rows alone, as the small-cell rules work within one program-year and
-    measure (`indicators.outcomes_protection`)."""
-    if measures == EVERY_MEASURE:
+    plan: OutcomesPlan = EVERYTHING,
+) -> StoredOutcomes | MeasureRows | YearRows | None:
+    """What to store of program outcomes with `plan` computed again: every table
+    (`outcomes_to_store` of `_program_outcomes`), nothing (None: the stored tables stand),
+    the rows of some school years (`YearRows`) or of some measures (`MeasureRows`). Their
+    protected rows are computed from their own rows alone, as the small-cell rules work
+    within one program-year and measure (`indicators.outcomes_protection`)."""
+    if plan.everything:
         return outcomes_to_store(
             *_program_outcomes(tables, services, as_of, settings), settings.min_cell
         )
-    if not measures:
+    if plan.nothing:
         return None
+    if plan.years is not None:
+        return YearRows(
+            plan.years,
+            outcomes_to_store(
+                *_program_outcomes(tables, services, as_of, settings, years=plan.years),
+                settings.min_cell,
+            ),
+        )
+    measures = plan.measures
     estimates, balance = measure_estimates(tables, services, as_of, settings, measures)
     estimates = conform(estimates, ESTIMATES_SCHEMA)
     return MeasureRows(
@@ -561,6 +600,15 @@ def write_measures(connection: Connection, rows: MeasureRows) -> None:
         insert_frame(connection, table, getattr(rows, name))
 
 
+def write_years(connection: Connection, rows: YearRows) -> None:
+    """Replace the rows of `rows.years` in every outcome table (on the caller's
+    transaction), and forget what the previous ones were computed from."""
+    delete_meta(connection, OUTCOME_INPUTS_KEY)
+    for name, table in OUTCOME_TABLES.items():
+        connection.execute(delete(table).where(table.c.school_year.in_(sorted(rows.years))))
+        insert_frame(connection, table, getattr(rows.outcomes, name))
+
+
 #: The schema name of the staged copies while a refresh attaches them.
 STAGED = "staged"
 
@@ -569,7 +617,7 @@ def _replace_derived(
     engine: Engine,
     frames: list[tuple[Table, pl.DataFrame]],
     staged: Path | None,
-    outcomes: StoredOutcomes | MeasureRows | None,
+    outcomes: StoredOutcomes | MeasureRows | YearRows | None,
     meta: dict[str, str],
 ) -> None:
     """Replace every derived table and the refresh's meta in one transaction: `frames`
@@ -592,6 +640,8 @@ def _replace_derived(
                     write_outcomes(connection, outcomes)
                 elif isinstance(outcomes, MeasureRows):
                     write_measures(connection, outcomes)
+                elif isinstance(outcomes, YearRows):
+                    write_years(connection, outcomes)
                 # None: the stored ones stand (`_stored_outcomes`)
                 set_meta(connection, meta)
         finally:

@@ -142,7 +142,7 @@ class ProgramOutcomes:
     served_students: pl.DataFrame
 
 
-def _services(services: pl.DataFrame) -> pl.DataFrame:
+def method_services(services: pl.DataFrame) -> pl.DataFrame:
     """The services columns the method reads, with their dtypes (dose columns optional)."""
     frame = services
     for column, dtype in (("end_date", pl.Date), ("sessions", pl.Int64), ("hours", pl.Float64)):
@@ -376,7 +376,7 @@ def _matched(
     `indicators.outcomes_keys` (the caller decodes). Each program-year and measure is
     matched on its own, so the rows of a measure, or of a year, are the same whichever
     other measures or years are asked for."""
-    services = _services(services)
+    services = method_services(services)
     studied = _studied_years(services, as_of, settings)
     if years is not None:
         studied = [y for y in studied if y in years]
@@ -418,7 +418,7 @@ def outcome_sample(
     measure, student_id, served, before, after, the baseline covariates, the exact cell,
     the coarsened bins and `draw` (the seeded order). For the benchmark's independent
     reference; never shown."""
-    services = _services(services)
+    services = method_services(services)
     ids = student_codes(tables)
     tables, services = coded(tables, services, ids, _studied_years(services, as_of, settings))
     served = served_students(services, as_of, settings)

@@ -110,7 +110,85 @@ def test_a_refresh_keeps_or_recomputes_only_changed_measures_to_the_figures_of_a
         assert_same(stored(demo), partly)
 
 
-def test_new_attendance_a_new_day_or_tables_written_outside_a_refresh_recompute_everything(
+def add_snapshot(engine: Engine, school_year: int, day: date) -> None:
+    """A new attendance snapshot of `school_year` on `day` for every student with one: a
+    week more enrolled, a day more absent for one student in ten."""
+    with engine.begin() as connection:
+        connection.execute(
+            text(
+                "INSERT INTO attendance (student_id, school_id, school_year, as_of_date, "
+                "days_enrolled, days_absent) SELECT a.student_id, a.school_id, a.school_year, "
+                ":day, a.days_enrolled + 5, a.days_absent + CASE WHEN a.student_id LIKE :ending "
+                "THEN 1 ELSE 0 END FROM attendance a WHERE a.school_year = :year AND "
+                "a.as_of_date = (SELECT MAX(b.as_of_date) FROM attendance b "
+                "WHERE b.student_id = a.student_id AND b.school_year = a.school_year)"
+            ),
+            {"day": day, "year": school_year, "ending": "%7"},
+        )
+
+
+def years_rows(frames: dict[str, pl.DataFrame], years: set[int]) -> dict[str, pl.DataFrame]:
+    return {n: f.filter(pl.col("school_year").is_in(sorted(years))) for n, f in frames.items()}
+
+
+def test_a_new_day_or_one_years_rows_compute_that_year_alone_to_the_figures_of_a_full_one(
+    demo: Engine,
+) -> None:
+    """The nightly refresh: a new day and the current year's attendance compute the
+    current year again and keep the last complete one; a change in last year's rows
+    computes last year (and, for its course marks, the year after, whose baseline they
+    are). Each time the stored figures are those of a full computation."""
+    winter = date(2027, 1, 15)  # the current year's services have run 30 days by now
+    steps: list[str] = []
+    summary = refresh_derived(
+        demo, as_of=winter, progress=lambda _d, _t, message: steps.append(message)
+    )
+    assert summary.outcome_years == {2027}
+    assert "computing program outcomes again for 2026-27" in steps
+    kept = stored(demo)
+    assert set(kept["estimates"]["school_year"]) == {2026, 2027}
+
+    def full_is(frames: dict[str, pl.DataFrame], day: date) -> None:
+        assert refresh_derived(demo, as_of=day, recompute_outcomes=True).outcome_years is None
+        assert_same(stored(demo), frames)
+
+    full_is(kept, winter)
+
+    later = date(2027, 1, 22)
+    add_snapshot(demo, 2027, later)
+    assert refresh_derived(demo, as_of=later).outcome_years == {2027}
+    nightly = stored(demo)
+    assert not years_rows(nightly, {2027})["estimates"].equals(
+        years_rows(kept, {2027})["estimates"]
+    )
+    assert_same(years_rows(nightly, {2026}), years_rows(kept, {2026}))
+    full_is(nightly, later)
+
+    with demo.begin() as connection:
+        connection.execute(
+            text(
+                "UPDATE attendance SET days_absent = days_absent + 3 "
+                "WHERE school_year = 2026 AND student_id LIKE :ending"
+            ),
+            {"ending": "%3"},
+        )
+    assert refresh_derived(demo, as_of=later).outcome_years == {2026}
+    full_is(stored(demo), later)
+
+    with demo.begin() as connection:
+        connection.execute(
+            text(
+                "UPDATE course_mark SET mark = 'F' "
+                "WHERE school_year = 2026 AND student_id LIKE :ending"
+            ),
+            {"ending": "%2"},
+        )
+    assert refresh_derived(demo, as_of=later).outcome_years == {2026, 2027}
+    full_is(stored(demo), later)
+    assert refresh_derived(demo, as_of=later).outcome_years == frozenset()
+
+
+def test_students_or_tables_written_outside_a_refresh_recompute_everything(
     demo: Engine,
 ) -> None:
     """Whoever else writes the outcome tables (a repair, a test) drops the fingerprint, so
@@ -119,17 +197,18 @@ def test_new_attendance_a_new_day_or_tables_written_outside_a_refresh_recompute_
 
     with demo.begin() as connection:
         connection.exec_driver_sql(
-            "UPDATE attendance SET days_absent = days_absent + 1 "
-            "WHERE student_id = (SELECT MIN(student_id) FROM attendance)"
+            "UPDATE student SET gender = 'X' WHERE student_id = (SELECT MIN(student_id) "
+            "FROM student)"
         )
-    assert refresh_derived(demo, as_of=AS_OF).outcome_measures == EVERY_MEASURE
+    summary = refresh_derived(demo, as_of=AS_OF)
+    assert summary.outcome_measures == EVERY_MEASURE and summary.outcome_years is None
     later = date(2026, 12, 2)
-    assert refresh_derived(demo, as_of=later).outcome_measures == EVERY_MEASURE
-    assert refresh_derived(demo, as_of=later).outcome_measures == frozenset()
+    # A new day: the current year (not settled) again, the complete one kept.
+    assert refresh_derived(demo, as_of=later).outcome_years == {2027}
 
     emptied = StoredOutcomes(**{name: frame.clear() for name, frame in stored(demo).items()})
     with demo.begin() as connection:
         write_outcomes(connection, emptied)
     assert OUTCOME_INPUTS_KEY not in read_meta(demo)
-    assert refresh_derived(demo, as_of=later).outcome_measures == EVERY_MEASURE
+    assert refresh_derived(demo, as_of=later).outcome_years is None
     assert stored(demo)["estimates"].height > 0
