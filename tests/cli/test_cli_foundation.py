@@ -95,7 +95,7 @@ def test_refresh_recomputes_the_indicators_as_of_the_date_given(
     assert (meta["indicators_as_of"], meta["indicators_school_year"]) == ("2027-01-15", "2027")
 
 
-def test_refresh_says_whether_program_outcomes_were_computed_again_and_can_force_it(
+def test_refresh_says_which_program_outcomes_were_computed_again_and_can_force_it(
     database: str, capsys: pytest.CaptureFixture[str]
 ) -> None:
     assert main(["demo", "--students", "200", "--as-of", "2026-11-22"]) == EXIT_OK
@@ -104,8 +104,15 @@ def test_refresh_says_whether_program_outcomes_were_computed_again_and_can_force
     assert "Program outcomes: kept (nothing they read changed" in capsys.readouterr().out
     assert main(["refresh", "--as-of", "2026-11-22", "--recompute-outcomes"]) == EXIT_OK
     assert "Program outcomes: computed again." in capsys.readouterr().out
+    # A new day: 2025-26 is settled, and no 2026-27 service has run its 30 days yet.
     assert main(["refresh", "--as-of", "2026-11-23"]) == EXIT_OK
-    assert "Program outcomes: computed again." in capsys.readouterr().out
+    assert "Program outcomes: kept (nothing they read changed" in capsys.readouterr().out
+    # By January the current year's services count: that year alone is computed.
+    assert main(["refresh", "--as-of", "2027-01-15"]) == EXIT_OK
+    assert (
+        "Program outcomes: computed again for 2026-27; the other school years kept."
+        in capsys.readouterr().out
+    )
 
 
 def test_refresh_waits_for_a_running_import_and_says_so(database: str) -> None:
