@@ -128,17 +128,17 @@ def frame_fingerprint(frame: pl.DataFrame) -> str:
     return digest(f"{count}:{total}")
 
 
-def _year_sums(frame: pl.DataFrame) -> dict[int, tuple[int, int]]:
-    """`_sums` of the rows of each school year of `frame` (hashed once)."""
+def _year_sums(frame: pl.DataFrame, years: set[int]) -> dict[int, tuple[int, int]]:
+    """`_sums` of the rows of each school year of `years` in `frame` (hashed once)."""
     if frame.height == 0:
         return {}
     hashes = frame.hash_rows(seed=0).to_numpy()
-    years = frame["school_year"].to_numpy()
-    return {
-        int(year): (int(chosen.sum()), int(hashes[chosen].sum(dtype=np.uint64)))
-        for year in np.unique(years)
-        for chosen in [years == year]
-    }
+    column = frame["school_year"].to_numpy()
+    found = {}
+    for year in sorted(years):
+        chosen = column == year
+        found[year] = (int(chosen.sum()), int(hashes[chosen].sum(dtype=np.uint64)))
+    return found
 
 
 def _overlapping(services: pl.DataFrame, year: int) -> pl.DataFrame:
@@ -206,8 +206,12 @@ def outcome_inputs(
     found["observable"] = digest(json.dumps(observable_classes(as_of), sort_keys=True))
     services = method_services(services)
     served = served_students(services, as_of, settings)
-    per_table = {name: _year_sums(getattr(tables, name)) for name in YEAR_TABLES}
-    for year in sorted(served["school_year"].unique().to_list()):
+    studied = sorted(served["school_year"].unique().to_list())
+    per_table = {
+        name: _year_sums(getattr(tables, name), {y + o for y in studied for o in offsets})
+        for name, offsets in YEAR_TABLES.items()
+    }
+    for year in studied:
         rows = _overlapping(services, year)
         settles = settling_date(
             year,
