@@ -1616,3 +1616,13 @@ def district(spec: DemoSpec) -> Iterator[DemoPart]:
         ]
     )
     yield people
+
+
+def district_frames(spec: DemoSpec) -> dict[str, pl.DataFrame]:
+    """The demo district whole: each frame of `district`'s parts, concatenated (the
+    `_`-named frames included). For tests and benchmarks that hold it in memory."""
+    parts: dict[str, list[pl.DataFrame]] = {}
+    for part in district(spec):
+        for name, frame in part.tables.items():
+            parts.setdefault(name, []).append(frame)
+    return {name: pl.concat(frames) for name, frames in parts.items()}

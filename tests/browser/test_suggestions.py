@@ -119,7 +119,9 @@ def test_a_counselor_refers_a_student_to_a_suggested_partner_in_one_click(
     expect(page.get_by_role("heading", name="Who could help")).to_be_visible(timeout=30000)
 
     refer = page.get_by_role("button", name=f"Refer to {chosen['org_name']}").first
-    expect(refer).to_be_visible()
+    # As long as the headings above: under load the suggestions' buttons arrived after
+    # expect's 5 s default once (the rest of the profile was on screen).
+    expect(refer).to_be_visible(timeout=30000)
     refer.click()
     wait_for_app(page)
 

@@ -13,7 +13,7 @@ import polars as pl
 
 from demo_district import calendar as cal
 from demo_district.capacity import served_now
-from demo_district.generate import DEFAULT_SEED, DEFAULT_STUDENTS, DemoSpec, district
+from demo_district.generate import DEFAULT_SEED, DEFAULT_STUDENTS, DemoSpec, district_frames
 from indicators.capacity import ANY_SCHOOL, served_against_capacity
 
 TODAY = date(2026, 12, 1)
@@ -22,11 +22,7 @@ DEFAULT = DemoSpec(students=DEFAULT_STUDENTS, seed=DEFAULT_SEED, today=TODAY)
 
 @cache
 def _tables() -> dict[str, pl.DataFrame]:
-    tables: dict[str, list[pl.DataFrame]] = {}
-    for part in district(DEFAULT):
-        for name, frame in part.tables.items():
-            tables.setdefault(name, []).append(frame)
-    return {name: pl.concat(frames) for name, frames in tables.items()}
+    return district_frames(DEFAULT)
 
 
 def _school_of_record() -> pl.DataFrame:

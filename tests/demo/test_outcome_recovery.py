@@ -15,7 +15,7 @@ import polars as pl
 import pytest
 
 from data_access.derived import RAW_FILES, raw_columns
-from demo_district.generate import DEFAULT_SEED, DEFAULT_STUDENTS, DemoSpec, district
+from demo_district.generate import DEFAULT_SEED, DEFAULT_STUDENTS, DemoSpec, district_frames
 from demo_district.world import ORGS
 from indicators.outcomes import program_outcomes
 from indicators.settings import load_settings
@@ -30,11 +30,7 @@ ORG = {org.org_id: org for org in ORGS}
 @pytest.fixture(scope="module")
 def estimates() -> pl.DataFrame:
     """The `all` rows of the last complete school year."""
-    parts: dict[str, list[pl.DataFrame]] = {}
-    for part in district(SPEC):
-        for name, frame in part.tables.items():
-            parts.setdefault(name, []).append(frame)
-    frames = {name: pl.concat(chunks) for name, chunks in parts.items()}
+    frames = district_frames(SPEC)
     tables = RawTables(**{name: raw_columns(name, frames[name]) for name in RAW_FILES})
     result = program_outcomes(tables, frames["services"], AS_OF, load_settings())
     return result.estimates.filter((pl.col("group_by") == "all") & (pl.col("school_year") == YEAR))

@@ -16,7 +16,7 @@ import pytest
 from polars.testing import assert_frame_equal
 
 from data_access.derived import RAW_FILES, raw_columns
-from demo_district.generate import DemoSpec, district
+from demo_district.generate import DemoSpec, district_frames
 from indicators.outcomes import ProgramOutcomes, program_outcomes
 from indicators.settings import load_settings
 from indicators.tables import RawTables
@@ -29,11 +29,7 @@ FRAMES = ("estimates", "balance", "trajectory", "served_students")
 
 @pytest.fixture(scope="module")
 def world() -> tuple[RawTables, pl.DataFrame]:
-    parts: dict[str, list[pl.DataFrame]] = {}
-    for part in district(SPEC):
-        for name, frame in part.tables.items():
-            parts.setdefault(name, []).append(frame)
-    frames = {name: pl.concat(chunks) for name, chunks in parts.items()}
+    frames = district_frames(SPEC)
     tables = RawTables(**{name: raw_columns(name, frames[name]) for name in RAW_FILES})
     return tables, frames["services"]
 

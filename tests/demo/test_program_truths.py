@@ -16,7 +16,7 @@ from functools import cache
 import polars as pl
 
 from demo_district import calendar as cal
-from demo_district.generate import DEFAULT_SEED, DEFAULT_STUDENTS, DemoSpec, district
+from demo_district.generate import DEFAULT_SEED, DEFAULT_STUDENTS, DemoSpec, district_frames
 from demo_district.world import ORGS
 
 AS_OF = date(2026, 12, 1)
@@ -29,11 +29,7 @@ ORG = {org.org_id: org for org in ORGS}
 
 @cache
 def generated(spec: DemoSpec) -> dict[str, pl.DataFrame]:
-    parts: dict[str, list[pl.DataFrame]] = {}
-    for part in district(spec):
-        for name, frame in part.tables.items():
-            parts.setdefault(name, []).append(frame)
-    return {name: pl.concat(frames) for name, frames in parts.items()}
+    return district_frames(spec)
 
 
 def started_in(year: int, org_id: str, spec: DemoSpec = DEFAULT) -> pl.DataFrame:
