@@ -16,6 +16,10 @@ and flagged = served_addressing + served_other + unserved. So:
   served_addressing_with_release` and `flagged, served, served_addressing, duplicated`.
   A count the two share is shown exactly only where both show it (hiding more never lets
   a reader work out more: every `*` is read as any count).
+- A part of the branch (`served_addressing_with_release`, `duplicated`) is shown, exactly
+  or as `<m`, only where `served_addressing` is shown exactly, else `*`: each funnel alone
+  is safe, but one branch's parts bound a hidden `served_addressing` from below while the
+  other's bound the rest, and together they could pin it.
 - `served` (served by anyone) is not shown; `unserved` (= flagged - served) and
   `served_other` (= served - served_addressing) are shown exactly only where both counts
   they are the difference of are shown exactly (rule 2 then makes them at least
@@ -147,6 +151,35 @@ def _difference(name: str, high: str, low: str) -> list[pl.Expr]:
     ]
 
 
+def _parts_under_their_whole(
+    states: pl.DataFrame, whole: str, parts: Sequence[str]
+) -> pl.DataFrame:
+    """A part of a branching funnel is shown (exactly or as `<m`) only where its whole is
+    shown exactly; elsewhere it is `*`.
+
+    Each funnel was checked alone, but a reader combines them: a part bounds its hidden
+    whole from below, and the other branch's parts (through the totals) bound the other
+    schools' hidden wholes, so together they can pin it (served_addressing hidden at two
+    schools, one school's duplicated = 3 and the other's with_release forced to at least 2
+    by the district total left 3 of the 5 served_addressing; found by the property test).
+    With the parts of a hidden whole hidden too, the branches say nothing about one hidden
+    whole beyond what the sum of them says, which the shared stages already show."""
+    hidden = pl.col(f"{whole}_shown").is_null()
+    return states.with_columns(
+        *(
+            pl.when(hidden).then(None).otherwise(pl.col(f"{p}_shown")).alias(f"{p}_shown")
+            for p in parts
+        ),
+        *(
+            pl.when(hidden)
+            .then(pl.lit(SUPPRESSED))
+            .otherwise(pl.col(f"{p}_display"))
+            .alias(f"{p}_display")
+            for p in parts
+        ),
+    )
+
+
 def _with_district(frame: pl.DataFrame, keys: list[str], counts: Sequence[str]) -> pl.DataFrame:
     district = (
         frame.group_by(keys)
@@ -206,22 +239,28 @@ def protect_coverage(need: pl.DataFrame, min_cell: int) -> ProtectedCoverage:
         ["need", "school_id"],
         ("flagged", _SERVED, "served_addressing"),
     )
-    public = states.with_columns(
-        *_difference("unserved", "flagged", _SERVED),
-        *_difference("served_other", _SERVED, "served_addressing"),
-        *(
-            pl.col(f"{c}_shown").alias(c)
-            for c in (
-                "flagged",
-                "served_addressing",
-                "served_addressing_with_release",
-                "duplicated",
-            )
-        ),
-    ).with_columns(
-        unserved_share=pl.when(pl.col("unserved").is_not_null() & (pl.col("flagged") > 0))
-        .then(_share(pl.col("unserved"), pl.col("flagged")))
-        .otherwise(None)
+    public = (
+        _parts_under_their_whole(
+            states, "served_addressing", ("served_addressing_with_release", "duplicated")
+        )
+        .with_columns(
+            *_difference("unserved", "flagged", _SERVED),
+            *_difference("served_other", _SERVED, "served_addressing"),
+            *(
+                pl.col(f"{c}_shown").alias(c)
+                for c in (
+                    "flagged",
+                    "served_addressing",
+                    "served_addressing_with_release",
+                    "duplicated",
+                )
+            ),
+        )
+        .with_columns(
+            unserved_share=pl.when(pl.col("unserved").is_not_null() & (pl.col("flagged") > 0))
+            .then(_share(pl.col("unserved"), pl.col("flagged")))
+            .otherwise(None)
+        )
     )
     return _finish_coverage(public)
 
