@@ -137,7 +137,7 @@ def test_a_protected_viewers_open_slots_are_the_same_whatever_the_served_counts(
 
 
 def open_slot_constraint(shown: pl.DataFrame, school: str, candidates: np.ndarray) -> np.ndarray:
-    """The candidates (flagged, served, served_addressing, with_release, duplicated) of
+    """The candidates (flagged, served, served_addressing) of
     `school` that agree with every figure of its open-slots row: a shown `served`, and
     open slots (slots - served_addressing, never below 0) within open_low..open_high, as
     `open_display` says them."""
