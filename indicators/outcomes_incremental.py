@@ -9,15 +9,19 @@ every earlier school year's figures as they were. So each refresh fingerprints w
 method reads (`outcome_inputs`) and compares it with the fingerprint stored beside the
 figures (`outcomes_plan`). The fingerprint has two parts:
 
-- the *shared* inputs, which every school year's figures read: the students, the test
-  results, the FAFSA statuses, the college outcomes, the settings, the method (its code,
-  library versions and schema), and which classes' college stages are observable at the
-  as-of date (`observable_classes`; it moves on the few days a stage's window closes);
+- the *shared* inputs, which every school year's figures read: the FAFSA statuses, the
+  college outcomes, the settings, the method (its code, library versions and schema),
+  and which classes' college stages are observable at the as-of date
+  (`observable_classes`; it moves on the few days a stage's window closes);
 - one entry per *studied* school year Y (a year with a served student) of what only Y's
   figures read (`indicators.outcomes_keys`, `_years_read`): Y's enrollments and
-  attendance, the course marks of Y-1 and Y, the services rows overlapping Y, Y's served
-  students (start date, follow-up end clipped at Y's settling date, dose), and the as-of
-  date itself until Y is *settled*.
+  attendance, the course marks of Y-1 and Y, the students rows of the students enrolled
+  in Y, the test results of the years before Y (prior proficiency), the services rows
+  overlapping Y, Y's served students (start date, follow-up end clipped at Y's settling
+  date, dose), and the as-of date itself until Y is *settled*. So the nightly import
+  of a student information system, with its new enrollees and this year's test results,
+  leaves the complete years' figures standing. (Student codes, `indicators.outcomes_keys`,
+  keep the order of the ids, so a new student elsewhere moves no year's rows.)
 
 Y is settled when the as-of date is after every date Y's figures compare it with
 (`settling_date`): July 31 of Y, the end of Y's last term, Y's latest attendance
@@ -69,7 +73,7 @@ from indicators.settings import Settings
 from indicators.tables import RawTables
 
 #: The tables every school year's figures read whole.
-SHARED_TABLES: Final = ("students", "test_scores", "fafsa", "outcomes")
+SHARED_TABLES: Final = ("fafsa", "outcomes")
 #: The tables of a studied year's entry, and which school years of them (offsets from the
 #: studied year) its figures read (`indicators.outcomes_keys._years_read`).
 YEAR_TABLES: Final[Mapping[str, tuple[int, ...]]] = {
@@ -139,6 +143,43 @@ def _year_sums(frame: pl.DataFrame, years: set[int]) -> dict[int, tuple[int, int
         chosen = column == year
         found[year] = (int(chosen.sum()), int(hashes[chosen].sum(dtype=np.uint64)))
     return found
+
+
+def _masked_sums(hashes: np.ndarray, chosen: np.ndarray) -> tuple[int, int]:
+    return int(chosen.sum()), int(hashes[chosen].sum(dtype=np.uint64))
+
+
+def _students_of_years(tables: RawTables, years: list[int]) -> dict[int, tuple[int, int]]:
+    """Per year of `years`, `_sums` of the students table's rows of the students with an
+    enrollment in that year (any entry date: a few more than the method reads, never
+    fewer). Their school, grade, need flags and class are all a year's figures read of
+    the students table (`student_years`, `later_outcomes`)."""
+    if tables.students.height == 0:
+        return {}
+    hashes = tables.students.hash_rows(seed=0).to_numpy()
+    ids = tables.students["student_id"]
+    return {
+        year: _masked_sums(
+            hashes,
+            ids.is_in(
+                tables.enrollments.filter(pl.col("school_year") == year)["student_id"].implode()
+            ).to_numpy(),
+        )
+        for year in years
+    }
+
+
+def _prior_results_of_years(tables: RawTables, years: list[int]) -> dict[int, tuple[int, int]]:
+    """Per year Y of `years`, `_sums` of the test results of school years before Y: a
+    year's prior proficiency reads the latest result up to July 31 of Y-1
+    (`indicators.outcomes_measures.prior_proficiency`), so results of Y or later (this
+    spring's tests, for the current year) change no figure of Y."""
+    frame = tables.test_scores
+    if frame.height == 0:
+        return {}
+    hashes = frame.hash_rows(seed=0).to_numpy()
+    column = frame["school_year"].fill_null(np.iinfo(np.int64).max).to_numpy()
+    return {year: _masked_sums(hashes, column <= year - 1) for year in years}
 
 
 def _overlapping(services: pl.DataFrame, year: int) -> pl.DataFrame:
@@ -211,6 +252,8 @@ def outcome_inputs(
         name: _year_sums(getattr(tables, name), {y + o for y in studied for o in offsets})
         for name, offsets in YEAR_TABLES.items()
     }
+    students = _students_of_years(tables, studied)
+    prior_results = _prior_results_of_years(tables, studied)
     for year in studied:
         rows = _overlapping(services, year)
         settles = settling_date(
@@ -224,6 +267,8 @@ def outcome_inputs(
             name: [per_table[name].get(year + offset, (0, 0)) for offset in offsets]
             for name, offsets in YEAR_TABLES.items()
         }
+        parts["students"] = [students.get(year, (0, 0))]
+        parts["test_scores"] = [prior_results.get(year, (0, 0))]
         parts["services"] = [_sums(rows)]
         parts["served"] = [
             _sums(

@@ -188,20 +188,82 @@ def test_a_new_day_or_one_years_rows_compute_that_year_alone_to_the_figures_of_a
     assert refresh_derived(demo, as_of=later).outcome_years == frozenset()
 
 
-def test_students_or_tables_written_outside_a_refresh_recompute_everything(
+def enrol_a_newcomer_and_load_this_years_tests(engine: Engine, year: int) -> None:
+    """The nightly student file: a new student of `year` (a copy of the first enrolled
+    one, under an id that sorts right after it, so every later student's code moves) with
+    their enrollment and attendance, and this year's test results for one student in ten
+    (copies of last year's)."""
+    copy = "SELECT student_id || 'A' FROM enrollment WHERE school_year = :year"
+    first = f"(SELECT MIN(student_id) FROM enrollment WHERE school_year = {year})"
+    with engine.begin() as connection:
+        for table, columns in (
+            ("student", "first_name, last_name, school_id, grade_level, cohort_year, "
+             "birth_date, gender, race_ethnicity, english_learner, disability, "
+             "econ_disadvantaged"),
+            ("enrollment", "school_year, school_id, grade_level, entry_date, exit_date, "
+             "exit_code"),
+            ("attendance", "school_year, school_id, as_of_date, days_enrolled, days_absent"),
+        ):  # fmt: skip
+            year_only = "" if table == "student" else f" AND school_year = {year}"
+            connection.execute(
+                text(
+                    f"INSERT INTO {table} (student_id, {columns}) SELECT student_id || 'A', "
+                    f"{columns} FROM {table} WHERE student_id = {first}{year_only}"
+                )
+            )
+        assert connection.execute(text(copy), {"year": year}).first() is not None
+        connection.execute(
+            text(
+                "INSERT INTO test_score (student_id, test_name, subject, school_year, "
+                "proficient, performance_level, scale_score, test_date) SELECT student_id, "
+                "test_name, subject, :year, proficient, performance_level, scale_score, NULL "
+                "FROM test_score WHERE school_year = :year - 1 AND student_id LIKE '%5'"
+            ),
+            {"year": year},
+        )
+
+
+def test_new_enrollees_and_this_years_tests_compute_the_current_year_alone(
     demo: Engine,
 ) -> None:
-    """Whoever else writes the outcome tables (a repair, a test) drops the fingerprint, so
-    the next refresh cannot keep figures it did not compute."""
+    """The nightly import of the student information system brings new students and,
+    in spring, this year's test results: neither is read by a complete year's figures
+    (its students are enrolled in it; its prior proficiency is of the years before), so
+    those are kept, and the stored figures are a full computation's."""
+    winter = date(2027, 1, 15)
+    refresh_derived(demo, as_of=winter)
+    kept = stored(demo)
+    enrol_a_newcomer_and_load_this_years_tests(demo, 2027)
+    assert refresh_derived(demo, as_of=winter).outcome_years == {2027}
+    assert_same(years_rows(stored(demo), {2026}), years_rows(kept, {2026}))
+    nightly = stored(demo)
+    assert refresh_derived(demo, as_of=winter, recompute_outcomes=True).outcome_years is None
+    assert_same(stored(demo), nightly)
+
+
+def test_a_changed_student_or_tables_written_outside_a_refresh_recompute_their_years(
+    demo: Engine,
+) -> None:
+    """A changed student recomputes every year they are enrolled in; whoever else writes
+    the outcome tables (a repair, a test) drops the fingerprint, so the next refresh cannot
+    keep figures it did not compute."""
     from data_access.derived import StoredOutcomes
 
     with demo.begin() as connection:
+        years = connection.execute(
+            text(
+                "SELECT DISTINCT school_year FROM enrollment WHERE student_id = "
+                "(SELECT MIN(student_id) FROM student)"
+            )
+        ).scalars()
+        enrolled = set(years) & {2026, 2027}
         connection.exec_driver_sql(
             "UPDATE student SET gender = 'X' WHERE student_id = (SELECT MIN(student_id) "
             "FROM student)"
         )
+    assert enrolled
     summary = refresh_derived(demo, as_of=AS_OF)
-    assert summary.outcome_measures == EVERY_MEASURE and summary.outcome_years is None
+    assert summary.outcome_measures == EVERY_MEASURE and summary.outcome_years == enrolled
     later = date(2026, 12, 2)
     # A new day: the current year (not settled) again, the complete one kept.
     assert refresh_derived(demo, as_of=later).outcome_years == {2027}

@@ -21,11 +21,10 @@ from indicators.outcomes_incremental import (
 )
 from indicators.settings import Settings
 from indicators.tables import RawTables
+from tests.indicators.builders import enrollment, score, student
 from tests.indicators.test_outcomes import district, service, services
 
 BEFORE = {
-    "students": "a",
-    "test_scores": "h",
     "fafsa": "d",
     "outcomes": "e",
     "settings": "f",
@@ -73,7 +72,7 @@ def test_a_changed_year_and_new_fafsa_statuses_compute_everything() -> None:
     assert outcomes_plan(BEFORE, {**BEFORE, "year:2027": "new", "fafsa": "D"}) == EVERYTHING
 
 
-@pytest.mark.parametrize("key", ["students", "test_scores", "settings", "method", "observable"])
+@pytest.mark.parametrize("key", ["settings", "method", "observable"])
 def test_any_other_shared_change_computes_everything(key: str) -> None:
     assert outcomes_plan(BEFORE, {**BEFORE, key: "changed", "fafsa": "D"}) == EVERYTHING
     assert outcomes_plan(BEFORE, {**BEFORE, key: "changed"}) == EVERYTHING
@@ -170,6 +169,41 @@ def test_a_years_entry_sees_its_own_rows_and_not_another_years() -> None:
         }
     )
     assert entry(date(2026, 9, 1), absent) != entry(date(2026, 9, 1))
+
+
+def with_rows(world: RawTables, **extra: list[dict[str, object]]) -> RawTables:
+    """`world` with rows added to some of its tables."""
+    frames = {f.name: getattr(world, f.name) for f in fields(RawTables)}
+    for name, rows in extra.items():
+        frames[name] = pl.concat([frames[name], pl.DataFrame(rows, schema=frames[name].schema)])
+    return RawTables.from_mapping(frames)
+
+
+def test_a_student_enrolled_in_another_year_leaves_a_years_entry_as_it_was() -> None:
+    """The nightly student file brings new enrollees: a student of another school year
+    moves no entry of this one; a changed student of this year does."""
+    world, day = district(IDS), date(2026, 9, 1)
+    newcomer = with_rows(
+        world,
+        students=[student("S9", cohort=2030, grade=9)],
+        enrollments=[enrollment("S9", grade=9, year=2027)],
+    )
+    assert entry(day, newcomer) == entry(day, world)
+    changed = world.students.with_columns(english_learner=pl.col("student_id") == "S3")
+    moved = RawTables.from_mapping(
+        {**{f.name: getattr(world, f.name) for f in fields(RawTables)}, "students": changed}
+    )
+    assert entry(day, moved) != entry(day, world)
+
+
+def test_a_years_entry_reads_the_test_results_of_earlier_years_only() -> None:
+    """Prior proficiency of 2025-26 reads results up to 2024-25: this spring's tests of
+    2025-26 leave its figures as they were; a late 2024-25 result does not."""
+    world, day = district(IDS), date(2026, 9, 1)
+    this_year = with_rows(world, test_scores=[score("S1", "math", 2026, True)])
+    assert entry(day, this_year) == entry(day, world)
+    last_year = with_rows(world, test_scores=[score("S1", "math", 2025, True)])
+    assert entry(day, last_year) != entry(day, world)
 
 
 def test_the_observable_classes_move_on_the_day_a_stage_window_closes() -> None:
