@@ -508,13 +508,18 @@ def _refresh(args: argparse.Namespace) -> int:
         f"{summary.students:,} students enrolled, {summary.cells:,} pipeline cells, "
         f"{summary.seconds:.1f}s"
     )
-    print(outcomes_line(summary.outcome_measures, summary.outcome_years))
+    print(outcomes_line(summary.outcome_measures, summary.outcome_years, summary.outcome_elsewhere))
     return EXIT_OK
 
 
-def outcomes_line(measures: frozenset[str], years: frozenset[int] | None = None) -> str:
+def outcomes_line(
+    measures: frozenset[str],
+    years: frozenset[int] | None = None,
+    elsewhere: frozenset[str] = frozenset(),
+) -> str:
     """What the refresh did with program outcomes, in one line (`years`: the school years
-    computed again, None for every year)."""
+    computed again, None for every year; `elsewhere`: the measures computed again in the
+    other school years)."""
     from data_access.derived import years_named
     from indicators.outcomes_incremental import EVERY_MEASURE
 
@@ -522,6 +527,11 @@ def outcomes_line(measures: frozenset[str], years: frozenset[int] | None = None)
         return (
             "Program outcomes: kept (nothing they read changed since they were computed; "
             "--recompute-outcomes computes them anyway)."
+        )
+    if years is not None and elsewhere:
+        return (
+            f"Program outcomes: computed again for {years_named(years)}, and "
+            f"{', '.join(sorted(elsewhere))} for the other school years; the rest kept."
         )
     if years is not None:
         return (

@@ -77,7 +77,7 @@ from indicators.diagnostics import (
 )
 from indicators.fafsa_season import season_counts
 from indicators.observable import college_not_observed, suppress_observed_cube
-from indicators.outcomes import measure_estimates, program_outcomes
+from indicators.outcomes import measure_estimates, program_outcomes, studied_years
 from indicators.outcomes_incremental import (
     EVERY_MEASURE,
     EVERYTHING,
@@ -166,6 +166,8 @@ class RefreshSummary:
     outcome_measures: frozenset[str] = EVERY_MEASURE
     #: The school years whose outcome measures were computed again (None: every year).
     outcome_years: frozenset[int] | None = None
+    #: The measures computed again in the other school years too (with `outcome_years`).
+    outcome_elsewhere: frozenset[str] = frozenset()
 
 
 def raw_columns(name: str, frame: pl.DataFrame) -> pl.DataFrame:
@@ -495,6 +497,7 @@ def refresh_derived(
         time.perf_counter() - started,
         plan.measures,
         plan.years,
+        plan.elsewhere,
     )
 
 
@@ -504,6 +507,11 @@ def _outcomes_step(plan: OutcomesPlan) -> str:
         return "computing program outcomes"
     if plan.nothing:
         return "program outcomes: nothing they read changed, kept"
+    if plan.years is not None and plan.elsewhere:
+        return (
+            f"computing program outcomes again for {years_named(plan.years)}, and "
+            f"{', '.join(sorted(plan.elsewhere))} for the other school years"
+        )
     if plan.years is not None:
         return f"computing program outcomes again for {years_named(plan.years)}"
     return f"computing program outcomes again for {', '.join(sorted(plan.measures))}"
@@ -532,12 +540,14 @@ def _quick_handoffs() -> Iterator[None]:
 @dataclass(frozen=True)
 class MeasureRows:
     """The rows of some outcome measures, to replace theirs in the tables that have a
-    measure column (`BY_MEASURE`); the other tables do not depend on those measures."""
+    measure column (`BY_MEASURE`); the other tables do not depend on those measures.
+    With `years`, the rows of those school years only."""
 
     measures: frozenset[str]
     estimates: pl.DataFrame
     estimates_public: pl.DataFrame
     balance: pl.DataFrame
+    years: frozenset[int] | None = None
 
 
 #: The outcome tables with a row per measure.
@@ -553,50 +563,80 @@ class YearRows:
     outcomes: StoredOutcomes
 
 
+#: What a refresh writes of program outcomes: every table, or the rows of some school
+#: years or of some measures.
+OutcomeRows = StoredOutcomes | MeasureRows | YearRows
+
+
 def _stored_outcomes(
     tables: RawTables,
     services: pl.DataFrame,
     as_of: date,
     settings: Settings,
     plan: OutcomesPlan = EVERYTHING,
-) -> StoredOutcomes | MeasureRows | YearRows | None:
-    """What to store of program outcomes with `plan` computed again: every table
-    (`outcomes_to_store` of `_program_outcomes`), nothing (None: the stored tables stand),
-    the rows of some school years (`YearRows`) or of some measures (`MeasureRows`). Their
+) -> list[OutcomeRows]:
+    """What to store of program outcomes with `plan` computed again, in the order to
+    write it: every table (`outcomes_to_store` of `_program_outcomes`), nothing (the
+    stored tables stand), the rows of some school years (`YearRows`), of some measures
+    (`MeasureRows`), or both (some years whole, some measures in the other years). Their
     protected rows are computed from their own rows alone, as the small-cell rules work
     within one program-year and measure (`indicators.outcomes_protection`)."""
     if plan.everything:
-        return outcomes_to_store(
-            *_program_outcomes(tables, services, as_of, settings), settings.min_cell
-        )
+        return [
+            outcomes_to_store(
+                *_program_outcomes(tables, services, as_of, settings), settings.min_cell
+            )
+        ]
     if plan.nothing:
-        return None
-    if plan.years is not None:
-        return YearRows(
+        return []
+    if plan.years is None:
+        return [_measure_rows(tables, services, as_of, settings, plan.measures)]
+    found: list[OutcomeRows] = [
+        YearRows(
             plan.years,
             outcomes_to_store(
                 *_program_outcomes(tables, services, as_of, settings, years=plan.years),
                 settings.min_cell,
             ),
         )
-    measures = plan.measures
-    estimates, balance = measure_estimates(tables, services, as_of, settings, measures)
+    ]
+    others = frozenset(studied_years(services, as_of, settings)) - plan.years
+    if plan.elsewhere and others:
+        found.append(_measure_rows(tables, services, as_of, settings, plan.elsewhere, others))
+    return found
+
+
+def _measure_rows(
+    tables: RawTables,
+    services: pl.DataFrame,
+    as_of: date,
+    settings: Settings,
+    measures: frozenset[str],
+    years: frozenset[int] | None = None,
+) -> MeasureRows:
+    """The rows of `measures` (of the school years `years` only, when given)."""
+    estimates, balance = measure_estimates(tables, services, as_of, settings, measures, years=years)
     estimates = conform(estimates, ESTIMATES_SCHEMA)
     return MeasureRows(
         measures,
         estimates=estimates,
         estimates_public=protect_estimates(estimates, settings.min_cell),
         balance=conform(balance, BALANCE_SCHEMA),
+        years=years,
     )
 
 
 def write_measures(connection: Connection, rows: MeasureRows) -> None:
-    """Replace the rows of `rows.measures` in the `BY_MEASURE` tables (on the caller's
-    transaction), and forget what the previous ones were computed from."""
+    """Replace the rows of `rows.measures` (of `rows.years`, when given) in the
+    `BY_MEASURE` tables (on the caller's transaction), and forget what the previous ones
+    were computed from."""
     delete_meta(connection, OUTCOME_INPUTS_KEY)
     for name in BY_MEASURE:
         table = OUTCOME_TABLES[name]
-        connection.execute(delete(table).where(table.c.measure.in_(sorted(rows.measures))))
+        chosen = [table.c.measure.in_(sorted(rows.measures))]
+        if rows.years is not None:
+            chosen.append(table.c.school_year.in_(sorted(rows.years)))
+        connection.execute(delete(table).where(*chosen))
         insert_frame(connection, table, getattr(rows, name))
 
 
@@ -617,7 +657,7 @@ def _replace_derived(
     engine: Engine,
     frames: list[tuple[Table, pl.DataFrame]],
     staged: Path | None,
-    outcomes: StoredOutcomes | MeasureRows | YearRows | None,
+    outcomes: list[OutcomeRows],
     meta: dict[str, str],
 ) -> None:
     """Replace every derived table and the refresh's meta in one transaction: `frames`
@@ -636,13 +676,14 @@ def _replace_derived(
                         insert_frame(connection, table, frame)
                 else:
                     copy_staged(connection, STAGED, [table for table, _ in frames])
-                if isinstance(outcomes, StoredOutcomes):
-                    write_outcomes(connection, outcomes)
-                elif isinstance(outcomes, MeasureRows):
-                    write_measures(connection, outcomes)
-                elif isinstance(outcomes, YearRows):
-                    write_years(connection, outcomes)
-                # None: the stored ones stand (`_stored_outcomes`)
+                # None of them: the stored ones stand (`_stored_outcomes`).
+                for rows in outcomes:
+                    if isinstance(rows, StoredOutcomes):
+                        write_outcomes(connection, rows)
+                    elif isinstance(rows, MeasureRows):
+                        write_measures(connection, rows)
+                    else:
+                        write_years(connection, rows)
                 set_meta(connection, meta)
         finally:
             if staged is not None:

@@ -357,6 +357,12 @@ def _studied_years(services: pl.DataFrame, as_of: date, settings: Settings) -> l
     return sorted(served["school_year"].unique().to_list())
 
 
+def studied_years(services: pl.DataFrame, as_of: date, settings: Settings) -> list[int]:
+    """The school years the method studies as of `as_of` (those with a served student):
+    `services` as `program_outcomes` takes it."""
+    return _studied_years(method_services(services), as_of, settings)
+
+
 def _empty(schema: dict[str, pl.DataType] | dict[str, type[pl.DataType]]) -> pl.DataFrame:
     return pl.DataFrame(schema=schema)
 
@@ -472,13 +478,15 @@ def measure_estimates(
     as_of: date,
     settings: Settings,
     measures: Collection[str],
+    *,
+    years: Collection[int] | None = None,
 ) -> tuple[pl.DataFrame, pl.DataFrame]:
-    """(estimates, balance) of `measures` only: the rows `program_outcomes` gives for them,
-    to the last bit. When they are all grade-12 measures (`SENIOR_MEASURES`), only the
+    """(estimates, balance) of `measures` only (of the school years `years` only, when
+    given): the rows `program_outcomes` gives for them, to the last bit. When they are all grade-12 measures (`SENIOR_MEASURES`), only the
     grade-12 study rows are built, about a third of the work: the refresh recomputes
     these alone when only the FAFSA statuses or the college outcomes changed (their
     matched students do not depend on either: data_access/derived.py)."""
-    found = _matched(tables, services, as_of, settings, measures)
+    found = _matched(tables, services, as_of, settings, measures, years)
     if found is None:
         return _empty(ESTIMATE_SCHEMA), _empty(BALANCE_SCHEMA)
     _, programs, sample, matched, _, unserved = found

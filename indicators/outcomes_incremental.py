@@ -42,7 +42,9 @@ The plan (`OutcomesPlan`):
   years; the stored figures of the other years are kept. A year computed alone gives the
   whole computation's rows for it, to the last bit: each program-year is matched on its
   own, with draws seeded by its own keys (tests/demo/test_outcomes_by_year.py);
-- both of the last two at once: every figure;
+- both of the last two at once: every measure of those years, and the measures of the
+  changed tables in the other years (`OutcomesPlan.elsewhere`): the FAFSA import of a new
+  day recomputes the current year and `fafsa_completed` of the complete ones;
 - nothing: the stored figures are kept.
 
 A fingerprint of rows is their count and the sum (modulo 2**64) of Polars' 64-bit hash of
@@ -95,10 +97,12 @@ YEAR_KEY: Final = "year:"
 @dataclass(frozen=True)
 class OutcomesPlan:
     """What a refresh computes again: `measures` in the school years `years` (None: every
-    year). The stored figures of everything else are kept."""
+    year), and the measures `elsewhere` in every other studied year. The stored figures
+    of everything else are kept."""
 
     measures: frozenset[str]
     years: frozenset[int] | None = None
+    elsewhere: frozenset[str] = frozenset()
 
     @property
     def everything(self) -> bool:
@@ -106,7 +110,7 @@ class OutcomesPlan:
 
     @property
     def nothing(self) -> bool:
-        return not self.measures or self.years == frozenset()
+        return (not self.measures or self.years == frozenset()) and not self.elsewhere
 
 
 EVERYTHING: Final = OutcomesPlan(EVERY_MEASURE)
@@ -290,7 +294,8 @@ def outcomes_plan(previous: Mapping[str, str] | None, current: Mapping[str, str]
     """What to compute again (see the module): everything without a previous fingerprint
     or when a shared input other than `MEASURE_SOURCES` changed; the measures of
     `MEASURE_SOURCES` when only their tables changed; every measure of the years whose
-    entry changed (appeared or went) when only those did; nothing when nothing changed."""
+    entry changed (appeared or went), with the measures of `MEASURE_SOURCES` in the other
+    years when those changed too; nothing when nothing changed."""
     if previous is None:
         return EVERYTHING
     before, now = _shared(previous), _shared(current)
@@ -307,7 +312,7 @@ def outcomes_plan(previous: Mapping[str, str] | None, current: Mapping[str, str]
         if previous.get(key) != current.get(key)
     )
     if measures and years:
-        return EVERYTHING
+        return OutcomesPlan(EVERY_MEASURE, years, elsewhere=measures)
     if measures:
         return OutcomesPlan(measures)
     if years:

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from cli.main import EXIT_INVALID, EXIT_OK, EXIT_USAGE, main
+from cli.main import EXIT_INVALID, EXIT_OK, EXIT_USAGE, main, outcomes_line
 from data_access.engine import get_engine
 from data_access.meta import is_demo, loaded_counts, read_meta
 
@@ -112,6 +112,15 @@ def test_refresh_says_which_program_outcomes_were_computed_again_and_can_force_i
     assert (
         "Program outcomes: computed again for 2026-27; the other school years kept."
         in capsys.readouterr().out
+    )
+
+
+def test_the_refresh_line_names_a_year_computed_whole_and_measures_computed_elsewhere() -> None:
+    assert outcomes_line(
+        frozenset({"absence_rate"}), frozenset({2027}), frozenset({"fafsa_completed"})
+    ) == (
+        "Program outcomes: computed again for 2026-27, and fafsa_completed for the other "
+        "school years; the rest kept."
     )
 
 

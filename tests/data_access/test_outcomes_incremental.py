@@ -110,6 +110,35 @@ def test_a_refresh_keeps_or_recomputes_only_changed_measures_to_the_figures_of_a
         assert_same(stored(demo), partly)
 
 
+def test_a_fafsa_import_on_a_new_day_computes_the_current_year_and_fafsa_elsewhere(
+    demo: Engine,
+) -> None:
+    """The first refresh of a day in FAFSA season: the new day moves the current year, the
+    state's file moves `fafsa_completed`. The current year is computed whole and the
+    complete year's `fafsa_completed` alone; the stored figures are a full computation's."""
+    before = stored(demo)
+    complete_every_fafsa(demo)
+    later = date(2026, 12, 2)
+    steps: list[str] = []
+    summary = refresh_derived(
+        demo, as_of=later, progress=lambda _d, _t, message: steps.append(message)
+    )
+    fafsa = MEASURE_SOURCES["fafsa"]
+    assert (summary.outcome_years, summary.outcome_elsewhere) == ({2027}, fafsa)
+    said = "computing program outcomes again for 2026-27, and fafsa_completed for the other"
+    assert f"{said} school years" in steps
+    partly = years_rows(stored(demo), {2026})
+    last_year = years_rows(before, {2026})
+    assert not measure_rows(partly, fafsa).equals(measure_rows(last_year, fafsa))
+    others = frozenset(MEASURES) - fafsa
+    assert measure_rows(partly, others).equals(measure_rows(last_year, others))
+    for name in ("trajectory", "trajectory_public", "served_students"):
+        assert partly[name].equals(last_year[name]), name
+    nightly = stored(demo)
+    assert refresh_derived(demo, as_of=later, recompute_outcomes=True).outcome_years is None
+    assert_same(stored(demo), nightly)
+
+
 def add_snapshot(engine: Engine, school_year: int, day: date) -> None:
     """A new attendance snapshot of `school_year` on `day` for every student with one: a
     week more enrolled, a day more absent for one student in ten."""

@@ -68,8 +68,12 @@ def test_a_year_studied_for_the_first_time_or_no_longer_is_computed_alone() -> N
     assert outcomes_plan(BEFORE, gone) == OutcomesPlan(EVERY_MEASURE, frozenset({2026}))
 
 
-def test_a_changed_year_and_new_fafsa_statuses_compute_everything() -> None:
-    assert outcomes_plan(BEFORE, {**BEFORE, "year:2027": "new", "fafsa": "D"}) == EVERYTHING
+def test_a_changed_year_and_new_fafsa_statuses_compute_that_year_and_fafsa_elsewhere() -> None:
+    plan = outcomes_plan(BEFORE, {**BEFORE, "year:2027": "new", "fafsa": "D"})
+    assert plan == OutcomesPlan(
+        EVERY_MEASURE, frozenset({2027}), elsewhere=frozenset({"fafsa_completed"})
+    )
+    assert not plan.everything and not plan.nothing
 
 
 @pytest.mark.parametrize("key", ["settings", "method", "observable"])
