@@ -482,10 +482,11 @@ def measure_estimates(
     years: Collection[int] | None = None,
 ) -> tuple[pl.DataFrame, pl.DataFrame]:
     """(estimates, balance) of `measures` only (of the school years `years` only, when
-    given): the rows `program_outcomes` gives for them, to the last bit. When they are all grade-12 measures (`SENIOR_MEASURES`), only the
-    grade-12 study rows are built, about a third of the work: the refresh recomputes
-    these alone when only the FAFSA statuses or the college outcomes changed (their
-    matched students do not depend on either: data_access/derived.py)."""
+    given): the rows `program_outcomes` gives for them, to the last bit. When they are
+    all grade-12 measures (`SENIOR_MEASURES`), only the grade-12 study rows are built,
+    about a third of the work: the refresh recomputes these alone when only the FAFSA
+    statuses or the college outcomes changed (their matched students do not depend on
+    either: data_access/derived.py)."""
     found = _matched(tables, services, as_of, settings, measures, years)
     if found is None:
         return _empty(ESTIMATE_SCHEMA), _empty(BALANCE_SCHEMA)

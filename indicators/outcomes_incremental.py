@@ -156,8 +156,9 @@ def _masked_sums(hashes: np.ndarray, chosen: np.ndarray) -> tuple[int, int]:
 def _students_of_years(tables: RawTables, years: list[int]) -> dict[int, tuple[int, int]]:
     """Per year of `years`, `_sums` of the students table's rows of the students with an
     enrollment in that year (any entry date: a few more than the method reads, never
-    fewer). Their school, grade, need flags and class are all a year's figures read of
-    the students table (`student_years`, `later_outcomes`)."""
+    fewer). Their group fields, need flags and class are all that a year's figures read
+    of the students table (`student_years`, `later_outcomes`); school and grade come
+    from the year's enrollments, which have entries of their own."""
     if tables.students.height == 0:
         return {}
     hashes = tables.students.hash_rows(seed=0).to_numpy()
