@@ -142,14 +142,11 @@ def _year_sums(frame: pl.DataFrame, years: set[int]) -> dict[int, tuple[int, int
         return {}
     hashes = frame.hash_rows(seed=0).to_numpy()
     column = frame["school_year"].to_numpy()
-    found = {}
-    for year in sorted(years):
-        chosen = column == year
-        found[year] = (int(chosen.sum()), int(hashes[chosen].sum(dtype=np.uint64)))
-    return found
+    return {year: _masked_sums(hashes, column == year) for year in sorted(years)}
 
 
 def _masked_sums(hashes: np.ndarray, chosen: np.ndarray) -> tuple[int, int]:
+    """`_sums` of the rows `chosen` picks, from their row hashes."""
     return int(chosen.sum()), int(hashes[chosen].sum(dtype=np.uint64))
 
 
