@@ -34,6 +34,9 @@ def latest_results(test_scores: pl.DataFrame, school_year: int, as_of: date) -> 
     test_name), unique per student and subject since (student, test_name, subject,
     school_year) is the file's key; the row holding each student's largest key is kept.
     """
+    # Ranked among every name in the file, not only those read: a name added by a later
+    # year's results keeps the others' order, so the row kept never changes with it
+    # (the outcome fingerprint reads only earlier years' results: outcomes_incremental).
     names = test_scores["test_name"].unique().drop_nulls().sort()
     name_bits = max(1, len(names).bit_length())
     order = (

@@ -137,10 +137,10 @@ def test_a_protected_viewers_open_slots_are_the_same_whatever_the_served_counts(
 
 
 def open_slot_constraint(shown: pl.DataFrame, school: str, candidates: np.ndarray) -> np.ndarray:
-    """The candidates (flagged, served, served_addressing) of
-    `school` that agree with every figure of its open-slots row: a shown `served`, and
-    open slots (slots - served_addressing, never below 0) within open_low..open_high, as
-    `open_display` says them."""
+    """The candidates (flagged, served, served_addressing) of `school` that agree with
+    every figure of its open-slots row: a shown `served`, and open slots (slots -
+    served_addressing, never below 0) within open_low..open_high, as `open_display` says
+    them."""
     (row,) = shown.filter(pl.col("school_id") == school).iter_rows(named=True)
     served = candidates[:, 2]
     open_now = np.maximum(row["slots"] - served, 0)

@@ -139,8 +139,6 @@ def test_tier_three_students_with_no_support_are_shown_only_as_an_exact_differen
 #: A flagged student: served for that need (addr), for something else (other) or not
 #: at all (none); with a release naming the partner; served by two partners of one type.
 Kid = tuple[str, bool, bool]
-#: flagged, served (by anyone), served_addressing, with_release, duplicated
-STAGES = ("flagged", "served", "served_addressing", "served_addressing_with_release", "duplicated")
 
 
 @dataclass(frozen=True)
@@ -148,6 +146,8 @@ class World:
     schools: list[list[Kid]]
 
     def truth(self, i: int) -> tuple[int, ...]:
+        """School i's (flagged, served by anyone, served_addressing, with_release,
+        duplicated)."""
         kids = self.schools[i]
         addr = [k for k in kids if k[0] == "addr"]
         return (len(kids), sum(1 for k in kids if k[0] != "none"), len(addr),
